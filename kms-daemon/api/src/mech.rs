@@ -1,0 +1,63 @@
+//! Mechanisms on the wire: the `CKM_*` number and its parsed parameters.
+//!
+//! The module parses `CK_MECHANISM` once at the C edge into these types; kmsd checks them again.
+//! For hash-and-sign mechanisms (`CKM_SHA256_RSA_PKCS`, `CKM_ECDSA_SHA256` …) the module hashes
+//! and the request's data is the digest: kmsd never receives the message.
+
+use crate::bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// A mechanism with its parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mechanism {
+    /// The `CKM_*` value.
+    pub mechanism: u64,
+    /// Parameters, already parsed.
+    #[serde(default)]
+    pub params: MechParams,
+}
+
+impl Mechanism {
+    /// A mechanism without parameters.
+    pub fn new(mechanism: u64) -> Self {
+        Mechanism { mechanism, params: MechParams::None }
+    }
+}
+
+/// Parsed mechanism parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MechParams {
+    /// No parameter.
+    #[default]
+    None,
+    /// An initialisation vector (`CKM_AES_CBC_PAD`).
+    Iv(Bytes),
+    /// `CK_GCM_PARAMS`.
+    Gcm {
+        /// The IV (12 bytes is the supported length).
+        iv: Bytes,
+        /// Additional authenticated data.
+        aad: Bytes,
+        /// Tag length in bits.
+        tag_bits: u64,
+    },
+    /// `CK_RSA_PKCS_OAEP_PARAMS`.
+    Oaep {
+        /// `CKM_SHA_1`, `CKM_SHA256` …
+        hash: u64,
+        /// `CKG_MGF1_SHA1` …
+        mgf: u64,
+        /// The label (`CKZ_DATA_SPECIFIED` source data); empty when none.
+        label: Bytes,
+    },
+    /// `CK_RSA_PKCS_PSS_PARAMS`.
+    Pss {
+        /// `CKM_SHA256` …
+        hash: u64,
+        /// `CKG_MGF1_SHA256` …
+        mgf: u64,
+        /// Salt length in bytes.
+        salt_len: u64,
+    },
+}

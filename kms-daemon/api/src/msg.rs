@@ -1,0 +1,251 @@
+//! Requests and responses of each `/v1` route, and the route paths themselves.
+//!
+//! | method | path | body → answer |
+//! |---|---|---|
+//! | GET | `/v1/health` | → [`Health`] |
+//! | GET | `/v1/tokens` | → [`TokenList`] |
+//! | POST | `/v1/tokens/{token}/login` | [`LoginRequest`] → [`LoginResponse`] |
+//! | POST | `/v1/tokens/{token}/logout` | → [`Empty`] |
+//! | POST | `/v1/tokens/{token}/objects/find` | [`FindRequest`] → [`ObjectList`] |
+//! | POST | `/v1/tokens/{token}/objects` | [`CreateObjectRequest`] → [`ObjectInfo`] |
+//! | GET | `/v1/tokens/{token}/objects/{id}` | → [`ObjectInfo`] |
+//! | POST | `/v1/tokens/{token}/objects/{id}/attributes` | [`SetAttributesRequest`] → [`ObjectInfo`] |
+//! | DELETE | `/v1/tokens/{token}/objects/{id}` | → [`Empty`] |
+//! | POST | `/v1/tokens/{token}/keys/generate` | [`GenerateKeyRequest`] → [`ObjectInfo`] |
+//! | POST | `/v1/tokens/{token}/keys/generate-pair` | [`GenerateKeyPairRequest`] → [`KeyPairInfo`] |
+//! | POST | `/v1/tokens/{token}/objects/{id}/sign` | [`CryptoRequest`] → [`CryptoResponse`] |
+//! | POST | `/v1/tokens/{token}/objects/{id}/decrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
+//! | POST | `/v1/tokens/{token}/objects/{id}/encrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
+//! | POST | `/v1/random` | [`RandomRequest`] → [`RandomResponse`] |
+//!
+//! Every route needs a client certificate from the configured CA (mutual TLS). Routes that touch
+//! private objects or use keys also need `Authorization: Bearer <session>` from a login; objects
+//! with `CKA_TOKEN=false` are bound to the `x-kms-instance` header of the module that made them.
+
+use crate::attr::Template;
+use crate::bytes::{Bytes, SecretBytes};
+use crate::mech::Mechanism;
+use serde::{Deserialize, Serialize};
+
+/// Path of the health route.
+pub const HEALTH: &str = "/v1/health";
+/// Path of the token list.
+pub const TOKENS: &str = "/v1/tokens";
+/// Path of the random-bytes route.
+pub const RANDOM: &str = "/v1/random";
+
+/// Path of a route under one token, e.g. `token_path("kms-default", "login")`.
+pub fn token_path(token: &str, rest: &str) -> String {
+    format!("/v1/tokens/{}/{}", percent_encode(token), rest)
+}
+
+/// Path of a route under one object, e.g. `object_path("t", "0a1b", "sign")`; `rest` may be empty.
+pub fn object_path(token: &str, id: &str, rest: &str) -> String {
+    let base = token_path(token, &format!("objects/{}", percent_encode(id)));
+    if rest.is_empty() {
+        base
+    } else {
+        format!("{base}/{rest}")
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986 §2.3), for path segments.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An empty JSON object `{}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// Health answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `"ok"`.
+    pub status: String,
+    /// kmsd's version.
+    pub version: String,
+}
+
+/// What the module shows in `CK_TOKEN_INFO` for one token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// Token label (also its name in paths).
+    pub label: String,
+    /// Serial number, at most 16 characters.
+    pub serial: String,
+    /// Whether a user PIN is set (`CKF_USER_PIN_INITIALIZED`).
+    pub user_pin_initialized: bool,
+    /// At least one wrong user PIN since the last success (`CKF_USER_PIN_COUNT_LOW`).
+    pub user_pin_count_low: bool,
+    /// The next wrong user PIN locks (`CKF_USER_PIN_FINAL_TRY`).
+    pub user_pin_final_try: bool,
+    /// The user PIN is locked (`CKF_USER_PIN_LOCKED`).
+    pub user_pin_locked: bool,
+    /// At least one wrong SO PIN since the last success.
+    pub so_pin_count_low: bool,
+    /// The next wrong SO PIN locks.
+    pub so_pin_final_try: bool,
+    /// The SO PIN is locked.
+    pub so_pin_locked: bool,
+    /// Minimum PIN length.
+    pub min_pin_len: u64,
+    /// Maximum PIN length.
+    pub max_pin_len: u64,
+}
+
+/// All tokens this client may see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenList {
+    /// The tokens, in label order.
+    pub tokens: Vec<TokenInfo>,
+}
+
+/// PKCS#11 user types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserType {
+    /// `CKU_USER`.
+    User,
+    /// `CKU_SO`.
+    So,
+}
+
+/// `C_Login`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// Who logs in.
+    pub user_type: UserType,
+    /// The PIN.
+    pub pin: SecretBytes,
+}
+
+/// A login session, bound to the client certificate that opened it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Bearer token for later requests (base64 of 32 random bytes).
+    pub session: SecretBytes,
+    /// Seconds of inactivity after which the session ends.
+    pub idle_timeout_secs: u64,
+}
+
+/// `C_FindObjectsInit`: objects matching every attribute of the template.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindRequest {
+    /// The search template (may be empty).
+    pub template: Template,
+}
+
+/// An object as the module sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectInfo {
+    /// kmsd's identifier of the object (stable across restarts).
+    pub id: String,
+    /// Every attribute that may be revealed, with its value.
+    pub attrs: Template,
+    /// Attributes the object has but that may not be revealed (`CKR_ATTRIBUTE_SENSITIVE`).
+    pub sensitive: Vec<u64>,
+}
+
+/// Objects found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectList {
+    /// The objects, oldest first.
+    pub objects: Vec<ObjectInfo>,
+}
+
+/// `C_CreateObject`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateObjectRequest {
+    /// The full template, including any key value (sent once, sealed on arrival).
+    pub template: Template,
+}
+
+/// `C_SetAttributeValue`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAttributesRequest {
+    /// Attributes to change.
+    pub template: Template,
+}
+
+/// `C_GenerateKey`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerateKeyRequest {
+    /// `CKM_AES_KEY_GEN` …
+    pub mechanism: Mechanism,
+    /// The key template.
+    pub template: Template,
+}
+
+/// `C_GenerateKeyPair`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerateKeyPairRequest {
+    /// `CKM_RSA_PKCS_KEY_PAIR_GEN`, `CKM_EC_KEY_PAIR_GEN`.
+    pub mechanism: Mechanism,
+    /// The public key template.
+    pub public_template: Template,
+    /// The private key template.
+    pub private_template: Template,
+}
+
+/// A new key pair.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPairInfo {
+    /// The public key object.
+    pub public: ObjectInfo,
+    /// The private key object.
+    pub private: ObjectInfo,
+}
+
+/// One private/secret key operation (sign, decrypt, encrypt).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CryptoRequest {
+    /// The mechanism as the application named it.
+    pub mechanism: Mechanism,
+    /// Input: plaintext, ciphertext, raw data, or — for hash-and-sign mechanisms — the digest.
+    pub data: SecretBytes,
+}
+
+/// Output of one key operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CryptoResponse {
+    /// Signature, plaintext or ciphertext.
+    pub data: SecretBytes,
+}
+
+/// `C_GenerateRandom`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RandomRequest {
+    /// Number of bytes, at most [`MAX_RANDOM_LEN`].
+    pub len: u64,
+}
+
+/// Most random bytes one request returns.
+pub const MAX_RANDOM_LEN: u64 = 1 << 16;
+
+/// Random bytes from kmsd's generator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RandomResponse {
+    /// The bytes.
+    pub data: Bytes,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_encoded() {
+        assert_eq!(token_path("kms default", "login"), "/v1/tokens/kms%20default/login");
+        assert_eq!(object_path("t", "ab/c", ""), "/v1/tokens/t/objects/ab%2Fc");
+        assert_eq!(object_path("t", "ab", "sign"), "/v1/tokens/t/objects/ab/sign");
+    }
+}
