@@ -1,0 +1,280 @@
+//! Typed client of the kmsd `/v1` API: one per slot, pooled HTTPS connections (rustls, mutual
+//! TLS), endpoints tried in order when one cannot be reached. Every failure becomes an
+//! [`Error`]: kmsd's stable code when it answered, `Error::Device` when it did not.
+//!
+//! Nothing here holds a lock of the token layer; callers release theirs before a round trip.
+
+mod tls;
+
+use crate::config::{SlotConfig, Timeouts};
+use crate::error::{Error, Result};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use kms_api::msg::{self, *};
+use kms_api::{ErrorBody, SecretBytes};
+use reqwest::blocking::{Client, RequestBuilder};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Largest response body the module accepts (a malicious daemon must not exhaust memory).
+const MAX_RESPONSE: u64 = 16 << 20;
+
+/// Client of one kmsd token.
+pub struct DaemonClient {
+    http: Client,
+    endpoints: Vec<String>,
+    token: String,
+    instance: String,
+}
+
+/// Credentials of a call: the login session's bearer token, if any.
+pub type Bearer<'a> = Option<&'a SecretBytes>;
+
+impl DaemonClient {
+    /// Builds the client; connections are opened lazily.
+    pub fn new(
+        slot: &SlotConfig,
+        timeouts: Timeouts,
+        instance: &str,
+    ) -> std::result::Result<Self, String> {
+        let tls = tls::client_config(slot)?;
+        let http = Client::builder()
+            .tls_backend_preconfigured(tls)
+            .connect_timeout(Duration::from_millis(timeouts.connect_ms))
+            .timeout(Duration::from_millis(timeouts.request_ms))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_keepalive(Duration::from_secs(30))
+            .no_proxy()
+            .build()
+            .map_err(|e| format!("HTTPS client: {e}"))?;
+        Ok(DaemonClient {
+            http,
+            endpoints: slot
+                .endpoints
+                .iter()
+                .map(|e| e.trim_end_matches('/').to_string())
+                .collect(),
+            token: slot.token.clone(),
+            instance: instance.to_string(),
+        })
+    }
+
+    /// The token label this client serves.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    fn send<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Bearer<'_>,
+        body: Option<&Req>,
+    ) -> Result<Resp> {
+        let mut last = Error::Device("no endpoint configured".into());
+        for endpoint in &self.endpoints {
+            let mut req: RequestBuilder = self
+                .http
+                .request(method.clone(), format!("{endpoint}{path}"))
+                .header(kms_api::INSTANCE_HEADER, &self.instance);
+            if let Some(b) = bearer {
+                let value = Zeroizing::new(format!("Bearer {}", STANDARD.encode(b.as_ref())));
+                req = req.header(kms_api::AUTHORIZATION, value.as_str());
+            }
+            if let Some(body) = body {
+                req = req.json(body);
+            }
+            match req.send() {
+                Ok(resp) => return decode(resp),
+                // Only a failed connect is safe to retry elsewhere: the request was not sent.
+                Err(e) if e.is_connect() => {
+                    last = Error::Device(format!("{endpoint}: cannot connect"))
+                }
+                Err(e) if e.is_timeout() => {
+                    return Err(Error::Device(format!("{endpoint}: timed out")))
+                }
+                Err(_) => return Err(Error::Device(format!("{endpoint}: request failed"))),
+            }
+        }
+        Err(last)
+    }
+
+    fn post<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        bearer: Bearer<'_>,
+        body: &Req,
+    ) -> Result<Resp> {
+        self.send(Method::POST, path, bearer, Some(body))
+    }
+
+    fn get<Resp: DeserializeOwned>(&self, path: &str, bearer: Bearer<'_>) -> Result<Resp> {
+        self.send::<Empty, Resp>(Method::GET, path, bearer, None)
+    }
+
+    fn path(&self, rest: &str) -> String {
+        msg::token_path(&self.token, rest)
+    }
+
+    fn object(&self, id: &str, rest: &str) -> String {
+        msg::object_path(&self.token, id, rest)
+    }
+
+    /// The token's information, or `CKR_TOKEN_NOT_PRESENT` if kmsd does not have it.
+    pub fn token_info(&self) -> Result<TokenInfo> {
+        let list: TokenList = self.get(msg::TOKENS, None)?;
+        list.tokens
+            .into_iter()
+            .find(|t| t.label == self.token)
+            .ok_or(Error::Ck(cryptoki_sys::CKR_TOKEN_NOT_PRESENT))
+    }
+
+    /// `C_Login` → a login session.
+    pub fn login(&self, user_type: UserType, pin: SecretBytes) -> Result<LoginResponse> {
+        self.post(&self.path("login"), None, &LoginRequest { user_type, pin })
+    }
+
+    /// Ends a login session.
+    pub fn logout(&self, bearer: &SecretBytes) -> Result<()> {
+        self.post::<_, Empty>(&self.path("logout"), Some(bearer), &Empty {})
+            .map(|_| ())
+    }
+
+    /// Objects matching a template.
+    pub fn find(&self, bearer: Bearer<'_>, template: kms_api::Template) -> Result<Vec<ObjectInfo>> {
+        let list: ObjectList = self.post(
+            &self.path("objects/find"),
+            bearer,
+            &FindRequest { template },
+        )?;
+        Ok(list.objects)
+    }
+
+    /// One object's current attributes.
+    pub fn get_object(&self, bearer: Bearer<'_>, id: &str) -> Result<ObjectInfo> {
+        self.get(&self.object(id, ""), bearer)
+    }
+
+    /// `C_CreateObject`.
+    pub fn create_object(
+        &self,
+        bearer: Bearer<'_>,
+        template: kms_api::Template,
+    ) -> Result<ObjectInfo> {
+        self.post(
+            &self.path("objects"),
+            bearer,
+            &CreateObjectRequest { template },
+        )
+    }
+
+    /// `C_SetAttributeValue`.
+    pub fn set_attributes(
+        &self,
+        bearer: Bearer<'_>,
+        id: &str,
+        template: kms_api::Template,
+    ) -> Result<ObjectInfo> {
+        self.post(
+            &self.object(id, "attributes"),
+            bearer,
+            &SetAttributesRequest { template },
+        )
+    }
+
+    /// `C_DestroyObject`.
+    pub fn destroy(&self, bearer: Bearer<'_>, id: &str) -> Result<()> {
+        self.send::<Empty, Empty>(Method::DELETE, &self.object(id, ""), bearer, None)
+            .map(|_| ())
+    }
+
+    /// `C_GenerateKey`.
+    pub fn generate_key(&self, bearer: Bearer<'_>, req: &GenerateKeyRequest) -> Result<ObjectInfo> {
+        self.post(&self.path("keys/generate"), bearer, req)
+    }
+
+    /// `C_GenerateKeyPair`.
+    pub fn generate_key_pair(
+        &self,
+        bearer: Bearer<'_>,
+        req: &GenerateKeyPairRequest,
+    ) -> Result<KeyPairInfo> {
+        self.post(&self.path("keys/generate-pair"), bearer, req)
+    }
+
+    /// One private/secret key operation: `op` is `sign`, `decrypt` or `encrypt`.
+    pub fn key_op(
+        &self,
+        bearer: Bearer<'_>,
+        id: &str,
+        op: KeyOp,
+        req: &CryptoRequest,
+    ) -> Result<SecretBytes> {
+        let resp: CryptoResponse = self.post(&self.object(id, op.route()), bearer, req)?;
+        Ok(resp.data)
+    }
+
+    /// Random bytes from kmsd.
+    pub fn random(&self, len: usize) -> Result<Vec<u8>> {
+        let resp: RandomResponse =
+            self.post(msg::RANDOM, None, &RandomRequest { len: len as u64 })?;
+        if resp.data.0.len() != len {
+            return Err(Error::Device("random: wrong length from kmsd".into()));
+        }
+        Ok(resp.data.0)
+    }
+}
+
+/// Key operations performed by kmsd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOp {
+    /// `C_Sign`.
+    Sign,
+    /// `C_Decrypt`.
+    Decrypt,
+    /// `C_Encrypt` with a secret key.
+    Encrypt,
+}
+
+impl KeyOp {
+    fn route(self) -> &'static str {
+        match self {
+            KeyOp::Sign => "sign",
+            KeyOp::Decrypt => "decrypt",
+            KeyOp::Encrypt => "encrypt",
+        }
+    }
+}
+
+fn decode<Resp: DeserializeOwned>(resp: reqwest::blocking::Response) -> Result<Resp> {
+    let status = resp.status();
+    if resp.content_length().is_some_and(|n| n > MAX_RESPONSE) {
+        return Err(Error::Device("response too large".into()));
+    }
+    let body = read_limited(resp)?;
+    if status.is_success() {
+        return serde_json::from_slice(&body)
+            .map_err(|_| Error::Device("malformed response from kmsd".into()));
+    }
+    match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(err) => Err(Error::Daemon(err.code)),
+        Err(_) => Err(Error::Device(format!(
+            "kmsd answered HTTP {status} without an error code"
+        ))),
+    }
+}
+
+fn read_limited(resp: reqwest::blocking::Response) -> Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let mut body = Zeroizing::new(Vec::new());
+    resp.take(MAX_RESPONSE + 1)
+        .read_to_end(&mut body)
+        .map_err(|_| Error::Device("response read failed".into()))?;
+    if body.len() as u64 > MAX_RESPONSE {
+        return Err(Error::Device("response too large".into()));
+    }
+    Ok(body)
+}

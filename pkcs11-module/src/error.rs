@@ -1,0 +1,109 @@
+//! The module's one error type and its one mapping to `CK_RV`.
+//!
+//! Local checks produce [`Error::Ck`] with the code the specification names. Failures reported
+//! by kmsd arrive as [`Error::Daemon`] with a stable [`ErrorCode`] and are mapped in
+//! [`Error::rv`]. Anything that stops the module from getting an answer (network, TLS, a
+//! malformed response) is [`Error::Device`] and becomes `CKR_DEVICE_ERROR`.
+
+use cryptoki_sys::*;
+use kms_api::ErrorCode;
+
+/// Result with the module's error.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A PKCS#11 return code decided locally.
+    Ck(CK_RV),
+    /// kmsd refused the request with this stable code.
+    Daemon(ErrorCode),
+    /// kmsd could not be reached or answered nonsense; the text is for logs (no secrets).
+    Device(String),
+}
+
+impl Error {
+    /// The `CK_RV` an application sees.
+    pub fn rv(&self) -> CK_RV {
+        match self {
+            Error::Ck(rv) => *rv,
+            Error::Device(_) => CKR_DEVICE_ERROR,
+            Error::Daemon(code) => daemon_rv(*code),
+        }
+    }
+
+    /// Inside `*Init` and key operations a vanished object is a bad *key* handle
+    /// (PKCS#11 v3.0 §5.1.8: `CKR_KEY_HANDLE_INVALID`, not `CKR_OBJECT_HANDLE_INVALID`).
+    pub fn for_key(self) -> Error {
+        if self.rv() == CKR_OBJECT_HANDLE_INVALID {
+            Error::Ck(CKR_KEY_HANDLE_INVALID)
+        } else {
+            self
+        }
+    }
+}
+
+impl From<CK_RV> for Error {
+    fn from(rv: CK_RV) -> Self {
+        Error::Ck(rv)
+    }
+}
+
+fn daemon_rv(code: ErrorCode) -> CK_RV {
+    use ErrorCode::*;
+    match code {
+        BadRequest => CKR_ARGUMENTS_BAD,
+        Unauthenticated | UserNotLoggedIn => CKR_USER_NOT_LOGGED_IN,
+        PinIncorrect => CKR_PIN_INCORRECT,
+        PinLocked => CKR_PIN_LOCKED,
+        PinLenRange => CKR_PIN_LEN_RANGE,
+        UserTypeInvalid => CKR_USER_TYPE_INVALID,
+        UserPinNotInitialized => CKR_USER_PIN_NOT_INITIALIZED,
+        TokenNotFound => CKR_TOKEN_NOT_PRESENT,
+        ObjectNotFound => CKR_OBJECT_HANDLE_INVALID,
+        KeyFunctionNotPermitted => CKR_KEY_FUNCTION_NOT_PERMITTED,
+        KeyTypeInconsistent => CKR_KEY_TYPE_INCONSISTENT,
+        KeySizeRange => CKR_KEY_SIZE_RANGE,
+        MechanismInvalid => CKR_MECHANISM_INVALID,
+        MechanismParamInvalid => CKR_MECHANISM_PARAM_INVALID,
+        AttributeTypeInvalid => CKR_ATTRIBUTE_TYPE_INVALID,
+        AttributeValueInvalid => CKR_ATTRIBUTE_VALUE_INVALID,
+        AttributeReadOnly => CKR_ATTRIBUTE_READ_ONLY,
+        AttributeSensitive => CKR_ATTRIBUTE_SENSITIVE,
+        TemplateIncomplete => CKR_TEMPLATE_INCOMPLETE,
+        TemplateInconsistent => CKR_TEMPLATE_INCONSISTENT,
+        ActionProhibited => CKR_ACTION_PROHIBITED,
+        DataLenRange => CKR_DATA_LEN_RANGE,
+        DataInvalid => CKR_DATA_INVALID,
+        EncryptedDataInvalid => CKR_ENCRYPTED_DATA_INVALID,
+        EncryptedDataLenRange => CKR_ENCRYPTED_DATA_LEN_RANGE,
+        KeyUnextractable => CKR_KEY_UNEXTRACTABLE,
+        TooManyRequests => CKR_DEVICE_MEMORY,
+        Sealed | IntegrityFailure | Internal => CKR_DEVICE_ERROR,
+        // A code newer than this module: the daemon refused, but we cannot say more.
+        _ => CKR_DEVICE_ERROR,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_is_by_variant() {
+        assert_eq!(Error::Daemon(ErrorCode::PinLocked).rv(), CKR_PIN_LOCKED);
+        assert_eq!(
+            Error::Daemon(ErrorCode::Unauthenticated).rv(),
+            CKR_USER_NOT_LOGGED_IN
+        );
+        assert_eq!(Error::Device("refused".into()).rv(), CKR_DEVICE_ERROR);
+        assert_eq!(
+            Error::Daemon(ErrorCode::ObjectNotFound).for_key().rv(),
+            CKR_KEY_HANDLE_INVALID
+        );
+        assert_eq!(
+            Error::Ck(CKR_PIN_INCORRECT).for_key().rv(),
+            CKR_PIN_INCORRECT
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Object management functions (PKCS#11 v3.0 §5.7).
+
+use super::guard::{guard, non_null, ok, put, template};
+use crate::attr::AttrQuery;
+use crate::error::{Error, Result};
+use crate::token::library;
+use cryptoki_sys::*;
+
+/// C_CreateObject.
+///
+/// # Safety
+/// `p_template` must hold `count` attributes; `ph_object` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn C_CreateObject(
+    h: CK_SESSION_HANDLE,
+    p_template: CK_ATTRIBUTE_PTR,
+    count: CK_ULONG,
+    ph_object: CK_OBJECT_HANDLE_PTR,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        non_null(ph_object)?;
+        // SAFETY: forwarded contract.
+        let raw = unsafe { template(p_template, count)? };
+        let object = lib.create_object(h, &raw)?;
+        // SAFETY: checked for NULL above.
+        unsafe { put(ph_object, object)? };
+        ok()
+    })
+}
+
+/// C_CopyObject: not offered yet; kmsd has no copy operation.
+///
+/// # Safety
+/// Pointers as the function requires.
+#[no_mangle]
+pub unsafe extern "C" fn C_CopyObject(
+    h: CK_SESSION_HANDLE,
+    object: CK_OBJECT_HANDLE,
+    p_template: CK_ATTRIBUTE_PTR,
+    count: CK_ULONG,
+    ph_new: CK_OBJECT_HANDLE_PTR,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        non_null(ph_new)?;
+        // SAFETY: forwarded contract.
+        unsafe { template(p_template, count)? };
+        lib.object(h, object)?;
+        Err(Error::Ck(CKR_FUNCTION_NOT_SUPPORTED))
+    })
+}
+
+/// C_DestroyObject.
+///
+/// # Safety
+/// No pointer arguments.
+#[no_mangle]
+pub unsafe extern "C" fn C_DestroyObject(h: CK_SESSION_HANDLE, object: CK_OBJECT_HANDLE) -> CK_RV {
+    guard(|| {
+        library()?.destroy_object(h, object)?;
+        ok()
+    })
+}
+
+/// C_GetObjectSize: the size kmsd uses is not meaningful to applications.
+///
+/// # Safety
+/// `pul_size` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn C_GetObjectSize(
+    h: CK_SESSION_HANDLE,
+    object: CK_OBJECT_HANDLE,
+    pul_size: CK_ULONG_PTR,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        non_null(pul_size)?;
+        lib.object(h, object)?;
+        // SAFETY: checked for NULL above.
+        unsafe { put(pul_size, CK_UNAVAILABLE_INFORMATION)? };
+        ok()
+    })
+}
+
+/// C_GetAttributeValue: every attribute is processed (spec-checklist S14).
+///
+/// # Safety
+/// `p_template` must hold `count` writable attributes whose `pValue` are NULL or hold
+/// `ulValueLen` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn C_GetAttributeValue(
+    h: CK_SESSION_HANDLE,
+    object: CK_OBJECT_HANDLE,
+    p_template: CK_ATTRIBUTE_PTR,
+    count: CK_ULONG,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        if count == 0 {
+            lib.object(h, object)?;
+            return ok();
+        }
+        non_null(p_template)?;
+        if count as usize > kms_api::attr::MAX_TEMPLATE_ATTRS {
+            return Err(Error::Ck(CKR_ARGUMENTS_BAD));
+        }
+        // SAFETY: `count` attributes by the caller's contract (bounded above).
+        let attrs = unsafe { std::slice::from_raw_parts_mut(p_template, count as usize) };
+        let queries: Vec<AttrQuery> = attrs
+            .iter()
+            .map(|a| AttrQuery {
+                ty: a.type_,
+                capacity: (!a.pValue.is_null()).then_some(a.ulValueLen as usize),
+            })
+            .collect();
+        let (rv, answers) = lib.get_attributes(h, object, &queries)?;
+        for (a, answer) in attrs.iter_mut().zip(answers) {
+            if let Some(value) = answer.value {
+                // SAFETY: `pValue` is non-NULL and holds `ulValueLen >= value.len()` bytes.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(value.as_ptr(), a.pValue as *mut u8, value.len())
+                };
+            }
+            a.ulValueLen = answer.len;
+        }
+        Ok(rv)
+    })
+}
+
+/// C_SetAttributeValue.
+///
+/// # Safety
+/// `p_template` must hold `count` attributes.
+#[no_mangle]
+pub unsafe extern "C" fn C_SetAttributeValue(
+    h: CK_SESSION_HANDLE,
+    object: CK_OBJECT_HANDLE,
+    p_template: CK_ATTRIBUTE_PTR,
+    count: CK_ULONG,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        // SAFETY: forwarded contract.
+        let raw = unsafe { template(p_template, count)? };
+        lib.set_attributes(h, object, &raw)?;
+        ok()
+    })
+}
+
+/// C_FindObjectsInit.
+///
+/// # Safety
+/// `p_template` must hold `count` attributes.
+#[no_mangle]
+pub unsafe extern "C" fn C_FindObjectsInit(
+    h: CK_SESSION_HANDLE,
+    p_template: CK_ATTRIBUTE_PTR,
+    count: CK_ULONG,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        // SAFETY: forwarded contract.
+        let raw = unsafe { template(p_template, count)? };
+        lib.find_init(h, &raw)?;
+        ok()
+    })
+}
+
+/// C_FindObjects.
+///
+/// # Safety
+/// `ph_object` must hold `max` handles; `pul_count` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn C_FindObjects(
+    h: CK_SESSION_HANDLE,
+    ph_object: CK_OBJECT_HANDLE_PTR,
+    max: CK_ULONG,
+    pul_count: CK_ULONG_PTR,
+) -> CK_RV {
+    guard(|| -> Result<CK_RV> {
+        let lib = library()?;
+        non_null(ph_object)?;
+        non_null(pul_count)?;
+        let found = lib.find_next(h, max as usize)?;
+        // SAFETY: `ph_object` holds `max >= found.len()` handles and `pul_count` is writable.
+        unsafe {
+            std::ptr::copy_nonoverlapping(found.as_ptr(), ph_object, found.len());
+            pul_count.write(found.len() as CK_ULONG);
+        }
+        ok()
+    })
+}
+
+/// C_FindObjectsFinal.
+///
+/// # Safety
+/// No pointer arguments.
+#[no_mangle]
+pub unsafe extern "C" fn C_FindObjectsFinal(h: CK_SESSION_HANDLE) -> CK_RV {
+    guard(|| {
+        library()?.find_final(h)?;
+        ok()
+    })
+}

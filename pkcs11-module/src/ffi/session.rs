@@ -1,0 +1,224 @@
+//! Session and login functions (PKCS#11 v3.0 §5.6).
+
+use super::guard::{bytes, guard, non_null, ok, put};
+use crate::error::Error;
+use crate::token::library;
+use cryptoki_sys::*;
+use kms_api::SecretBytes;
+
+/// C_OpenSession.
+///
+/// # Safety
+/// `ph_session` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn C_OpenSession(
+    slot_id: CK_SLOT_ID,
+    flags: CK_FLAGS,
+    _app: CK_VOID_PTR,
+    _notify: CK_NOTIFY,
+    ph_session: CK_SESSION_HANDLE_PTR,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        non_null(ph_session)?;
+        let h = lib.open_session(slot_id, flags)?;
+        // SAFETY: checked for NULL above.
+        unsafe { put(ph_session, h)? };
+        ok()
+    })
+}
+
+/// C_CloseSession.
+///
+/// # Safety
+/// No pointer arguments.
+#[no_mangle]
+pub unsafe extern "C" fn C_CloseSession(h: CK_SESSION_HANDLE) -> CK_RV {
+    guard(|| {
+        library()?.close_session(h)?;
+        ok()
+    })
+}
+
+/// C_CloseAllSessions.
+///
+/// # Safety
+/// No pointer arguments.
+#[no_mangle]
+pub unsafe extern "C" fn C_CloseAllSessions(slot_id: CK_SLOT_ID) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        lib.slot(slot_id)?;
+        lib.close_all(Some(slot_id));
+        ok()
+    })
+}
+
+/// C_GetSessionInfo.
+///
+/// # Safety
+/// `p_info` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn C_GetSessionInfo(
+    h: CK_SESSION_HANDLE,
+    p_info: CK_SESSION_INFO_PTR,
+) -> CK_RV {
+    guard(|| {
+        let v = library()?.session_info(h)?;
+        let info = CK_SESSION_INFO {
+            slotID: v.slot,
+            state: v.state,
+            flags: v.flags,
+            ulDeviceError: 0,
+        };
+        // SAFETY: checked for NULL inside.
+        unsafe { put(p_info, info)? };
+        ok()
+    })
+}
+
+/// C_Login.
+///
+/// # Safety
+/// `p_pin` must point to `pin_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn C_Login(
+    h: CK_SESSION_HANDLE,
+    user: CK_USER_TYPE,
+    p_pin: CK_UTF8CHAR_PTR,
+    pin_len: CK_ULONG,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        // SAFETY: forwarded contract.
+        let pin = SecretBytes::from(unsafe { bytes(p_pin, pin_len)? });
+        lib.login(h, user, pin)?;
+        ok()
+    })
+}
+
+/// C_LoginUser (v3.0): user names are not used by this token; the login is the PIN's.
+///
+/// # Safety
+/// `p_pin` must point to `pin_len` bytes, `p_username` to `username_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn C_LoginUser(
+    h: CK_SESSION_HANDLE,
+    user: CK_USER_TYPE,
+    p_pin: CK_UTF8CHAR_PTR,
+    pin_len: CK_ULONG,
+    p_username: CK_UTF8CHAR_PTR,
+    username_len: CK_ULONG,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        // SAFETY: forwarded contract.
+        unsafe { bytes(p_username, username_len)? };
+        // SAFETY: forwarded contract.
+        let pin = SecretBytes::from(unsafe { bytes(p_pin, pin_len)? });
+        lib.login(h, user, pin)?;
+        ok()
+    })
+}
+
+/// C_Logout.
+///
+/// # Safety
+/// No pointer arguments.
+#[no_mangle]
+pub unsafe extern "C" fn C_Logout(h: CK_SESSION_HANDLE) -> CK_RV {
+    guard(|| {
+        library()?.logout(h)?;
+        ok()
+    })
+}
+
+/// C_SessionCancel (v3.0): ends the operations named by `flags`.
+///
+/// # Safety
+/// No pointer arguments.
+#[no_mangle]
+pub unsafe extern "C" fn C_SessionCancel(h: CK_SESSION_HANDLE, flags: CK_FLAGS) -> CK_RV {
+    use crate::token::crypto::OpKind;
+    guard(|| {
+        let lib = library()?;
+        lib.session(h)?;
+        let kinds = [
+            (CKF_SIGN, OpKind::Sign),
+            (CKF_VERIFY, OpKind::Verify),
+            (CKF_ENCRYPT, OpKind::Encrypt),
+            (CKF_DECRYPT, OpKind::Decrypt),
+            (CKF_DIGEST, OpKind::Digest),
+        ];
+        for (flag, kind) in kinds {
+            if flags & flag != 0 {
+                lib.cancel(h, kind)?;
+            }
+        }
+        if flags & CKF_FIND_OBJECTS != 0 {
+            let _ = lib.find_final(h);
+        }
+        ok()
+    })
+}
+
+/// C_GetOperationState: operation state is not exported (it may hold key references).
+///
+/// # Safety
+/// Pointers as the function requires.
+#[no_mangle]
+pub unsafe extern "C" fn C_GetOperationState(
+    h: CK_SESSION_HANDLE,
+    _p_state: CK_BYTE_PTR,
+    pul_len: CK_ULONG_PTR,
+) -> CK_RV {
+    guard(|| {
+        library()?.session(h)?;
+        non_null(pul_len)?;
+        Err(Error::Ck(CKR_STATE_UNSAVEABLE))
+    })
+}
+
+/// C_SetOperationState: see C_GetOperationState.
+///
+/// # Safety
+/// Pointers as the function requires.
+#[no_mangle]
+pub unsafe extern "C" fn C_SetOperationState(
+    h: CK_SESSION_HANDLE,
+    p_state: CK_BYTE_PTR,
+    state_len: CK_ULONG,
+    _enc_key: CK_OBJECT_HANDLE,
+    _auth_key: CK_OBJECT_HANDLE,
+) -> CK_RV {
+    guard(|| {
+        library()?.session(h)?;
+        // SAFETY: forwarded contract.
+        unsafe { bytes(p_state, state_len)? };
+        Err(Error::Ck(CKR_SAVED_STATE_INVALID))
+    })
+}
+
+/// C_GetFunctionStatus: legacy; always `CKR_FUNCTION_NOT_PARALLEL`.
+///
+/// # Safety
+/// No pointer arguments.
+#[no_mangle]
+pub unsafe extern "C" fn C_GetFunctionStatus(h: CK_SESSION_HANDLE) -> CK_RV {
+    guard(|| {
+        library()?.session(h)?;
+        Ok(CKR_FUNCTION_NOT_PARALLEL)
+    })
+}
+
+/// C_CancelFunction: legacy; always `CKR_FUNCTION_NOT_PARALLEL`.
+///
+/// # Safety
+/// No pointer arguments.
+#[no_mangle]
+pub unsafe extern "C" fn C_CancelFunction(h: CK_SESSION_HANDLE) -> CK_RV {
+    guard(|| {
+        library()?.session(h)?;
+        Ok(CKR_FUNCTION_NOT_PARALLEL)
+    })
+}

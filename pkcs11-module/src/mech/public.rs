@@ -1,0 +1,234 @@
+//! Public-key operations done in the module, without a round trip: signature verification and
+//! RSA encryption with a public key. All on aws-lc-rs (the `rsa` crate is not used anywhere).
+
+use super::digest::HashAlg;
+use super::scheme::{KeyFamily, SigKind, SigScheme};
+use crate::error::{Error, Result};
+use aws_lc_rs::digest::Digest;
+use aws_lc_rs::rsa::{
+    OaepPublicEncryptingKey, Pkcs1PublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
+    OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
+};
+use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+use cryptoki_sys::*;
+use kms_api::MechParams;
+
+/// DER of the named-curve OIDs in `CKA_EC_PARAMS`.
+pub const P256_PARAMS: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+/// DER of the P-384 OID.
+pub const P384_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+
+/// A public key ready for local use.
+#[derive(Debug, Clone)]
+pub struct PublicKey {
+    /// RSA or EC.
+    pub family: KeyFamily,
+    /// X.509 SubjectPublicKeyInfo DER.
+    pub spki: Vec<u8>,
+    /// Signature length: the modulus length (RSA) or twice the field length (EC).
+    pub sig_len: usize,
+}
+
+/// The field length in bytes of a supported curve, from `CKA_EC_PARAMS`.
+pub fn curve_field_len(ec_params: &[u8]) -> Option<usize> {
+    match ec_params {
+        P256_PARAMS => Some(32),
+        P384_PARAMS => Some(48),
+        _ => None,
+    }
+}
+
+/// The byte length of a big-endian unsigned integer without leading zeros.
+pub fn unsigned_len(n: &[u8]) -> usize {
+    n.iter().position(|b| *b != 0).map_or(0, |i| n.len() - i)
+}
+
+/// ECDSA signs the leftmost field-length bytes of the digest, and a shorter digest as the same
+/// integer (FIPS 186-5 §6.4.1): truncating or left-padding with zeros gives that integer.
+pub fn ecdsa_digest_for_field(digest: &[u8], field_len: usize) -> Vec<u8> {
+    if digest.len() >= field_len {
+        digest[..field_len].to_vec()
+    } else {
+        let mut v = vec![0u8; field_len - digest.len()];
+        v.extend_from_slice(digest);
+        v
+    }
+}
+
+impl PublicKey {
+    /// Builds a key from the family, its SPKI and the signature length.
+    pub fn new(family: KeyFamily, spki: Vec<u8>, sig_len: usize) -> Self {
+        PublicKey {
+            family,
+            spki,
+            sig_len,
+        }
+    }
+
+    fn field_len(&self) -> usize {
+        self.sig_len / 2
+    }
+
+    /// Verifies `sig` over `input` (already hashed by the caller for hash-and-sign schemes:
+    /// `input` is the digest, or the `DigestInfo` for `CKM_RSA_PKCS`).
+    pub fn verify(&self, scheme: &SigScheme, input: &[u8], sig: &[u8]) -> Result<()> {
+        if sig.len() != self.sig_len {
+            return Err(Error::Ck(CKR_SIGNATURE_LEN_RANGE));
+        }
+        let (alg, hash, digest): (&'static dyn VerificationAlgorithm, HashAlg, Vec<u8>) =
+            match scheme.kind {
+                SigKind::RsaPkcs1 => {
+                    let (hash, digest) = match scheme.hash {
+                        Some(h) => (h, input),
+                        None => {
+                            HashAlg::parse_digest_info(input).ok_or(Error::Ck(CKR_DATA_INVALID))?
+                        }
+                    };
+                    (rsa_pkcs1_params(hash)?, hash, digest.to_vec())
+                }
+                SigKind::RsaPss => {
+                    let hash = scheme.hash.ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
+                    (rsa_pss_params(hash)?, hash, input.to_vec())
+                }
+                SigKind::Ecdsa => {
+                    let (alg, hash): (&'static dyn VerificationAlgorithm, _) =
+                        match self.field_len() {
+                            32 => (&signature::ECDSA_P256_SHA256_FIXED, HashAlg::Sha256),
+                            48 => (&signature::ECDSA_P384_SHA384_FIXED, HashAlg::Sha384),
+                            _ => return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT)),
+                        };
+                    (alg, hash, ecdsa_digest_for_field(input, self.field_len()))
+                }
+            };
+        let digest = Digest::import_less_safe(&digest, hash.algorithm())
+            .map_err(|_| Error::Ck(CKR_DATA_LEN_RANGE))?;
+        UnparsedPublicKey::new(alg, &self.spki)
+            .verify_digest(&digest, sig)
+            .map_err(|_| Error::Ck(CKR_SIGNATURE_INVALID))
+    }
+
+    /// RSA encryption with `CKM_RSA_PKCS` or `CKM_RSA_PKCS_OAEP`.
+    pub fn encrypt(
+        &self,
+        mechanism: CK_MECHANISM_TYPE,
+        params: &MechParams,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
+        if self.family != KeyFamily::Rsa {
+            return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT));
+        }
+        let key = PublicEncryptingKey::from_der(&self.spki)
+            .map_err(|_| Error::Ck(CKR_KEY_HANDLE_INVALID))?;
+        let mut out = vec![0u8; self.sig_len];
+        let n = match (mechanism, params) {
+            (CKM_RSA_PKCS, MechParams::None) => {
+                let k = Pkcs1PublicEncryptingKey::new(key)
+                    .map_err(|_| Error::Ck(CKR_KEY_HANDLE_INVALID))?;
+                if plaintext.len() > k.max_plaintext_size() {
+                    return Err(Error::Ck(CKR_DATA_LEN_RANGE));
+                }
+                k.encrypt(plaintext, &mut out)
+                    .map_err(|_| Error::Ck(CKR_DATA_INVALID))?
+                    .len()
+            }
+            (CKM_RSA_PKCS_OAEP, MechParams::Oaep { hash, mgf, label }) => {
+                let alg = oaep_alg(*hash, *mgf)?;
+                let k = OaepPublicEncryptingKey::new(key)
+                    .map_err(|_| Error::Ck(CKR_KEY_HANDLE_INVALID))?;
+                if plaintext.len() > k.max_plaintext_size(alg) {
+                    return Err(Error::Ck(CKR_DATA_LEN_RANGE));
+                }
+                let label = (!label.0.is_empty()).then_some(label.0.as_slice());
+                k.encrypt(alg, plaintext, &mut out, label)
+                    .map_err(|_| Error::Ck(CKR_DATA_INVALID))?
+                    .len()
+            }
+            (CKM_RSA_PKCS | CKM_RSA_PKCS_OAEP, _) => {
+                return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID))
+            }
+            _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
+        };
+        out.truncate(n);
+        Ok(out)
+    }
+}
+
+/// The OAEP variants kmsd and the module support: MGF1 with the same hash as the label hash.
+pub fn oaep_alg(hash: u64, mgf: u64) -> Result<&'static aws_lc_rs::rsa::OaepAlgorithm> {
+    let h = HashAlg::from_mechanism(hash as CK_MECHANISM_TYPE)
+        .ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
+    if mgf != h.mgf1() as u64 {
+        return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
+    }
+    Ok(match h {
+        HashAlg::Sha1 => &OAEP_SHA1_MGF1SHA1,
+        HashAlg::Sha256 => &OAEP_SHA256_MGF1SHA256,
+        HashAlg::Sha384 => &OAEP_SHA384_MGF1SHA384,
+        HashAlg::Sha512 => &OAEP_SHA512_MGF1SHA512,
+        HashAlg::Sha224 => return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
+    })
+}
+
+fn rsa_pkcs1_params(hash: HashAlg) -> Result<&'static dyn VerificationAlgorithm> {
+    Ok(match hash {
+        HashAlg::Sha1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        HashAlg::Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        HashAlg::Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+        HashAlg::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+        HashAlg::Sha224 => return Err(Error::Ck(CKR_DATA_INVALID)),
+    })
+}
+
+fn rsa_pss_params(hash: HashAlg) -> Result<&'static dyn VerificationAlgorithm> {
+    Ok(match hash {
+        HashAlg::Sha256 => &signature::RSA_PSS_2048_8192_SHA256,
+        HashAlg::Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
+        HashAlg::Sha512 => &signature::RSA_PSS_2048_8192_SHA512,
+        _ => return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair};
+
+    #[test]
+    fn ecdsa_digest_padding() {
+        assert_eq!(ecdsa_digest_for_field(&[1, 2], 4), vec![0, 0, 1, 2]);
+        assert_eq!(
+            ecdsa_digest_for_field(&[1, 2, 3, 4, 5], 4),
+            vec![1, 2, 3, 4]
+        );
+    }
+
+    #[test]
+    fn verifies_ecdsa_and_refuses_a_changed_signature() {
+        let kp = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        let sig = kp
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), b"hello")
+            .unwrap();
+        let spki = kp.public_key().as_der().unwrap().as_ref().to_vec();
+        let key = PublicKey::new(KeyFamily::Ec, spki, 64);
+        let scheme = SigScheme::new(CKM_ECDSA_SHA256, &MechParams::None).unwrap();
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"hello");
+        key.verify(&scheme, d.as_ref(), sig.as_ref()).unwrap();
+        let mut bad = sig.as_ref().to_vec();
+        bad[5] ^= 1;
+        assert_eq!(
+            key.verify(&scheme, d.as_ref(), &bad),
+            Err(Error::Ck(CKR_SIGNATURE_INVALID))
+        );
+        assert_eq!(
+            key.verify(&scheme, d.as_ref(), &bad[1..]),
+            Err(Error::Ck(CKR_SIGNATURE_LEN_RANGE))
+        );
+    }
+
+    #[test]
+    fn unsigned_length() {
+        assert_eq!(unsigned_len(&[0, 0, 1, 2]), 2);
+        assert_eq!(unsigned_len(&[]), 0);
+    }
+}

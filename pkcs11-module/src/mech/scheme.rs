@@ -1,0 +1,158 @@
+//! Signature schemes: which key family a signing mechanism needs, whether the module hashes the
+//! input first (hash-and-sign: only the digest goes to kmsd), and the checks on PSS parameters.
+
+use super::digest::HashAlg;
+use crate::error::{Error, Result};
+use cryptoki_sys::*;
+use kms_api::MechParams;
+
+/// Key families the signing mechanisms apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFamily {
+    /// `CKK_RSA`.
+    Rsa,
+    /// `CKK_EC`.
+    Ec,
+}
+
+impl KeyFamily {
+    /// The family of a `CKK_*` key type.
+    pub fn of_key_type(kt: CK_KEY_TYPE) -> Option<KeyFamily> {
+        match kt {
+            CKK_RSA => Some(KeyFamily::Rsa),
+            CKK_EC => Some(KeyFamily::Ec),
+            _ => None,
+        }
+    }
+}
+
+/// The padding or algorithm of a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigKind {
+    /// RSASSA-PKCS1-v1_5.
+    RsaPkcs1,
+    /// RSASSA-PSS.
+    RsaPss,
+    /// ECDSA, raw `r ‖ s`.
+    Ecdsa,
+}
+
+/// A signing mechanism, classified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigScheme {
+    /// Key family.
+    pub family: KeyFamily,
+    /// Signature kind.
+    pub kind: SigKind,
+    /// The hash the module applies to the input (hash-and-sign), or `None` when the input is
+    /// already a digest (`CKM_ECDSA`, `CKM_RSA_PKCS_PSS`) or a `DigestInfo` (`CKM_RSA_PKCS`).
+    pub prehash: Option<HashAlg>,
+    /// The hash the signature commits to, when known before seeing the data.
+    pub hash: Option<HashAlg>,
+}
+
+impl SigScheme {
+    /// Classifies a mechanism and checks its parameters.
+    pub fn new(mechanism: CK_MECHANISM_TYPE, params: &MechParams) -> Result<SigScheme> {
+        use HashAlg::*;
+        let (family, kind, prehash) = match mechanism {
+            CKM_RSA_PKCS => (KeyFamily::Rsa, SigKind::RsaPkcs1, None),
+            CKM_SHA256_RSA_PKCS => (KeyFamily::Rsa, SigKind::RsaPkcs1, Some(Sha256)),
+            CKM_SHA384_RSA_PKCS => (KeyFamily::Rsa, SigKind::RsaPkcs1, Some(Sha384)),
+            CKM_SHA512_RSA_PKCS => (KeyFamily::Rsa, SigKind::RsaPkcs1, Some(Sha512)),
+            CKM_RSA_PKCS_PSS => (KeyFamily::Rsa, SigKind::RsaPss, None),
+            CKM_SHA256_RSA_PKCS_PSS => (KeyFamily::Rsa, SigKind::RsaPss, Some(Sha256)),
+            CKM_SHA384_RSA_PKCS_PSS => (KeyFamily::Rsa, SigKind::RsaPss, Some(Sha384)),
+            CKM_SHA512_RSA_PKCS_PSS => (KeyFamily::Rsa, SigKind::RsaPss, Some(Sha512)),
+            CKM_ECDSA => (KeyFamily::Ec, SigKind::Ecdsa, None),
+            CKM_ECDSA_SHA256 => (KeyFamily::Ec, SigKind::Ecdsa, Some(Sha256)),
+            CKM_ECDSA_SHA384 => (KeyFamily::Ec, SigKind::Ecdsa, Some(Sha384)),
+            CKM_ECDSA_SHA512 => (KeyFamily::Ec, SigKind::Ecdsa, Some(Sha512)),
+            _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
+        };
+        let hash = match kind {
+            SigKind::RsaPss => Some(pss_hash(params, prehash)?),
+            _ => prehash,
+        };
+        Ok(SigScheme {
+            family,
+            kind,
+            prehash,
+            hash,
+        })
+    }
+}
+
+/// Checks `CK_RSA_PKCS_PSS_PARAMS`: a SHA-2 hash (the one of the mechanism, if it names one),
+/// MGF1 with the same hash, and a salt as long as the hash (what kmsd's RSA-PSS produces).
+fn pss_hash(params: &MechParams, fixed: Option<HashAlg>) -> Result<HashAlg> {
+    let MechParams::Pss {
+        hash,
+        mgf,
+        salt_len,
+    } = params
+    else {
+        return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
+    };
+    let h = HashAlg::from_mechanism(*hash as CK_MECHANISM_TYPE)
+        .filter(|h| matches!(h, HashAlg::Sha256 | HashAlg::Sha384 | HashAlg::Sha512))
+        .ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
+    let consistent =
+        fixed.is_none_or(|f| f == h) && *mgf == h.mgf1() as u64 && *salt_len == h.len() as u64;
+    if consistent {
+        Ok(h)
+    } else {
+        Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pss(hash: CK_MECHANISM_TYPE, mgf: CK_ULONG, salt: u64) -> MechParams {
+        MechParams::Pss {
+            hash: hash as u64,
+            mgf: mgf as u64,
+            salt_len: salt,
+        }
+    }
+
+    #[test]
+    fn classification() {
+        let s = SigScheme::new(CKM_SHA256_RSA_PKCS, &MechParams::None).unwrap();
+        assert_eq!(
+            (s.family, s.kind, s.prehash),
+            (KeyFamily::Rsa, SigKind::RsaPkcs1, Some(HashAlg::Sha256))
+        );
+        let s = SigScheme::new(CKM_ECDSA, &MechParams::None).unwrap();
+        assert_eq!((s.family, s.prehash), (KeyFamily::Ec, None));
+        assert_eq!(
+            SigScheme::new(CKM_AES_GCM, &MechParams::None),
+            Err(Error::Ck(CKR_MECHANISM_INVALID))
+        );
+    }
+
+    #[test]
+    fn pss_parameters_are_checked() {
+        let ok = SigScheme::new(CKM_RSA_PKCS_PSS, &pss(CKM_SHA256, CKG_MGF1_SHA256, 32)).unwrap();
+        assert_eq!(ok.hash, Some(HashAlg::Sha256));
+        let bad = Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
+        assert_eq!(SigScheme::new(CKM_RSA_PKCS_PSS, &MechParams::None), bad);
+        assert_eq!(
+            SigScheme::new(CKM_RSA_PKCS_PSS, &pss(CKM_SHA256, CKG_MGF1_SHA1, 32)),
+            bad
+        );
+        assert_eq!(
+            SigScheme::new(CKM_RSA_PKCS_PSS, &pss(CKM_SHA256, CKG_MGF1_SHA256, 20)),
+            bad
+        );
+        assert_eq!(
+            SigScheme::new(
+                CKM_SHA384_RSA_PKCS_PSS,
+                &pss(CKM_SHA256, CKG_MGF1_SHA256, 32)
+            ),
+            bad
+        );
+    }
+}

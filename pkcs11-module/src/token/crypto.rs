@@ -1,0 +1,658 @@
+//! Cryptographic operations: the `*Init`/single-part/`*Update`/`*Final` state machines of sign,
+//! verify, encrypt, decrypt and digest (PKCS#11 v3.0 §5.8–5.13, spec-checklist S8/S9/S19).
+//!
+//! Private and secret key work is one round trip to kmsd; hash-and-sign mechanisms hash here
+//! and send only the digest; verification and RSA public-key encryption run here.
+
+use super::objects::ObjectEntry;
+use super::output::{produce, Out, Outcome, Size};
+use super::session::Session;
+use super::slot::Slot;
+use super::Library;
+use crate::attr;
+use crate::client::KeyOp;
+use crate::error::{Error, Result};
+use crate::mech::public::{curve_field_len, oaep_alg, unsigned_len, PublicKey};
+use crate::mech::{HashAlg, KeyFamily, SigScheme};
+use aws_lc_rs::digest;
+use cryptoki_sys::*;
+use kms_api::msg::CryptoRequest;
+use kms_api::{AttrValue, MechParams, Mechanism, SecretBytes};
+use zeroize::Zeroizing;
+
+/// Most input a multi-part operation buffers (kmsd's request limit leaves room for JSON).
+const MAX_BUFFERED: usize = 512 * 1024;
+/// GCM tag length this token produces and accepts.
+const GCM_TAG_LEN: usize = 16;
+
+/// Single-part or multi-part: once chosen, the other form is `CKR_OPERATION_ACTIVE` (S9).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    #[default]
+    Fresh,
+    Single,
+    Multi,
+}
+
+impl Mode {
+    fn enter(&mut self, mode: Mode) -> Result<()> {
+        match *self {
+            Mode::Fresh => {
+                *self = mode;
+                Ok(())
+            }
+            m if m == mode => Ok(()),
+            _ => Err(Error::Ck(CKR_OPERATION_ACTIVE)),
+        }
+    }
+}
+
+/// The input of an operation: hashed on the way in, or buffered.
+#[derive(Clone)]
+enum Input {
+    Hash(digest::Context),
+    Buffer(Zeroizing<Vec<u8>>),
+}
+
+impl Input {
+    fn new(prehash: Option<HashAlg>) -> Input {
+        match prehash {
+            Some(h) => Input::Hash(h.context()),
+            None => Input::Buffer(Zeroizing::new(Vec::new())),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) -> Result<()> {
+        match self {
+            Input::Hash(ctx) => ctx.update(data),
+            Input::Buffer(buf) => {
+                if buf.len() + data.len() > MAX_BUFFERED {
+                    return Err(Error::Ck(CKR_DATA_LEN_RANGE));
+                }
+                buf.extend_from_slice(data);
+            }
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Input::Hash(ctx) => ctx.algorithm().output_len(),
+            Input::Buffer(buf) => buf.len(),
+        }
+    }
+
+    /// The digest, or the buffered bytes.
+    fn value(&self) -> Out {
+        match self {
+            Input::Hash(ctx) => Zeroizing::new(ctx.clone().finish().as_ref().to_vec()),
+            Input::Buffer(buf) => buf.clone(),
+        }
+    }
+}
+
+/// An active signature.
+pub struct SignOp {
+    key_id: String,
+    mechanism: Mechanism,
+    sig_len: usize,
+    input: Input,
+    mode: Mode,
+    pending: Option<Out>,
+}
+
+/// An active verification.
+pub struct VerifyOp {
+    key: PublicKey,
+    scheme: SigScheme,
+    input: Input,
+    mode: Mode,
+}
+
+/// Where an encryption or decryption runs.
+enum Engine {
+    /// RSA public-key encryption, here.
+    Local(PublicKey),
+    /// kmsd, with this key.
+    Daemon(String),
+}
+
+/// How the output size follows from the input size.
+#[derive(Clone, Copy)]
+enum Sizing {
+    /// Always this many bytes (RSA encryption).
+    Fixed(usize),
+    /// At most this many bytes (RSA decryption).
+    UpTo(usize),
+    /// CBC with PKCS#7 padding, encrypting.
+    PadUp,
+    /// CBC with PKCS#7 padding, decrypting.
+    PadDown,
+    /// GCM encryption: plus the tag.
+    PlusTag,
+    /// GCM decryption: minus the tag.
+    MinusTag,
+}
+
+impl Sizing {
+    fn size(self, input: usize) -> Result<Size> {
+        Ok(match self {
+            Sizing::Fixed(n) => Size::Exact(n),
+            Sizing::UpTo(n) => Size::AtMost(n),
+            Sizing::PadUp => Size::Exact((input / 16 + 1) * 16),
+            Sizing::PadDown if input % 16 != 0 || input == 0 => {
+                return Err(Error::Ck(CKR_ENCRYPTED_DATA_LEN_RANGE))
+            }
+            Sizing::PadDown => Size::AtMost(input),
+            Sizing::PlusTag => Size::Exact(input + GCM_TAG_LEN),
+            Sizing::MinusTag if input < GCM_TAG_LEN => {
+                return Err(Error::Ck(CKR_ENCRYPTED_DATA_LEN_RANGE))
+            }
+            Sizing::MinusTag => Size::Exact(input - GCM_TAG_LEN),
+        })
+    }
+}
+
+/// An active encryption or decryption.
+pub struct CryptOp {
+    op: KeyOp,
+    engine: Engine,
+    mechanism: Mechanism,
+    sizing: Sizing,
+    input: Input,
+    mode: Mode,
+    pending: Option<Out>,
+}
+
+/// An active digest.
+pub struct DigestOp {
+    input: Input,
+    mode: Mode,
+}
+
+/// Checks a key for an operation: class, key type (which takes priority, S19), usage flag,
+/// and `CKA_ALLOWED_MECHANISMS`. kmsd checks all of it again.
+fn check_key(
+    entry: &ObjectEntry,
+    class: CK_OBJECT_CLASS,
+    key_types: &[CK_KEY_TYPE],
+    usage: CK_ATTRIBUTE_TYPE,
+    m: &Mechanism,
+) -> Result<()> {
+    let type_ok = entry.key_type().is_some_and(|kt| key_types.contains(&kt));
+    if entry.class() != Some(class) || !type_ok {
+        return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT));
+    }
+    if !attr::flag(&entry.info, usage) {
+        return Err(Error::Ck(CKR_KEY_FUNCTION_NOT_PERMITTED));
+    }
+    if let Some(AttrValue::UlongList(allowed)) = attr::value_of(&entry.info, CKA_ALLOWED_MECHANISMS)
+    {
+        if !allowed.contains(&m.mechanism) {
+            return Err(Error::Ck(CKR_MECHANISM_INVALID));
+        }
+    }
+    Ok(())
+}
+
+fn key_types(family: KeyFamily) -> &'static [CK_KEY_TYPE] {
+    match family {
+        KeyFamily::Rsa => &[CKK_RSA],
+        KeyFamily::Ec => &[CKK_EC],
+    }
+}
+
+/// Signature length of an RSA or EC key: the modulus length, or twice the field length.
+fn signature_len(entry: &ObjectEntry, family: KeyFamily) -> Result<usize> {
+    let len = match family {
+        KeyFamily::Rsa => attr::bytes(&entry.info, CKA_MODULUS).map(unsigned_len),
+        KeyFamily::Ec => attr::bytes(&entry.info, CKA_EC_PARAMS)
+            .and_then(curve_field_len)
+            .map(|f| 2 * f),
+    };
+    len.filter(|n| *n > 0)
+        .ok_or(Error::Ck(CKR_KEY_TYPE_INCONSISTENT))
+}
+
+fn public_key(entry: &ObjectEntry, family: KeyFamily) -> Result<PublicKey> {
+    let spki = attr::bytes(&entry.info, CKA_PUBLIC_KEY_INFO)
+        .ok_or_else(|| Error::Device("kmsd sent no CKA_PUBLIC_KEY_INFO".into()))?;
+    Ok(PublicKey::new(
+        family,
+        spki.to_vec(),
+        signature_len(entry, family)?,
+    ))
+}
+
+fn key_op(slot: &Slot, id: &str, op: KeyOp, mechanism: &Mechanism, data: Out) -> Result<Out> {
+    let req = CryptoRequest {
+        mechanism: mechanism.clone(),
+        data: SecretBytes(data),
+    };
+    Ok(slot.client.key_op(slot.bearer().as_ref(), id, op, &req)?.0)
+}
+
+/// Accessors of each operation slot of a session, for the generic helpers below.
+type Field<O> = fn(&mut Session) -> &mut Option<O>;
+
+impl Library {
+    fn init_op<O>(
+        &self,
+        h: CK_SESSION_HANDLE,
+        field: Field<O>,
+        make: impl FnOnce(&Slot) -> Result<O>,
+    ) -> Result<()> {
+        let (session, slot) = self.session_slot(h)?;
+        if field(&mut session.lock()).is_some() {
+            return Err(Error::Ck(CKR_OPERATION_ACTIVE));
+        }
+        let op = make(slot)?;
+        *field(&mut session.lock()) = Some(op);
+        Ok(())
+    }
+
+    /// Runs a step of an active operation without holding the session lock, and puts the
+    /// operation back only if it goes on (S8: errors end it, except `CKR_OPERATION_ACTIVE`).
+    fn step_op<O, T>(
+        &self,
+        h: CK_SESSION_HANDLE,
+        field: Field<O>,
+        keep: fn(&T) -> bool,
+        f: impl FnOnce(&mut O, &Slot) -> Result<T>,
+    ) -> Result<T> {
+        let (session, slot) = self.session_slot(h)?;
+        let mut op = field(&mut session.lock())
+            .take()
+            .ok_or(Error::Ck(CKR_OPERATION_NOT_INITIALIZED))?;
+        let result = f(&mut op, slot);
+        let goes_on = match &result {
+            Ok(v) => keep(v),
+            Err(e) => e.rv() == CKR_OPERATION_ACTIVE,
+        };
+        if goes_on {
+            *field(&mut session.lock()) = Some(op);
+        }
+        result
+    }
+
+    /// `*Init` with a NULL mechanism (v3.0): cancels the active operation of that kind.
+    fn cancel_op<O>(&self, h: CK_SESSION_HANDLE, field: Field<O>) -> Result<()> {
+        let session = self.session(h)?;
+        field(&mut session.lock()).take();
+        Ok(())
+    }
+
+    /// `C_SignInit`.
+    pub fn sign_init(
+        &self,
+        h: CK_SESSION_HANDLE,
+        m: Mechanism,
+        key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
+        self.init_op(
+            h,
+            |s| &mut s.sign,
+            |_| {
+                let entry = self.object(h, key).map_err(Error::for_key)?;
+                let scheme = SigScheme::new(m.mechanism as CK_MECHANISM_TYPE, &m.params)?;
+                check_key(
+                    &entry,
+                    CKO_PRIVATE_KEY,
+                    key_types(scheme.family),
+                    CKA_SIGN,
+                    &m,
+                )?;
+                let sig_len = signature_len(&entry, scheme.family)?;
+                Ok(SignOp {
+                    key_id: entry.info.id.clone(),
+                    mechanism: m,
+                    sig_len,
+                    input: Input::new(scheme.prehash),
+                    mode: Mode::Fresh,
+                    pending: None,
+                })
+            },
+        )
+    }
+
+    /// `C_Sign` (`data` given) or `C_SignFinal` (`data` None).
+    pub fn sign(
+        &self,
+        h: CK_SESSION_HANDLE,
+        data: Option<&[u8]>,
+        capacity: Option<usize>,
+    ) -> Result<Outcome> {
+        self.step_op(
+            h,
+            |s| &mut s.sign,
+            Outcome::keeps_operation,
+            |op, slot| {
+                if let Some(data) = data {
+                    op.mode.enter(Mode::Single)?;
+                    if op.pending.is_none() && capacity.is_some_and(|c| c >= op.sig_len) {
+                        op.input.update(data)?;
+                    }
+                } else {
+                    op.mode.enter(Mode::Multi)?;
+                }
+                produce(&mut op.pending, capacity, Size::Exact(op.sig_len), || {
+                    key_op(
+                        slot,
+                        &op.key_id,
+                        KeyOp::Sign,
+                        &op.mechanism,
+                        op.input.value(),
+                    )
+                })
+            },
+        )
+    }
+
+    /// `C_SignUpdate`.
+    pub fn sign_update(&self, h: CK_SESSION_HANDLE, part: &[u8]) -> Result<()> {
+        self.step_op(
+            h,
+            |s| &mut s.sign,
+            |_| true,
+            |op, _| {
+                op.mode.enter(Mode::Multi)?;
+                op.input.update(part)
+            },
+        )
+    }
+
+    /// `C_VerifyInit`.
+    pub fn verify_init(
+        &self,
+        h: CK_SESSION_HANDLE,
+        m: Mechanism,
+        key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
+        self.init_op(
+            h,
+            |s| &mut s.verify,
+            |_| {
+                let entry = self.object(h, key).map_err(Error::for_key)?;
+                let scheme = SigScheme::new(m.mechanism as CK_MECHANISM_TYPE, &m.params)?;
+                check_key(
+                    &entry,
+                    CKO_PUBLIC_KEY,
+                    key_types(scheme.family),
+                    CKA_VERIFY,
+                    &m,
+                )?;
+                let key = public_key(&entry, scheme.family)?;
+                Ok(VerifyOp {
+                    key,
+                    scheme,
+                    input: Input::new(scheme.prehash),
+                    mode: Mode::Fresh,
+                })
+            },
+        )
+    }
+
+    /// `C_Verify` (`data` given) or `C_VerifyFinal`; always ends the operation.
+    pub fn verify(
+        &self,
+        h: CK_SESSION_HANDLE,
+        data: Option<&[u8]>,
+        signature: &[u8],
+    ) -> Result<()> {
+        self.step_op(
+            h,
+            |s| &mut s.verify,
+            |_| false,
+            |op, _| {
+                match data {
+                    Some(d) => {
+                        op.mode.enter(Mode::Single)?;
+                        op.input.update(d)?;
+                    }
+                    None => op.mode.enter(Mode::Multi)?,
+                }
+                op.key.verify(&op.scheme, &op.input.value(), signature)
+            },
+        )
+    }
+
+    /// `C_VerifyUpdate`.
+    pub fn verify_update(&self, h: CK_SESSION_HANDLE, part: &[u8]) -> Result<()> {
+        self.step_op(
+            h,
+            |s| &mut s.verify,
+            |_| true,
+            |op, _| {
+                op.mode.enter(Mode::Multi)?;
+                op.input.update(part)
+            },
+        )
+    }
+
+    /// `C_EncryptInit` (`op` = Encrypt) and `C_DecryptInit` (`op` = Decrypt).
+    pub fn crypt_init(
+        &self,
+        h: CK_SESSION_HANDLE,
+        op: KeyOp,
+        m: Mechanism,
+        key: CK_OBJECT_HANDLE,
+    ) -> Result<()> {
+        let field: Field<CryptOp> = if op == KeyOp::Encrypt {
+            |s| &mut s.encrypt
+        } else {
+            |s| &mut s.decrypt
+        };
+        self.init_op(h, field, |_| {
+            let entry = self.object(h, key).map_err(Error::for_key)?;
+            let usage = if op == KeyOp::Encrypt {
+                CKA_ENCRYPT
+            } else {
+                CKA_DECRYPT
+            };
+            let mech = m.mechanism as CK_MECHANISM_TYPE;
+            let (engine, sizing) = match mech {
+                CKM_RSA_PKCS | CKM_RSA_PKCS_OAEP => {
+                    if let MechParams::Oaep { hash, mgf, .. } = &m.params {
+                        oaep_alg(*hash, *mgf)?;
+                    }
+                    if op == KeyOp::Encrypt {
+                        check_key(&entry, CKO_PUBLIC_KEY, &[CKK_RSA], usage, &m)?;
+                        let key = public_key(&entry, KeyFamily::Rsa)?;
+                        let n = key.sig_len;
+                        (Engine::Local(key), Sizing::Fixed(n))
+                    } else {
+                        check_key(&entry, CKO_PRIVATE_KEY, &[CKK_RSA], usage, &m)?;
+                        (
+                            Engine::Daemon(entry.info.id.clone()),
+                            Sizing::UpTo(signature_len(&entry, KeyFamily::Rsa)?),
+                        )
+                    }
+                }
+                CKM_AES_CBC_PAD | CKM_AES_GCM => {
+                    check_key(&entry, CKO_SECRET_KEY, &[CKK_AES], usage, &m)?;
+                    let sizing = match (mech, op) {
+                        (CKM_AES_CBC_PAD, KeyOp::Encrypt) => Sizing::PadUp,
+                        (CKM_AES_CBC_PAD, _) => Sizing::PadDown,
+                        (_, KeyOp::Encrypt) => Sizing::PlusTag,
+                        _ => Sizing::MinusTag,
+                    };
+                    if let MechParams::Gcm { iv, tag_bits, .. } = &m.params {
+                        if iv.0.len() != 12 || *tag_bits != 8 * GCM_TAG_LEN as u64 {
+                            return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
+                        }
+                    }
+                    (Engine::Daemon(entry.info.id.clone()), sizing)
+                }
+                _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
+            };
+            Ok(CryptOp {
+                op,
+                engine,
+                mechanism: m,
+                sizing,
+                input: Input::new(None),
+                mode: Mode::Fresh,
+                pending: None,
+            })
+        })
+    }
+
+    /// `C_Encrypt`/`C_Decrypt` (`data` given) or their `*Final` (`data` None).
+    pub fn crypt(
+        &self,
+        h: CK_SESSION_HANDLE,
+        op: KeyOp,
+        data: Option<&[u8]>,
+        capacity: Option<usize>,
+    ) -> Result<Outcome> {
+        let field: Field<CryptOp> = if op == KeyOp::Encrypt {
+            |s| &mut s.encrypt
+        } else {
+            |s| &mut s.decrypt
+        };
+        self.step_op(h, field, Outcome::keeps_operation, |c, slot| {
+            let input_len = match data {
+                Some(d) => {
+                    c.mode.enter(Mode::Single)?;
+                    d.len()
+                }
+                None => {
+                    c.mode.enter(Mode::Multi)?;
+                    c.input.len()
+                }
+            };
+            if let (Sizing::UpTo(k), KeyOp::Decrypt) = (c.sizing, c.op) {
+                if input_len != k {
+                    return Err(Error::Ck(CKR_ENCRYPTED_DATA_LEN_RANGE));
+                }
+            }
+            let size = c.sizing.size(input_len)?;
+            let CryptOp {
+                engine,
+                mechanism,
+                input,
+                pending,
+                op,
+                ..
+            } = c;
+            produce(pending, capacity, size, || {
+                let value = match data {
+                    Some(d) => Zeroizing::new(d.to_vec()),
+                    None => input.value(),
+                };
+                match engine {
+                    Engine::Local(key) => Ok(Zeroizing::new(key.encrypt(
+                        mechanism.mechanism as CK_MECHANISM_TYPE,
+                        &mechanism.params,
+                        &value,
+                    )?)),
+                    Engine::Daemon(id) => key_op(slot, id, *op, mechanism, value),
+                }
+            })
+        })
+    }
+
+    /// `C_EncryptUpdate`/`C_DecryptUpdate`: input is gathered and processed at `*Final`, so
+    /// each update outputs zero bytes.
+    pub fn crypt_update(&self, h: CK_SESSION_HANDLE, op: KeyOp, part: &[u8]) -> Result<()> {
+        let field: Field<CryptOp> = if op == KeyOp::Encrypt {
+            |s| &mut s.encrypt
+        } else {
+            |s| &mut s.decrypt
+        };
+        self.step_op(
+            h,
+            field,
+            |_| true,
+            |c, _| {
+                c.mode.enter(Mode::Multi)?;
+                c.input.update(part)
+            },
+        )
+    }
+
+    /// `C_DigestInit`.
+    pub fn digest_init(&self, h: CK_SESSION_HANDLE, m: Mechanism) -> Result<()> {
+        self.init_op(
+            h,
+            |s| &mut s.digest,
+            |_| {
+                let alg = HashAlg::from_mechanism(m.mechanism as CK_MECHANISM_TYPE)
+                    .ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
+                if m.params != MechParams::None {
+                    return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
+                }
+                Ok(DigestOp {
+                    input: Input::new(Some(alg)),
+                    mode: Mode::Fresh,
+                })
+            },
+        )
+    }
+
+    /// `C_Digest` (`data` given) or `C_DigestFinal`.
+    pub fn digest(
+        &self,
+        h: CK_SESSION_HANDLE,
+        data: Option<&[u8]>,
+        capacity: Option<usize>,
+    ) -> Result<Outcome> {
+        self.step_op(
+            h,
+            |s| &mut s.digest,
+            Outcome::keeps_operation,
+            |op, _| {
+                let mut input = op.input.clone();
+                match data {
+                    Some(d) => {
+                        op.mode.enter(Mode::Single)?;
+                        input.update(d)?;
+                    }
+                    None => op.mode.enter(Mode::Multi)?,
+                }
+                produce(&mut None, capacity, Size::Exact(input.len()), || {
+                    Ok(input.value())
+                })
+            },
+        )
+    }
+
+    /// `C_DigestUpdate`.
+    pub fn digest_update(&self, h: CK_SESSION_HANDLE, part: &[u8]) -> Result<()> {
+        self.step_op(
+            h,
+            |s| &mut s.digest,
+            |_| true,
+            |op, _| {
+                op.mode.enter(Mode::Multi)?;
+                op.input.update(part)
+            },
+        )
+    }
+
+    /// `*Init(pMechanism = NULL)`: cancels the operation of that kind.
+    pub fn cancel(&self, h: CK_SESSION_HANDLE, kind: OpKind) -> Result<()> {
+        match kind {
+            OpKind::Sign => self.cancel_op(h, |s| &mut s.sign),
+            OpKind::Verify => self.cancel_op(h, |s| &mut s.verify),
+            OpKind::Encrypt => self.cancel_op(h, |s| &mut s.encrypt),
+            OpKind::Decrypt => self.cancel_op(h, |s| &mut s.decrypt),
+            OpKind::Digest => self.cancel_op(h, |s| &mut s.digest),
+        }
+    }
+}
+
+/// The kinds of operation a session holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    /// Sign.
+    Sign,
+    /// Verify.
+    Verify,
+    /// Encrypt.
+    Encrypt,
+    /// Decrypt.
+    Decrypt,
+    /// Digest.
+    Digest,
+}

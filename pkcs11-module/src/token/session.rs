@@ -1,0 +1,247 @@
+//! Sessions and login (PKCS#11 v3.0 §5.6): open/close, session state, `C_Login`/`C_Logout`.
+//!
+//! The login belongs to the application: it covers every session on the slot and ends when the
+//! last one closes. Closing a session destroys the session objects it created.
+
+use super::crypto::{CryptOp, DigestOp, SignOp, VerifyOp};
+use super::objects::FindState;
+use super::Library;
+use crate::error::{Error, Result};
+use cryptoki_sys::*;
+use kms_api::msg::UserType;
+use kms_api::SecretBytes;
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+/// Shortest and longest PIN kmsd accepts (it checks again).
+pub const MIN_PIN_LEN: usize = 4;
+/// See [`MIN_PIN_LEN`].
+pub const MAX_PIN_LEN: usize = 64;
+
+/// One session and the operations active in it (at most one of each kind).
+pub struct Session {
+    /// Its slot.
+    pub slot: CK_SLOT_ID,
+    /// Read/write session?
+    pub rw: bool,
+    /// Active `C_FindObjects*`.
+    pub find: Option<FindState>,
+    /// Active `C_Sign*`.
+    pub sign: Option<SignOp>,
+    /// Active `C_Verify*`.
+    pub verify: Option<VerifyOp>,
+    /// Active `C_Encrypt*`.
+    pub encrypt: Option<CryptOp>,
+    /// Active `C_Decrypt*`.
+    pub decrypt: Option<CryptOp>,
+    /// Active `C_Digest*`.
+    pub digest: Option<DigestOp>,
+    /// Session objects created in this session (destroyed when it closes).
+    pub session_objects: Vec<CK_OBJECT_HANDLE>,
+}
+
+/// What `C_GetSessionInfo` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionView {
+    /// Slot id.
+    pub slot: CK_SLOT_ID,
+    /// `CKS_*`.
+    pub state: CK_STATE,
+    /// `CKF_SERIAL_SESSION` and maybe `CKF_RW_SESSION`.
+    pub flags: CK_FLAGS,
+}
+
+impl Library {
+    /// A session by handle, or `CKR_SESSION_HANDLE_INVALID`.
+    pub fn session(&self, h: CK_SESSION_HANDLE) -> Result<Arc<Mutex<Session>>> {
+        self.sessions
+            .read()
+            .get(&h)
+            .cloned()
+            .ok_or(Error::Ck(CKR_SESSION_HANDLE_INVALID))
+    }
+
+    /// The slot of a session.
+    pub fn session_slot(
+        &self,
+        h: CK_SESSION_HANDLE,
+    ) -> Result<(Arc<Mutex<Session>>, &super::Slot)> {
+        let s = self.session(h)?;
+        let slot_id = s.lock().slot;
+        Ok((s, self.slot(slot_id)?))
+    }
+
+    fn sessions_on(&self, slot: CK_SLOT_ID) -> Vec<Arc<Mutex<Session>>> {
+        self.sessions
+            .read()
+            .values()
+            .filter(|s| s.lock().slot == slot)
+            .cloned()
+            .collect()
+    }
+
+    /// Number of sessions and of read/write sessions on a slot.
+    pub fn session_counts(&self, slot: CK_SLOT_ID) -> (usize, usize) {
+        let all = self.sessions_on(slot);
+        let rw = all.iter().filter(|s| s.lock().rw).count();
+        (all.len(), rw)
+    }
+
+    /// `C_OpenSession`.
+    pub fn open_session(&self, slot_id: CK_SLOT_ID, flags: CK_FLAGS) -> Result<CK_SESSION_HANDLE> {
+        let slot = self.slot(slot_id)?;
+        if flags & CKF_SERIAL_SESSION == 0 {
+            return Err(Error::Ck(CKR_SESSION_PARALLEL_NOT_SUPPORTED));
+        }
+        let rw = flags & CKF_RW_SESSION != 0;
+        if !rw && slot.user() == Some(CKU_SO) {
+            return Err(Error::Ck(CKR_SESSION_READ_WRITE_SO_EXISTS));
+        }
+        let session = Session {
+            slot: slot_id,
+            rw,
+            find: None,
+            sign: None,
+            verify: None,
+            encrypt: None,
+            decrypt: None,
+            digest: None,
+            session_objects: Vec::new(),
+        };
+        let h = self.new_handle();
+        self.sessions
+            .write()
+            .insert(h, Arc::new(Mutex::new(session)));
+        Ok(h)
+    }
+
+    /// `C_CloseSession`.
+    pub fn close_session(&self, h: CK_SESSION_HANDLE) -> Result<()> {
+        let session = self
+            .sessions
+            .write()
+            .remove(&h)
+            .ok_or(Error::Ck(CKR_SESSION_HANDLE_INVALID))?;
+        let (slot_id, objects) = {
+            let mut s = session.lock();
+            (s.slot, std::mem::take(&mut s.session_objects))
+        };
+        let slot = self.slot(slot_id)?;
+        self.destroy_session_objects(slot, &objects);
+        if self.sessions_on(slot_id).is_empty() {
+            self.end_login(slot);
+        }
+        Ok(())
+    }
+
+    /// `C_CloseAllSessions` (`slot` given) and `C_Finalize` (`None`: every slot).
+    pub fn close_all(&self, slot: Option<CK_SLOT_ID>) {
+        let handles: Vec<_> = self
+            .sessions
+            .read()
+            .iter()
+            .filter(|(_, s)| slot.is_none_or(|id| s.lock().slot == id))
+            .map(|(h, _)| *h)
+            .collect();
+        for h in handles {
+            let _ = self.close_session(h);
+        }
+        for s in self
+            .slots
+            .iter()
+            .filter(|s| slot.is_none_or(|id| s.id == id))
+        {
+            self.end_login(s);
+        }
+    }
+
+    fn destroy_session_objects(&self, slot: &super::Slot, objects: &[CK_OBJECT_HANDLE]) {
+        let bearer = slot.bearer();
+        for h in objects {
+            if let Some(entry) = self.objects.remove(*h) {
+                // Best effort: kmsd also drops session objects of instances that went away.
+                let _ = slot.client.destroy(bearer.as_ref(), &entry.info.id);
+            }
+        }
+    }
+
+    /// Ends the login on a slot, locally and on kmsd; private object handles become invalid.
+    fn end_login(&self, slot: &super::Slot) -> bool {
+        let Some(login) = slot.take_login() else {
+            return false;
+        };
+        self.objects.forget_private(slot.id);
+        // kmsd ends idle sessions by itself; an unreachable daemon does not keep us logged in.
+        let _ = slot.client.logout(&login.bearer);
+        slot.invalidate_info();
+        true
+    }
+
+    /// `C_GetSessionInfo`.
+    pub fn session_info(&self, h: CK_SESSION_HANDLE) -> Result<SessionView> {
+        let (session, slot) = self.session_slot(h)?;
+        let rw = session.lock().rw;
+        let state = match (slot.user(), rw) {
+            (Some(CKU_SO), _) => CKS_RW_SO_FUNCTIONS,
+            (Some(_), true) => CKS_RW_USER_FUNCTIONS,
+            (Some(_), false) => CKS_RO_USER_FUNCTIONS,
+            (None, true) => CKS_RW_PUBLIC_SESSION,
+            (None, false) => CKS_RO_PUBLIC_SESSION,
+        };
+        let flags = CKF_SERIAL_SESSION | if rw { CKF_RW_SESSION } else { 0 };
+        Ok(SessionView {
+            slot: slot.id,
+            state,
+            flags,
+        })
+    }
+
+    /// `C_Login`.
+    pub fn login(&self, h: CK_SESSION_HANDLE, user: CK_USER_TYPE, pin: SecretBytes) -> Result<()> {
+        let (_, slot) = self.session_slot(h)?;
+        let user_type = match user {
+            CKU_USER => UserType::User,
+            CKU_SO => UserType::So,
+            CKU_CONTEXT_SPECIFIC => {
+                // No key here needs CKA_ALWAYS_AUTHENTICATE, so no operation awaits it.
+                return Err(Error::Ck(match slot.user() {
+                    None => CKR_USER_NOT_LOGGED_IN,
+                    Some(_) => CKR_OPERATION_NOT_INITIALIZED,
+                }));
+            }
+            _ => return Err(Error::Ck(CKR_USER_TYPE_INVALID)),
+        };
+        match slot.user() {
+            Some(u) if u == user => return Err(Error::Ck(CKR_USER_ALREADY_LOGGED_IN)),
+            Some(_) => return Err(Error::Ck(CKR_USER_ANOTHER_ALREADY_LOGGED_IN)),
+            None => {}
+        }
+        if user == CKU_SO && self.sessions_on(slot.id).iter().any(|s| !s.lock().rw) {
+            return Err(Error::Ck(CKR_SESSION_READ_ONLY_EXISTS));
+        }
+        if !(MIN_PIN_LEN..=MAX_PIN_LEN).contains(&pin.as_ref().len()) {
+            return Err(Error::Ck(CKR_PIN_LEN_RANGE));
+        }
+        slot.invalidate_info();
+        let resp = slot.client.login(user_type, pin)?;
+        let login = super::slot::Login {
+            user,
+            bearer: resp.session,
+        };
+        if !slot.set_login(login.clone()) {
+            let _ = slot.client.logout(&login.bearer);
+            return Err(Error::Ck(CKR_USER_ALREADY_LOGGED_IN));
+        }
+        Ok(())
+    }
+
+    /// `C_Logout`.
+    pub fn logout(&self, h: CK_SESSION_HANDLE) -> Result<()> {
+        let (_, slot) = self.session_slot(h)?;
+        if self.end_login(slot) {
+            Ok(())
+        } else {
+            Err(Error::Ck(CKR_USER_NOT_LOGGED_IN))
+        }
+    }
+}
