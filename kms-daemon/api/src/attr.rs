@@ -103,25 +103,70 @@ pub const MAX_VALUE_LEN: usize = 64 * 1024;
 pub fn kind_of(ty: u64) -> Option<AttrKind> {
     let ty = ty as CK_ATTRIBUTE_TYPE;
     Some(match ty {
-        CKA_TOKEN | CKA_PRIVATE | CKA_MODIFIABLE | CKA_COPYABLE | CKA_DESTROYABLE
-        | CKA_TRUSTED | CKA_SENSITIVE | CKA_ENCRYPT | CKA_DECRYPT | CKA_WRAP | CKA_UNWRAP
-        | CKA_SIGN | CKA_SIGN_RECOVER | CKA_VERIFY | CKA_VERIFY_RECOVER | CKA_DERIVE
-        | CKA_EXTRACTABLE | CKA_LOCAL | CKA_NEVER_EXTRACTABLE | CKA_ALWAYS_SENSITIVE
-        | CKA_WRAP_WITH_TRUSTED | CKA_ALWAYS_AUTHENTICATE => AttrKind::Bool,
-        CKA_CLASS | CKA_KEY_TYPE | CKA_CERTIFICATE_TYPE | CKA_CERTIFICATE_CATEGORY
-        | CKA_JAVA_MIDP_SECURITY_DOMAIN | CKA_NAME_HASH_ALGORITHM | CKA_MODULUS_BITS
-        | CKA_VALUE_LEN | CKA_KEY_GEN_MECHANISM | CKA_VALUE_BITS => AttrKind::Ulong,
+        CKA_TOKEN
+        | CKA_PRIVATE
+        | CKA_MODIFIABLE
+        | CKA_COPYABLE
+        | CKA_DESTROYABLE
+        | CKA_TRUSTED
+        | CKA_SENSITIVE
+        | CKA_ENCRYPT
+        | CKA_DECRYPT
+        | CKA_WRAP
+        | CKA_UNWRAP
+        | CKA_SIGN
+        | CKA_SIGN_RECOVER
+        | CKA_VERIFY
+        | CKA_VERIFY_RECOVER
+        | CKA_DERIVE
+        | CKA_EXTRACTABLE
+        | CKA_LOCAL
+        | CKA_NEVER_EXTRACTABLE
+        | CKA_ALWAYS_SENSITIVE
+        | CKA_WRAP_WITH_TRUSTED
+        | CKA_ALWAYS_AUTHENTICATE => AttrKind::Bool,
+        CKA_CLASS
+        | CKA_KEY_TYPE
+        | CKA_CERTIFICATE_TYPE
+        | CKA_CERTIFICATE_CATEGORY
+        | CKA_JAVA_MIDP_SECURITY_DOMAIN
+        | CKA_NAME_HASH_ALGORITHM
+        | CKA_MODULUS_BITS
+        | CKA_VALUE_LEN
+        | CKA_KEY_GEN_MECHANISM
+        | CKA_VALUE_BITS => AttrKind::Ulong,
         CKA_START_DATE | CKA_END_DATE => AttrKind::Date,
         CKA_ALLOWED_MECHANISMS => AttrKind::UlongList,
-        CKA_LABEL | CKA_APPLICATION | CKA_VALUE | CKA_OBJECT_ID | CKA_ISSUER
-        | CKA_SERIAL_NUMBER | CKA_AC_ISSUER | CKA_OWNER | CKA_ATTR_TYPES | CKA_URL
-        | CKA_HASH_OF_SUBJECT_PUBLIC_KEY | CKA_HASH_OF_ISSUER_PUBLIC_KEY
-        | CKA_CHECK_VALUE | CKA_SUBJECT | CKA_ID | CKA_MODULUS | CKA_PUBLIC_EXPONENT
-        | CKA_PRIVATE_EXPONENT | CKA_PRIME_1 | CKA_PRIME_2 | CKA_EXPONENT_1
-        | CKA_EXPONENT_2 | CKA_COEFFICIENT | CKA_PUBLIC_KEY_INFO | CKA_PRIME
-        | CKA_SUBPRIME | CKA_BASE | CKA_EC_PARAMS | CKA_EC_POINT | CKA_UNIQUE_ID => {
-            AttrKind::Bytes
-        }
+        CKA_LABEL
+        | CKA_APPLICATION
+        | CKA_VALUE
+        | CKA_OBJECT_ID
+        | CKA_ISSUER
+        | CKA_SERIAL_NUMBER
+        | CKA_AC_ISSUER
+        | CKA_OWNER
+        | CKA_ATTR_TYPES
+        | CKA_URL
+        | CKA_HASH_OF_SUBJECT_PUBLIC_KEY
+        | CKA_HASH_OF_ISSUER_PUBLIC_KEY
+        | CKA_CHECK_VALUE
+        | CKA_SUBJECT
+        | CKA_ID
+        | CKA_MODULUS
+        | CKA_PUBLIC_EXPONENT
+        | CKA_PRIVATE_EXPONENT
+        | CKA_PRIME_1
+        | CKA_PRIME_2
+        | CKA_EXPONENT_1
+        | CKA_EXPONENT_2
+        | CKA_COEFFICIENT
+        | CKA_PUBLIC_KEY_INFO
+        | CKA_PRIME
+        | CKA_SUBPRIME
+        | CKA_BASE
+        | CKA_EC_PARAMS
+        | CKA_EC_POINT
+        | CKA_UNIQUE_ID => AttrKind::Bytes,
         _ => return None,
     })
 }
@@ -154,7 +199,13 @@ mod tests {
 
     #[test]
     fn wire_form_is_compact_and_typed() {
-        let a = Attr { ty: CKA_TOKEN as u64, value: AttrValue::Bool(true) };
-        assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"t":1,"v":{"bool":true}}"#);
+        let a = Attr {
+            ty: CKA_TOKEN as u64,
+            value: AttrValue::Bool(true),
+        };
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            r#"{"t":1,"v":{"bool":true}}"#
+        );
     }
 }

@@ -20,7 +20,10 @@ pub struct Mechanism {
 impl Mechanism {
     /// A mechanism without parameters.
     pub fn new(mechanism: u64) -> Self {
-        Mechanism { mechanism, params: MechParams::None }
+        Mechanism {
+            mechanism,
+            params: MechParams::None,
+        }
     }
 }
 

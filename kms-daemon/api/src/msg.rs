@@ -244,8 +244,14 @@ mod tests {
 
     #[test]
     fn paths_are_encoded() {
-        assert_eq!(token_path("kms default", "login"), "/v1/tokens/kms%20default/login");
+        assert_eq!(
+            token_path("kms default", "login"),
+            "/v1/tokens/kms%20default/login"
+        );
         assert_eq!(object_path("t", "ab/c", ""), "/v1/tokens/t/objects/ab%2Fc");
-        assert_eq!(object_path("t", "ab", "sign"), "/v1/tokens/t/objects/ab/sign");
+        assert_eq!(
+            object_path("t", "ab", "sign"),
+            "/v1/tokens/t/objects/ab/sign"
+        );
     }
 }
