@@ -13,6 +13,7 @@ pub mod bytes;
 pub mod error;
 pub mod mech;
 pub mod msg;
+pub mod vendor;
 
 pub use attr::{Attr, AttrKind, AttrValue, Template};
 pub use bytes::{Bytes, SecretBytes};

@@ -1,0 +1,86 @@
+//! Key routes: generate, generate a pair, and the three key operations.
+
+use super::blocking;
+use crate::api::extract::{Ctx, Json, Path};
+use crate::error::Result;
+use crate::keys::generate;
+use crate::keys::usage::{self, Op};
+use crate::state::AppState;
+use axum::extract::State;
+use kms_api::msg::{
+    CryptoRequest, CryptoResponse, GenerateKeyPairRequest, GenerateKeyRequest, KeyPairInfo,
+    ObjectInfo,
+};
+
+/// `POST /v1/tokens/{token}/keys/generate`.
+pub async fn generate(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<GenerateKeyRequest>,
+) -> Result<axum::Json<ObjectInfo>> {
+    blocking(&s, move |svc| {
+        generate::generate_key(svc, &caller, &token, &req)
+    })
+    .await
+    .map(axum::Json)
+}
+
+/// `POST /v1/tokens/{token}/keys/generate-pair`.
+pub async fn generate_pair(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<GenerateKeyPairRequest>,
+) -> Result<axum::Json<KeyPairInfo>> {
+    blocking(&s, move |svc| {
+        generate::generate_pair(svc, &caller, &token, &req)
+    })
+    .await
+    .map(axum::Json)
+}
+
+async fn run(
+    s: AppState,
+    caller: crate::auth::Caller,
+    token: String,
+    id: String,
+    op: Op,
+    req: CryptoRequest,
+) -> Result<axum::Json<CryptoResponse>> {
+    blocking(&s, move |svc| {
+        usage::run(svc, &caller, &token, &id, op, &req)
+    })
+    .await
+    .map(axum::Json)
+}
+
+/// `POST /v1/tokens/{token}/objects/{id}/sign`.
+pub async fn sign(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path((token, id)): Path<(String, String)>,
+    Json(req): Json<CryptoRequest>,
+) -> Result<axum::Json<CryptoResponse>> {
+    run(s, caller, token, id, Op::Sign, req).await
+}
+
+/// `POST /v1/tokens/{token}/objects/{id}/decrypt`.
+pub async fn decrypt(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path((token, id)): Path<(String, String)>,
+    Json(req): Json<CryptoRequest>,
+) -> Result<axum::Json<CryptoResponse>> {
+    run(s, caller, token, id, Op::Decrypt, req).await
+}
+
+/// `POST /v1/tokens/{token}/objects/{id}/encrypt`.
+pub async fn encrypt(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path((token, id)): Path<(String, String)>,
+    Json(req): Json<CryptoRequest>,
+) -> Result<axum::Json<CryptoResponse>> {
+    run(s, caller, token, id, Op::Encrypt, req).await
+}

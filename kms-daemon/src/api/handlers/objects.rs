@@ -1,0 +1,72 @@
+//! Object routes: find, create, get, set attributes, destroy.
+
+use super::blocking;
+use crate::api::extract::{Ctx, Json, Path};
+use crate::error::Result;
+use crate::keys::{create, service};
+use crate::state::AppState;
+use axum::extract::State;
+use kms_api::msg::{
+    CreateObjectRequest, Empty, FindRequest, ObjectInfo, ObjectList, SetAttributesRequest,
+};
+
+/// `POST /v1/tokens/{token}/objects/find`.
+pub async fn find(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<FindRequest>,
+) -> Result<axum::Json<ObjectList>> {
+    blocking(&s, move |svc| service::find(svc, &caller, &token, &req))
+        .await
+        .map(axum::Json)
+}
+
+/// `POST /v1/tokens/{token}/objects`.
+pub async fn create(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<CreateObjectRequest>,
+) -> Result<axum::Json<ObjectInfo>> {
+    blocking(&s, move |svc| {
+        create::create_object(svc, &caller, &token, &req.template)
+    })
+    .await
+    .map(axum::Json)
+}
+
+/// `GET /v1/tokens/{token}/objects/{id}`.
+pub async fn get(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path((token, id)): Path<(String, String)>,
+) -> Result<axum::Json<ObjectInfo>> {
+    blocking(&s, move |svc| service::get(svc, &caller, &token, &id))
+        .await
+        .map(axum::Json)
+}
+
+/// `POST /v1/tokens/{token}/objects/{id}/attributes`.
+pub async fn set_attributes(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path((token, id)): Path<(String, String)>,
+    Json(req): Json<SetAttributesRequest>,
+) -> Result<axum::Json<ObjectInfo>> {
+    blocking(&s, move |svc| {
+        service::set_attributes(svc, &caller, &token, &id, &req.template)
+    })
+    .await
+    .map(axum::Json)
+}
+
+/// `DELETE /v1/tokens/{token}/objects/{id}`.
+pub async fn destroy(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path((token, id)): Path<(String, String)>,
+) -> Result<axum::Json<Empty>> {
+    blocking(&s, move |svc| service::destroy(svc, &caller, &token, &id)).await?;
+    Ok(axum::Json(Empty {}))
+}

@@ -1,0 +1,37 @@
+//! `GET /v1/tokens`, login and logout.
+
+use super::blocking;
+use crate::api::extract::{Ctx, Json, Path};
+use crate::auth::session;
+use crate::error::Result;
+use crate::state::AppState;
+use axum::extract::State;
+use kms_api::msg::{Empty, LoginRequest, LoginResponse, TokenList};
+
+/// `GET /v1/tokens`.
+pub async fn list(State(s): State<AppState>, _caller: Ctx) -> Result<axum::Json<TokenList>> {
+    let tokens = blocking(&s, session::list_tokens).await?;
+    Ok(axum::Json(TokenList { tokens }))
+}
+
+/// `POST /v1/tokens/{token}/login`.
+pub async fn login(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<LoginRequest>,
+) -> Result<axum::Json<LoginResponse>> {
+    blocking(&s, move |svc| session::login(svc, &caller, &token, &req))
+        .await
+        .map(axum::Json)
+}
+
+/// `POST /v1/tokens/{token}/logout`.
+pub async fn logout(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+) -> Result<axum::Json<Empty>> {
+    blocking(&s, move |svc| session::logout(svc, &caller, &token)).await?;
+    Ok(axum::Json(Empty {}))
+}

@@ -1,0 +1,120 @@
+//! The HTTP API: the router ([`app`]), the request-context middleware (request id, error bodies,
+//! one log line per request), extractors and handlers.
+//!
+//! Handlers are thin: extract → one service call on a blocking thread → response.
+
+pub mod error;
+pub mod extract;
+pub mod handlers;
+
+use crate::error::Error;
+use crate::state::AppState;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use error::PendingError;
+use extract::{ClientIdentity, RequestId};
+use handlers::{keys, misc, objects, tokens};
+use kms_api::{msg, ErrorBody, ErrorCode};
+use std::time::Instant;
+
+/// Largest request body accepted (security R19).
+pub const MAX_BODY: usize = 1 << 20;
+
+/// The router with every `/v1` route, the body limit and the request-context middleware.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route(msg::HEALTH, get(misc::health))
+        .route(msg::TOKENS, get(tokens::list))
+        .route(msg::RANDOM, post(misc::random))
+        .route("/v1/tokens/{token}/login", post(tokens::login))
+        .route("/v1/tokens/{token}/logout", post(tokens::logout))
+        .route("/v1/tokens/{token}/objects/find", post(objects::find))
+        .route("/v1/tokens/{token}/objects", post(objects::create))
+        .route(
+            "/v1/tokens/{token}/objects/{id}",
+            get(objects::get).delete(objects::destroy),
+        )
+        .route(
+            "/v1/tokens/{token}/objects/{id}/attributes",
+            post(objects::set_attributes),
+        )
+        .route("/v1/tokens/{token}/objects/{id}/sign", post(keys::sign))
+        .route(
+            "/v1/tokens/{token}/objects/{id}/decrypt",
+            post(keys::decrypt),
+        )
+        .route(
+            "/v1/tokens/{token}/objects/{id}/encrypt",
+            post(keys::encrypt),
+        )
+        .route("/v1/tokens/{token}/keys/generate", post(keys::generate))
+        .route(
+            "/v1/tokens/{token}/keys/generate-pair",
+            post(keys::generate_pair),
+        )
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(request_context))
+        .with_state(state)
+}
+
+async fn fallback() -> Error {
+    Error::BadRequest("no such route".into())
+}
+
+/// Gives each request an id, turns error markers into [`ErrorBody`] JSON carrying that id, adds
+/// `x-request-id`, and logs one line per request (never a body or header value).
+async fn request_context(mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let request_id = crate::crypto::rng::hex_id(8).unwrap_or_else(|_| "unavailable".into());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let identity = req
+        .extensions()
+        .get::<ClientIdentity>()
+        .map(|i| i.0.clone())
+        .unwrap_or_default();
+
+    let mut resp = next.run(req).await;
+    let pending = resp.extensions_mut().remove::<PendingError>();
+    if let Some(p) = &pending {
+        if let Some(detail) = &p.detail {
+            tracing::error!(request_id = %request_id, error = %detail, "request failed");
+        }
+    }
+    let status = resp.status();
+    let body = match pending {
+        Some(p) => Some(p.body),
+        // Errors axum produced itself (405 …): the same body shape, code bad_request.
+        None if status.is_client_error() || status.is_server_error() => Some(ErrorBody {
+            code: ErrorCode::BadRequest,
+            message: status.canonical_reason().unwrap_or("error").to_lowercase(),
+            request_id: None,
+        }),
+        None => None,
+    };
+    if let Some(mut body) = body {
+        body.request_id = Some(request_id.clone());
+        let code = StatusCode::from_u16(body.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        resp = (code, axum::Json(body)).into_response();
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(kms_api::REQUEST_ID_HEADER, v);
+    }
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        duration_ms = start.elapsed().as_millis() as u64,
+        identity = %identity,
+        request_id = %request_id,
+        "request"
+    );
+    resp
+}

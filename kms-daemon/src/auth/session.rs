@@ -1,0 +1,366 @@
+//! PIN login, logout and bearer-session resolution (security R15, R16, R17).
+//!
+//! Login order: PIN length; SO only for identities in `so_identities`; then, in its own committed
+//! transaction, the failure counter is checked (already at the limit → `pin_locked` without
+//! looking at the PIN) and incremented; only then is the PIN compared (argon2id, no lock held).
+//! Success resets the counter and creates the session in one transaction with its audit record.
+
+use super::{pin, Caller};
+use crate::audit;
+use crate::config::AuthConfig;
+use crate::crypto::{rng, sha256};
+use crate::error::{Error, Result};
+use crate::state::Services;
+use crate::store::{now_ms, sessions, tokens};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use kms_api::msg::{LoginRequest, LoginResponse, TokenInfo, UserType};
+use kms_api::SecretBytes;
+use rusqlite::Connection;
+use zeroize::Zeroizing;
+
+/// `POST /v1/tokens/{token}/login`.
+pub fn login(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    req: &LoginRequest,
+) -> Result<LoginResponse> {
+    let ev = caller.event(Some(token), "login");
+    let result = login_inner(svc, caller, token, req.user_type, req.pin.as_ref(), &ev);
+    if let Err(e) = &result {
+        record_refusal(svc, ev, e);
+    }
+    result
+}
+
+/// Writes the audit record of a refused request in its own transaction. A refusal returns its
+/// own error even when this fails; the failure is logged.
+pub fn record_refusal(svc: &Services, mut ev: audit::Event, e: &Error) {
+    ev.outcome = e.code_str();
+    if let Err(err) = svc.store.tx(|tx| audit::append(tx, &ev)) {
+        tracing::error!(request_id = %ev.request_id, error = %err, "audit record of a refusal not written");
+    }
+}
+
+fn login_inner(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    user_type: UserType,
+    pin_bytes: &[u8],
+    ev: &audit::Event,
+) -> Result<LoginResponse> {
+    pin::check_len(pin_bytes)?;
+    if user_type == UserType::So && !svc.auth.so_identities.contains(&caller.identity) {
+        return Err(Error::UserTypeInvalid);
+    }
+    let max = svc.auth.max_pin_failures;
+    let counted = svc.store.tx(|tx| {
+        let Some(row) = tokens::get(tx, token)? else {
+            return Ok(None);
+        };
+        if row.failures(user_type) >= max {
+            return Ok(Some(Err(Error::PinLocked)));
+        }
+        let Some(hash) = row.pin_hash(user_type).map(str::to_owned) else {
+            return Ok(Some(Err(Error::UserPinNotInitialized)));
+        };
+        let n = tokens::add_failure(tx, token, user_type)?;
+        Ok(Some(Ok((hash, n))))
+    })?;
+    let (hash, failures) = match counted {
+        None => {
+            pin::burn(pin_bytes);
+            return Err(Error::TokenNotFound);
+        }
+        Some(r) => r?,
+    };
+    if !pin::verify(pin_bytes, &hash) {
+        return Err(if failures >= max {
+            Error::PinLocked
+        } else {
+            Error::PinIncorrect
+        });
+    }
+    let secret = rng::secret::<32>()?;
+    let id_hash = sha256(secret.as_ref());
+    let row = sessions::SessionRow {
+        token: token.to_owned(),
+        identity: caller.identity.clone(),
+        user_type,
+        last_seen: now_ms(),
+    };
+    svc.store.tx(|tx| {
+        tokens::reset_failures(tx, token, user_type)?;
+        sessions::insert(tx, &id_hash, &row)?;
+        audit::append(tx, ev)?;
+        Ok(())
+    })?;
+    Ok(LoginResponse {
+        session: SecretBytes(Zeroizing::new(secret.to_vec())),
+        idle_timeout_secs: svc.auth.session_idle_timeout_secs,
+    })
+}
+
+fn bearer_hash(caller: &Caller) -> Result<Option<[u8; 32]>> {
+    let Some(b) = &caller.bearer else {
+        return Ok(None);
+    };
+    let raw = Zeroizing::new(
+        STANDARD
+            .decode(b.as_bytes())
+            .map_err(|_| Error::Unauthenticated)?,
+    );
+    Ok(Some(sha256(&raw)))
+}
+
+/// The login the caller's bearer token holds on `token`: `None` without a bearer token;
+/// `unauthenticated` for an unknown or expired one, or one of another identity or token.
+pub fn resolve(
+    conn: &Connection,
+    auth: &AuthConfig,
+    caller: &Caller,
+    token: &str,
+) -> Result<Option<UserType>> {
+    let Some(h) = bearer_hash(caller)? else {
+        return Ok(None);
+    };
+    let row = sessions::get(conn, &h)?.ok_or(Error::Unauthenticated)?;
+    if row.identity != caller.identity || row.token != token {
+        return Err(Error::Unauthenticated);
+    }
+    let now = now_ms();
+    let idle_ms =
+        i64::try_from(auth.session_idle_timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    if now.saturating_sub(row.last_seen) > idle_ms {
+        sessions::delete(conn, &h)?;
+        return Err(Error::Unauthenticated);
+    }
+    sessions::touch(conn, &h, now)?;
+    Ok(Some(row.user_type))
+}
+
+/// `POST /v1/tokens/{token}/logout`.
+pub fn logout(svc: &Services, caller: &Caller, token: &str) -> Result<()> {
+    let ev = caller.event(Some(token), "logout");
+    let result = svc.store.tx(|tx| {
+        if resolve(tx, &svc.auth, caller, token)?.is_none() {
+            return Err(Error::UserNotLoggedIn);
+        }
+        if let Some(h) = bearer_hash(caller)? {
+            sessions::delete(tx, &h)?;
+        }
+        audit::append(tx, &ev)?;
+        Ok(())
+    });
+    if let Err(e) = &result {
+        record_refusal(svc, ev, e);
+    }
+    result
+}
+
+/// What `GET /v1/tokens` shows for one token.
+pub fn token_info(row: &tokens::TokenRow, max: u32) -> TokenInfo {
+    let flags = |n: u32| (n > 0, n + 1 == max, n >= max);
+    let (user_low, user_final, user_locked) = flags(row.user_failures);
+    let (so_low, so_final, so_locked) = flags(row.so_failures);
+    TokenInfo {
+        label: row.label.clone(),
+        serial: row.serial.clone(),
+        user_pin_initialized: row.user_pin_hash.is_some(),
+        user_pin_count_low: user_low,
+        user_pin_final_try: user_final,
+        user_pin_locked: user_locked,
+        so_pin_count_low: so_low,
+        so_pin_final_try: so_final,
+        so_pin_locked: so_locked,
+        min_pin_len: pin::MIN_PIN_LEN as u64,
+        max_pin_len: pin::MAX_PIN_LEN as u64,
+    }
+}
+
+/// Every token.
+pub fn list_tokens(svc: &Services) -> Result<Vec<TokenInfo>> {
+    let rows = svc.store.read(tokens::list)?;
+    Ok(rows
+        .iter()
+        .map(|r| token_info(r, svc.auth.max_pin_failures))
+        .collect())
+}
+
+/// Creates a token with both PINs (CLI: `kmsd token create`, `kmsd quickstart`).
+pub fn create_token(
+    store: &crate::store::Store,
+    label: &str,
+    user_pin: &[u8],
+    so_pin: &[u8],
+) -> Result<tokens::TokenRow> {
+    if label.is_empty() || label.len() > 32 {
+        return Err(Error::BadRequest("a token label has 1 to 32 bytes".into()));
+    }
+    let row = tokens::TokenRow {
+        label: label.to_owned(),
+        serial: rng::hex_id(8)?,
+        user_pin_hash: Some(pin::hash(user_pin)?),
+        so_pin_hash: pin::hash(so_pin)?,
+        user_failures: 0,
+        so_failures: 0,
+    };
+    store.tx(|tx| {
+        if tokens::get(tx, label)?.is_some() {
+            return Err(Error::BadRequest(format!("token {label:?} already exists")));
+        }
+        tokens::insert(tx, &row, now_ms())?;
+        let ev = audit::Event {
+            request_id: "cli".into(),
+            actor: "kmsd-cli".into(),
+            token: Some(label.to_owned()),
+            action: "token.create".into(),
+            outcome: "ok".into(),
+            ..Default::default()
+        };
+        audit::append(tx, &ev)?;
+        Ok(())
+    })?;
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::vault::Vault;
+
+    fn services(max: u32) -> (tempfile::TempDir, Services) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("s.db")).unwrap();
+        create_token(&store, "t", b"1234", b"87654321").unwrap();
+        let auth = AuthConfig {
+            max_pin_failures: max,
+            ..Default::default()
+        };
+        let svc = Services {
+            store,
+            vault: Vault::from_master_key(&[1; 32]).unwrap(),
+            auth,
+        };
+        (dir, svc)
+    }
+
+    fn caller(id: &str) -> Caller {
+        Caller {
+            identity: id.into(),
+            request_id: "r".into(),
+            instance: None,
+            bearer: None,
+        }
+    }
+
+    fn req(pin: &[u8]) -> LoginRequest {
+        LoginRequest {
+            user_type: UserType::User,
+            pin: SecretBytes::from(pin),
+        }
+    }
+
+    #[test]
+    fn lockout_counter_is_durable_and_locks() {
+        let (_d, svc) = services(3);
+        let c = caller("CN=a");
+        assert!(matches!(
+            login(&svc, &c, "t", &req(b"0000")),
+            Err(Error::PinIncorrect)
+        ));
+        let info = &list_tokens(&svc).unwrap()[0];
+        assert!(info.user_pin_count_low && !info.user_pin_final_try && !info.user_pin_locked);
+        assert!(matches!(
+            login(&svc, &c, "t", &req(b"0000")),
+            Err(Error::PinIncorrect)
+        ));
+        assert!(list_tokens(&svc).unwrap()[0].user_pin_final_try);
+        assert!(matches!(
+            login(&svc, &c, "t", &req(b"0000")),
+            Err(Error::PinLocked)
+        ));
+        assert!(list_tokens(&svc).unwrap()[0].user_pin_locked);
+        assert!(matches!(
+            login(&svc, &c, "t", &req(b"1234")),
+            Err(Error::PinLocked)
+        ));
+        // Every attempt was audited.
+        let outcomes: Vec<String> = svc
+            .store
+            .read(audit::records)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.event.outcome)
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                "ok",
+                "pin_incorrect",
+                "pin_incorrect",
+                "pin_locked",
+                "pin_locked"
+            ]
+        );
+    }
+
+    #[test]
+    fn success_resets_and_session_is_bound() {
+        let (_d, svc) = services(3);
+        let c = caller("CN=a");
+        assert!(login(&svc, &c, "t", &req(b"0000")).is_err());
+        let resp = login(&svc, &c, "t", &req(b"1234")).unwrap();
+        assert_eq!(
+            svc.store
+                .read(|c| tokens::get(c, "t"))
+                .unwrap()
+                .unwrap()
+                .user_failures,
+            0
+        );
+        let bearer = Some(Zeroizing::new(STANDARD.encode(resp.session.as_ref())));
+        let same = Caller {
+            bearer: bearer.clone(),
+            ..c.clone()
+        };
+        assert_eq!(
+            svc.store
+                .read(|conn| resolve(conn, &svc.auth, &same, "t"))
+                .unwrap(),
+            Some(UserType::User)
+        );
+        let other = Caller {
+            bearer,
+            ..caller("CN=b")
+        };
+        assert!(matches!(
+            svc.store.read(|conn| resolve(conn, &svc.auth, &other, "t")),
+            Err(Error::Unauthenticated)
+        ));
+        assert!(matches!(
+            login(&svc, &c, "nope", &req(b"1234")),
+            Err(Error::TokenNotFound)
+        ));
+        assert!(matches!(
+            login(&svc, &c, "t", &req(b"")),
+            Err(Error::PinLenRange)
+        ));
+        let so = LoginRequest {
+            user_type: UserType::So,
+            pin: SecretBytes::from(&b"87654321"[..]),
+        };
+        assert!(matches!(
+            login(&svc, &c, "t", &so),
+            Err(Error::UserTypeInvalid)
+        ));
+        logout(&svc, &same, "t").unwrap();
+        assert!(matches!(
+            svc.store.read(|conn| resolve(conn, &svc.auth, &same, "t")),
+            Err(Error::Unauthenticated)
+        ));
+    }
+}

@@ -1,0 +1,67 @@
+//! The command line: one file per subcommand.
+
+pub mod audit;
+pub mod init;
+pub mod quickstart;
+pub mod serve;
+pub mod token;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `kmsd`: the key-management daemon behind libkms_pkcs11.so.
+#[derive(Debug, Parser)]
+#[command(name = "kmsd", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the SQLite store and the master key file named by the config.
+    Init {
+        /// kmsd.toml
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Serve the HTTPS API.
+    Serve {
+        /// kmsd.toml
+        #[arg(long)]
+        config: PathBuf,
+        /// Listen address (overrides the config).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Make (or reuse) a development setup in DIR and serve it in the foreground.
+    Quickstart(quickstart::Args),
+    /// Manage tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Work with the audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+}
+
+/// Runs a parsed command line; errors are printed to stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Init { config } => init::run(&config),
+        Command::Serve { config, listen } => serve::run(&config, listen),
+        Command::Quickstart(args) => quickstart::run(&args),
+        Command::Token(cmd) => token::run(&cmd),
+        Command::Audit(cmd) => return audit::run(&cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kmsd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

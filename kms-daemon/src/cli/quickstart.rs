@@ -1,0 +1,194 @@
+//! `kmsd quickstart --dir DIR`: a ready development setup, served in the foreground.
+//!
+//! A new DIR gets a dev CA, server and client certificates, the master key, the store, one token
+//! and `kmsd.toml`; an existing DIR is reused as it is (keys survive restarts, PINs unchanged).
+//! After binding, `DIR/pkcs11.toml` is (re)written with the actual address and three lines are
+//! printed for scripts and tests to parse.
+
+use super::serve::{bind, init_logging, serve_on};
+use crate::auth::session::create_token;
+use crate::config::{AuthConfig, Config, LogConfig, TlsConfig};
+use crate::error::{Error, Result};
+use crate::pki;
+use crate::store::Store;
+use crate::vault::Vault;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7443));
+
+/// `kmsd quickstart` arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directory for every file of the setup (created if new, reused if not).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Listen address (default 127.0.0.1:7443, or a free port if that is busy).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Label of the token created in a new DIR.
+    #[arg(long, default_value = "kms-default")]
+    pub token: String,
+    /// User PIN for a new DIR (default: random, printed once).
+    #[arg(long)]
+    pub user_pin: Option<String>,
+    /// SO PIN for a new DIR (default: random, printed once).
+    #[arg(long)]
+    pub so_pin: Option<String>,
+}
+
+fn random_pin() -> Result<Zeroizing<String>> {
+    loop {
+        let b = crate::crypto::rng::secret::<4>()?;
+        let v = u32::from_be_bytes(*b);
+        if v < 4_200_000_000 {
+            return Ok(Zeroizing::new(format!("{:08}", v % 100_000_000)));
+        }
+    }
+}
+
+fn config_for(dir: &Path) -> Config {
+    Config {
+        listen: DEFAULT_LISTEN,
+        store: dir.join("kms.db"),
+        master_key_file: dir.join("master.key"),
+        tls: TlsConfig {
+            cert: dir.join(pki::SERVER_CERT),
+            key: dir.join(pki::SERVER_KEY),
+            client_ca: dir.join(pki::CA_CERT),
+            allow_tls12: false,
+        },
+        auth: AuthConfig::default(),
+        log: LogConfig::default(),
+    }
+}
+
+fn create(dir: &Path, args: &Args) -> Result<()> {
+    let cfg = config_for(dir);
+    pki::create(dir)?;
+    Vault::create_master_key_file(&cfg.master_key_file)?;
+    let store = Store::create(&cfg.store)?;
+    let user_pin = match &args.user_pin {
+        Some(p) => Zeroizing::new(p.clone()),
+        None => random_pin()?,
+    };
+    let so_pin = match &args.so_pin {
+        Some(p) => Zeroizing::new(p.clone()),
+        None => random_pin()?,
+    };
+    create_token(&store, &args.token, user_pin.as_bytes(), so_pin.as_bytes())?;
+    let text = format!(
+        "# kmsd configuration written by `kmsd quickstart` (development only).\n\
+         # To allow SO logins, list client identities under [auth] so_identities, e.g. [\"CN=kms-client\"].\n{}",
+        cfg.to_toml()?
+    );
+    std::fs::write(dir.join("kmsd.toml"), text).map_err(|e| Error::io("writing kmsd.toml", e))?;
+    println!("created token {:?}", args.token);
+    if args.user_pin.is_none() {
+        println!("user PIN: {} (shown once)", user_pin.as_str());
+    }
+    if args.so_pin.is_none() {
+        println!("SO PIN: {} (shown once)", so_pin.as_str());
+    }
+    Ok(())
+}
+
+/// The module configuration for this setup, with the actual address.
+pub fn module_config(dir: &Path, token: &str, addr: SocketAddr) -> String {
+    let q = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
+    let t = toml::Value::String(token.to_owned()).to_string();
+    format!(
+        "[[slots]]\ntoken = {t}\nendpoints = [\"https://{addr}\"]\nca_file = {}\ncert_file = {}\nkey_file = {}\n\n\
+         [timeouts]\nconnect_ms = 2000\nrequest_ms = 5000\n",
+        q(&dir.join(pki::CA_CERT)),
+        q(&dir.join(pki::CLIENT_CERT)),
+        q(&dir.join(pki::CLIENT_KEY)),
+    )
+}
+
+fn module_path() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("libkms_pkcs11.so")))
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "build it with: cargo build --release -p kms-pkcs11".to_owned())
+}
+
+fn first_token(cfg: &Config, preferred: &str) -> Result<String> {
+    let store = Store::open(&cfg.store)?;
+    let rows = store.read(crate::store::tokens::list)?;
+    Ok(rows
+        .iter()
+        .find(|r| r.label == preferred)
+        .or_else(|| rows.first())
+        .map(|r| r.label.clone())
+        .unwrap_or_else(|| preferred.to_owned()))
+}
+
+/// The subcommand.
+pub fn run(args: &Args) -> Result<()> {
+    std::fs::create_dir_all(&args.dir)
+        .map_err(|e| Error::io(format!("creating {}", args.dir.display()), e))?;
+    let dir = args
+        .dir
+        .canonicalize()
+        .map_err(|e| Error::io(format!("resolving {}", args.dir.display()), e))?;
+    let config_path = dir.join("kmsd.toml");
+    if config_path.exists() {
+        println!("reusing {} (PINs unchanged)", dir.display());
+    } else {
+        create(&dir, args)?;
+    }
+    let cfg = Config::load(&config_path)?;
+    init_logging(&cfg.log.level);
+    let listener = match args.listen {
+        Some(addr) => bind(addr)?,
+        None => match std::net::TcpListener::bind(cfg.listen) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                bind((Ipv4Addr::LOCALHOST, 0).into())?
+            }
+            Err(e) => return Err(Error::io(format!("binding {}", cfg.listen), e)),
+        },
+    };
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("listener", e))?;
+    let token = first_token(&cfg, &args.token)?;
+    let module_cfg = dir.join("pkcs11.toml");
+    std::fs::write(&module_cfg, module_config(&dir, &token, addr))
+        .map_err(|e| Error::io("writing pkcs11.toml", e))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "kmsd listening on https://{addr}")
+        .and_then(|_| writeln!(out, "export KMS_PKCS11_CONFIG={}", module_cfg.display()))
+        .and_then(|_| writeln!(out, "module: {}", module_path()))
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::io("stdout", e))?;
+    drop(out);
+    serve_on(&cfg, listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_config_shape() {
+        let text = module_config(
+            Path::new("/abs/dir"),
+            "kms-default",
+            "127.0.0.1:7443".parse().unwrap(),
+        );
+        assert_eq!(
+            text,
+            "[[slots]]\ntoken = \"kms-default\"\nendpoints = [\"https://127.0.0.1:7443\"]\n\
+             ca_file = \"/abs/dir/ca.pem\"\ncert_file = \"/abs/dir/client.pem\"\nkey_file = \"/abs/dir/client.key\"\n\n\
+             [timeouts]\nconnect_ms = 2000\nrequest_ms = 5000\n"
+        );
+        assert_eq!(random_pin().unwrap().len(), 8);
+    }
+}

@@ -1,0 +1,208 @@
+//! `kmsd.toml`: where the store, master key and TLS files are, and the auth policy.
+//!
+//! Relative paths are resolved against the directory of the config file. [`check_secret_file`]
+//! refuses key files that group or others can read.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole daemon configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:7443`).
+    pub listen: SocketAddr,
+    /// SQLite store file.
+    pub store: PathBuf,
+    /// File with the 32-byte master key (mode 0600).
+    pub master_key_file: PathBuf,
+    /// TLS files.
+    pub tls: TlsConfig,
+    /// Login policy.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// `[tls]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Server certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Server private key (PEM, mode 0600).
+    pub key: PathBuf,
+    /// CA that issues client certificates (PEM).
+    pub client_ca: PathBuf,
+    /// Also accept TLS 1.2 (default: TLS 1.3 only).
+    #[serde(default)]
+    pub allow_tls12: bool,
+}
+
+/// `[auth]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Wrong PINs before the PIN locks (security R16).
+    #[serde(default = "default_max_pin_failures")]
+    pub max_pin_failures: u32,
+    /// Seconds of inactivity after which a login session ends.
+    #[serde(default = "default_idle_timeout")]
+    pub session_idle_timeout_secs: u64,
+    /// Client identities (subject DN as kmsd prints it) allowed to log in as SO (security R17).
+    #[serde(default)]
+    pub so_identities: Vec<String>,
+}
+
+fn default_max_pin_failures() -> u32 {
+    10
+}
+
+fn default_idle_timeout() -> u64 {
+    3600
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            max_pin_failures: default_max_pin_failures(),
+            session_idle_timeout_secs: default_idle_timeout(),
+            so_identities: Vec::new(),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter (`info`, `kms_daemon=debug` …); `RUST_LOG` wins when set.
+    #[serde(default = "default_level")]
+    pub level: String,
+}
+
+fn default_level() -> String {
+    "info".to_owned()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: default_level(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and parses `path`, resolving relative paths against its directory.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("reading config {}", path.display()), e))?;
+        let mut cfg: Config =
+            toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let base = path
+            .canonicalize()
+            .map_err(|e| Error::io(format!("resolving {}", path.display()), e))?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        cfg.resolve(&base);
+        if cfg.auth.max_pin_failures == 0 {
+            return Err(Error::Config(
+                "auth.max_pin_failures must be at least 1".into(),
+            ));
+        }
+        Ok(cfg)
+    }
+
+    fn resolve(&mut self, base: &Path) {
+        for p in [
+            &mut self.store,
+            &mut self.master_key_file,
+            &mut self.tls.cert,
+            &mut self.tls.key,
+            &mut self.tls.client_ca,
+        ] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+
+    /// Writes the config as TOML.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| Error::Internal(format!("serialising config: {e}")))
+    }
+}
+
+/// Refuses a secret file (master key, private key) that group or others may read.
+pub fn check_secret_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let mode = meta.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(Error::Config(format!(
+            "{} is accessible by group or others (mode {:o}); fix with: chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `data` to a new file with mode 0600; refuses to overwrite.
+pub fn write_secret_file(path: &Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+    f.write_all(data)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_and_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("kmsd.toml");
+        std::fs::write(
+            &p,
+            "listen = \"127.0.0.1:1\"\nstore = \"s.db\"\nmaster_key_file = \"/abs/mk\"\n\
+             [tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\nclient_ca = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(&p).unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        assert_eq!(cfg.store, base.join("s.db"));
+        assert_eq!(cfg.master_key_file, PathBuf::from("/abs/mk"));
+        assert_eq!(cfg.auth.max_pin_failures, 10);
+        assert!(!cfg.tls.allow_tls12);
+    }
+
+    #[test]
+    fn secret_file_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mk");
+        write_secret_file(&p, b"x").unwrap();
+        check_secret_file(&p).unwrap();
+        assert!(write_secret_file(&p, b"y").is_err(), "must not overwrite");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let msg = check_secret_file(&p).unwrap_err().to_string();
+        assert!(msg.contains("chmod 600"), "{msg}");
+    }
+}

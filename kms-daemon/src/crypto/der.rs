@@ -1,0 +1,117 @@
+//! The few DER shapes kmsd writes and reads itself: `CKA_EC_POINT` (an OCTET STRING around the
+//! point), `CKA_EC_PARAMS` (a named-curve OID) and PKCS#1 `DigestInfo` prefixes.
+
+use super::HashAlg;
+
+/// Encodes a DER length.
+fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// DER OCTET STRING around `content`.
+pub fn octet_string(content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 4);
+    out.push(0x04);
+    push_len(&mut out, content.len());
+    out.extend_from_slice(content);
+    out
+}
+
+/// The content of a DER OCTET STRING that spans all of `der`, if it is one.
+pub fn parse_octet_string(der: &[u8]) -> Option<&[u8]> {
+    let (&tag, rest) = der.split_first()?;
+    if tag != 0x04 {
+        return None;
+    }
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (first as usize, rest)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        if len < 0x80 || rest[0] == 0 {
+            return None; // not minimal: not DER
+        }
+        (len, &rest[n..])
+    };
+    (rest.len() == len).then_some(rest)
+}
+
+/// `DigestInfo` prefixes (RFC 8017 §9.2 note 1) for the hashes `CKM_RSA_PKCS` signing accepts.
+const DIGEST_INFO_PREFIXES: [(HashAlg, &[u8]); 3] = [
+    (
+        HashAlg::Sha256,
+        &[
+            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x01, 0x05, 0x00, 0x04, 0x20,
+        ],
+    ),
+    (
+        HashAlg::Sha384,
+        &[
+            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x02, 0x05, 0x00, 0x04, 0x30,
+        ],
+    ),
+    (
+        HashAlg::Sha512,
+        &[
+            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x03, 0x05, 0x00, 0x04, 0x40,
+        ],
+    ),
+];
+
+/// Splits a DER `DigestInfo` into its hash and digest; `None` for anything else.
+pub fn parse_digest_info(data: &[u8]) -> Option<(HashAlg, &[u8])> {
+    DIGEST_INFO_PREFIXES.iter().find_map(|(alg, prefix)| {
+        let digest = data.strip_prefix(*prefix)?;
+        (digest.len() == alg.len()).then_some((*alg, digest))
+    })
+}
+
+/// `DigestInfo` for a digest (used by tests and by the module side of round trips).
+pub fn digest_info(alg: HashAlg, digest: &[u8]) -> Option<Vec<u8>> {
+    let (_, prefix) = DIGEST_INFO_PREFIXES.iter().find(|(a, _)| *a == alg)?;
+    let mut out = prefix.to_vec();
+    out.extend_from_slice(digest);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn octet_strings_round_trip() {
+        let short = [7u8; 65];
+        assert_eq!(&octet_string(&short)[..2], &[0x04, 0x41]);
+        assert_eq!(parse_octet_string(&octet_string(&short)).unwrap(), &short);
+        let long = [1u8; 200];
+        assert_eq!(&octet_string(&long)[..3], &[0x04, 0x81, 200]);
+        assert_eq!(parse_octet_string(&octet_string(&long)).unwrap(), &long);
+        assert!(parse_octet_string(&[0x04, 0x02, 1]).is_none());
+        assert!(parse_octet_string(&[0x03, 0x01, 1]).is_none());
+    }
+
+    #[test]
+    fn digest_info_parses_known_hashes_only() {
+        let d = [9u8; 32];
+        let di = digest_info(HashAlg::Sha256, &d).unwrap();
+        assert_eq!(parse_digest_info(&di), Some((HashAlg::Sha256, &d[..])));
+        assert!(parse_digest_info(&di[..di.len() - 1]).is_none());
+        assert!(parse_digest_info(&d).is_none());
+    }
+}

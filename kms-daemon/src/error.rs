@@ -1,0 +1,189 @@
+//! The daemon's one error type.
+//!
+//! Each variant names one failure; [`Error::code`] maps it to the stable wire code, and the HTTP
+//! status follows from the code ([`ErrorCode::http_status`]) — never from message text. Messages
+//! never contain a secret (PIN, key byte, plaintext, bearer token). For 5xx variants the message
+//! goes only to kmsd's log; the client gets a generic text.
+
+use kms_api::ErrorCode;
+
+/// `Result` with the daemon's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every failure kmsd can report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Malformed request: JSON, sizes, counts, a missing header.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The bearer session is unknown, expired, or belongs to another identity or token.
+    #[error("login session unknown or expired")]
+    Unauthenticated,
+    /// The operation needs a user login on this token.
+    #[error("user not logged in")]
+    UserNotLoggedIn,
+    /// Wrong PIN (the failure was counted).
+    #[error("incorrect PIN")]
+    PinIncorrect,
+    /// Too many wrong PINs: the PIN is locked.
+    #[error("PIN locked")]
+    PinLocked,
+    /// PIN length outside 4..=64 bytes.
+    #[error("PIN length out of range")]
+    PinLenRange,
+    /// The user type is not allowed for this client.
+    #[error("user type not allowed for this client")]
+    UserTypeInvalid,
+    /// The user PIN was never set.
+    #[error("user PIN not initialized")]
+    UserPinNotInitialized,
+    /// No token with that label.
+    #[error("token not found")]
+    TokenNotFound,
+    /// No such object, or it is not visible to the caller.
+    #[error("object not found")]
+    ObjectNotFound,
+    /// The key's usage flags or allowed mechanisms forbid the operation.
+    #[error("key function not permitted: {0}")]
+    KeyFunctionNotPermitted(&'static str),
+    /// The key's class or type does not fit the mechanism.
+    #[error("key type inconsistent with the mechanism")]
+    KeyTypeInconsistent,
+    /// Unsupported key size.
+    #[error("key size out of range: {0}")]
+    KeySizeRange(String),
+    /// Unknown mechanism, or not offered for this operation.
+    #[error("mechanism 0x{0:08X} invalid for this operation")]
+    MechanismInvalid(u64),
+    /// A mechanism parameter is malformed or unsupported.
+    #[error("mechanism parameter invalid: {0}")]
+    MechanismParamInvalid(&'static str),
+    /// Unknown attribute type, or one the object class does not have.
+    #[error("attribute type 0x{0:08X} invalid")]
+    AttributeTypeInvalid(u64),
+    /// Attribute value of the wrong kind or out of range.
+    #[error("attribute 0x{0:08X} has an invalid value")]
+    AttributeValueInvalid(u64),
+    /// The attribute may not be given or changed.
+    #[error("attribute 0x{0:08X} is read-only")]
+    AttributeReadOnly(u64),
+    /// A required attribute is missing.
+    #[error("template incomplete: {0}")]
+    TemplateIncomplete(String),
+    /// The template contradicts itself, the mechanism or the policy.
+    #[error("template inconsistent: {0}")]
+    TemplateInconsistent(String),
+    /// The object forbids the action (not modifiable, not destroyable).
+    #[error("action prohibited: {0}")]
+    ActionProhibited(&'static str),
+    /// Input length wrong for the mechanism.
+    #[error("data length out of range")]
+    DataLenRange,
+    /// Input invalid for the mechanism.
+    #[error("data invalid")]
+    DataInvalid,
+    /// Ciphertext invalid (uniform, no detail).
+    #[error("encrypted data invalid")]
+    EncryptedDataInvalid,
+    /// Ciphertext length wrong (a public fact).
+    #[error("encrypted data length out of range")]
+    EncryptedDataLenRange,
+    /// A stored row failed its integrity check; it is not used.
+    #[error("integrity failure: {0}")]
+    IntegrityFailure(String),
+    /// Store failure (SQLite).
+    #[error("store: {0}")]
+    Store(#[from] rusqlite::Error),
+    /// File or socket failure.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, naming the file.
+        context: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Configuration is invalid or unsafe (bad file modes, missing fields).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Anything else; details only in kmsd's log.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable wire code of this failure.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::BadRequest(_) => ErrorCode::BadRequest,
+            Error::Unauthenticated => ErrorCode::Unauthenticated,
+            Error::UserNotLoggedIn => ErrorCode::UserNotLoggedIn,
+            Error::PinIncorrect => ErrorCode::PinIncorrect,
+            Error::PinLocked => ErrorCode::PinLocked,
+            Error::PinLenRange => ErrorCode::PinLenRange,
+            Error::UserTypeInvalid => ErrorCode::UserTypeInvalid,
+            Error::UserPinNotInitialized => ErrorCode::UserPinNotInitialized,
+            Error::TokenNotFound => ErrorCode::TokenNotFound,
+            Error::ObjectNotFound => ErrorCode::ObjectNotFound,
+            Error::KeyFunctionNotPermitted(_) => ErrorCode::KeyFunctionNotPermitted,
+            Error::KeyTypeInconsistent => ErrorCode::KeyTypeInconsistent,
+            Error::KeySizeRange(_) => ErrorCode::KeySizeRange,
+            Error::MechanismInvalid(_) => ErrorCode::MechanismInvalid,
+            Error::MechanismParamInvalid(_) => ErrorCode::MechanismParamInvalid,
+            Error::AttributeTypeInvalid(_) => ErrorCode::AttributeTypeInvalid,
+            Error::AttributeValueInvalid(_) => ErrorCode::AttributeValueInvalid,
+            Error::AttributeReadOnly(_) => ErrorCode::AttributeReadOnly,
+            Error::TemplateIncomplete(_) => ErrorCode::TemplateIncomplete,
+            Error::TemplateInconsistent(_) => ErrorCode::TemplateInconsistent,
+            Error::ActionProhibited(_) => ErrorCode::ActionProhibited,
+            Error::DataLenRange => ErrorCode::DataLenRange,
+            Error::DataInvalid => ErrorCode::DataInvalid,
+            Error::EncryptedDataInvalid => ErrorCode::EncryptedDataInvalid,
+            Error::EncryptedDataLenRange => ErrorCode::EncryptedDataLenRange,
+            Error::IntegrityFailure(_) => ErrorCode::IntegrityFailure,
+            Error::Store(_) | Error::Io { .. } | Error::Config(_) | Error::Internal(_) => {
+                ErrorCode::Internal
+            }
+        }
+    }
+
+    /// The stable code as its wire string (`pin_incorrect` …), used as an audit outcome.
+    pub fn code_str(&self) -> String {
+        code_str(self.code())
+    }
+
+    /// Shorthand for an [`Error::Io`] naming what failed.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// The wire string of a code (`"pin_incorrect"` …).
+pub fn code_str(code: ErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "internal".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_comes_from_the_variant() {
+        assert_eq!(Error::PinLocked.code().http_status(), 423);
+        assert_eq!(Error::ObjectNotFound.code().http_status(), 404);
+        assert_eq!(Error::Internal("x".into()).code().http_status(), 500);
+        assert_eq!(
+            Error::IntegrityFailure("x".into()).code_str(),
+            "integrity_failure"
+        );
+        assert_eq!(
+            Error::KeyTypeInconsistent.code_str(),
+            "key_type_inconsistent"
+        );
+    }
+}

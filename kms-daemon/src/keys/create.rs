@@ -1,0 +1,175 @@
+//! `C_CreateObject`: AES secret keys, X.509 certificates, RSA/EC public keys, data objects.
+//! Private-key import is not offered yet (`template_inconsistent`).
+
+use super::object::AttrMap;
+use super::service::{audited, build, require_user, required};
+use super::template::{self, Mode};
+use crate::audit;
+use crate::auth::Caller;
+use crate::ck::*;
+use crate::crypto::{ec, rsa};
+use crate::error::{Error, Result};
+use crate::state::Services;
+use crate::store::objects;
+use kms_api::msg::ObjectInfo;
+use kms_api::{Attr, AttrValue, Bytes};
+use zeroize::Zeroizing;
+
+fn bytes(v: &[u8]) -> AttrValue {
+    AttrValue::Bytes(Bytes(v.to_vec()))
+}
+
+fn flag(map: &AttrMap, ty: u64) -> bool {
+    map.get(&ty).and_then(AttrValue::as_bool).unwrap_or(false)
+}
+
+/// `POST …/objects`.
+pub fn create_object(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    template: &[Attr],
+) -> Result<ObjectInfo> {
+    let ev = caller.event(Some(token), "object.create");
+    audited(svc, ev, |ev| {
+        svc.store
+            .read(|conn| require_user(svc, conn, caller, token))?;
+        let mut map = template::normalize(template)?;
+        let class = required(&map, CKA_CLASS, "CKA_CLASS")?
+            .as_ulong()
+            .unwrap_or(u64::MAX);
+        let key_type = match class {
+            CKO_SECRET_KEY | CKO_PUBLIC_KEY => Some(
+                required(&map, CKA_KEY_TYPE, "CKA_KEY_TYPE")?
+                    .as_ulong()
+                    .unwrap_or(u64::MAX),
+            ),
+            CKO_DATA | CKO_CERTIFICATE => None,
+            _ => {
+                return Err(Error::TemplateInconsistent(
+                    "kmsd cannot create objects of this class".into(),
+                ))
+            }
+        };
+        match (class, key_type) {
+            (CKO_SECRET_KEY, Some(CKK_AES))
+            | (CKO_PUBLIC_KEY, Some(CKK_RSA | CKK_EC))
+            | (_, None) => {}
+            _ => {
+                return Err(Error::TemplateInconsistent(
+                    "kmsd cannot create keys of this type".into(),
+                ))
+            }
+        }
+        template::check(Mode::Create, class, key_type, &map)?;
+        // R1 (no wrap-and-decrypt key) and R5 (only keys generated here may wrap or unwrap).
+        if (flag(&map, CKA_WRAP) && flag(&map, CKA_DECRYPT))
+            || (flag(&map, CKA_UNWRAP) && flag(&map, CKA_ENCRYPT))
+        {
+            return Err(Error::TemplateInconsistent(
+                "a key may not both wrap and decrypt, or unwrap and encrypt".into(),
+            ));
+        }
+        if flag(&map, CKA_WRAP) || flag(&map, CKA_UNWRAP) {
+            return Err(Error::TemplateInconsistent(
+                "imported keys may not wrap or unwrap".into(),
+            ));
+        }
+        let secret = match (class, key_type) {
+            (CKO_SECRET_KEY, _) => Some(take_aes_value(&mut map)?),
+            (CKO_CERTIFICATE, _) => {
+                fill_certificate(&mut map)?;
+                None
+            }
+            (CKO_PUBLIC_KEY, Some(CKK_RSA)) => {
+                fill_rsa_public(&mut map)?;
+                None
+            }
+            (CKO_PUBLIC_KEY, _) => {
+                fill_ec_public(&mut map)?;
+                None
+            }
+            _ => None,
+        };
+        let mut obj = build(caller, token, class, key_type, map, None)?;
+        if let Some(value) = secret {
+            obj.sealed = Some(svc.vault.seal(&obj.aad(), &value)?);
+        }
+        ev.object_id = Some(obj.id.clone());
+        svc.store.tx(|tx| {
+            objects::insert(tx, &obj)?;
+            audit::append(tx, ev)?;
+            Ok(())
+        })?;
+        Ok(obj.info())
+    })
+}
+
+/// Removes the AES key value from the attributes (it is sealed, never stored in clear).
+fn take_aes_value(map: &mut AttrMap) -> Result<Zeroizing<Vec<u8>>> {
+    let value = match map.remove(&CKA_VALUE) {
+        Some(AttrValue::Bytes(b)) => Zeroizing::new(b.0),
+        _ => return Err(Error::TemplateIncomplete("CKA_VALUE is required".into())),
+    };
+    if !matches!(value.len(), 16 | 24 | 32) {
+        return Err(Error::AttributeValueInvalid(CKA_VALUE));
+    }
+    map.insert(CKA_VALUE_LEN, AttrValue::Ulong(value.len() as u64));
+    Ok(value)
+}
+
+fn fill_certificate(map: &mut AttrMap) -> Result<()> {
+    let ty = required(map, CKA_CERTIFICATE_TYPE, "CKA_CERTIFICATE_TYPE")?;
+    if ty.as_ulong() != Some(CKC_X_509) {
+        return Err(Error::TemplateInconsistent(
+            "only X.509 certificates are supported".into(),
+        ));
+    }
+    let der = required(map, CKA_VALUE, "CKA_VALUE")?;
+    let der = der.as_bytes().unwrap_or_default();
+    let (rest, cert) = x509_parser::parse_x509_certificate(der)
+        .map_err(|_| Error::AttributeValueInvalid(CKA_VALUE))?;
+    if !rest.is_empty() {
+        return Err(Error::AttributeValueInvalid(CKA_VALUE));
+    }
+    let serial = cert.tbs_certificate.raw_serial();
+    let mut serial_der = vec![0x02];
+    serial_der.extend_from_slice(&crate::crypto::der::octet_string(serial)[1..]);
+    let fill = [
+        (CKA_SUBJECT, cert.subject().as_raw().to_vec()),
+        (CKA_ISSUER, cert.issuer().as_raw().to_vec()),
+        (CKA_SERIAL_NUMBER, serial_der),
+    ];
+    for (t, v) in fill {
+        map.entry(t).or_insert_with(|| bytes(&v));
+    }
+    Ok(())
+}
+
+fn fill_rsa_public(map: &mut AttrMap) -> Result<()> {
+    let n = required(map, CKA_MODULUS, "CKA_MODULUS")?;
+    let e = required(map, CKA_PUBLIC_EXPONENT, "CKA_PUBLIC_EXPONENT")?;
+    let p = rsa::public_from_components(
+        n.as_bytes().unwrap_or_default(),
+        e.as_bytes().unwrap_or_default(),
+        CKA_MODULUS,
+    )?;
+    map.insert(CKA_MODULUS, bytes(&p.modulus));
+    map.insert(CKA_PUBLIC_EXPONENT, bytes(&p.exponent));
+    map.insert(CKA_MODULUS_BITS, AttrValue::Ulong(p.bits));
+    map.insert(CKA_PUBLIC_KEY_INFO, bytes(&p.spki));
+    Ok(())
+}
+
+fn fill_ec_public(map: &mut AttrMap) -> Result<()> {
+    let params = required(map, CKA_EC_PARAMS, "CKA_EC_PARAMS")?;
+    let point = required(map, CKA_EC_POINT, "CKA_EC_POINT")?;
+    let curve = params
+        .as_bytes()
+        .and_then(ec::Curve::from_params)
+        .ok_or(Error::AttributeValueInvalid(CKA_EC_PARAMS))?;
+    let p = ec::public_from_point(curve, point.as_bytes().unwrap_or_default(), CKA_EC_POINT)?;
+    map.insert(CKA_EC_POINT, bytes(&p.point));
+    map.insert(CKA_PUBLIC_KEY_INFO, bytes(&p.spki));
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! `C_GenerateKey` (AES) and `C_GenerateKeyPair` (RSA, EC P-256/P-384).
+
+use super::object::{AttrMap, StoredObject};
+use super::service::{audited, build, require_user, required};
+use super::template::{self, Mode};
+use crate::audit;
+use crate::auth::Caller;
+use crate::ck::*;
+use crate::crypto::{ec, rng, rsa};
+use crate::error::{Error, Result};
+use crate::state::Services;
+use crate::store::objects;
+use kms_api::msg::{GenerateKeyPairRequest, GenerateKeyRequest, KeyPairInfo, ObjectInfo};
+use kms_api::{AttrValue, Bytes};
+use zeroize::Zeroizing;
+
+/// `POST …/keys/generate`.
+pub fn generate_key(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    req: &GenerateKeyRequest,
+) -> Result<ObjectInfo> {
+    let mech = req.mechanism.mechanism;
+    let mut ev = caller.event(Some(token), "key.generate");
+    ev.mechanism = Some(mechanism_name(mech));
+    audited(svc, ev, |ev| {
+        svc.store
+            .read(|conn| require_user(svc, conn, caller, token))?;
+        if mech != CKM_AES_KEY_GEN {
+            return Err(Error::MechanismInvalid(mech));
+        }
+        let map = template::normalize(&req.template)?;
+        template::check(Mode::Generate, CKO_SECRET_KEY, Some(CKK_AES), &map)?;
+        let len = required(&map, CKA_VALUE_LEN, "CKA_VALUE_LEN")?
+            .as_ulong()
+            .unwrap_or(0);
+        if !matches!(len, 16 | 24 | 32) {
+            return Err(Error::KeySizeRange(format!("AES key of {len} bytes")));
+        }
+        let mut obj = build(
+            caller,
+            token,
+            CKO_SECRET_KEY,
+            Some(CKK_AES),
+            map,
+            Some(mech),
+        )?;
+        let key = Zeroizing::new(rng::bytes(len as usize)?);
+        obj.sealed = Some(svc.vault.seal(&obj.aad(), &key)?);
+        ev.object_id = Some(obj.id.clone());
+        svc.store.tx(|tx| {
+            objects::insert(tx, &obj)?;
+            audit::append(tx, ev)?;
+            Ok(())
+        })?;
+        Ok(obj.info())
+    })
+}
+
+/// The public attributes both keys of a pair show.
+fn public_attrs(pair: &Pair) -> Vec<(u64, AttrValue)> {
+    let b = |v: &[u8]| AttrValue::Bytes(Bytes(v.to_vec()));
+    match pair {
+        Pair::Rsa(p) => vec![
+            (CKA_MODULUS, b(&p.modulus)),
+            (CKA_PUBLIC_EXPONENT, b(&p.exponent)),
+            (CKA_MODULUS_BITS, AttrValue::Ulong(p.bits)),
+            (CKA_PUBLIC_KEY_INFO, b(&p.spki)),
+        ],
+        Pair::Ec(p) => vec![
+            (CKA_EC_PARAMS, b(p.curve.params())),
+            (CKA_EC_POINT, b(&p.point)),
+            (CKA_PUBLIC_KEY_INFO, b(&p.spki)),
+        ],
+    }
+}
+
+enum Pair {
+    Rsa(rsa::RsaPublic),
+    Ec(ec::EcPublic),
+}
+
+enum Spec {
+    Rsa(u64),
+    Ec(ec::Curve),
+}
+
+fn rsa_spec(public: &AttrMap) -> Result<Spec> {
+    let bits = required(public, CKA_MODULUS_BITS, "CKA_MODULUS_BITS")?
+        .as_ulong()
+        .unwrap_or(0);
+    if !matches!(bits, 2048 | 3072 | 4096) {
+        return Err(Error::KeySizeRange(format!("RSA modulus of {bits} bits")));
+    }
+    if let Some(e) = public
+        .get(&CKA_PUBLIC_EXPONENT)
+        .and_then(AttrValue::as_bytes)
+    {
+        let start = e.iter().position(|b| *b != 0).unwrap_or(e.len());
+        if e[start..] != [1, 0, 1] {
+            return Err(Error::AttributeValueInvalid(CKA_PUBLIC_EXPONENT));
+        }
+    }
+    Ok(Spec::Rsa(bits))
+}
+
+fn ec_spec(public: &AttrMap, private: &AttrMap) -> Result<Spec> {
+    let params = match (public.get(&CKA_EC_PARAMS), private.get(&CKA_EC_PARAMS)) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Error::TemplateInconsistent(
+                "CKA_EC_PARAMS differ between the templates".into(),
+            ))
+        }
+        (Some(p), _) | (None, Some(p)) => p.clone(),
+        (None, None) => {
+            return Err(Error::TemplateIncomplete(
+                "CKA_EC_PARAMS is required".into(),
+            ))
+        }
+    };
+    let curve = params
+        .as_bytes()
+        .and_then(ec::Curve::from_params)
+        .ok_or(Error::AttributeValueInvalid(CKA_EC_PARAMS))?;
+    Ok(Spec::Ec(curve))
+}
+
+/// `POST …/keys/generate-pair`.
+pub fn generate_pair(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    req: &GenerateKeyPairRequest,
+) -> Result<KeyPairInfo> {
+    let mech = req.mechanism.mechanism;
+    let mut ev = caller.event(Some(token), "key.generate_pair");
+    ev.mechanism = Some(mechanism_name(mech));
+    audited(svc, ev, |ev| {
+        svc.store
+            .read(|conn| require_user(svc, conn, caller, token))?;
+        let key_type = match mech {
+            CKM_RSA_PKCS_KEY_PAIR_GEN => CKK_RSA,
+            CKM_EC_KEY_PAIR_GEN => CKK_EC,
+            _ => return Err(Error::MechanismInvalid(mech)),
+        };
+        let pub_map = template::normalize(&req.public_template)?;
+        let priv_map = template::normalize(&req.private_template)?;
+        template::check(Mode::Generate, CKO_PUBLIC_KEY, Some(key_type), &pub_map)?;
+        template::check(Mode::Generate, CKO_PRIVATE_KEY, Some(key_type), &priv_map)?;
+        let spec = match key_type {
+            CKK_RSA => rsa_spec(&pub_map)?,
+            _ => ec_spec(&pub_map, &priv_map)?,
+        };
+        let mut public = build(
+            caller,
+            token,
+            CKO_PUBLIC_KEY,
+            Some(key_type),
+            pub_map,
+            Some(mech),
+        )?;
+        let mut private = build(
+            caller,
+            token,
+            CKO_PRIVATE_KEY,
+            Some(key_type),
+            priv_map,
+            Some(mech),
+        )?;
+        let (pkcs8, pair) = match spec {
+            Spec::Rsa(bits) => {
+                let (k, p) = rsa::generate(bits)?;
+                (k, Pair::Rsa(p))
+            }
+            Spec::Ec(curve) => {
+                let (k, p) = ec::generate(curve)?;
+                (k, Pair::Ec(p))
+            }
+        };
+        for (ty, v) in public_attrs(&pair) {
+            public.attrs.insert(ty, v.clone());
+            private.attrs.insert(ty, v);
+        }
+        private.sealed = Some(svc.vault.seal(&private.aad(), &pkcs8)?);
+        drop(pkcs8);
+        store_pair(svc, ev, &public, &private)?;
+        Ok(KeyPairInfo {
+            public: public.info(),
+            private: private.info(),
+        })
+    })
+}
+
+fn store_pair(
+    svc: &Services,
+    ev: &mut audit::Event,
+    public: &StoredObject,
+    private: &StoredObject,
+) -> Result<()> {
+    svc.store.tx(|tx| {
+        for o in [public, private] {
+            objects::insert(tx, o)?;
+            ev.object_id = Some(o.id.clone());
+            audit::append(tx, ev)?;
+        }
+        Ok(())
+    })
+}

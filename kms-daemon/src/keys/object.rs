@@ -1,0 +1,138 @@
+//! A stored object: its revealable attributes, sealed material, and who may see it.
+
+use crate::ck::*;
+use crate::error::{Error, Result};
+use crate::vault;
+use kms_api::msg::ObjectInfo;
+use kms_api::{Attr, AttrValue};
+use std::collections::BTreeMap;
+
+/// Attributes by type (one value each), in type order.
+pub type AttrMap = BTreeMap<u64, AttrValue>;
+
+/// One row of the `objects` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Random 16-byte id, hex.
+    pub id: String,
+    /// Token label.
+    pub token: String,
+    /// `CKO_*`.
+    pub class: u64,
+    /// `CKK_*` for keys.
+    pub key_type: Option<u64>,
+    /// `CKA_PRIVATE`.
+    pub is_private: bool,
+    /// For `CKA_TOKEN=false` objects: the (identity, instance) tag of the owner.
+    pub ephemeral_owner: Option<String>,
+    /// Every revealable attribute (never a secret component).
+    pub attrs: AttrMap,
+    /// Sealed key material (vault blob), for private and secret keys.
+    pub sealed: Option<Vec<u8>>,
+    /// Creation time, ms since the epoch.
+    pub created_at: i64,
+}
+
+impl StoredObject {
+    /// The boolean attribute `ty`, false when absent.
+    pub fn flag(&self, ty: u64) -> bool {
+        self.attrs
+            .get(&ty)
+            .and_then(AttrValue::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// The byte attribute `ty`, if present.
+    pub fn bytes(&self, ty: u64) -> Option<&[u8]> {
+        self.attrs.get(&ty).and_then(AttrValue::as_bytes)
+    }
+
+    /// The vault AAD of this object's material in its current state.
+    pub fn aad(&self) -> Vec<u8> {
+        vault::aad(
+            &self.id,
+            &self.token,
+            self.class,
+            self.key_type,
+            &self.attrs,
+        )
+    }
+
+    /// What the module sees.
+    pub fn info(&self) -> ObjectInfo {
+        ObjectInfo {
+            id: self.id.clone(),
+            attrs: self
+                .attrs
+                .iter()
+                .map(|(ty, v)| Attr {
+                    ty: *ty,
+                    value: v.clone(),
+                })
+                .collect(),
+            sensitive: sensitive_components(self.class, self.key_type).to_vec(),
+        }
+    }
+
+    /// Whether every attribute of `template` is present here with the same value.
+    pub fn matches(&self, template: &[Attr]) -> bool {
+        template
+            .iter()
+            .all(|a| self.attrs.get(&a.ty) == Some(&a.value))
+    }
+
+    /// Whether the caller may see this object: private objects need a user login on the token;
+    /// session objects need the same (identity, instance) as their creator.
+    pub fn visible(&self, user_logged_in: bool, owner: Option<&str>) -> bool {
+        (!self.is_private || user_logged_in)
+            && match &self.ephemeral_owner {
+                None => true,
+                Some(o) => owner == Some(o.as_str()),
+            }
+    }
+}
+
+/// Secret components an object of this class and key type has (`ObjectInfo.sensitive`).
+pub fn sensitive_components(class: u64, key_type: Option<u64>) -> &'static [u64] {
+    match (class, key_type) {
+        (CKO_SECRET_KEY, _) => &[CKA_VALUE],
+        (CKO_PRIVATE_KEY, Some(CKK_RSA)) => &[
+            CKA_PRIVATE_EXPONENT,
+            CKA_PRIME_1,
+            CKA_PRIME_2,
+            CKA_EXPONENT_1,
+            CKA_EXPONENT_2,
+            CKA_COEFFICIENT,
+        ],
+        (CKO_PRIVATE_KEY, _) => &[CKA_VALUE],
+        _ => &[],
+    }
+}
+
+/// The owner tag of a session object: SHA-256 over identity and instance, hex.
+pub fn owner_tag(identity: &str, instance: &str) -> String {
+    let mut buf = Vec::with_capacity(identity.len() + instance.len() + 1);
+    buf.extend_from_slice(identity.as_bytes());
+    buf.push(0);
+    buf.extend_from_slice(instance.as_bytes());
+    hex::encode(crate::crypto::sha256(&buf))
+}
+
+/// Attributes as stored (JSON of a kms-api template, in type order).
+pub fn attrs_to_json(attrs: &AttrMap) -> Result<String> {
+    let t: Vec<Attr> = attrs
+        .iter()
+        .map(|(ty, v)| Attr {
+            ty: *ty,
+            value: v.clone(),
+        })
+        .collect();
+    serde_json::to_string(&t).map_err(|e| Error::Internal(format!("encoding attributes: {e}")))
+}
+
+/// Attributes from their stored JSON.
+pub fn attrs_from_json(json: &str) -> Result<AttrMap> {
+    let t: Vec<Attr> = serde_json::from_str(json)
+        .map_err(|_| Error::IntegrityFailure("stored attributes unreadable".into()))?;
+    Ok(t.into_iter().map(|a| (a.ty, a.value)).collect())
+}

@@ -1,0 +1,229 @@
+//! Shared steps of every key operation (access, visibility, building new objects) and the
+//! object routes that need no crypto: find, get, set attributes, destroy.
+
+use super::object::{AttrMap, StoredObject};
+use super::template::{self, Change};
+use crate::audit::{self, Event};
+use crate::auth::session::{record_refusal, resolve};
+use crate::auth::Caller;
+use crate::ck::*;
+use crate::crypto::rng;
+use crate::error::{Error, Result};
+use crate::state::Services;
+use crate::store::{now_ms, objects, tokens};
+use kms_api::msg::{FindRequest, ObjectInfo, ObjectList, UserType};
+use kms_api::{Attr, AttrValue};
+use rusqlite::Connection;
+
+/// Checks the token exists and resolves the caller's login; true when a user is logged in.
+pub fn user_logged_in(
+    svc: &Services,
+    conn: &Connection,
+    caller: &Caller,
+    token: &str,
+) -> Result<bool> {
+    tokens::get(conn, token)?.ok_or(Error::TokenNotFound)?;
+    Ok(resolve(conn, &svc.auth, caller, token)? == Some(UserType::User))
+}
+
+/// Like [`user_logged_in`], but a user login is required (`user_not_logged_in`).
+pub fn require_user(svc: &Services, conn: &Connection, caller: &Caller, token: &str) -> Result<()> {
+    if user_logged_in(svc, conn, caller, token)? {
+        Ok(())
+    } else {
+        Err(Error::UserNotLoggedIn)
+    }
+}
+
+/// The object, if it exists and the caller may see it; else `object_not_found`.
+pub fn load_visible(
+    conn: &Connection,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    user: bool,
+) -> Result<StoredObject> {
+    let owner = caller.owner_tag();
+    objects::get(conn, token, id)?
+        .filter(|o| o.visible(user, owner.as_deref()))
+        .ok_or(Error::ObjectNotFound)
+}
+
+/// Runs `f`; if it fails, audits the refusal with `ev` (as `f` left it). On success `f` has
+/// written its own record in the transaction of its change.
+pub fn audited<T>(
+    svc: &Services,
+    mut ev: Event,
+    f: impl FnOnce(&mut Event) -> Result<T>,
+) -> Result<T> {
+    let result = f(&mut ev);
+    if let Err(e) = &result {
+        record_refusal(svc, ev, e);
+    }
+    result
+}
+
+/// Completes a checked template into a new object: defaults (R3), provenance (`local` is the
+/// generation mechanism, `None` for imported objects), session-object owner, a fresh id.
+pub fn build(
+    caller: &Caller,
+    token: &str,
+    class: u64,
+    key_type: Option<u64>,
+    mut attrs: AttrMap,
+    local: Option<u64>,
+) -> Result<StoredObject> {
+    template::apply_defaults(class, key_type, &mut attrs);
+    let flag = |m: &AttrMap, ty| m.get(&ty).and_then(AttrValue::as_bool).unwrap_or(false);
+    if key_type.is_some() {
+        attrs.insert(CKA_LOCAL, AttrValue::Bool(local.is_some()));
+        if let Some(mech) = local {
+            attrs.insert(CKA_KEY_GEN_MECHANISM, AttrValue::Ulong(mech));
+        }
+    }
+    if matches!(class, CKO_PRIVATE_KEY | CKO_SECRET_KEY) {
+        let (always_sensitive, never_extractable) = match local {
+            Some(_) => (flag(&attrs, CKA_SENSITIVE), !flag(&attrs, CKA_EXTRACTABLE)),
+            None => (false, false),
+        };
+        attrs.insert(CKA_ALWAYS_SENSITIVE, AttrValue::Bool(always_sensitive));
+        attrs.insert(CKA_NEVER_EXTRACTABLE, AttrValue::Bool(never_extractable));
+    }
+    let ephemeral_owner = if flag(&attrs, CKA_TOKEN) {
+        None
+    } else {
+        Some(caller.owner_tag().ok_or_else(|| {
+            Error::BadRequest(format!(
+                "session objects (CKA_TOKEN=false) need the {} header",
+                kms_api::INSTANCE_HEADER
+            ))
+        })?)
+    };
+    Ok(StoredObject {
+        id: rng::hex_id(16)?,
+        token: token.to_owned(),
+        class,
+        key_type,
+        is_private: flag(&attrs, CKA_PRIVATE),
+        ephemeral_owner,
+        attrs,
+        sealed: None,
+        created_at: now_ms(),
+    })
+}
+
+/// The required attribute `ty` of a template, or `template_incomplete`.
+pub fn required(map: &AttrMap, ty: u64, name: &str) -> Result<AttrValue> {
+    map.get(&ty)
+        .cloned()
+        .ok_or_else(|| Error::TemplateIncomplete(format!("{name} is required")))
+}
+
+/// `POST …/objects/find`.
+pub fn find(svc: &Services, caller: &Caller, token: &str, req: &FindRequest) -> Result<ObjectList> {
+    svc.store.read(|conn| {
+        let user = user_logged_in(svc, conn, caller, token)?;
+        let owner = caller.owner_tag();
+        let objects = objects::list(conn, token)?
+            .into_iter()
+            .filter(|o| o.visible(user, owner.as_deref()) && o.matches(&req.template))
+            .map(|o| o.info())
+            .collect();
+        Ok(ObjectList { objects })
+    })
+}
+
+/// `GET …/objects/{id}`.
+pub fn get(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<ObjectInfo> {
+    svc.store.read(|conn| {
+        let user = user_logged_in(svc, conn, caller, token)?;
+        Ok(load_visible(conn, caller, token, id, user)?.info())
+    })
+}
+
+/// `DELETE …/objects/{id}`.
+pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<()> {
+    let mut ev = caller.event(Some(token), "object.destroy");
+    ev.object_id = Some(id.to_owned());
+    audited(svc, ev, |ev| {
+        svc.store.tx(|tx| {
+            require_user(svc, tx, caller, token)?;
+            let obj = load_visible(tx, caller, token, id, true)?;
+            if !obj.flag(CKA_DESTROYABLE) {
+                return Err(Error::ActionProhibited("CKA_DESTROYABLE is false"));
+            }
+            objects::delete(tx, id)?;
+            audit::append(tx, ev)?;
+            Ok(())
+        })
+    })
+}
+
+/// Applies `C_SetAttributeValue` rules (S15) to a copy of `obj`; reseals the material when a
+/// flag in the AAD changed.
+fn apply_changes(svc: &Services, obj: &StoredObject, changes: &AttrMap) -> Result<StoredObject> {
+    if !obj.flag(CKA_MODIFIABLE) {
+        return Err(Error::ActionProhibited("CKA_MODIFIABLE is false"));
+    }
+    let mut new = obj.clone();
+    for (&ty, value) in changes {
+        let rule = template::change_rule(ty, obj.class, obj.key_type)
+            .ok_or(Error::AttributeTypeInvalid(ty))?;
+        let old = obj.attrs.get(&ty).and_then(AttrValue::as_bool);
+        let ok = match rule {
+            Change::Yes => true,
+            Change::No => false,
+            Change::OnlyToTrue => value.as_bool() == Some(true) || old == value.as_bool(),
+            Change::OnlyToFalse => value.as_bool() == Some(false) || old == value.as_bool(),
+        };
+        if !ok {
+            return Err(Error::AttributeReadOnly(ty));
+        }
+        new.attrs.insert(ty, value.clone());
+    }
+    if let Some(blob) = &obj.sealed {
+        let old_aad = obj.aad();
+        let new_aad = new.aad();
+        if old_aad != new_aad {
+            let material = svc.vault.open(&old_aad, blob)?;
+            new.sealed = Some(svc.vault.seal(&new_aad, &material)?);
+        }
+    }
+    Ok(new)
+}
+
+/// `POST …/objects/{id}/attributes`.
+pub fn set_attributes(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    template: &[Attr],
+) -> Result<ObjectInfo> {
+    let mut ev = caller.event(Some(token), "object.set_attributes");
+    ev.object_id = Some(id.to_owned());
+    audited(svc, ev, |ev| {
+        let changes = template::normalize(template)?;
+        // Read, compute (possibly resealing) without the lock, then write only if the row is
+        // unchanged; retry a few times if another request got there first.
+        for _ in 0..3 {
+            let obj = svc.store.read(|conn| {
+                require_user(svc, conn, caller, token)?;
+                load_visible(conn, caller, token, id, true)
+            })?;
+            let new = apply_changes(svc, &obj, &changes)?;
+            let written = svc.store.tx(|tx| {
+                if objects::get(tx, token, id)?.as_ref() != Some(&obj) {
+                    return Ok(false);
+                }
+                objects::update(tx, &new)?;
+                audit::append(tx, ev)?;
+                Ok(true)
+            })?;
+            if written {
+                return Ok(new.info());
+            }
+        }
+        Err(Error::Internal("object changed concurrently".into()))
+    })
+}

@@ -1,0 +1,282 @@
+//! Key use: sign, decrypt, encrypt. The mechanism table below says which operation, object class
+//! and key type each mechanism takes (spec-checklist S19): key class/type is checked before the
+//! usage flag, then `CKA_ALLOWED_MECHANISMS`, then the parameters — all before the key is opened.
+//! For hash-and-sign mechanisms the request's data is the digest: kmsd never hashes.
+
+use super::object::StoredObject;
+use super::service::{audited, load_visible, require_user};
+use crate::audit;
+use crate::auth::Caller;
+use crate::ck::*;
+use crate::crypto::{aes, der, ec, rsa, HashAlg};
+use crate::error::{Error, Result};
+use crate::state::Services;
+use kms_api::msg::{CryptoRequest, CryptoResponse};
+use kms_api::{AttrValue, MechParams, SecretBytes};
+use zeroize::Zeroizing;
+
+/// The three key operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `C_Sign`.
+    Sign,
+    /// `C_Decrypt`.
+    Decrypt,
+    /// `C_Encrypt`.
+    Encrypt,
+}
+
+impl Op {
+    fn action(self) -> &'static str {
+        match self {
+            Op::Sign => "key.sign",
+            Op::Decrypt => "key.decrypt",
+            Op::Encrypt => "key.encrypt",
+        }
+    }
+
+    fn flag(self) -> u64 {
+        match self {
+            Op::Sign => CKA_SIGN,
+            Op::Decrypt => CKA_DECRYPT,
+            Op::Encrypt => CKA_ENCRYPT,
+        }
+    }
+}
+
+/// Which mechanism serves which operation on which key.
+#[rustfmt::skip]
+const MECHANISMS: &[(u64, Op, u64, u64)] = &[
+    (CKM_RSA_PKCS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_SHA256_RSA_PKCS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_SHA384_RSA_PKCS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_SHA512_RSA_PKCS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_RSA_PKCS_PSS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_SHA256_RSA_PKCS_PSS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_SHA384_RSA_PKCS_PSS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_SHA512_RSA_PKCS_PSS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_ECDSA, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
+    (CKM_ECDSA_SHA256, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
+    (CKM_ECDSA_SHA384, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
+    (CKM_ECDSA_SHA512, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
+    (CKM_RSA_PKCS, Op::Decrypt, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_RSA_PKCS_OAEP, Op::Decrypt, CKO_PRIVATE_KEY, CKK_RSA),
+    (CKM_AES_CBC_PAD, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
+    (CKM_AES_GCM, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
+    (CKM_AES_CBC_PAD, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
+    (CKM_AES_GCM, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
+];
+
+/// A checked operation, ready to run once the key is opened.
+#[derive(Debug)]
+enum Plan {
+    /// `CKM_RSA_PKCS` sign: the data is a DER DigestInfo.
+    RsaDigestInfo,
+    /// RSA hash-and-sign over a digest.
+    RsaSign(rsa::Padding, HashAlg),
+    /// ECDSA over a digest of any length (`CKM_ECDSA`) or of one hash.
+    Ecdsa(Option<HashAlg>),
+    RsaPkcs1Decrypt,
+    RsaOaepDecrypt(HashAlg, Vec<u8>),
+    AesCbcPad(Vec<u8>),
+    AesGcm {
+        iv: Vec<u8>,
+        aad: Vec<u8>,
+        tag_bits: u64,
+    },
+}
+
+fn pss_params(params: &MechParams, fixed: Option<HashAlg>) -> Result<HashAlg> {
+    let MechParams::Pss {
+        hash,
+        mgf,
+        salt_len,
+    } = params
+    else {
+        return Err(Error::MechanismParamInvalid(
+            "PSS needs CK_RSA_PKCS_PSS_PARAMS",
+        ));
+    };
+    let hash = HashAlg::from_ckm(*hash)
+        .filter(|h| *h != HashAlg::Sha1)
+        .ok_or(Error::MechanismParamInvalid(
+            "PSS hash must be SHA-256, SHA-384 or SHA-512",
+        ))?;
+    if fixed.is_some_and(|f| f != hash) {
+        return Err(Error::MechanismParamInvalid(
+            "PSS hash differs from the mechanism's",
+        ));
+    }
+    if *mgf != hash.mgf1() {
+        return Err(Error::MechanismParamInvalid(
+            "PSS MGF must be MGF1 with the same hash",
+        ));
+    }
+    if *salt_len != hash.len() as u64 {
+        return Err(Error::MechanismParamInvalid(
+            "PSS salt length must equal the hash length",
+        ));
+    }
+    Ok(hash)
+}
+
+fn plan(mech: u64, op: Op, params: &MechParams) -> Result<Plan> {
+    use rsa::Padding::{Pkcs1, Pss};
+    Ok(match (mech, op) {
+        (CKM_RSA_PKCS, Op::Sign) => Plan::RsaDigestInfo,
+        (CKM_SHA256_RSA_PKCS, _) => Plan::RsaSign(Pkcs1, HashAlg::Sha256),
+        (CKM_SHA384_RSA_PKCS, _) => Plan::RsaSign(Pkcs1, HashAlg::Sha384),
+        (CKM_SHA512_RSA_PKCS, _) => Plan::RsaSign(Pkcs1, HashAlg::Sha512),
+        (CKM_RSA_PKCS_PSS, _) => Plan::RsaSign(Pss, pss_params(params, None)?),
+        (CKM_SHA256_RSA_PKCS_PSS, _) => {
+            Plan::RsaSign(Pss, pss_params(params, Some(HashAlg::Sha256))?)
+        }
+        (CKM_SHA384_RSA_PKCS_PSS, _) => {
+            Plan::RsaSign(Pss, pss_params(params, Some(HashAlg::Sha384))?)
+        }
+        (CKM_SHA512_RSA_PKCS_PSS, _) => {
+            Plan::RsaSign(Pss, pss_params(params, Some(HashAlg::Sha512))?)
+        }
+        (CKM_ECDSA, _) => Plan::Ecdsa(None),
+        (CKM_ECDSA_SHA256, _) => Plan::Ecdsa(Some(HashAlg::Sha256)),
+        (CKM_ECDSA_SHA384, _) => Plan::Ecdsa(Some(HashAlg::Sha384)),
+        (CKM_ECDSA_SHA512, _) => Plan::Ecdsa(Some(HashAlg::Sha512)),
+        (CKM_RSA_PKCS, Op::Decrypt) => Plan::RsaPkcs1Decrypt,
+        (CKM_RSA_PKCS_OAEP, _) => match params {
+            MechParams::Oaep { hash, mgf, label } => match (HashAlg::from_ckm(*hash), *mgf) {
+                (Some(h @ (HashAlg::Sha1 | HashAlg::Sha256)), m) if m == h.mgf1() => {
+                    Plan::RsaOaepDecrypt(h, label.0.clone())
+                }
+                _ => {
+                    return Err(Error::MechanismParamInvalid(
+                        "OAEP needs SHA-1/MGF1-SHA1 or SHA-256/MGF1-SHA256",
+                    ))
+                }
+            },
+            _ => {
+                return Err(Error::MechanismParamInvalid(
+                    "OAEP needs CK_RSA_PKCS_OAEP_PARAMS",
+                ))
+            }
+        },
+        (CKM_AES_CBC_PAD, _) => match params {
+            MechParams::Iv(iv) if iv.0.len() == 16 => Plan::AesCbcPad(iv.0.clone()),
+            _ => return Err(Error::MechanismParamInvalid("CBC needs a 16-byte IV")),
+        },
+        (CKM_AES_GCM, _) => match params {
+            MechParams::Gcm { iv, aad, tag_bits } if iv.0.len() == 12 && *tag_bits == 128 => {
+                Plan::AesGcm {
+                    iv: iv.0.clone(),
+                    aad: aad.0.clone(),
+                    tag_bits: *tag_bits,
+                }
+            }
+            _ => {
+                return Err(Error::MechanismParamInvalid(
+                    "GCM needs a 12-byte IV and 128-bit tags",
+                ))
+            }
+        },
+        _ => return Err(Error::MechanismInvalid(mech)),
+    })
+}
+
+/// Checks the key against the mechanism and plans the operation (nothing opened yet).
+fn authorize(obj: &StoredObject, mech: u64, op: Op, params: &MechParams) -> Result<Plan> {
+    let &(_, _, class, key_type) = MECHANISMS
+        .iter()
+        .find(|(m, o, _, _)| *m == mech && *o == op)
+        .ok_or(Error::MechanismInvalid(mech))?;
+    if obj.class != class || obj.key_type != Some(key_type) {
+        return Err(Error::KeyTypeInconsistent);
+    }
+    if !obj.flag(op.flag()) {
+        return Err(Error::KeyFunctionNotPermitted(
+            "the key's usage flag is not set",
+        ));
+    }
+    if let Some(AttrValue::UlongList(allowed)) = obj.attrs.get(&CKA_ALLOWED_MECHANISMS) {
+        if !allowed.contains(&mech) {
+            return Err(Error::MechanismInvalid(mech));
+        }
+    }
+    plan(mech, op, params)
+}
+
+fn curve_of(obj: &StoredObject) -> Result<ec::Curve> {
+    obj.bytes(CKA_EC_PARAMS)
+        .and_then(ec::Curve::from_params)
+        .ok_or_else(|| Error::IntegrityFailure("EC key without a known curve".into()))
+}
+
+fn execute(
+    plan: Plan,
+    op: Op,
+    obj: &StoredObject,
+    key: &[u8],
+    data: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    let z = |v: Vec<u8>| Ok(Zeroizing::new(v));
+    match plan {
+        Plan::RsaDigestInfo => {
+            let (hash, digest) = der::parse_digest_info(data).ok_or(Error::DataInvalid)?;
+            z(rsa::sign_digest(key, rsa::Padding::Pkcs1, hash, digest)?)
+        }
+        Plan::RsaSign(padding, hash) => {
+            if data.len() != hash.len() {
+                return Err(Error::DataLenRange);
+            }
+            z(rsa::sign_digest(key, padding, hash, data)?)
+        }
+        Plan::Ecdsa(hash) => {
+            if hash.is_some_and(|h| h.len() != data.len()) {
+                return Err(Error::DataLenRange);
+            }
+            z(ec::sign_digest(curve_of(obj)?, key, data)?)
+        }
+        Plan::RsaPkcs1Decrypt => rsa::decrypt_pkcs1(key, data),
+        Plan::RsaOaepDecrypt(hash, label) => rsa::decrypt_oaep(key, hash, &label, data),
+        Plan::AesCbcPad(iv) => match op {
+            Op::Encrypt => z(aes::cbc_pad_encrypt(key, &iv, data)?),
+            _ => aes::cbc_pad_decrypt(key, &iv, data),
+        },
+        Plan::AesGcm { iv, aad, tag_bits } => match op {
+            Op::Encrypt => z(aes::gcm_encrypt(key, &iv, &aad, tag_bits, data)?),
+            _ => aes::gcm_decrypt(key, &iv, &aad, tag_bits, data),
+        },
+    }
+}
+
+/// `POST …/objects/{id}/sign|decrypt|encrypt`. The audit record of a success is written before
+/// the result is returned; if it cannot be written, the result is dropped and the request fails.
+pub fn run(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    op: Op,
+    req: &CryptoRequest,
+) -> Result<CryptoResponse> {
+    let mech = req.mechanism.mechanism;
+    let mut ev = caller.event(Some(token), op.action());
+    ev.object_id = Some(id.to_owned());
+    ev.mechanism = Some(mechanism_name(mech));
+    audited(svc, ev, |ev| {
+        let obj = svc.store.read(|conn| {
+            require_user(svc, conn, caller, token)?;
+            load_visible(conn, caller, token, id, true)
+        })?;
+        let plan = authorize(&obj, mech, op, &req.mechanism.params)?;
+        let blob = obj
+            .sealed
+            .as_deref()
+            .ok_or_else(|| Error::IntegrityFailure("key without material".into()))?;
+        let key = svc.vault.open(&obj.aad(), blob)?;
+        let out = execute(plan, op, &obj, &key, req.data.as_ref())?;
+        drop(key);
+        svc.store.tx(|tx| audit::append(tx, ev))?;
+        Ok(CryptoResponse {
+            data: SecretBytes(out),
+        })
+    })
+}

@@ -1,0 +1,87 @@
+//! `login_sessions` rows: bearer tokens stored only as SHA-256, bound to token, identity and user
+//! type.
+
+use crate::error::Result;
+use kms_api::msg::UserType;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// One login session.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    /// Token label.
+    pub token: String,
+    /// Client identity that logged in.
+    pub identity: String,
+    /// Who logged in.
+    pub user_type: UserType,
+    /// Last use, ms since the epoch.
+    pub last_seen: i64,
+}
+
+fn user_type_str(u: UserType) -> &'static str {
+    match u {
+        UserType::User => "user",
+        UserType::So => "so",
+    }
+}
+
+/// Inserts a session.
+pub fn insert(conn: &Connection, id_hash: &[u8], s: &SessionRow) -> Result<()> {
+    conn.execute(
+        "INSERT INTO login_sessions (id_hash, token, identity, user_type, created_at, last_seen) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![
+            id_hash,
+            s.token,
+            s.identity,
+            user_type_str(s.user_type),
+            s.last_seen
+        ],
+    )?;
+    Ok(())
+}
+
+/// The session with this hash.
+pub fn get(conn: &Connection, id_hash: &[u8]) -> Result<Option<SessionRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT token, identity, user_type, last_seen FROM login_sessions WHERE id_hash = ?1",
+            [id_hash],
+            |r| {
+                let ut: String = r.get(2)?;
+                Ok(SessionRow {
+                    token: r.get(0)?,
+                    identity: r.get(1)?,
+                    user_type: if ut == "so" {
+                        UserType::So
+                    } else {
+                        UserType::User
+                    },
+                    last_seen: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Records a use.
+pub fn touch(conn: &Connection, id_hash: &[u8], now_ms: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE login_sessions SET last_seen = ?2 WHERE id_hash = ?1",
+        params![id_hash, now_ms],
+    )?;
+    Ok(())
+}
+
+/// Deletes a session; returns whether it existed.
+pub fn delete(conn: &Connection, id_hash: &[u8]) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM login_sessions WHERE id_hash = ?1", [id_hash])? > 0)
+}
+
+/// Deletes sessions idle since before `cutoff_ms`.
+pub fn purge_idle(conn: &Connection, cutoff_ms: i64) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM login_sessions WHERE last_seen < ?1",
+        [cutoff_ms],
+    )?)
+}

@@ -1,0 +1,111 @@
+//! `tokens` rows: label, serial, PIN hashes and the durable failure counters (security R16).
+
+use crate::error::Result;
+use kms_api::msg::UserType;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// One token.
+#[derive(Clone, Debug)]
+pub struct TokenRow {
+    /// Label (also its name in paths).
+    pub label: String,
+    /// Serial number (≤ 16 characters).
+    pub serial: String,
+    /// argon2id PHC string of the user PIN, if set.
+    pub user_pin_hash: Option<String>,
+    /// argon2id PHC string of the SO PIN.
+    pub so_pin_hash: String,
+    /// Wrong user PINs since the last success.
+    pub user_failures: u32,
+    /// Wrong SO PINs since the last success.
+    pub so_failures: u32,
+}
+
+impl TokenRow {
+    /// The failure counter of `user_type`.
+    pub fn failures(&self, user_type: UserType) -> u32 {
+        match user_type {
+            UserType::User => self.user_failures,
+            UserType::So => self.so_failures,
+        }
+    }
+
+    /// The PIN hash of `user_type`.
+    pub fn pin_hash(&self, user_type: UserType) -> Option<&str> {
+        match user_type {
+            UserType::User => self.user_pin_hash.as_deref(),
+            UserType::So => Some(&self.so_pin_hash),
+        }
+    }
+}
+
+const COLUMNS: &str = "label, serial, user_pin_hash, so_pin_hash, user_failures, so_failures";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok(TokenRow {
+        label: r.get(0)?,
+        serial: r.get(1)?,
+        user_pin_hash: r.get(2)?,
+        so_pin_hash: r.get(3)?,
+        user_failures: r.get(4)?,
+        so_failures: r.get(5)?,
+    })
+}
+
+/// The token with this label.
+pub fn get(conn: &Connection, label: &str) -> Result<Option<TokenRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM tokens WHERE label = ?1"),
+            [label],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// Every token, in label order.
+pub fn list(conn: &Connection) -> Result<Vec<TokenRow>> {
+    let mut st = conn.prepare(&format!("SELECT {COLUMNS} FROM tokens ORDER BY label"))?;
+    let rows = st
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Inserts a new token.
+pub fn insert(conn: &Connection, t: &TokenRow, now_ms: i64) -> Result<()> {
+    conn.execute(
+        &format!("INSERT INTO tokens ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)"),
+        params![t.label, t.serial, t.user_pin_hash, t.so_pin_hash, now_ms],
+    )?;
+    Ok(())
+}
+
+fn column(user_type: UserType) -> &'static str {
+    match user_type {
+        UserType::User => "user_failures",
+        UserType::So => "so_failures",
+    }
+}
+
+/// Atomically adds one failure and returns the new count.
+pub fn add_failure(conn: &Connection, label: &str, user_type: UserType) -> Result<u32> {
+    let col = column(user_type);
+    Ok(conn.query_row(
+        &format!("UPDATE tokens SET {col} = {col} + 1 WHERE label = ?1 RETURNING {col}"),
+        [label],
+        |r| r.get(0),
+    )?)
+}
+
+/// Resets the failure counter after a successful login.
+pub fn reset_failures(conn: &Connection, label: &str, user_type: UserType) -> Result<()> {
+    conn.execute(
+        &format!(
+            "UPDATE tokens SET {} = 0 WHERE label = ?1",
+            column(user_type)
+        ),
+        [label],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Envelope encryption of key material at rest.
+//!
+//! The master key (32 random bytes in a 0600 file) never seals anything itself: the key-encryption
+//! key is `HKDF-SHA256(master key, info "kmsd kek v1")`. Material is sealed with AES-256-GCM under
+//! the KEK. Blob layout:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 1 | format version (1) |
+//! | 1 | algorithm tag (1 = AES-256-GCM) |
+//! | 4 | KEK version, u32 big-endian |
+//! | 12 | random nonce |
+//! | rest | ciphertext ‖ 16-byte tag |
+//!
+//! The AAD ([`aad`]) binds the object id, token, class, key type, the security-relevant booleans
+//! and `CKA_ALLOWED_MECHANISMS`, so a row whose policy was edited in the database fails to open
+//! (security R18).
+
+use crate::ck;
+use crate::config::{check_secret_file, write_secret_file};
+use crate::error::{Error, Result};
+use crate::keys::object::AttrMap;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use kms_api::AttrValue;
+use std::path::Path;
+use zeroize::Zeroizing;
+
+const FORMAT_V1: u8 = 1;
+const ALG_AES256_GCM: u8 = 1;
+const HEADER_LEN: usize = 1 + 1 + 4 + 12;
+const KEK_INFO: &[u8] = b"kmsd kek v1";
+
+/// The booleans the AAD binds, in this order.
+pub const AAD_FLAGS: [u64; 15] = [
+    ck::CKA_SENSITIVE,
+    ck::CKA_EXTRACTABLE,
+    ck::CKA_ENCRYPT,
+    ck::CKA_DECRYPT,
+    ck::CKA_SIGN,
+    ck::CKA_VERIFY,
+    ck::CKA_WRAP,
+    ck::CKA_UNWRAP,
+    ck::CKA_DERIVE,
+    ck::CKA_ALWAYS_SENSITIVE,
+    ck::CKA_NEVER_EXTRACTABLE,
+    ck::CKA_LOCAL,
+    ck::CKA_MODIFIABLE,
+    ck::CKA_PRIVATE,
+    ck::CKA_TOKEN,
+];
+
+/// The canonical AAD of one object: length-prefixed id and token, class and key type as u64
+/// big-endian, one byte per flag of [`AAD_FLAGS`] (0 false, 1 true, 2 absent), then the allowed
+/// mechanisms (count and values, u64 big-endian; absent = `u64::MAX`).
+pub fn aad(id: &str, token: &str, class: u64, key_type: Option<u64>, attrs: &AttrMap) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(b"kmsd-aad-v1");
+    for s in [id, token] {
+        out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    out.extend_from_slice(&class.to_be_bytes());
+    out.extend_from_slice(&key_type.unwrap_or(u64::MAX).to_be_bytes());
+    for ty in AAD_FLAGS {
+        out.push(match attrs.get(&ty) {
+            Some(AttrValue::Bool(false)) => 0,
+            Some(AttrValue::Bool(true)) => 1,
+            _ => 2,
+        });
+    }
+    match attrs.get(&ck::CKA_ALLOWED_MECHANISMS) {
+        Some(AttrValue::UlongList(list)) => {
+            out.extend_from_slice(&(list.len() as u64).to_be_bytes());
+            for m in list {
+                out.extend_from_slice(&m.to_be_bytes());
+            }
+        }
+        _ => out.extend_from_slice(&u64::MAX.to_be_bytes()),
+    }
+    out
+}
+
+/// Seals and opens key material under the KEK.
+pub struct Vault {
+    kek: Aes256Gcm,
+    kek_version: u32,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Vault(kek v{})", self.kek_version)
+    }
+}
+
+impl Vault {
+    /// Derives the KEK from the master key.
+    pub fn from_master_key(master_key: &[u8]) -> Result<Vault> {
+        if master_key.len() != 32 {
+            return Err(Error::Config("the master key must be 32 bytes".into()));
+        }
+        let prk = aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, &[]).extract(master_key);
+        let mut kek = Zeroizing::new([0u8; 32]);
+        prk.expand(&[KEK_INFO], aws_lc_rs::hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(kek.as_mut()))
+            .map_err(|_| Error::Internal("KEK derivation".into()))?;
+        let kek = Aes256Gcm::new_from_slice(kek.as_ref())
+            .map_err(|_| Error::Internal("KEK length".into()))?;
+        Ok(Vault {
+            kek,
+            kek_version: 1,
+        })
+    }
+
+    /// Loads the master key file, refusing one that group or others may read.
+    pub fn load(path: &Path) -> Result<Vault> {
+        check_secret_file(path)?;
+        let mk = Zeroizing::new(
+            std::fs::read(path)
+                .map_err(|e| Error::io(format!("reading master key {}", path.display()), e))?,
+        );
+        if mk.len() != 32 {
+            return Err(Error::Config(format!(
+                "master key file {} must hold exactly 32 bytes",
+                path.display()
+            )));
+        }
+        Vault::from_master_key(&mk)
+    }
+
+    /// Creates a new master key file (32 random bytes, mode 0600); refuses to overwrite.
+    pub fn create_master_key_file(path: &Path) -> Result<()> {
+        let mk = crate::crypto::rng::secret::<32>()?;
+        write_secret_file(path, mk.as_ref())
+    }
+
+    /// Seals `plaintext` bound to `aad`.
+    pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        let mut nonce = [0u8; 12];
+        crate::crypto::rng::fill(&mut nonce)?;
+        let ct = self
+            .kek
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .map_err(|_| Error::Internal("sealing failed".into()))?;
+        let mut blob = Vec::with_capacity(HEADER_LEN + ct.len());
+        blob.push(FORMAT_V1);
+        blob.push(ALG_AES256_GCM);
+        blob.extend_from_slice(&self.kek_version.to_be_bytes());
+        blob.extend_from_slice(&nonce);
+        blob.extend_from_slice(&ct);
+        Ok(blob)
+    }
+
+    /// Opens a blob; any mismatch (format, KEK version, AAD, tag) is an integrity failure.
+    pub fn open(&self, aad: &[u8], blob: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let bad = |why: &str| Error::IntegrityFailure(format!("sealed material: {why}"));
+        if blob.len() < HEADER_LEN + 16 {
+            return Err(bad("too short"));
+        }
+        if blob[0] != FORMAT_V1 || blob[1] != ALG_AES256_GCM {
+            return Err(bad("unknown format or algorithm"));
+        }
+        let version = u32::from_be_bytes([blob[2], blob[3], blob[4], blob[5]]);
+        if version != self.kek_version {
+            return Err(bad("unknown KEK version"));
+        }
+        let nonce = Nonce::from_slice(&blob[6..HEADER_LEN]);
+        self.kek
+            .decrypt(
+                nonce,
+                Payload {
+                    msg: &blob[HEADER_LEN..],
+                    aad,
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| bad("authentication failed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(sign: bool) -> AttrMap {
+        [
+            (ck::CKA_SIGN, AttrValue::Bool(sign)),
+            (ck::CKA_SENSITIVE, AttrValue::Bool(true)),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn seal_open_and_tamper() {
+        let v = Vault::from_master_key(&[7u8; 32]).unwrap();
+        let a = aad(
+            "id1",
+            "tok",
+            ck::CKO_SECRET_KEY,
+            Some(ck::CKK_AES),
+            &attrs(false),
+        );
+        let blob = v.seal(&a, b"key bytes").unwrap();
+        assert_eq!(blob[0], 1);
+        assert_eq!(blob[1], 1);
+        assert_eq!(&blob[2..6], &[0, 0, 0, 1]);
+        assert_eq!(v.open(&a, &blob).unwrap().as_slice(), b"key bytes");
+        assert!(!blob.windows(9).any(|w| w == b"key bytes"));
+
+        // Any byte of the blob.
+        for i in 0..blob.len() {
+            let mut t = blob.clone();
+            t[i] ^= 0x01;
+            assert!(
+                matches!(v.open(&a, &t), Err(Error::IntegrityFailure(_))),
+                "byte {i}"
+            );
+        }
+        // The AAD: a flag flipped, another id, another token, another master key.
+        let flipped = aad(
+            "id1",
+            "tok",
+            ck::CKO_SECRET_KEY,
+            Some(ck::CKK_AES),
+            &attrs(true),
+        );
+        assert!(v.open(&flipped, &blob).is_err());
+        let other_id = aad(
+            "id2",
+            "tok",
+            ck::CKO_SECRET_KEY,
+            Some(ck::CKK_AES),
+            &attrs(false),
+        );
+        assert!(v.open(&other_id, &blob).is_err());
+        let other_tok = aad(
+            "id1",
+            "tok2",
+            ck::CKO_SECRET_KEY,
+            Some(ck::CKK_AES),
+            &attrs(false),
+        );
+        assert!(v.open(&other_tok, &blob).is_err());
+        let v2 = Vault::from_master_key(&[8u8; 32]).unwrap();
+        assert!(v2.open(&a, &blob).is_err());
+    }
+
+    #[test]
+    fn master_key_file_is_private_and_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("master.key");
+        Vault::create_master_key_file(&p).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap().len(), 32);
+        Vault::load(&p).unwrap();
+        assert!(Vault::create_master_key_file(&p).is_err());
+    }
+}
