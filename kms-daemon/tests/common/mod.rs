@@ -1,0 +1,317 @@
+//! Test harness: runs the real `kmsd quickstart` binary on a temp dir and talks HTTPS to it
+//! with a plain rustls client (mutual TLS) and a minimal HTTP/1.1 exchange.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
+#![allow(unreachable_pub, reason = "a test helper module, not an API")]
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+pub const USER_PIN: &str = "123456";
+pub const SO_PIN: &str = "87654321";
+pub const TOKEN: &str = "kms-default";
+
+/// A running `kmsd quickstart`; killed on drop.
+pub struct Daemon {
+    pub child: Child,
+    pub addr: String,
+    pub dir: PathBuf,
+    pub stdout_lines: Vec<String>,
+}
+
+impl Daemon {
+    /// Starts quickstart on `dir` (new or existing) on a free port.
+    pub fn start(dir: &Path) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+            .args(["quickstart", "--dir"])
+            .arg(dir)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--user-pin",
+                USER_PIN,
+                "--so-pin",
+                SO_PIN,
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn kmsd");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut lines = Vec::new();
+        let mut daemon = Daemon {
+            child,
+            addr: String::new(),
+            dir: dir.to_path_buf(),
+            stdout_lines: Vec::new(),
+        };
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("kmsd did not print its address");
+            lines.push(line.clone());
+            if let Some(url) = line.strip_prefix("kmsd listening on https://") {
+                daemon.addr = url.trim().to_owned();
+                break;
+            }
+        }
+        // The next two lines follow at once.
+        for _ in 0..2 {
+            lines.push(
+                rx.recv_timeout(Duration::from_secs(10))
+                    .expect("export/module lines"),
+            );
+        }
+        daemon.stdout_lines = lines;
+        daemon
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for _ in 0..200 {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                assert!(st.success(), "kmsd exited with {st}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("kmsd did not stop within 10 s");
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("kmsd.toml")
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(
+            &self.addr,
+            Some(tls_identity(&self.dir)),
+            &self.dir.join("ca.pem"),
+        )
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The quick-start client certificate and key.
+pub fn tls_identity(dir: &Path) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    let certs = CertificateDer::pem_file_iter(dir.join("client.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("client.key")).unwrap();
+    (certs, key)
+}
+
+/// An HTTP response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The error code of an error body.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// One-request-per-connection HTTPS client.
+pub struct Client {
+    addr: String,
+    config: Arc<ClientConfig>,
+    pub bearer: Option<String>,
+    pub instance: Option<String>,
+}
+
+impl Client {
+    pub fn new(
+        addr: &str,
+        identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+        ca: &Path,
+    ) -> Client {
+        let mut roots = RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(ca).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let builder = ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+        let config = match identity {
+            Some((certs, key)) => builder.with_client_auth_cert(certs, key).unwrap(),
+            None => builder.with_no_client_auth(),
+        };
+        Client {
+            addr: addr.to_owned(),
+            config: Arc::new(config),
+            bearer: None,
+            instance: None,
+        }
+    }
+
+    /// Sends raw bytes as the body; returns the response, or an error if the connection fails
+    /// before a complete response arrives.
+    pub fn raw(&self, method: &str, path: &str, body: &[u8]) -> std::io::Result<Response> {
+        let tcp = TcpStream::connect(&self.addr)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        let conn = rustls::ClientConnection::new(self.config.clone(), name)
+            .map_err(std::io::Error::other)?;
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(b) = &self.bearer {
+            head.push_str(&format!("Authorization: Bearer {b}\r\n"));
+        }
+        if let Some(i) = &self.instance {
+            head.push_str(&format!("x-kms-instance: {i}\r\n"));
+        }
+        head.push_str("\r\n");
+        tls.write_all(head.as_bytes())?;
+        tls.write_all(body)?;
+        tls.flush()?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 16384];
+        loop {
+            if let Some(resp) = parse(&buf) {
+                return Ok(resp);
+            }
+            match tls.read(&mut chunk) {
+                Ok(0) => {
+                    return parse(&buf).ok_or_else(|| {
+                        std::io::Error::other("connection closed before a response")
+                    })
+                }
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) => return parse(&buf).ok_or(e),
+            }
+        }
+    }
+
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Response {
+        let bytes = body
+            .map(|b| serde_json::to_vec(&b).unwrap())
+            .unwrap_or_default();
+        self.raw(method, path, &bytes).expect("request failed")
+    }
+
+    pub fn login(&mut self, pin: &str) -> Response {
+        let r = self.call(
+            "POST",
+            &format!("/v1/tokens/{TOKEN}/login"),
+            Some(login_body(pin)),
+        );
+        if r.status == 200 {
+            self.bearer = Some(r.json()["session"].as_str().unwrap().to_owned());
+        }
+        r
+    }
+}
+
+pub fn login_body(pin: &str) -> Value {
+    serde_json::json!({"user_type": "user", "pin": STANDARD.encode(pin)})
+}
+
+fn parse(buf: &[u8]) -> Option<Response> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&buf[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        })
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let body = buf.get(end + 4..end + 4 + len)?.to_vec();
+    Some(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+pub fn b64(data: &[u8]) -> String {
+    STANDARD.encode(data)
+}
+
+pub fn unb64(v: &Value) -> Vec<u8> {
+    STANDARD.decode(v.as_str().expect("base64 string")).unwrap()
+}
+
+/// Attribute JSON helpers (kms-api wire form).
+pub fn a_bool(ty: u64, v: bool) -> Value {
+    serde_json::json!({"t": ty, "v": {"bool": v}})
+}
+pub fn a_ulong(ty: u64, v: u64) -> Value {
+    serde_json::json!({"t": ty, "v": {"ulong": v}})
+}
+pub fn a_bytes(ty: u64, v: &[u8]) -> Value {
+    serde_json::json!({"t": ty, "v": {"bytes": b64(v)}})
+}
+
+/// The value of attribute `ty` in an ObjectInfo JSON.
+pub fn attr(info: &Value, ty: u64) -> Option<&Value> {
+    info["attrs"]
+        .as_array()?
+        .iter()
+        .find(|a| a["t"].as_u64() == Some(ty))
+        .map(|a| &a["v"])
+}
