@@ -42,6 +42,9 @@ impl Store {
                 path.display()
             )));
         }
+        // The store holds PIN hashes and sealed material: owner-only from the first byte
+        // (SQLite gives the -wal and -shm files the same mode).
+        crate::config::write_secret_file(path, b"")?;
         Store::open_inner(path, true)
     }
 
@@ -111,6 +114,16 @@ mod tests {
         drop(Store::create(&p).unwrap());
         assert!(Store::create(&p).is_err());
         let s = Store::open(&p).unwrap();
+        s.tx(|tx| Ok(tx.execute("INSERT INTO schema_version (version) VALUES (0)", [])?))
+            .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["kms.db", "kms.db-wal", "kms.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(f))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{f} mode {mode:o}");
+        }
         let v = s.read(schema::version).unwrap();
         assert_eq!(v, schema::LATEST);
         let mode: String = s
