@@ -1,1 +1,275 @@
+//! Test support: start a real `kmsd` (quick-start directory, real TLS, real SQLite file), find
+//! the built module, load any PKCS#11 module (ours or SoftHSM2) with the `cryptoki` crate, and
+//! run real client programs.
+//!
+//! The binaries come from the workspace's release build (`cargo build --release --workspace`),
+//! next to the test executable's directory (`target/release/`).
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
+
+pub mod softhsm;
+
+/// User PIN of quick-start tokens made by [`Kmsd`].
+pub const USER_PIN: &str = "12345678";
+/// SO PIN of quick-start tokens made by [`Kmsd`].
+pub const SO_PIN: &str = "87654321";
+/// Label of the quick-start token.
+pub const TOKEN: &str = "kms-test";
+
+/// `target/release` (or `target/debug`), where the workspace's binaries are.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test-binary>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+fn built(name: &str) -> PathBuf {
+    let p = target_dir().join(name);
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --release --workspace` first",
+        p.display()
+    );
+    p
+}
+
+/// The `kmsd` binary.
+pub fn kmsd_bin() -> PathBuf {
+    built("kmsd")
+}
+
+/// The module, `libkms_pkcs11.so`.
+pub fn module_path() -> PathBuf {
+    built("libkms_pkcs11.so")
+}
+
+/// Daemons started by this process, killed when it exits: fixtures held in statics are never
+/// dropped, and a daemon outliving its test would keep the test's output pipes open.
+static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+extern "C" fn kill_children() {
+    if let Ok(children) = CHILDREN.lock() {
+        for pid in children.iter() {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status();
+        }
+    }
+}
+
+fn track(pid: u32) {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        // SAFETY: registers a plain extern "C" function with the C library's exit handlers;
+        // the test harness ends with `std::process::exit`, which runs them.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::atexit(kill_children);
+        }
+    });
+    CHILDREN.lock().expect("children").push(pid);
+}
+
+fn untrack(pid: u32) {
+    CHILDREN.lock().expect("children").retain(|p| *p != pid);
+}
+
+/// A running `kmsd quickstart` on a temporary directory and a free loopback port.
+pub struct Kmsd {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    /// `https://127.0.0.1:PORT`.
+    pub endpoint: String,
+}
+
+impl Kmsd {
+    /// Creates a quick-start directory (CA, certificates, master key, store, token
+    /// [`TOKEN`] with [`USER_PIN`]/[`SO_PIN`]) and serves it.
+    pub fn start() -> Kmsd {
+        let dir = tempfile::Builder::new()
+            .prefix("kmsd-test-")
+            .tempdir()
+            .expect("temp dir");
+        let mut k = Kmsd {
+            dir,
+            child: None,
+            endpoint: String::new(),
+        };
+        k.spawn(None);
+        k
+    }
+
+    fn spawn(&mut self, listen: Option<&str>) {
+        let listen = listen.unwrap_or("127.0.0.1:0");
+        let mut child = Command::new(kmsd_bin())
+            .args(["quickstart", "--dir"])
+            .arg(self.dir.path())
+            .args([
+                "--listen",
+                listen,
+                "--token",
+                TOKEN,
+                "--user-pin",
+                USER_PIN,
+                "--so-pin",
+                SO_PIN,
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kmsd");
+        let stdout = child.stdout.take().expect("kmsd stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("kmsd listening on ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        self.endpoint = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("kmsd did not report its address in 60 s");
+        track(child.id());
+        self.child = Some(child);
+    }
+
+    /// The quick-start directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The module configuration written by quick start.
+    pub fn module_config(&self) -> PathBuf {
+        self.dir().join("pkcs11.toml")
+    }
+
+    /// kmsd's own configuration.
+    pub fn config(&self) -> PathBuf {
+        self.dir().join("kmsd.toml")
+    }
+
+    /// The port kmsd listens on.
+    pub fn port(&self) -> u16 {
+        self.endpoint
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in endpoint")
+    }
+
+    /// Kills kmsd (SIGKILL) and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            untrack(c.id());
+        }
+    }
+
+    /// Stops kmsd with SIGTERM (graceful) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    untrack(c.id());
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+            untrack(c.id());
+        }
+    }
+
+    /// Starts kmsd again on the same directory and the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        let listen = format!("127.0.0.1:{}", self.port());
+        self.spawn(Some(&listen));
+    }
+
+    /// Runs a `kmsd` subcommand with `--config` on this directory; returns (success, output).
+    pub fn admin(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(kmsd_bin())
+            .args(args)
+            .arg("--config")
+            .arg(self.config())
+            .output()
+            .expect("run kmsd");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// A module configuration with one slot per token label, on this daemon.
+    pub fn module_config_for(&self, tokens: &[&str]) -> PathBuf {
+        let d = self.dir().display();
+        let mut text = String::new();
+        for t in tokens {
+            text.push_str(&format!(
+                "[[slots]]\ntoken = \"{t}\"\nendpoints = [\"{}\"]\nca_file = \"{d}/ca.pem\"\ncert_file = \"{d}/client.pem\"\nkey_file = \"{d}/client.key\"\n\n",
+                self.endpoint
+            ));
+        }
+        text.push_str("[timeouts]\nconnect_ms = 2000\nrequest_ms = 5000\n");
+        let path = self.dir().join(format!("pkcs11-{}.toml", tokens.join("-")));
+        std::fs::write(&path, text).expect("write module config");
+        path
+    }
+}
+
+impl Drop for Kmsd {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs a program and returns its output; panics with the output when it fails.
+pub fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{program} {args:?} failed:\n{text}");
+    text
+}
+
+/// Whether a program is installed. In CI (`CI` set) a missing program is a failure.
+pub fn have(program: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} is not installed; .ci/run installs it"
+        );
+        eprintln!("skipping: {program} is not installed");
+    }
+    found
+}

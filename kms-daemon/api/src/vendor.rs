@@ -8,4 +8,7 @@ pub const CKA_KMS_VENDOR_BASE: u64 = 0x8000_0000 | 0x4B4D_0000;
 pub const CKA_KMS_OBJECT_ID: u64 = CKA_KMS_VENDOR_BASE + 0x0001;
 
 /// Every vendor constant with its C name, for the header check.
-pub const ALL: &[(&str, u64)] = &[("CKA_KMS_VENDOR_BASE", CKA_KMS_VENDOR_BASE), ("CKA_KMS_OBJECT_ID", CKA_KMS_OBJECT_ID)];
+pub const ALL: &[(&str, u64)] = &[
+    ("CKA_KMS_VENDOR_BASE", CKA_KMS_VENDOR_BASE),
+    ("CKA_KMS_OBJECT_ID", CKA_KMS_OBJECT_ID),
+];

@@ -122,7 +122,12 @@ fn template_wants_token(template: &Template) -> bool {
 
 impl Library {
     /// Records an object kmsd reported.
-    pub fn register(&self, slot: CK_SLOT_ID, info: ObjectInfo) -> CK_OBJECT_HANDLE {
+    pub fn register(&self, slot: CK_SLOT_ID, mut info: ObjectInfo) -> CK_OBJECT_HANDLE {
+        let id_attr = kms_api::vendor::CKA_KMS_OBJECT_ID;
+        if kms_api::attr::find(&info.attrs, id_attr).is_none() {
+            let value = AttrValue::Bytes(kms_api::Bytes(info.id.as_bytes().to_vec()));
+            info.attrs.push(kms_api::Attr { ty: id_attr, value });
+        }
         self.objects.register(slot, info, || self.new_handle())
     }
 
