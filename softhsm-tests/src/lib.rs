@@ -245,7 +245,13 @@ impl Drop for Kmsd {
 
 /// Runs a program and returns its output; panics with the output when it fails.
 pub fn run(program: &str, args: &[&str]) -> String {
+    run_in(Path::new("."), program, args)
+}
+
+/// Runs a program in a directory and returns its output; panics with the output when it fails.
+pub fn run_in(dir: &Path, program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
+        .current_dir(dir)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
