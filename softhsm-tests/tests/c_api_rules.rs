@@ -330,12 +330,15 @@ fn initialize_arguments_follow_the_locking_table() {
             LockMutex: None,
             UnlockMutex: None,
             flags: 0,
-            pReserved: 1 as *mut _,
+            pReserved: std::ptr::dangling_mut(),
         };
         assert_eq!(
             f.C_Initialize.unwrap()(&mut args as *mut _ as *mut _),
             CKR_ARGUMENTS_BAD
         );
-        assert_eq!(f.C_Finalize.unwrap()(1 as *mut _), CKR_ARGUMENTS_BAD);
+        assert_eq!(
+            f.C_Finalize.unwrap()(std::ptr::dangling_mut()),
+            CKR_ARGUMENTS_BAD
+        );
     }
 }

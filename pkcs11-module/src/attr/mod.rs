@@ -38,7 +38,7 @@ pub fn decode(raw: &RawAttr) -> Result<Attr> {
             _ => return Err(bad),
         },
         AttrKind::UlongList => {
-            if b.len() % ULONG != 0 {
+            if !b.len().is_multiple_of(ULONG) {
                 return Err(bad);
             }
             AttrValue::UlongList(b.chunks(ULONG).filter_map(ulong_from).collect())

@@ -341,7 +341,7 @@ mod tests {
             Err(Error::Ck(CKR_ARGUMENTS_BAD))
         );
         let mut reserved = none;
-        reserved.pReserved = 1 as CK_VOID_PTR;
+        reserved.pReserved = std::ptr::dangling_mut();
         assert_eq!(
             check_init_args(&reserved),
             Err(Error::Ck(CKR_ARGUMENTS_BAD))

@@ -67,7 +67,7 @@ impl HashAlg {
     }
 
     /// Output length in bytes.
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         self.algorithm().output_len()
     }
 
@@ -101,7 +101,7 @@ impl HashAlg {
     pub fn parse_digest_info(data: &[u8]) -> Option<(HashAlg, &[u8])> {
         ALL.into_iter().find_map(|h| {
             let prefix = h.digest_info_prefix();
-            (data.len() == prefix.len() + h.len() && data.starts_with(prefix))
+            (data.len() == prefix.len() + h.output_len() && data.starts_with(prefix))
                 .then(|| (h, &data[prefix.len()..]))
         })
     }

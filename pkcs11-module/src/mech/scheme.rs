@@ -97,8 +97,9 @@ fn pss_hash(params: &MechParams, fixed: Option<HashAlg>) -> Result<HashAlg> {
     let h = HashAlg::from_mechanism(*hash as CK_MECHANISM_TYPE)
         .filter(|h| matches!(h, HashAlg::Sha256 | HashAlg::Sha384 | HashAlg::Sha512))
         .ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
-    let consistent =
-        fixed.is_none_or(|f| f == h) && *mgf == h.mgf1() as u64 && *salt_len == h.len() as u64;
+    let consistent = fixed.is_none_or(|f| f == h)
+        && *mgf == h.mgf1() as u64
+        && *salt_len == h.output_len() as u64;
     if consistent {
         Ok(h)
     } else {

@@ -140,7 +140,7 @@ impl Sizing {
             Sizing::Fixed(n) => Size::Exact(n),
             Sizing::UpTo(n) => Size::AtMost(n),
             Sizing::PadUp => Size::Exact((input / 16 + 1) * 16),
-            Sizing::PadDown if input % 16 != 0 || input == 0 => {
+            Sizing::PadDown if !input.is_multiple_of(16) || input == 0 => {
                 return Err(Error::Ck(CKR_ENCRYPTED_DATA_LEN_RANGE))
             }
             Sizing::PadDown => Size::AtMost(input),
