@@ -221,104 +221,62 @@ fn pkcs11_tool_generates_signs_and_decrypts_and_openssl_agrees() {
     };
     sign_and_verify("first");
 
-    // Data encrypted by openssl with the token's public key decrypts on the token.
-    openssl(
-        w,
-        &[
-            "pkeyutl",
-            "-encrypt",
-            "-pubin",
-            "-inkey",
-            "rsa01.pem",
-            "-in",
-            "data.txt",
-            "-out",
-            "enc-pkcs1.bin",
-        ],
-    );
-    let plain = tool.run(
-        true,
-        &[
-            "--decrypt",
-            "--id",
-            "01",
-            "-m",
-            "RSA-PKCS",
-            "-i",
-            &tool.path("enc-pkcs1.bin"),
-        ],
-    );
-    assert!(plain.contains("hello from pkcs11-tool"), "{plain}");
-    openssl(
-        w,
-        &[
-            "pkeyutl",
-            "-encrypt",
-            "-pubin",
-            "-inkey",
-            "rsa01.pem",
-            "-pkeyopt",
-            "rsa_padding_mode:oaep",
-            "-in",
-            "data.txt",
-            "-out",
+    // Data encrypted by openssl with the token's public key decrypts on the token:
+    // (ciphertext file, openssl padding options, pkcs11-tool mechanism options).
+    let cases: [(&str, &[&str], &[&str]); 3] = [
+        ("enc-pkcs1.bin", &[], &["-m", "RSA-PKCS"]),
+        (
             "enc-oaep.bin",
-        ],
-    );
-    let plain = tool.run(
-        true,
-        &[
-            "--decrypt",
-            "--id",
-            "01",
-            "-m",
-            "RSA-PKCS-OAEP",
-            "--hash-algorithm",
-            "SHA-1",
-            "--mgf",
-            "MGF1-SHA1",
-            "-i",
-            &tool.path("enc-oaep.bin"),
-        ],
-    );
-    assert!(plain.contains("hello from pkcs11-tool"), "{plain}");
-    openssl(
-        w,
-        &[
+            &["-pkeyopt", "rsa_padding_mode:oaep"],
+            &[
+                "-m",
+                "RSA-PKCS-OAEP",
+                "--hash-algorithm",
+                "SHA-1",
+                "--mgf",
+                "MGF1-SHA1",
+            ],
+        ),
+        (
+            "enc-oaep256.bin",
+            &[
+                "-pkeyopt",
+                "rsa_padding_mode:oaep",
+                "-pkeyopt",
+                "rsa_oaep_md:sha256",
+                "-pkeyopt",
+                "rsa_mgf1_md:sha256",
+            ],
+            &[
+                "-m",
+                "RSA-PKCS-OAEP",
+                "--hash-algorithm",
+                "SHA256",
+                "--mgf",
+                "MGF1-SHA256",
+            ],
+        ),
+    ];
+    for (file, padding, mechanism) in cases {
+        let mut enc = vec![
             "pkeyutl",
             "-encrypt",
             "-pubin",
             "-inkey",
             "rsa01.pem",
-            "-pkeyopt",
-            "rsa_padding_mode:oaep",
-            "-pkeyopt",
-            "rsa_oaep_md:sha256",
-            "-pkeyopt",
-            "rsa_mgf1_md:sha256",
             "-in",
             "data.txt",
             "-out",
-            "enc-oaep256.bin",
-        ],
-    );
-    let plain = tool.run(
-        true,
-        &[
-            "--decrypt",
-            "--id",
-            "01",
-            "-m",
-            "RSA-PKCS-OAEP",
-            "--hash-algorithm",
-            "SHA256",
-            "--mgf",
-            "MGF1-SHA256",
-            "-i",
-            &tool.path("enc-oaep256.bin"),
-        ],
-    );
-    assert!(plain.contains("hello from pkcs11-tool"), "{plain}");
+            file,
+        ];
+        enc.extend_from_slice(padding);
+        openssl(w, &enc);
+        let input = tool.path(file);
+        let mut dec = vec!["--decrypt", "--id", "01", "-i", &input];
+        dec.extend_from_slice(mechanism);
+        let plain = tool.run(true, &dec);
+        assert!(plain.contains("hello from pkcs11-tool"), "{file}: {plain}");
+    }
 
     // After a restart of kmsd the same keys are listed and still sign.
     kmsd.restart();

@@ -5,7 +5,8 @@ use super::guard::{bytes, capacity, guard, mechanism, non_null, ok, put, templat
 use crate::client::KeyOp;
 use crate::error::Result;
 use crate::token::crypto::OpKind;
-use crate::token::library;
+use crate::token::output::Outcome;
+use crate::token::{library, Library};
 use cryptoki_sys::*;
 use kms_api::Mechanism;
 
@@ -66,28 +67,46 @@ pub unsafe extern "C" fn C_DecryptInit(
     })
 }
 
-/// Single-part encrypt/decrypt (`data` given) or `*Final`.
+/// Input of a single-part call; `None` for `*Final`.
+type Input = Option<(CK_BYTE_PTR, CK_ULONG)>;
+
+/// The shape of every call with variable-length output (single-part calls and `*Final`):
+/// copy in, one call into the token layer, copy out under the output-length rule.
 ///
 /// # Safety
 /// Buffers as the C functions require.
-unsafe fn crypt(
-    h: CK_SESSION_HANDLE,
-    op: KeyOp,
-    data: Option<(CK_BYTE_PTR, CK_ULONG)>,
+unsafe fn with_output(
+    input: Input,
     out: CK_BYTE_PTR,
     out_len: CK_ULONG_PTR,
+    op: impl FnOnce(&Library, Option<&[u8]>, Option<usize>) -> Result<Outcome>,
 ) -> Result<CK_RV> {
     let lib = library()?;
-    // SAFETY: forwarded contract.
-    let data = match data {
+    let data = match input {
+        // SAFETY: forwarded contract.
         Some((p, n)) => Some(unsafe { bytes(p, n)? }),
         None => None,
     };
     // SAFETY: forwarded contract.
     let cap = unsafe { capacity(out, out_len)? };
-    let outcome = lib.crypt(h, op, data, cap)?;
+    let outcome = op(&lib, data, cap)?;
     // SAFETY: forwarded contract.
     unsafe { write_outcome(outcome, out, out_len) }
+}
+
+/// The shape of every `*Update` that only takes input.
+///
+/// # Safety
+/// `part` must hold `len` bytes.
+unsafe fn with_input(
+    part: CK_BYTE_PTR,
+    len: CK_ULONG,
+    op: impl FnOnce(&Library, &[u8]) -> Result<()>,
+) -> Result<CK_RV> {
+    let lib = library()?;
+    // SAFETY: forwarded contract.
+    op(&lib, unsafe { bytes(part, len)? })?;
+    ok()
 }
 
 /// `*Update` of encrypt/decrypt: input is gathered, zero bytes come out until `*Final`.
@@ -101,10 +120,9 @@ unsafe fn crypt_update(
     part_len: CK_ULONG,
     out_len: CK_ULONG_PTR,
 ) -> Result<CK_RV> {
-    let lib = library()?;
     non_null(out_len)?;
     // SAFETY: forwarded contract.
-    lib.crypt_update(h, op, unsafe { bytes(part, part_len)? })?;
+    unsafe { with_input(part, part_len, |lib, data| lib.crypt_update(h, op, data))? };
     // SAFETY: checked for NULL above.
     unsafe { put(out_len, 0)? };
     ok()
@@ -123,7 +141,11 @@ pub unsafe extern "C" fn C_Encrypt(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { crypt(h, KeyOp::Encrypt, Some((p_data, len)), p_out, pul_out) })
+    guard(|| unsafe {
+        with_output(Some((p_data, len)), p_out, pul_out, |lib, d, cap| {
+            lib.crypt(h, KeyOp::Encrypt, d, cap)
+        })
+    })
 }
 
 /// C_EncryptUpdate.
@@ -153,7 +175,11 @@ pub unsafe extern "C" fn C_EncryptFinal(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { crypt(h, KeyOp::Encrypt, None, p_out, pul_out) })
+    guard(|| unsafe {
+        with_output(None, p_out, pul_out, |lib, d, cap| {
+            lib.crypt(h, KeyOp::Encrypt, d, cap)
+        })
+    })
 }
 
 /// C_Decrypt.
@@ -169,7 +195,11 @@ pub unsafe extern "C" fn C_Decrypt(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { crypt(h, KeyOp::Decrypt, Some((p_data, len)), p_out, pul_out) })
+    guard(|| unsafe {
+        with_output(Some((p_data, len)), p_out, pul_out, |lib, d, cap| {
+            lib.crypt(h, KeyOp::Decrypt, d, cap)
+        })
+    })
 }
 
 /// C_DecryptUpdate.
@@ -199,7 +229,11 @@ pub unsafe extern "C" fn C_DecryptFinal(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { crypt(h, KeyOp::Decrypt, None, p_out, pul_out) })
+    guard(|| unsafe {
+        with_output(None, p_out, pul_out, |lib, d, cap| {
+            lib.crypt(h, KeyOp::Decrypt, d, cap)
+        })
+    })
 }
 
 /// C_DigestInit.
@@ -224,13 +258,11 @@ pub unsafe extern "C" fn C_Digest(
     p_out: CK_BYTE_PTR,
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| {
-        let lib = library()?;
-        // SAFETY: forwarded contract.
-        let (data, cap) = unsafe { (bytes(p_data, len)?, capacity(p_out, pul_out)?) };
-        let outcome = lib.digest(h, Some(data), cap)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_outcome(outcome, p_out, pul_out) }
+    // SAFETY: forwarded contract.
+    guard(|| unsafe {
+        with_output(Some((p_data, len)), p_out, pul_out, |lib, d, cap| {
+            lib.digest(h, d, cap)
+        })
     })
 }
 
@@ -244,12 +276,8 @@ pub unsafe extern "C" fn C_DigestUpdate(
     p_part: CK_BYTE_PTR,
     len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
-        let lib = library()?;
-        // SAFETY: forwarded contract.
-        lib.digest_update(h, unsafe { bytes(p_part, len)? })?;
-        ok()
-    })
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { with_input(p_part, len, |lib, part| lib.digest_update(h, part)) })
 }
 
 /// C_DigestFinal.
@@ -262,14 +290,8 @@ pub unsafe extern "C" fn C_DigestFinal(
     p_out: CK_BYTE_PTR,
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| {
-        let lib = library()?;
-        // SAFETY: forwarded contract.
-        let cap = unsafe { capacity(p_out, pul_out)? };
-        let outcome = lib.digest(h, None, cap)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_outcome(outcome, p_out, pul_out) }
-    })
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { with_output(None, p_out, pul_out, |lib, d, cap| lib.digest(h, d, cap)) })
 }
 
 /// C_SignInit.
@@ -298,13 +320,11 @@ pub unsafe extern "C" fn C_Sign(
     p_sig: CK_BYTE_PTR,
     pul_sig: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| {
-        let lib = library()?;
-        // SAFETY: forwarded contract.
-        let (data, cap) = unsafe { (bytes(p_data, len)?, capacity(p_sig, pul_sig)?) };
-        let outcome = lib.sign(h, Some(data), cap)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_outcome(outcome, p_sig, pul_sig) }
+    // SAFETY: forwarded contract.
+    guard(|| unsafe {
+        with_output(Some((p_data, len)), p_sig, pul_sig, |lib, d, cap| {
+            lib.sign(h, d, cap)
+        })
     })
 }
 
@@ -318,12 +338,8 @@ pub unsafe extern "C" fn C_SignUpdate(
     p_part: CK_BYTE_PTR,
     len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
-        let lib = library()?;
-        // SAFETY: forwarded contract.
-        lib.sign_update(h, unsafe { bytes(p_part, len)? })?;
-        ok()
-    })
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { with_input(p_part, len, |lib, part| lib.sign_update(h, part)) })
 }
 
 /// C_SignFinal.
@@ -336,14 +352,8 @@ pub unsafe extern "C" fn C_SignFinal(
     p_sig: CK_BYTE_PTR,
     pul_sig: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| {
-        let lib = library()?;
-        // SAFETY: forwarded contract.
-        let cap = unsafe { capacity(p_sig, pul_sig)? };
-        let outcome = lib.sign(h, None, cap)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_outcome(outcome, p_sig, pul_sig) }
-    })
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { with_output(None, p_sig, pul_sig, |lib, d, cap| lib.sign(h, d, cap)) })
 }
 
 /// C_VerifyInit.
@@ -395,12 +405,8 @@ pub unsafe extern "C" fn C_VerifyUpdate(
     p_part: CK_BYTE_PTR,
     len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
-        let lib = library()?;
-        // SAFETY: forwarded contract.
-        lib.verify_update(h, unsafe { bytes(p_part, len)? })?;
-        ok()
-    })
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { with_input(p_part, len, |lib, part| lib.verify_update(h, part)) })
 }
 
 /// C_VerifyFinal.
@@ -413,12 +419,8 @@ pub unsafe extern "C" fn C_VerifyFinal(
     p_sig: CK_BYTE_PTR,
     sig_len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
-        let lib = library()?;
-        // SAFETY: forwarded contract.
-        lib.verify(h, None, unsafe { bytes(p_sig, sig_len)? })?;
-        ok()
-    })
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { with_input(p_sig, sig_len, |lib, sig| lib.verify(h, None, sig)) })
 }
 
 /// C_GenerateKey.

@@ -232,6 +232,32 @@ fn key_op(slot: &Slot, id: &str, op: KeyOp, mechanism: &Mechanism, data: Out) ->
     Ok(slot.client.key_op(slot.bearer().as_ref(), id, op, &req)?.0)
 }
 
+/// The session's slot for encryption or decryption.
+fn crypt_field(op: KeyOp) -> Field<CryptOp> {
+    if op == KeyOp::Encrypt {
+        |s| &mut s.encrypt
+    } else {
+        |s| &mut s.decrypt
+    }
+}
+
+/// Operations that gather input over `*Update` calls.
+trait MultiPart {
+    fn parts(&mut self) -> (&mut Mode, &mut Input);
+}
+
+macro_rules! multi_part {
+    ($($op:ty),*) => {$(
+        impl MultiPart for $op {
+            fn parts(&mut self) -> (&mut Mode, &mut Input) {
+                (&mut self.mode, &mut self.input)
+            }
+        }
+    )*};
+}
+
+multi_part!(SignOp, VerifyOp, CryptOp, DigestOp);
+
 /// Accessors of each operation slot of a session, for the generic helpers below.
 type Field<O> = fn(&mut Session) -> &mut Option<O>;
 
@@ -273,6 +299,25 @@ impl Library {
             *field(&mut session.lock()) = Some(op);
         }
         result
+    }
+
+    /// `*Update`: the operation turns multi-part and takes the input.
+    fn update_op<O: MultiPart>(
+        &self,
+        h: CK_SESSION_HANDLE,
+        field: Field<O>,
+        part: &[u8],
+    ) -> Result<()> {
+        self.step_op(
+            h,
+            field,
+            |_| true,
+            |op, _| {
+                let (mode, input) = op.parts();
+                mode.enter(Mode::Multi)?;
+                input.update(part)
+            },
+        )
     }
 
     /// `*Init` with a NULL mechanism (v3.0): cancels the active operation of that kind.
@@ -350,15 +395,7 @@ impl Library {
 
     /// `C_SignUpdate`.
     pub fn sign_update(&self, h: CK_SESSION_HANDLE, part: &[u8]) -> Result<()> {
-        self.step_op(
-            h,
-            |s| &mut s.sign,
-            |_| true,
-            |op, _| {
-                op.mode.enter(Mode::Multi)?;
-                op.input.update(part)
-            },
-        )
+        self.update_op(h, |s| &mut s.sign, part)
     }
 
     /// `C_VerifyInit`.
@@ -418,15 +455,7 @@ impl Library {
 
     /// `C_VerifyUpdate`.
     pub fn verify_update(&self, h: CK_SESSION_HANDLE, part: &[u8]) -> Result<()> {
-        self.step_op(
-            h,
-            |s| &mut s.verify,
-            |_| true,
-            |op, _| {
-                op.mode.enter(Mode::Multi)?;
-                op.input.update(part)
-            },
-        )
+        self.update_op(h, |s| &mut s.verify, part)
     }
 
     /// `C_EncryptInit` (`op` = Encrypt) and `C_DecryptInit` (`op` = Decrypt).
@@ -437,11 +466,7 @@ impl Library {
         m: Mechanism,
         key: CK_OBJECT_HANDLE,
     ) -> Result<()> {
-        let field: Field<CryptOp> = if op == KeyOp::Encrypt {
-            |s| &mut s.encrypt
-        } else {
-            |s| &mut s.decrypt
-        };
+        let field = crypt_field(op);
         self.init_op(h, field, |_| {
             let entry = self.object(h, key).map_err(Error::for_key)?;
             let usage = if op == KeyOp::Encrypt {
@@ -505,11 +530,7 @@ impl Library {
         data: Option<&[u8]>,
         capacity: Option<usize>,
     ) -> Result<Outcome> {
-        let field: Field<CryptOp> = if op == KeyOp::Encrypt {
-            |s| &mut s.encrypt
-        } else {
-            |s| &mut s.decrypt
-        };
+        let field = crypt_field(op);
         self.step_op(h, field, Outcome::keeps_operation, |c, slot| {
             let input_len = match data {
                 Some(d) => {
@@ -555,20 +576,8 @@ impl Library {
     /// `C_EncryptUpdate`/`C_DecryptUpdate`: input is gathered and processed at `*Final`, so
     /// each update outputs zero bytes.
     pub fn crypt_update(&self, h: CK_SESSION_HANDLE, op: KeyOp, part: &[u8]) -> Result<()> {
-        let field: Field<CryptOp> = if op == KeyOp::Encrypt {
-            |s| &mut s.encrypt
-        } else {
-            |s| &mut s.decrypt
-        };
-        self.step_op(
-            h,
-            field,
-            |_| true,
-            |c, _| {
-                c.mode.enter(Mode::Multi)?;
-                c.input.update(part)
-            },
-        )
+        let field = crypt_field(op);
+        self.update_op(h, field, part)
     }
 
     /// `C_DigestInit`.
@@ -619,15 +628,7 @@ impl Library {
 
     /// `C_DigestUpdate`.
     pub fn digest_update(&self, h: CK_SESSION_HANDLE, part: &[u8]) -> Result<()> {
-        self.step_op(
-            h,
-            |s| &mut s.digest,
-            |_| true,
-            |op, _| {
-                op.mode.enter(Mode::Multi)?;
-                op.input.update(part)
-            },
-        )
+        self.update_op(h, |s| &mut s.digest, part)
     }
 
     /// `*Init(pMechanism = NULL)`: cancels the operation of that kind.
