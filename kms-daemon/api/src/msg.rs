@@ -6,10 +6,13 @@
 //! | GET | `/v1/tokens` | → [`TokenList`] |
 //! | POST | `/v1/tokens/{token}/login` | [`LoginRequest`] → [`LoginResponse`] |
 //! | POST | `/v1/tokens/{token}/logout` | → [`Empty`] |
+//! | POST | `/v1/tokens/{token}/set-pin` | [`SetPinRequest`] → [`Empty`] |
+//! | POST | `/v1/tokens/{token}/init-pin` | [`InitPinRequest`] → [`Empty`] |
 //! | POST | `/v1/tokens/{token}/objects/find` | [`FindRequest`] → [`ObjectList`] |
 //! | POST | `/v1/tokens/{token}/objects` | [`CreateObjectRequest`] → [`ObjectInfo`] |
 //! | GET | `/v1/tokens/{token}/objects/{id}` | → [`ObjectInfo`] |
 //! | POST | `/v1/tokens/{token}/objects/{id}/attributes` | [`SetAttributesRequest`] → [`ObjectInfo`] |
+//! | POST | `/v1/tokens/{token}/objects/{id}/copy` | [`CopyObjectRequest`] → [`ObjectInfo`] |
 //! | DELETE | `/v1/tokens/{token}/objects/{id}` | → [`Empty`] |
 //! | POST | `/v1/tokens/{token}/keys/generate` | [`GenerateKeyRequest`] → [`ObjectInfo`] |
 //! | POST | `/v1/tokens/{token}/keys/generate-pair` | [`GenerateKeyPairRequest`] → [`KeyPairInfo`] |
@@ -137,6 +140,23 @@ pub struct LoginResponse {
     pub idle_timeout_secs: u64,
 }
 
+/// `C_SetPIN`: changes the PIN of the logged-in user type (the user's when not logged in).
+/// A wrong old PIN counts as a failed login (lockout applies).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPinRequest {
+    /// The current PIN.
+    pub old_pin: SecretBytes,
+    /// The new PIN.
+    pub new_pin: SecretBytes,
+}
+
+/// `C_InitPIN`: the SO sets the user PIN; this also clears the user's lockout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitPinRequest {
+    /// The new user PIN.
+    pub pin: SecretBytes,
+}
+
 /// `C_FindObjectsInit`: objects matching every attribute of the template.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindRequest {
@@ -166,6 +186,13 @@ pub struct ObjectList {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateObjectRequest {
     /// The full template, including any key value (sent once, sealed on arrival).
+    pub template: Template,
+}
+
+/// `C_CopyObject`: a new object with the source's attributes, changed by the template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyObjectRequest {
+    /// Attributes to change in the copy.
     pub template: Template,
 }
 
