@@ -1,9 +1,11 @@
 //! Append-only, hash-chained audit records ("no audit, no operation").
 //!
 //! `hash = SHA-256(prev_hash ‖ canonical(seq, ts_ms, request_id, actor, token, action, object_id,
-//! mechanism, outcome))`; the first record's `prev_hash` is 32 zero bytes. The canonical encoding
-//! is: `seq` and `ts_ms` as 8-byte big-endian, then each text field as a 4-byte big-endian length
-//! and its UTF-8 bytes (an absent field is the length `0xFFFF_FFFF` alone). Records hold no PIN,
+//! mechanism, outcome[, detail]))`; the first record's `prev_hash` is 32 zero bytes. The canonical
+//! encoding is: `seq` and `ts_ms` as 8-byte big-endian, then each text field as a 4-byte big-endian
+//! length and its UTF-8 bytes (an absent field is the length `0xFFFF_FFFF` alone). `detail` (schema
+//! v2) is encoded only when present, so records written before it existed keep their hashes; when
+//! present it is covered like every other field. Records hold no PIN,
 //! key byte, plaintext, ciphertext or bearer token: only who did what to which object, and how it
 //! ended.
 
@@ -28,6 +30,8 @@ pub struct Event {
     pub mechanism: Option<String>,
     /// `ok`, or the stable error code.
     pub outcome: String,
+    /// Extra non-secret context, e.g. `source=<id>` for `object.copy` (schema v2).
+    pub detail: Option<String>,
 }
 
 /// A stored record.
@@ -72,6 +76,9 @@ pub fn record_hash(prev_hash: &[u8], seq: i64, ts_ms: i64, e: &Event) -> [u8; 32
     ] {
         push_field(&mut buf, f);
     }
+    if let Some(d) = &e.detail {
+        push_field(&mut buf, Some(d));
+    }
     crate::crypto::sha256(&buf)
 }
 
@@ -92,7 +99,7 @@ pub fn append(conn: &Connection, e: &Event) -> Result<i64> {
     let hash = record_hash(&prev, seq, ts, e);
     conn.execute(
         "INSERT INTO audit (seq, ts_ms, request_id, actor, token, action, object_id, mechanism, \
-         outcome, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         outcome, prev_hash, hash, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             seq,
             ts,
@@ -104,7 +111,8 @@ pub fn append(conn: &Connection, e: &Event) -> Result<i64> {
             e.mechanism,
             e.outcome,
             prev,
-            hash.as_slice()
+            hash.as_slice(),
+            e.detail
         ],
     )?;
     Ok(seq)
@@ -114,7 +122,7 @@ pub fn append(conn: &Connection, e: &Event) -> Result<i64> {
 pub fn records(conn: &Connection) -> Result<Vec<Record>> {
     let mut st = conn.prepare(
         "SELECT seq, ts_ms, request_id, actor, token, action, object_id, mechanism, outcome, \
-         prev_hash, hash FROM audit ORDER BY seq",
+         prev_hash, hash, detail FROM audit ORDER BY seq",
     )?;
     let rows = st
         .query_map([], |r| {
@@ -129,6 +137,7 @@ pub fn records(conn: &Connection) -> Result<Vec<Record>> {
                     object_id: r.get(6)?,
                     mechanism: r.get(7)?,
                     outcome: r.get(8)?,
+                    detail: r.get(11)?,
                 },
                 prev_hash: r.get(9)?,
                 hash: r.get(10)?,
@@ -198,6 +207,7 @@ mod tests {
             object_id: Some("00ff".into()),
             mechanism: Some("CKM_ECDSA".into()),
             outcome: outcome.into(),
+            detail: None,
         }
     }
 
@@ -250,5 +260,53 @@ mod tests {
         let mut t = recs;
         t[4].event.token = None;
         assert!(matches!(verify_records(&t), Verdict::Broken { seq: 5, .. }));
+    }
+
+    #[test]
+    fn detail_is_stored_and_covered_by_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("a.db")).unwrap();
+        let plain = ev("login", "ok");
+        let with_detail = Event {
+            detail: Some("source=00aa".into()),
+            ..ev("object.copy", "ok")
+        };
+        // A record without detail hashes exactly as before schema v2.
+        assert_eq!(
+            record_hash(&[0; 32], 1, 5, &plain),
+            record_hash(
+                &[0; 32],
+                1,
+                5,
+                &Event {
+                    detail: None,
+                    ..plain.clone()
+                }
+            )
+        );
+        assert_ne!(
+            record_hash(&[0; 32], 1, 5, &plain),
+            record_hash(
+                &[0; 32],
+                1,
+                5,
+                &Event {
+                    detail: Some(String::new()),
+                    ..plain.clone()
+                }
+            )
+        );
+        for e in [&plain, &with_detail] {
+            store.tx(|tx| append(tx, e)).unwrap();
+        }
+        let recs = store.read(records).unwrap();
+        assert_eq!(recs[1].event.detail.as_deref(), Some("source=00aa"));
+        assert_eq!(verify_records(&recs), Verdict::Ok { records: 2 });
+        let mut t = recs.clone();
+        t[1].event.detail = Some("source=00ab".into());
+        assert!(matches!(verify_records(&t), Verdict::Broken { seq: 2, .. }));
+        let mut t = recs;
+        t[1].event.detail = None;
+        assert!(matches!(verify_records(&t), Verdict::Broken { seq: 2, .. }));
     }
 }

@@ -48,6 +48,7 @@ impl Caller {
             object_id: None,
             mechanism: None,
             outcome: "ok".to_owned(),
+            detail: None,
         }
     }
 }

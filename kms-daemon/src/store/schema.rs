@@ -1,8 +1,8 @@
 //! Schema migrations, tracked in `schema_version`. Each entry of [`MIGRATIONS`] brings the schema
 //! from version `i` to `i + 1`; they are applied in order, each in its own transaction.
 
-use crate::error::Result;
-use rusqlite::{Connection, OptionalExtension};
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 /// Version 1: tokens, objects, login sessions, audit.
 const V1: &str = "
@@ -55,8 +55,13 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
 ";
 
+/// Version 2: an optional, hash-covered `detail` on audit records (e.g. the source of a copy).
+/// Adding a nullable column rewrites no row, so existing records and their hashes stay as they
+/// are.
+const V2: &str = "ALTER TABLE audit ADD COLUMN detail TEXT;";
+
 /// The migrations, oldest first.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version a fully migrated store has.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
@@ -80,18 +85,71 @@ pub fn version(conn: &Connection) -> Result<u32> {
     )?)
 }
 
-/// Applies every migration the store lacks.
+/// Applies every migration the store lacks. Each step takes the write lock first (IMMEDIATE) and
+/// re-reads the version inside it, so daemons starting together on one store apply each step
+/// once. A store newer than this binary is refused rather than used.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let current = version(conn)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let step = i as u32 + 1;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = version(&tx)?;
+        if current > LATEST {
+            return Err(Error::Config(format!(
+                "store schema version {current} is newer than this kmsd supports ({LATEST})"
+            )));
+        }
+        if current >= step {
+            continue;
+        }
         tx.execute_batch(sql)?;
-        tx.execute(
-            "INSERT INTO schema_version (version) VALUES (?1)",
-            [i as u32 + 1],
-        )?;
+        tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [step])?;
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_store_upgrades_in_place_and_newer_stores_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v1.db");
+        let mut conn = Connection::open(&p).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL); \
+             INSERT INTO schema_version (version) VALUES (1);",
+        )
+        .unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.execute(
+            "INSERT INTO audit (seq, ts_ms, request_id, actor, action, outcome, prev_hash, hash) \
+             VALUES (1, 0, 'r', 'a', 'login', 'ok', x'00', x'00')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let (n, detail): (i64, Option<String>) = conn
+            .query_row("SELECT count(*), max(detail) FROM audit", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((n, detail), (1, None));
+        // Running again changes nothing.
+        migrate(&mut conn).unwrap();
+        let steps: i64 = conn
+            .query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(steps, i64::from(LATEST));
+
+        conn.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [LATEST + 1],
+        )
+        .unwrap();
+        assert!(matches!(migrate(&mut conn), Err(Error::Config(_))));
+    }
 }
