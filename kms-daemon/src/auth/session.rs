@@ -4,6 +4,7 @@
 //! transaction, the failure counter is checked (already at the limit → `pin_locked` without
 //! looking at the PIN) and incremented; only then is the PIN compared (argon2id, no lock held).
 //! Success resets the counter and creates the session in one transaction with its audit record.
+//! `C_SetPIN` checks the old PIN the same way; `C_InitPIN` needs an SO session.
 
 use super::{pin, Caller};
 use crate::audit;
@@ -14,7 +15,9 @@ use crate::state::Services;
 use crate::store::{now_ms, sessions, tokens};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use kms_api::msg::{LoginRequest, LoginResponse, TokenInfo, UserType};
+use kms_api::msg::{
+    InitPinRequest, LoginRequest, LoginResponse, SetPinRequest, TokenInfo, UserType,
+};
 use kms_api::SecretBytes;
 use rusqlite::Connection;
 use zeroize::Zeroizing;
@@ -43,15 +46,19 @@ pub fn record_refusal(svc: &Services, mut ev: audit::Event, e: &Error) {
     }
 }
 
-fn login_inner(
+/// Checks `pin_bytes` against the PIN of `user_type` exactly as a login does: SO only for
+/// identities in `so_identities`; then, in its own committed transaction, the durable failure
+/// counter is checked (already at the limit → `pin_locked` without looking at the PIN) and
+/// incremented; only then is the PIN compared (argon2id, no lock held). An unknown token costs
+/// one argon2 run too. On success the counter is still incremented: the caller resets it in the
+/// transaction of its change.
+fn check_pin(
     svc: &Services,
     caller: &Caller,
     token: &str,
     user_type: UserType,
     pin_bytes: &[u8],
-    ev: &audit::Event,
-) -> Result<LoginResponse> {
-    pin::check_len(pin_bytes)?;
+) -> Result<()> {
     if user_type == UserType::So && !svc.auth.so_identities.contains(&caller.identity) {
         return Err(Error::UserTypeInvalid);
     }
@@ -83,6 +90,19 @@ fn login_inner(
             Error::PinIncorrect
         });
     }
+    Ok(())
+}
+
+fn login_inner(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    user_type: UserType,
+    pin_bytes: &[u8],
+    ev: &audit::Event,
+) -> Result<LoginResponse> {
+    pin::check_len(pin_bytes)?;
+    check_pin(svc, caller, token, user_type, pin_bytes)?;
     let secret = rng::secret::<32>()?;
     let id_hash = sha256(secret.as_ref());
     let row = sessions::SessionRow {
@@ -158,6 +178,110 @@ pub fn logout(svc: &Services, caller: &Caller, token: &str) -> Result<()> {
         record_refusal(svc, ev, e);
     }
     result
+}
+
+/// `POST /v1/tokens/{token}/set-pin` (C_SetPIN): with a bearer session, changes the PIN of that
+/// session's user type; without one, the user PIN. The old PIN is checked like a login (counted
+/// first, same lockout and codes); on success the new hash is stored and the counter reset in
+/// one transaction with the audit record `pin.set`.
+pub fn set_pin(svc: &Services, caller: &Caller, token: &str, req: &SetPinRequest) -> Result<()> {
+    let mut ev = caller.event(Some(token), "pin.set");
+    let result = set_pin_inner(svc, caller, token, req, &mut ev);
+    if let Err(e) = &result {
+        record_refusal(svc, ev, e);
+    }
+    result
+}
+
+fn user_type_name(u: UserType) -> &'static str {
+    match u {
+        UserType::User => "user_type=user",
+        UserType::So => "user_type=so",
+    }
+}
+
+fn set_pin_inner(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    req: &SetPinRequest,
+    ev: &mut audit::Event,
+) -> Result<()> {
+    let (old, new) = (req.old_pin.as_ref(), req.new_pin.as_ref());
+    pin::check_len(old)?;
+    pin::check_len(new)?;
+    let session = match svc.store.read(|conn| {
+        if tokens::get(conn, token)?.is_none() {
+            return Ok(None);
+        }
+        resolve(conn, &svc.auth, caller, token).map(Some)
+    })? {
+        Some(s) => s,
+        None => {
+            pin::burn(old);
+            return Err(Error::TokenNotFound);
+        }
+    };
+    let user_type = session.unwrap_or(UserType::User);
+    ev.detail = Some(user_type_name(user_type).to_owned());
+    check_pin(svc, caller, token, user_type, old)?;
+    let hash = pin::hash(new)?;
+    svc.store.tx(|tx| {
+        // The session used to pick the user type must still be the caller's.
+        if session.is_some() && resolve(tx, &svc.auth, caller, token)? != session {
+            return Err(Error::Unauthenticated);
+        }
+        tokens::set_pin_hash(tx, token, user_type, &hash)?;
+        audit::append(tx, ev)?;
+        Ok(())
+    })
+}
+
+/// `POST /v1/tokens/{token}/init-pin` (C_InitPIN): the SO (a bearer session of user type SO on
+/// this token) sets the user PIN; this also resets the user's failure counter, which is how a
+/// locked user is unlocked. Existing user sessions stay valid. Audit record `pin.init`.
+pub fn init_pin(svc: &Services, caller: &Caller, token: &str, req: &InitPinRequest) -> Result<()> {
+    let ev = caller.event(Some(token), "pin.init");
+    let result = init_pin_inner(svc, caller, token, req, &ev);
+    if let Err(e) = &result {
+        record_refusal(svc, ev, e);
+    }
+    result
+}
+
+/// Whether the caller holds an SO session on `token` (token not found → `token_not_found`).
+fn so_logged_in(svc: &Services, conn: &Connection, caller: &Caller, token: &str) -> Result<bool> {
+    tokens::get(conn, token)?.ok_or(Error::TokenNotFound)?;
+    Ok(
+        resolve(conn, &svc.auth, caller, token)? == Some(UserType::So)
+            && svc.auth.so_identities.contains(&caller.identity),
+    )
+}
+
+fn init_pin_inner(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    req: &InitPinRequest,
+    ev: &audit::Event,
+) -> Result<()> {
+    if !svc
+        .store
+        .read(|conn| so_logged_in(svc, conn, caller, token))?
+    {
+        return Err(Error::UserNotLoggedIn);
+    }
+    let new = req.pin.as_ref();
+    pin::check_len(new)?;
+    let hash = pin::hash(new)?;
+    svc.store.tx(|tx| {
+        if !so_logged_in(svc, tx, caller, token)? {
+            return Err(Error::UserNotLoggedIn);
+        }
+        tokens::set_pin_hash(tx, token, UserType::User, &hash)?;
+        audit::append(tx, ev)?;
+        Ok(())
+    })
 }
 
 /// What `GET /v1/tokens` shows for one token.

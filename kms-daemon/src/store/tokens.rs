@@ -109,3 +109,15 @@ pub fn reset_failures(conn: &Connection, label: &str, user_type: UserType) -> Re
     )?;
     Ok(())
 }
+
+/// Stores a new PIN hash for `user_type` and resets its failure counter (C_SetPIN, C_InitPIN).
+pub fn set_pin_hash(conn: &Connection, label: &str, user_type: UserType, hash: &str) -> Result<()> {
+    let sql = match user_type {
+        UserType::User => {
+            "UPDATE tokens SET user_pin_hash = ?2, user_failures = 0 WHERE label = ?1"
+        }
+        UserType::So => "UPDATE tokens SET so_pin_hash = ?2, so_failures = 0 WHERE label = ?1",
+    };
+    conn.execute(sql, params![label, hash])?;
+    Ok(())
+}

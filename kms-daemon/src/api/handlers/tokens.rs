@@ -1,4 +1,4 @@
-//! `GET /v1/tokens`, login and logout.
+//! `GET /v1/tokens`, login, logout, set-pin and init-pin.
 
 use super::blocking;
 use crate::api::extract::{Ctx, Json, Path};
@@ -6,7 +6,7 @@ use crate::auth::session;
 use crate::error::Result;
 use crate::state::AppState;
 use axum::extract::State;
-use kms_api::msg::{Empty, LoginRequest, LoginResponse, TokenList};
+use kms_api::msg::{Empty, InitPinRequest, LoginRequest, LoginResponse, SetPinRequest, TokenList};
 
 /// `GET /v1/tokens`.
 pub async fn list(State(s): State<AppState>, _caller: Ctx) -> Result<axum::Json<TokenList>> {
@@ -33,5 +33,27 @@ pub async fn logout(
     Path(token): Path<String>,
 ) -> Result<axum::Json<Empty>> {
     blocking(&s, move |svc| session::logout(svc, &caller, &token)).await?;
+    Ok(axum::Json(Empty {}))
+}
+
+/// `POST /v1/tokens/{token}/set-pin`.
+pub async fn set_pin(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<SetPinRequest>,
+) -> Result<axum::Json<Empty>> {
+    blocking(&s, move |svc| session::set_pin(svc, &caller, &token, &req)).await?;
+    Ok(axum::Json(Empty {}))
+}
+
+/// `POST /v1/tokens/{token}/init-pin`.
+pub async fn init_pin(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<InitPinRequest>,
+) -> Result<axum::Json<Empty>> {
+    blocking(&s, move |svc| session::init_pin(svc, &caller, &token, &req)).await?;
     Ok(axum::Json(Empty {}))
 }
