@@ -32,6 +32,8 @@ pub fn app(state: AppState) -> Router {
         .route(msg::RANDOM, post(misc::random))
         .route("/v1/tokens/{token}/login", post(tokens::login))
         .route("/v1/tokens/{token}/logout", post(tokens::logout))
+        .route("/v1/tokens/{token}/set-pin", post(tokens::set_pin))
+        .route("/v1/tokens/{token}/init-pin", post(tokens::init_pin))
         .route("/v1/tokens/{token}/objects/find", post(objects::find))
         .route("/v1/tokens/{token}/objects", post(objects::create))
         .route(
@@ -42,6 +44,7 @@ pub fn app(state: AppState) -> Router {
             "/v1/tokens/{token}/objects/{id}/attributes",
             post(objects::set_attributes),
         )
+        .route("/v1/tokens/{token}/objects/{id}/copy", post(objects::copy))
         .route("/v1/tokens/{token}/objects/{id}/sign", post(keys::sign))
         .route(
             "/v1/tokens/{token}/objects/{id}/decrypt",

@@ -1,9 +1,10 @@
-//! The key service: generate, import, find, change, destroy and use objects.
+//! The key service: generate, import, find, change, copy, destroy and use objects.
 //!
 //! Policy, vault, store and audit meet here. Each operation resolves the caller's login, reads
 //! what it needs, releases the store, does its crypto, then writes the change together with its
 //! audit record in one transaction. Refusals are audited too (outcome = the error code).
 
+pub mod copy;
 pub mod create;
 pub mod generate;
 pub mod object;

@@ -1,13 +1,14 @@
-//! Object routes: find, create, get, set attributes, destroy.
+//! Object routes: find, create, get, set attributes, copy, destroy.
 
 use super::blocking;
 use crate::api::extract::{Ctx, Json, Path};
 use crate::error::Result;
-use crate::keys::{create, service};
+use crate::keys::{copy, create, service};
 use crate::state::AppState;
 use axum::extract::State;
 use kms_api::msg::{
-    CreateObjectRequest, Empty, FindRequest, ObjectInfo, ObjectList, SetAttributesRequest,
+    CopyObjectRequest, CreateObjectRequest, Empty, FindRequest, ObjectInfo, ObjectList,
+    SetAttributesRequest,
 };
 
 /// `POST /v1/tokens/{token}/objects/find`.
@@ -56,6 +57,20 @@ pub async fn set_attributes(
 ) -> Result<axum::Json<ObjectInfo>> {
     blocking(&s, move |svc| {
         service::set_attributes(svc, &caller, &token, &id, &req.template)
+    })
+    .await
+    .map(axum::Json)
+}
+
+/// `POST /v1/tokens/{token}/objects/{id}/copy`.
+pub async fn copy(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path((token, id)): Path<(String, String)>,
+    Json(req): Json<CopyObjectRequest>,
+) -> Result<axum::Json<ObjectInfo>> {
+    blocking(&s, move |svc| {
+        copy::copy_object(svc, &caller, &token, &id, &req.template)
     })
     .await
     .map(axum::Json)

@@ -1,0 +1,152 @@
+//! `C_CopyObject` (PKCS#11 §4.1.3, §5.7.2; spec-checklist S13, S15; security R2, attack T5c).
+//!
+//! The copy is a new object with a fresh random id and the source's attributes, provenance
+//! included (`CKA_LOCAL`, `CKA_KEY_GEN_MECHANISM`, `CKA_ALWAYS_SENSITIVE`,
+//! `CKA_NEVER_EXTRACTABLE`), changed only by the template:
+//!
+//! - `CKA_TOKEN`, `CKA_PRIVATE`, `CKA_MODIFIABLE`, `CKA_DESTROYABLE`, `CKA_LABEL`, `CKA_ID`,
+//!   `CKA_SUBJECT`, `CKA_START_DATE`, `CKA_END_DATE` may take any valid value;
+//! - `CKA_SENSITIVE` only false → true, `CKA_EXTRACTABLE` only true → false (a copy may only
+//!   strengthen the key, so ALWAYS_SENSITIVE and NEVER_EXTRACTABLE stay the source's);
+//! - anything else the object has → `attribute_read_only`, even with the same value; a type it
+//!   does not have → `attribute_type_invalid`.
+//!
+//! The key material is opened under the source's AAD and sealed again under the copy's id and
+//! attributes: a sealed blob is never copied. A copy with `CKA_TOKEN=false` is a session object
+//! of the caller's module instance. The audit record `object.copy` names the new object and, in
+//! `detail`, the source (`source=<id>`); a refusal names the source as its object.
+
+use super::object::{AttrMap, StoredObject};
+use super::service::{audited, load_visible, require_user};
+use super::template::{self, Change};
+use crate::audit;
+use crate::auth::Caller;
+use crate::ck::*;
+use crate::crypto::rng;
+use crate::error::{Error, Result};
+use crate::state::Services;
+use crate::store::{now_ms, objects};
+use kms_api::msg::ObjectInfo;
+use kms_api::Attr;
+
+/// Attributes a copy template may set to any valid value.
+const FREE_ON_COPY: [u64; 9] = [
+    CKA_TOKEN,
+    CKA_PRIVATE,
+    CKA_MODIFIABLE,
+    CKA_DESTROYABLE,
+    CKA_LABEL,
+    CKA_ID,
+    CKA_SUBJECT,
+    CKA_START_DATE,
+    CKA_END_DATE,
+];
+
+/// How a copy template may change `ty`.
+fn copy_rule(ty: u64) -> Change {
+    match ty {
+        CKA_SENSITIVE => Change::OnlyToTrue,
+        CKA_EXTRACTABLE => Change::OnlyToFalse,
+        _ if FREE_ON_COPY.contains(&ty) => Change::Yes,
+        _ => Change::No,
+    }
+}
+
+/// The attributes of a copy of `src` changed by `changes` (already normalised).
+pub fn copied_attrs(src: &StoredObject, changes: &AttrMap) -> Result<AttrMap> {
+    let mut attrs = src.attrs.clone();
+    for (&ty, value) in changes {
+        template::change_rule(ty, src.class, src.key_type)
+            .ok_or(Error::AttributeTypeInvalid(ty))?;
+        let unchanged = src.attrs.get(&ty) == Some(value);
+        let ok = match copy_rule(ty) {
+            Change::Yes => true,
+            Change::No => false,
+            Change::OnlyToTrue => unchanged || value.as_bool() == Some(true),
+            Change::OnlyToFalse => unchanged || value.as_bool() == Some(false),
+        };
+        if !ok {
+            return Err(Error::AttributeReadOnly(ty));
+        }
+        attrs.insert(ty, value.clone());
+    }
+    Ok(attrs)
+}
+
+/// Builds the copy: checks, new id, owner, and the material sealed again under the new AAD.
+fn make_copy(
+    svc: &Services,
+    caller: &Caller,
+    src: &StoredObject,
+    template: &[Attr],
+) -> Result<StoredObject> {
+    if !src.flag(CKA_COPYABLE) {
+        return Err(Error::ActionProhibited("CKA_COPYABLE is false"));
+    }
+    let changes = template::normalize(template)?;
+    let attrs = copied_attrs(src, &changes)?;
+    let mut copy = StoredObject {
+        id: rng::hex_id(16)?,
+        token: src.token.clone(),
+        class: src.class,
+        key_type: src.key_type,
+        is_private: false,
+        ephemeral_owner: None,
+        attrs,
+        sealed: None,
+        created_at: now_ms(),
+    };
+    copy.is_private = copy.flag(CKA_PRIVATE);
+    if !copy.flag(CKA_TOKEN) {
+        copy.ephemeral_owner = Some(caller.owner_tag().ok_or_else(|| {
+            Error::BadRequest(format!(
+                "session objects (CKA_TOKEN=false) need the {} header",
+                kms_api::INSTANCE_HEADER
+            ))
+        })?);
+    }
+    if let Some(blob) = &src.sealed {
+        let material = svc.vault.open(&src.aad(), blob)?;
+        copy.sealed = Some(svc.vault.seal(&copy.aad(), &material)?);
+    }
+    Ok(copy)
+}
+
+/// `POST …/objects/{id}/copy`.
+pub fn copy_object(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    template: &[Attr],
+) -> Result<ObjectInfo> {
+    let mut ev = caller.event(Some(token), "object.copy");
+    ev.object_id = Some(id.to_owned());
+    audited(svc, ev, |ev| {
+        // Read, compute (opening and sealing) without the lock, then insert only if the source
+        // is still there unchanged; retry a few times if another request changed it meanwhile.
+        for _ in 0..3 {
+            let src = svc.store.read(|conn| {
+                require_user(svc, conn, caller, token)?;
+                load_visible(conn, caller, token, id, true)
+            })?;
+            let copy = make_copy(svc, caller, &src, template)?;
+            let written = svc.store.tx(|tx| {
+                require_user(svc, tx, caller, token)?;
+                if objects::get(tx, token, id)?.as_ref() != Some(&src) {
+                    return Ok(false);
+                }
+                objects::insert(tx, &copy)?;
+                let mut done = ev.clone();
+                done.object_id = Some(copy.id.clone());
+                done.detail = Some(format!("source={id}"));
+                audit::append(tx, &done)?;
+                Ok(true)
+            })?;
+            if written {
+                return Ok(copy.info());
+            }
+        }
+        Err(Error::Internal("object changed concurrently".into()))
+    })
+}
