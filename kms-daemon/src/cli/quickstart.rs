@@ -1,9 +1,13 @@
 //! `kmsd quickstart --dir DIR`: a ready development setup, served in the foreground.
 //!
-//! A new DIR gets a dev CA, server and client certificates, the master key, the store, one token
-//! and `kmsd.toml`; an existing DIR is reused as it is (keys survive restarts, PINs unchanged).
-//! After binding, `DIR/pkcs11.toml` is (re)written with the actual address and three lines are
-//! printed for scripts and tests to parse.
+//! A new DIR gets a dev CA, server, client and admin certificates, the master key, the store, one
+//! token and `kmsd.toml`, whose `[auth] so_identities` lists the admin certificate's identity
+//! (`CN=kms-admin`: only it may log in as SO, security R17). An existing DIR is reused as it is
+//! (keys survive restarts, PINs unchanged, `kmsd.toml` never rewritten; a DIR made before admin
+//! certificates existed stays without one). After binding, `DIR/pkcs11.toml` (and, when DIR has
+//! the admin certificate, `DIR/pkcs11-admin.toml`, the same with the admin certificate) is
+//! (re)written with the actual address and three lines are printed for scripts and tests to
+//! parse, then one naming the admin configuration when there is one.
 
 use super::serve::{bind, init_logging, serve_on};
 use crate::auth::session::create_token;
@@ -50,7 +54,7 @@ fn random_pin() -> Result<Zeroizing<String>> {
     }
 }
 
-fn config_for(dir: &Path) -> Config {
+fn config_for(dir: &Path, so_identities: Vec<String>) -> Config {
     Config {
         listen: DEFAULT_LISTEN,
         store: dir.join("kms.db"),
@@ -61,14 +65,18 @@ fn config_for(dir: &Path) -> Config {
             client_ca: dir.join(pki::CA_CERT),
             allow_tls12: false,
         },
-        auth: AuthConfig::default(),
+        auth: AuthConfig {
+            so_identities,
+            ..AuthConfig::default()
+        },
         log: LogConfig::default(),
     }
 }
 
 fn create(dir: &Path, args: &Args) -> Result<()> {
-    let cfg = config_for(dir);
     pki::create(dir)?;
+    let admin = pki::identity_of_file(&dir.join(pki::ADMIN_CERT))?;
+    let cfg = config_for(dir, vec![admin]);
     Vault::create_master_key_file(&cfg.master_key_file)?;
     let store = Store::create(&cfg.store)?;
     let user_pin = match &args.user_pin {
@@ -82,7 +90,8 @@ fn create(dir: &Path, args: &Args) -> Result<()> {
     create_token(&store, &args.token, user_pin.as_bytes(), so_pin.as_bytes())?;
     let text = format!(
         "# kmsd configuration written by `kmsd quickstart` (development only).\n\
-         # To allow SO logins, list client identities under [auth] so_identities, e.g. [\"CN=kms-client\"].\n{}",
+         # [auth] so_identities: client identities allowed to log in as SO (here the admin\n\
+         # certificate admin.pem; the module uses it through pkcs11-admin.toml).\n{}",
         cfg.to_toml()?
     );
     std::fs::write(dir.join("kmsd.toml"), text).map_err(|e| Error::io("writing kmsd.toml", e))?;
@@ -98,14 +107,23 @@ fn create(dir: &Path, args: &Args) -> Result<()> {
 
 /// The module configuration for this setup, with the actual address.
 pub fn module_config(dir: &Path, token: &str, addr: SocketAddr) -> String {
+    module_config_with(dir, token, addr, pki::CLIENT_CERT, pki::CLIENT_KEY)
+}
+
+/// The module configuration for this setup with the admin (SO) certificate.
+pub fn admin_module_config(dir: &Path, token: &str, addr: SocketAddr) -> String {
+    module_config_with(dir, token, addr, pki::ADMIN_CERT, pki::ADMIN_KEY)
+}
+
+fn module_config_with(dir: &Path, token: &str, addr: SocketAddr, cert: &str, key: &str) -> String {
     let q = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
     let t = toml::Value::String(token.to_owned()).to_string();
     format!(
         "[[slots]]\ntoken = {t}\nendpoints = [\"https://{addr}\"]\nca_file = {}\ncert_file = {}\nkey_file = {}\n\n\
          [timeouts]\nconnect_ms = 2000\nrequest_ms = 5000\n",
         q(&dir.join(pki::CA_CERT)),
-        q(&dir.join(pki::CLIENT_CERT)),
-        q(&dir.join(pki::CLIENT_KEY)),
+        q(&dir.join(cert)),
+        q(&dir.join(key)),
     )
 }
 
@@ -162,10 +180,23 @@ pub fn run(args: &Args) -> Result<()> {
     let module_cfg = dir.join("pkcs11.toml");
     std::fs::write(&module_cfg, module_config(&dir, &token, addr))
         .map_err(|e| Error::io("writing pkcs11.toml", e))?;
+    let has_admin = dir.join(pki::ADMIN_CERT).exists() && dir.join(pki::ADMIN_KEY).exists();
+    let admin_cfg = dir.join("pkcs11-admin.toml");
+    if has_admin {
+        std::fs::write(&admin_cfg, admin_module_config(&dir, &token, addr))
+            .map_err(|e| Error::io("writing pkcs11-admin.toml", e))?;
+    }
     let mut out = std::io::stdout().lock();
     writeln!(out, "kmsd listening on https://{addr}")
         .and_then(|_| writeln!(out, "export KMS_PKCS11_CONFIG={}", module_cfg.display()))
         .and_then(|_| writeln!(out, "module: {}", module_path()))
+        .and_then(|_| {
+            if has_admin {
+                writeln!(out, "SO (admin) module config: {}", admin_cfg.display())
+            } else {
+                Ok(())
+            }
+        })
         .and_then(|_| out.flush())
         .map_err(|e| Error::io("stdout", e))?;
     drop(out);
@@ -190,5 +221,31 @@ mod tests {
              [timeouts]\nconnect_ms = 2000\nrequest_ms = 5000\n"
         );
         assert_eq!(random_pin().unwrap().len(), 8);
+        let admin = admin_module_config(
+            Path::new("/abs/dir"),
+            "kms-default",
+            "127.0.0.1:7443".parse().unwrap(),
+        );
+        assert_eq!(
+            admin,
+            text.replace("client.pem", "admin.pem")
+                .replace("client.key", "admin.key")
+        );
+    }
+
+    #[test]
+    fn new_dir_lists_the_admin_identity_for_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = Args {
+            dir: dir.path().to_path_buf(),
+            listen: None,
+            token: "t".into(),
+            user_pin: Some("123456".into()),
+            so_pin: Some("87654321".into()),
+        };
+        create(dir.path(), &args).unwrap();
+        let cfg = Config::load(&dir.path().join("kmsd.toml")).unwrap();
+        assert_eq!(cfg.auth.so_identities, ["CN=kms-admin"]);
+        assert!(dir.path().join(pki::ADMIN_KEY).exists());
     }
 }
