@@ -78,7 +78,7 @@ fn b(ty: u64, v: bool) -> Attr {
     attr(ty, AttrValue::Bool(v))
 }
 
-fn value<'a>(info: &'a ObjectInfo, ty: u64) -> Option<&'a AttrValue> {
+fn value(info: &ObjectInfo, ty: u64) -> Option<&AttrValue> {
     info.attrs.iter().find(|a| a.ty == ty).map(|a| &a.value)
 }
 

@@ -117,6 +117,15 @@ impl Daemon {
             &self.dir.join("ca.pem"),
         )
     }
+
+    /// A client with the quick-start admin (SO) certificate.
+    pub fn admin_client(&self) -> Client {
+        Client::new(
+            &self.addr,
+            Some(named_identity(&self.dir, "admin")),
+            &self.dir.join("ca.pem"),
+        )
+    }
 }
 
 impl Drop for Daemon {
@@ -128,11 +137,19 @@ impl Drop for Daemon {
 
 /// The quick-start client certificate and key.
 pub fn tls_identity(dir: &Path) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-    let certs = CertificateDer::pem_file_iter(dir.join("client.pem"))
+    named_identity(dir, "client")
+}
+
+/// `DIR/NAME.pem` and `DIR/NAME.key`.
+pub fn named_identity(
+    dir: &Path,
+    name: &str,
+) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    let certs = CertificateDer::pem_file_iter(dir.join(format!("{name}.pem")))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
-    let key = PrivateKeyDer::from_pem_file(dir.join("client.key")).unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join(format!("{name}.key"))).unwrap();
     (certs, key)
 }
 
@@ -248,10 +265,15 @@ impl Client {
     }
 
     pub fn login(&mut self, pin: &str) -> Response {
+        self.login_as("user", pin)
+    }
+
+    /// Logs in as `user_type` (`"user"` or `"so"`); keeps the session on success.
+    pub fn login_as(&mut self, user_type: &str, pin: &str) -> Response {
         let r = self.call(
             "POST",
             &format!("/v1/tokens/{TOKEN}/login"),
-            Some(login_body(pin)),
+            Some(serde_json::json!({"user_type": user_type, "pin": STANDARD.encode(pin)})),
         );
         if r.status == 200 {
             self.bearer = Some(r.json()["session"].as_str().unwrap().to_owned());
