@@ -220,18 +220,26 @@ impl Kmsd {
         (out.status.success(), text)
     }
 
-    /// A module configuration with one slot per token label, on this daemon.
+    /// A module configuration with one slot per token label, on this daemon, as the client.
     pub fn module_config_for(&self, tokens: &[&str]) -> PathBuf {
+        let slots: Vec<(&str, &str)> = tokens.iter().map(|t| (*t, "client")).collect();
+        self.module_config_with(&slots)
+    }
+
+    /// A module configuration with one slot per (token label, certificate) pair: the
+    /// certificate is `client` (the quick-start client) or `admin` (its SO identity).
+    pub fn module_config_with(&self, slots: &[(&str, &str)]) -> PathBuf {
         let d = self.dir().display();
         let mut text = String::new();
-        for t in tokens {
+        for (token, cert) in slots {
             text.push_str(&format!(
-                "[[slots]]\ntoken = \"{t}\"\nendpoints = [\"{}\"]\nca_file = \"{d}/ca.pem\"\ncert_file = \"{d}/client.pem\"\nkey_file = \"{d}/client.key\"\n\n",
+                "[[slots]]\ntoken = \"{token}\"\nendpoints = [\"{}\"]\nca_file = \"{d}/ca.pem\"\ncert_file = \"{d}/{cert}.pem\"\nkey_file = \"{d}/{cert}.key\"\n\n",
                 self.endpoint
             ));
         }
         text.push_str("[timeouts]\nconnect_ms = 2000\nrequest_ms = 5000\n");
-        let path = self.dir().join(format!("pkcs11-{}.toml", tokens.join("-")));
+        let name: Vec<String> = slots.iter().map(|(t, c)| format!("{t}.{c}")).collect();
+        let path = self.dir().join(format!("pkcs11-{}.toml", name.join("-")));
         std::fs::write(&path, text).expect("write module config");
         path
     }

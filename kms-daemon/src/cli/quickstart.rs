@@ -186,21 +186,23 @@ pub fn run(args: &Args) -> Result<()> {
         std::fs::write(&admin_cfg, admin_module_config(&dir, &token, addr))
             .map_err(|e| Error::io("writing pkcs11-admin.toml", e))?;
     }
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "kmsd listening on https://{addr}")
-        .and_then(|_| writeln!(out, "export KMS_PKCS11_CONFIG={}", module_cfg.display()))
-        .and_then(|_| writeln!(out, "module: {}", module_path()))
-        .and_then(|_| {
-            if has_admin {
-                writeln!(out, "SO (admin) module config: {}", admin_cfg.display())
-            } else {
-                Ok(())
-            }
-        })
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::io("stdout", e))?;
-    drop(out);
-    serve_on(&cfg, listener)
+    // The lines tests and users wait for are printed once kmsd can take a signal and a request.
+    serve_on(&cfg, listener, || {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "kmsd listening on https://{addr}")
+            .and_then(|_| writeln!(out, "export KMS_PKCS11_CONFIG={}", module_cfg.display()))
+            .and_then(|_| writeln!(out, "module: {}", module_path()))
+            .and_then(|_| {
+                if has_admin {
+                    writeln!(out, "SO (admin) module config: {}", admin_cfg.display())
+                } else {
+                    Ok(())
+                }
+            })
+            .and_then(|_| out.flush())
+            .map_err(|e| Error::io("stdout", e))?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

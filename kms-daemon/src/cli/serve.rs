@@ -26,8 +26,13 @@ pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
     std::net::TcpListener::bind(addr).map_err(|e| Error::io(format!("binding {addr}"), e))
 }
 
-/// Checks files, opens the services, and serves on `listener` until SIGTERM/SIGINT.
-pub fn serve_on(cfg: &Config, listener: std::net::TcpListener) -> Result<()> {
+/// Checks files, opens the services, and serves on `listener` until SIGTERM/SIGINT. `ready`
+/// runs once the signal handlers are in place, just before the first connection is accepted.
+pub fn serve_on(
+    cfg: &Config,
+    listener: std::net::TcpListener,
+    ready: impl FnOnce() -> Result<()>,
+) -> Result<()> {
     check_secret_file(&cfg.master_key_file)?;
     check_secret_file(&cfg.tls.key)?;
     let tls = crate::server::tls_config(&cfg.tls)?;
@@ -56,7 +61,10 @@ pub fn serve_on(cfg: &Config, listener: std::net::TcpListener) -> Result<()> {
     rt.block_on(async move {
         let listener =
             tokio::net::TcpListener::from_std(listener).map_err(|e| Error::io("listener", e))?;
-        crate::server::serve(listener, tls, router, crate::server::shutdown_signal()).await
+        let shutdown =
+            crate::server::shutdown_signal().map_err(|e| Error::io("signal handlers", e))?;
+        ready()?;
+        crate::server::serve(listener, tls, router, shutdown).await
     })
 }
 
@@ -69,6 +77,8 @@ pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
     let local = listener
         .local_addr()
         .map_err(|e| Error::io("listener", e))?;
-    tracing::info!(%local, "kmsd listening");
-    serve_on(&cfg, listener)
+    serve_on(&cfg, listener, || {
+        tracing::info!(%local, "kmsd listening");
+        Ok(())
+    })
 }

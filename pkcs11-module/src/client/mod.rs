@@ -171,6 +171,42 @@ impl DaemonClient {
         )
     }
 
+    /// `C_CopyObject`.
+    pub fn copy_object(
+        &self,
+        bearer: Bearer<'_>,
+        id: &str,
+        template: kms_api::Template,
+    ) -> Result<ObjectInfo> {
+        self.post(
+            &self.object(id, "copy"),
+            bearer,
+            &CopyObjectRequest { template },
+        )
+    }
+
+    /// `C_SetPIN`: the logged-in user type's PIN (the user's without a login).
+    pub fn set_pin(
+        &self,
+        bearer: Bearer<'_>,
+        old_pin: SecretBytes,
+        new_pin: SecretBytes,
+    ) -> Result<()> {
+        let req = SetPinRequest { old_pin, new_pin };
+        self.post::<_, Empty>(&self.path("set-pin"), bearer, &req)
+            .map(|_| ())
+    }
+
+    /// `C_InitPIN`: the SO sets the user PIN.
+    pub fn init_pin(&self, bearer: &SecretBytes, pin: SecretBytes) -> Result<()> {
+        self.post::<_, Empty>(
+            &self.path("init-pin"),
+            Some(bearer),
+            &InitPinRequest { pin },
+        )
+        .map(|_| ())
+    }
+
     /// `C_SetAttributeValue`.
     pub fn set_attributes(
         &self,

@@ -29,7 +29,7 @@ pub unsafe extern "C" fn C_CreateObject(
     })
 }
 
-/// C_CopyObject: not offered yet; kmsd has no copy operation.
+/// C_CopyObject.
 ///
 /// # Safety
 /// Pointers as the function requires.
@@ -45,9 +45,11 @@ pub unsafe extern "C" fn C_CopyObject(
         let lib = library()?;
         non_null(ph_new)?;
         // SAFETY: forwarded contract.
-        unsafe { template(p_template, count)? };
-        lib.object(h, object)?;
-        Err(Error::Ck(CKR_FUNCTION_NOT_SUPPORTED))
+        let raw = unsafe { template(p_template, count)? };
+        let copy = lib.copy_object(h, object, &raw)?;
+        // SAFETY: checked for NULL above.
+        unsafe { put(ph_new, copy)? };
+        ok()
     })
 }
 

@@ -121,6 +121,46 @@ pub unsafe extern "C" fn C_LoginUser(
     })
 }
 
+/// C_InitPIN: the SO sets the user PIN.
+///
+/// # Safety
+/// `p_pin` must point to `pin_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn C_InitPIN(
+    h: CK_SESSION_HANDLE,
+    p_pin: CK_UTF8CHAR_PTR,
+    pin_len: CK_ULONG,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        // SAFETY: forwarded contract.
+        let pin = SecretBytes::from(unsafe { bytes(p_pin, pin_len)? });
+        lib.init_pin(h, pin)?;
+        ok()
+    })
+}
+
+/// C_SetPIN: changes the PIN of the logged-in user type (the user's in a public session).
+///
+/// # Safety
+/// `p_old` must point to `old_len` bytes, `p_new` to `new_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn C_SetPIN(
+    h: CK_SESSION_HANDLE,
+    p_old: CK_UTF8CHAR_PTR,
+    old_len: CK_ULONG,
+    p_new: CK_UTF8CHAR_PTR,
+    new_len: CK_ULONG,
+) -> CK_RV {
+    guard(|| {
+        let lib = library()?;
+        // SAFETY: forwarded contract.
+        let (old, new) = unsafe { (bytes(p_old, old_len)?, bytes(p_new, new_len)?) };
+        lib.set_pin(h, SecretBytes::from(old), SecretBytes::from(new))?;
+        ok()
+    })
+}
+
 /// C_Logout.
 ///
 /// # Safety

@@ -261,6 +261,26 @@ impl Library {
         Ok(())
     }
 
+    /// `C_CopyObject`.
+    pub fn copy_object(
+        &self,
+        h: CK_SESSION_HANDLE,
+        object: CK_OBJECT_HANDLE,
+        raw: &[RawAttr],
+    ) -> Result<CK_OBJECT_HANDLE> {
+        let (_, slot) = self.session_slot(h)?;
+        let entry = self.object(h, object)?;
+        let template = attr::decode_template(raw)?;
+        let token = kms_api::attr::find(&template, CKA_TOKEN as u64)
+            .and_then(AttrValue::as_bool)
+            .unwrap_or(entry.is_token());
+        self.check_writable(h, token)?;
+        let info = slot
+            .client
+            .copy_object(slot.bearer().as_ref(), &entry.info.id, template)?;
+        self.adopt(h, slot.id, info)
+    }
+
     /// `C_SetAttributeValue`.
     pub fn set_attributes(
         &self,

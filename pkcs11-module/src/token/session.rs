@@ -18,6 +18,15 @@ pub const MIN_PIN_LEN: usize = 4;
 /// See [`MIN_PIN_LEN`].
 pub const MAX_PIN_LEN: usize = 64;
 
+/// `CKR_PIN_LEN_RANGE` unless the PIN has an acceptable length (kmsd checks again).
+fn check_pin_len(pin: &SecretBytes) -> Result<()> {
+    if (MIN_PIN_LEN..=MAX_PIN_LEN).contains(&pin.as_ref().len()) {
+        Ok(())
+    } else {
+        Err(Error::Ck(CKR_PIN_LEN_RANGE))
+    }
+}
+
 /// One session and the operations active in it (at most one of each kind).
 pub struct Session {
     /// Its slot.
@@ -219,9 +228,7 @@ impl Library {
         if user == CKU_SO && self.sessions_on(slot.id).iter().any(|s| !s.lock().rw) {
             return Err(Error::Ck(CKR_SESSION_READ_ONLY_EXISTS));
         }
-        if !(MIN_PIN_LEN..=MAX_PIN_LEN).contains(&pin.as_ref().len()) {
-            return Err(Error::Ck(CKR_PIN_LEN_RANGE));
-        }
+        check_pin_len(&pin)?;
         slot.invalidate_info();
         let resp = slot.client.login(user_type, pin)?;
         let login = super::slot::Login {
@@ -233,6 +240,39 @@ impl Library {
             return Err(Error::Ck(CKR_USER_ALREADY_LOGGED_IN));
         }
         Ok(())
+    }
+
+    /// `C_SetPIN`: changes the PIN of the user type logged in (the user's in a public session).
+    pub fn set_pin(
+        &self,
+        h: CK_SESSION_HANDLE,
+        old_pin: SecretBytes,
+        new_pin: SecretBytes,
+    ) -> Result<()> {
+        let (session, slot) = self.session_slot(h)?;
+        if !session.lock().rw {
+            return Err(Error::Ck(CKR_SESSION_READ_ONLY));
+        }
+        check_pin_len(&old_pin)?;
+        check_pin_len(&new_pin)?;
+        slot.invalidate_info();
+        slot.client
+            .set_pin(slot.bearer().as_ref(), old_pin, new_pin)
+    }
+
+    /// `C_InitPIN`: the SO sets the user PIN (and so unlocks it).
+    pub fn init_pin(&self, h: CK_SESSION_HANDLE, pin: SecretBytes) -> Result<()> {
+        let (session, slot) = self.session_slot(h)?;
+        let login = slot
+            .login()
+            .filter(|l| l.user == CKU_SO)
+            .ok_or(Error::Ck(CKR_USER_NOT_LOGGED_IN))?;
+        if !session.lock().rw {
+            return Err(Error::Ck(CKR_SESSION_READ_ONLY));
+        }
+        check_pin_len(&pin)?;
+        slot.invalidate_info();
+        slot.client.init_pin(&login.bearer, pin)
     }
 
     /// `C_Logout`.
