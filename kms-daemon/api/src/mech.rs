@@ -54,6 +54,15 @@ pub enum MechParams {
         /// The label (`CKZ_DATA_SPECIFIED` source data); empty when none.
         label: Bytes,
     },
+    /// `CK_ECDH1_DERIVE_PARAMS`.
+    Ecdh {
+        /// `CKD_NULL`, `CKD_SHA256_KDF` …
+        kdf: u64,
+        /// Shared data for the KDF (empty with `CKD_NULL`).
+        shared_data: Bytes,
+        /// The other party's public point (uncompressed, raw or DER OCTET STRING).
+        public_data: Bytes,
+    },
     /// `CK_RSA_PKCS_PSS_PARAMS`.
     Pss {
         /// `CKM_SHA256` …

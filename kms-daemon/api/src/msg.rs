@@ -16,6 +16,9 @@
 //! | DELETE | `/v1/tokens/{token}/objects/{id}` | → [`Empty`] |
 //! | POST | `/v1/tokens/{token}/keys/generate` | [`GenerateKeyRequest`] → [`ObjectInfo`] |
 //! | POST | `/v1/tokens/{token}/keys/generate-pair` | [`GenerateKeyPairRequest`] → [`KeyPairInfo`] |
+//! | POST | `/v1/tokens/{token}/keys/wrap` | [`WrapRequest`] → [`WrapResponse`] |
+//! | POST | `/v1/tokens/{token}/keys/unwrap` | [`UnwrapRequest`] → [`ObjectInfo`] |
+//! | POST | `/v1/tokens/{token}/keys/derive` | [`DeriveRequest`] → [`ObjectInfo`] |
 //! | POST | `/v1/tokens/{token}/objects/{id}/sign` | [`CryptoRequest`] → [`CryptoResponse`] |
 //! | POST | `/v1/tokens/{token}/objects/{id}/decrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
 //! | POST | `/v1/tokens/{token}/objects/{id}/encrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
@@ -230,6 +233,48 @@ pub struct KeyPairInfo {
     pub public: ObjectInfo,
     /// The private key object.
     pub private: ObjectInfo,
+}
+
+/// `C_WrapKey`: `key` encrypted under `wrapping_key`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrapRequest {
+    /// `CKM_AES_KEY_WRAP`, `CKM_AES_KEY_WRAP_KWP`, `CKM_RSA_PKCS_OAEP`.
+    pub mechanism: Mechanism,
+    /// Id of the wrapping key.
+    pub wrapping_key: String,
+    /// Id of the key to wrap.
+    pub key: String,
+}
+
+/// The wrapped key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrapResponse {
+    /// The wrapped key bytes.
+    pub data: Bytes,
+}
+
+/// `C_UnwrapKey`: a new key from `wrapped`, decrypted with `unwrapping_key`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnwrapRequest {
+    /// `CKM_AES_KEY_WRAP`, `CKM_AES_KEY_WRAP_KWP`, `CKM_RSA_PKCS_OAEP`.
+    pub mechanism: Mechanism,
+    /// Id of the unwrapping key.
+    pub unwrapping_key: String,
+    /// The wrapped key bytes.
+    pub wrapped: Bytes,
+    /// The new key's template.
+    pub template: Template,
+}
+
+/// `C_DeriveKey`: a new key derived from `base_key`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeriveRequest {
+    /// `CKM_ECDH1_DERIVE` with [`crate::MechParams::Ecdh`].
+    pub mechanism: Mechanism,
+    /// Id of the base key.
+    pub base_key: String,
+    /// The new key's template.
+    pub template: Template,
 }
 
 /// One private/secret key operation (sign, decrypt, encrypt).
