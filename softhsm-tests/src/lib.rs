@@ -287,3 +287,16 @@ pub fn have(program: &str) -> bool {
     }
     found
 }
+
+/// Whether a file a test needs is installed (from `package`). In CI a missing one is a failure.
+pub fn have_file(path: &str, package: &str) -> bool {
+    let found = Path::new(path).exists();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{path} is missing; .ci/run installs {package}"
+        );
+        eprintln!("skipping: {path} is missing (install {package})");
+    }
+    found
+}
