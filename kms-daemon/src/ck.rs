@@ -24,6 +24,7 @@ ck_u64!(
     CKK_RSA,
     CKK_EC,
     CKK_AES,
+    CKK_GENERIC_SECRET,
     CKC_X_509,
     // Attributes.
     CKA_CLASS,
@@ -103,6 +104,10 @@ ck_u64!(
     CKM_AES_KEY_GEN,
     CKM_AES_CBC_PAD,
     CKM_AES_GCM,
+    CKM_AES_ECB,
+    CKM_AES_KEY_WRAP,
+    CKM_AES_KEY_WRAP_KWP,
+    CKM_ECDH1_DERIVE,
     CKM_SHA_1,
     CKM_SHA256,
     CKM_SHA384,
@@ -112,6 +117,12 @@ ck_u64!(
     CKG_MGF1_SHA256,
     CKG_MGF1_SHA384,
     CKG_MGF1_SHA512,
+    // Key derivation functions of CK_ECDH1_DERIVE_PARAMS.
+    CKD_NULL,
+    CKD_SHA1_KDF,
+    CKD_SHA256_KDF,
+    CKD_SHA384_KDF,
+    CKD_SHA512_KDF,
 );
 
 /// A mechanism's name for logs and audit records (`CKM_…`), or its number in hex.
@@ -135,6 +146,10 @@ pub fn mechanism_name(m: u64) -> String {
         CKM_AES_KEY_GEN => "CKM_AES_KEY_GEN",
         CKM_AES_CBC_PAD => "CKM_AES_CBC_PAD",
         CKM_AES_GCM => "CKM_AES_GCM",
+        CKM_AES_ECB => "CKM_AES_ECB",
+        CKM_AES_KEY_WRAP => "CKM_AES_KEY_WRAP",
+        CKM_AES_KEY_WRAP_KWP => "CKM_AES_KEY_WRAP_KWP",
+        CKM_ECDH1_DERIVE => "CKM_ECDH1_DERIVE",
         _ => return format!("CKM_0x{m:08X}"),
     };
     name.to_string()

@@ -76,6 +76,10 @@ pub enum Error {
     /// The object forbids the action (not modifiable, not destroyable).
     #[error("action prohibited: {0}")]
     ActionProhibited(&'static str),
+    /// The key may not be wrapped: not extractable, or refused by the wrap policy (security R1,
+    /// R7, R8; PKCS#11's `CKR_KEY_UNEXTRACTABLE` and `CKR_KEY_NOT_WRAPPABLE`).
+    #[error("key cannot be wrapped: {0}")]
+    KeyUnextractable(&'static str),
     /// Input length wrong for the mechanism.
     #[error("data length out of range")]
     DataLenRange,
@@ -135,6 +139,7 @@ impl Error {
             Error::TemplateIncomplete(_) => ErrorCode::TemplateIncomplete,
             Error::TemplateInconsistent(_) => ErrorCode::TemplateInconsistent,
             Error::ActionProhibited(_) => ErrorCode::ActionProhibited,
+            Error::KeyUnextractable(_) => ErrorCode::KeyUnextractable,
             Error::DataLenRange => ErrorCode::DataLenRange,
             Error::DataInvalid => ErrorCode::DataInvalid,
             Error::EncryptedDataInvalid => ErrorCode::EncryptedDataInvalid,

@@ -1,7 +1,9 @@
-//! ECDSA on P-256 and P-384 (aws-lc-rs): generation, signing a digest, public attributes.
+//! ECDSA and ECDH on P-256 and P-384 (aws-lc-rs): generation, import of a private scalar,
+//! signing a digest, public attributes, and `CKM_ECDH1_DERIVE` with the ANSI X9.63 KDF.
 
-use super::der;
+use super::{der, HashAlg};
 use crate::error::{Error, Result};
+use aws_lc_rs::agreement::{self, UnparsedPublicKey};
 use aws_lc_rs::digest;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _, ParsedPublicKey};
@@ -56,6 +58,20 @@ impl Curve {
         match self {
             Curve::P256 => &signature::ECDSA_P256_SHA256_ASN1,
             Curve::P384 => &signature::ECDSA_P384_SHA384_ASN1,
+        }
+    }
+
+    fn verifying_fixed(self) -> &'static signature::EcdsaVerificationAlgorithm {
+        match self {
+            Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
+            Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
+        }
+    }
+
+    fn agreement(self) -> &'static agreement::Algorithm {
+        match self {
+            Curve::P256 => &agreement::ECDH_P256,
+            Curve::P384 => &agreement::ECDH_P384,
         }
     }
 
@@ -134,6 +150,139 @@ pub fn public_from_point(curve: Curve, ec_point: &[u8], ty: u64) -> Result<EcPub
     })
 }
 
+/// Signs a fixed message and verifies the signature with the public half (security R12).
+fn pairwise_check(curve: Curve, kp: &EcdsaKeyPair) -> Result<()> {
+    let msg = b"kmsd pairwise consistency test";
+    let sig = kp
+        .sign(&aws_lc_rs::rand::SystemRandom::new(), msg)
+        .map_err(|_| Error::Internal("pairwise test: signing".into()))?;
+    ParsedPublicKey::new(curve.verifying_fixed(), kp.public_key().as_ref())
+        .map_err(|_| Error::Internal("pairwise test: public key".into()))?
+        .verify_sig(msg, sig.as_ref())
+        .map_err(|_| Error::Internal("pairwise test: verification".into()))
+}
+
+fn checked(curve: Curve, kp: &EcdsaKeyPair) -> Result<(Zeroizing<Vec<u8>>, EcPublic)> {
+    pairwise_check(curve, kp)?;
+    let doc = kp
+        .to_pkcs8v1()
+        .map_err(|_| Error::Internal("EC PKCS#8 encoding".into()))?;
+    Ok((Zeroizing::new(doc.as_ref().to_vec()), public_of(curve, kp)?))
+}
+
+/// Imports a private key from its scalar (`CKA_VALUE`, big-endian; leading zeros may be left
+/// out or added). The public point is computed by aws-lc, and the key passes a pairwise test.
+/// Returns PKCS#8 DER and the public half; a scalar that is not a valid key → `ty` invalid.
+pub fn from_scalar(curve: Curve, scalar: &[u8], ty: u64) -> Result<(Zeroizing<Vec<u8>>, EcPublic)> {
+    let n = curve.field_len();
+    let start = scalar.iter().position(|b| *b != 0).unwrap_or(scalar.len());
+    let digits = &scalar[start..];
+    if digits.is_empty() || digits.len() > n {
+        return Err(Error::AttributeValueInvalid(ty));
+    }
+    let mut padded = Zeroizing::new(vec![0u8; n]);
+    padded[n - digits.len()..].copy_from_slice(digits);
+    let sk = agreement::PrivateKey::from_private_key(curve.agreement(), &padded)
+        .map_err(|_| Error::AttributeValueInvalid(ty))?;
+    let der: aws_lc_rs::encoding::Pkcs8V1Der<'static> = sk
+        .as_der()
+        .map_err(|_| Error::Internal("EC PKCS#8 encoding".into()))?;
+    let kp = EcdsaKeyPair::from_pkcs8(curve.signing(), der.as_ref())
+        .map_err(|_| Error::AttributeValueInvalid(ty))?;
+    checked(curve, &kp).map_err(|_| Error::AttributeValueInvalid(ty))
+}
+
+/// Parses a PKCS#8 EC private key from outside (an unwrapped blob) on P-256 or P-384 and runs the
+/// pairwise test. Returns the key re-encoded by aws-lc and its public half; any failure is
+/// `None`, so that the caller reports one uniform error.
+pub fn from_foreign_pkcs8(pkcs8: &[u8]) -> Option<(Zeroizing<Vec<u8>>, EcPublic)> {
+    [Curve::P256, Curve::P384].into_iter().find_map(|curve| {
+        let kp = EcdsaKeyPair::from_pkcs8(curve.signing(), pkcs8).ok()?;
+        checked(curve, &kp).ok()
+    })
+}
+
+/// The key derivation function of `CK_ECDH1_DERIVE_PARAMS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EcdhKdf {
+    /// `CKD_NULL`: the leftmost bytes of the shared secret Z.
+    Null,
+    /// `CKD_SHA*_KDF`: ANSI X9.63, `Hash(Z ‖ counter ‖ shared data)` from counter 1.
+    X963(HashAlg),
+}
+
+/// The other party's public point from `CK_ECDH1_DERIVE_PARAMS.pPublicData`: the uncompressed
+/// point, raw or inside a DER OCTET STRING, on `curve` (`mechanism_param_invalid` otherwise).
+pub fn peer_point(curve: Curve, public_data: &[u8]) -> Result<Vec<u8>> {
+    let bad = Error::MechanismParamInvalid(
+        "the public data is not an uncompressed point on the key's curve",
+    );
+    let want = 2 * curve.field_len() + 1;
+    let raw = der::parse_octet_string(public_data)
+        .filter(|p| p.len() == want)
+        .unwrap_or(public_data);
+    if raw.len() != want || raw[0] != 0x04 {
+        return Err(bad);
+    }
+    agreement::ParsedPublicKey::try_from(&UnparsedPublicKey::new(curve.agreement(), raw))
+        .map_err(|_| bad)?;
+    Ok(raw.to_vec())
+}
+
+/// `CKM_ECDH1_DERIVE`: ECDH between the stored private key and `peer` (from [`peer_point`]),
+/// then the KDF; returns `out_len` bytes of key material. With `CKD_NULL`, `out_len` may not
+/// exceed the length of Z (`key_size_range`).
+pub fn ecdh_derive(
+    curve: Curve,
+    pkcs8: &[u8],
+    peer: &[u8],
+    kdf: EcdhKdf,
+    shared_data: &[u8],
+    out_len: usize,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let sk = agreement::PrivateKey::from_private_key_der(curve.agreement(), pkcs8)
+        .map_err(|_| Error::IntegrityFailure("stored EC key unusable".into()))?;
+    agreement::agree(
+        &sk,
+        UnparsedPublicKey::new(curve.agreement(), peer),
+        Error::MechanismParamInvalid("the public data is not a point on the key's curve"),
+        |z| x963_kdf(z, kdf, shared_data, out_len),
+    )
+}
+
+/// The KDF step of [`ecdh_derive`].
+pub fn x963_kdf(
+    z: &[u8],
+    kdf: EcdhKdf,
+    shared_data: &[u8],
+    out_len: usize,
+) -> Result<Zeroizing<Vec<u8>>> {
+    match kdf {
+        EcdhKdf::Null => {
+            if out_len > z.len() {
+                return Err(Error::KeySizeRange(
+                    "CKD_NULL gives at most the length of the shared secret".into(),
+                ));
+            }
+            Ok(Zeroizing::new(z[..out_len].to_vec()))
+        }
+        EcdhKdf::X963(hash) => {
+            let mut out = Zeroizing::new(Vec::with_capacity(out_len + hash.len()));
+            let mut counter: u32 = 1;
+            while out.len() < out_len {
+                let mut ctx = digest::Context::new(hash.digest_alg());
+                ctx.update(z);
+                ctx.update(&counter.to_be_bytes());
+                ctx.update(shared_data);
+                out.extend_from_slice(ctx.finish().as_ref());
+                counter += 1;
+            }
+            out.truncate(out_len);
+            Ok(out)
+        }
+    }
+}
+
 /// Fits a digest of any length to the curve: truncated to its leftmost bytes when longer,
 /// left-padded with zeros when shorter (ECDSA uses the leftmost bits of the hash).
 pub fn fit_digest(curve: Curve, digest_bytes: &[u8]) -> Vec<u8> {
@@ -204,5 +353,109 @@ mod tests {
         }
         assert_eq!(Curve::from_params(Curve::P256.params()), Some(Curve::P256));
         assert!(public_from_point(Curve::P256, &[4u8; 65], 7).is_err());
+    }
+
+    #[test]
+    fn scalar_import_gives_the_generated_public_key() {
+        use aws_lc_rs::encoding::AsBigEndian as _;
+        for curve in [Curve::P256, Curve::P384] {
+            let (pkcs8, public) = generate(curve).unwrap();
+            let kp = parse(curve, &pkcs8).unwrap();
+            let scalar = kp.private_key().as_be_bytes().unwrap();
+            let (imported, p2) = from_scalar(curve, scalar.as_ref(), 7).unwrap();
+            assert_eq!(p2, public);
+            assert_eq!(public_from_pkcs8(curve, &imported).unwrap(), public);
+            // With an extra leading zero, as a DER INTEGER would carry it.
+            let mut longer = vec![0u8];
+            longer.extend_from_slice(scalar.as_ref());
+            assert_eq!(from_scalar(curve, &longer, 7).unwrap().1, public);
+            let (again, p3) = from_foreign_pkcs8(&pkcs8).unwrap();
+            assert_eq!(p3, public);
+            assert_eq!(public_from_pkcs8(curve, &again).unwrap(), public);
+        }
+        assert!(matches!(
+            from_scalar(Curve::P256, &[0u8; 32], 7),
+            Err(Error::AttributeValueInvalid(7))
+        ));
+        assert!(matches!(
+            from_scalar(Curve::P256, &[0xffu8; 32], 7),
+            Err(Error::AttributeValueInvalid(7))
+        ));
+        assert!(matches!(
+            from_scalar(Curve::P256, &[1u8; 33], 7),
+            Err(Error::AttributeValueInvalid(7))
+        ));
+        assert!(from_foreign_pkcs8(b"not a key").is_none());
+    }
+
+    #[test]
+    fn ecdh_agrees_and_checks_the_peer_point() {
+        for curve in [Curve::P256, Curve::P384] {
+            let (a, pa) = generate(curve).unwrap();
+            let (b, pb) = generate(curve).unwrap();
+            let raw_a = der::parse_octet_string(&pa.point).unwrap().to_vec();
+            // Raw and DER-wrapped forms are both accepted.
+            let peer_b = peer_point(curve, &pb.point).unwrap();
+            assert_eq!(peer_point(curve, &peer_b).unwrap(), peer_b);
+            let peer_a = peer_point(curve, &raw_a).unwrap();
+            for kdf in [
+                EcdhKdf::Null,
+                EcdhKdf::X963(HashAlg::Sha256),
+                EcdhKdf::X963(HashAlg::Sha512),
+            ] {
+                let shared = if kdf == EcdhKdf::Null {
+                    &b""[..]
+                } else {
+                    b"info"
+                };
+                let k1 = ecdh_derive(curve, &a, &peer_b, kdf, shared, 32).unwrap();
+                let k2 = ecdh_derive(curve, &b, &peer_a, kdf, shared, 32).unwrap();
+                assert_eq!(*k1, *k2);
+                assert_eq!(k1.len(), 32);
+            }
+            let z = ecdh_derive(curve, &a, &peer_b, EcdhKdf::Null, b"", curve.field_len()).unwrap();
+            assert!(matches!(
+                ecdh_derive(
+                    curve,
+                    &a,
+                    &peer_b,
+                    EcdhKdf::Null,
+                    b"",
+                    curve.field_len() + 1
+                ),
+                Err(Error::KeySizeRange(_))
+            ));
+            // X9.63 by hand: SHA-256(Z ‖ 00000001 ‖ info) ‖ SHA-256(Z ‖ 00000002 ‖ info).
+            let long = ecdh_derive(
+                curve,
+                &a,
+                &peer_b,
+                EcdhKdf::X963(HashAlg::Sha256),
+                b"info",
+                40,
+            )
+            .unwrap();
+            let block = |i: u32| {
+                let mut c = digest::Context::new(&digest::SHA256);
+                c.update(&z);
+                c.update(&i.to_be_bytes());
+                c.update(b"info");
+                c.finish().as_ref().to_vec()
+            };
+            assert_eq!(long.as_slice(), &[block(1), block(2)].concat()[..40]);
+            // Off the curve, compressed, wrong length, other curve.
+            let mut off = peer_b.clone();
+            off[10] ^= 1;
+            assert!(matches!(
+                peer_point(curve, &off),
+                Err(Error::MechanismParamInvalid(_))
+            ));
+            let mut compressed = peer_b[..curve.field_len() + 1].to_vec();
+            compressed[0] = 0x02;
+            assert!(peer_point(curve, &compressed).is_err());
+            assert!(peer_point(curve, &peer_b[1..]).is_err());
+        }
+        let (_, p384) = generate(Curve::P384).unwrap();
+        assert!(peer_point(Curve::P256, &p384.point).is_err());
     }
 }

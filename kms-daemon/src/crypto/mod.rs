@@ -2,6 +2,7 @@
 //!
 //! Callers hand in sealed-then-opened material as `Zeroizing` buffers (PKCS#8 DER for RSA and EC
 //! private keys, raw bytes for AES) and get results back; nothing here stores or logs anything.
+//! Key transport (AES-KW/KWP, RSA-OAEP) is in [`wrap`], ECDH in [`ec`].
 //! All private-key operations run on aws-lc-rs (the `rsa` crate is never used: RUSTSEC-2023-0071).
 
 pub mod aes;
@@ -9,6 +10,7 @@ pub mod der;
 pub mod ec;
 pub mod rng;
 pub mod rsa;
+pub mod wrap;
 
 use crate::ck;
 

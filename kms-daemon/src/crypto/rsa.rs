@@ -5,7 +5,8 @@ use super::{der, HashAlg};
 use crate::error::{Error, Result};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rsa::{
-    KeyPair, KeySize, OaepPrivateDecryptingKey, Pkcs1PrivateDecryptingKey, PrivateDecryptingKey,
+    KeyPair, KeyPairComponents, KeySize, OaepPrivateDecryptingKey, Pkcs1PrivateDecryptingKey,
+    PrivateDecryptingKey, PublicKeyComponents,
 };
 use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey};
 use aws_lc_rs::{digest, hmac};
@@ -124,6 +125,97 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let octet = der::octet_string(content);
     out.extend_from_slice(&octet[1..]);
     out
+}
+
+/// The components of an imported RSA private key (`CKA_MODULUS` … `CKA_COEFFICIENT`).
+pub struct RsaComponents {
+    /// `CKA_MODULUS`.
+    pub n: Vec<u8>,
+    /// `CKA_PUBLIC_EXPONENT`.
+    pub e: Vec<u8>,
+    /// `CKA_PRIVATE_EXPONENT`.
+    pub d: Zeroizing<Vec<u8>>,
+    /// `CKA_PRIME_1`.
+    pub p: Zeroizing<Vec<u8>>,
+    /// `CKA_PRIME_2`.
+    pub q: Zeroizing<Vec<u8>>,
+    /// `CKA_EXPONENT_1`.
+    pub dp: Zeroizing<Vec<u8>>,
+    /// `CKA_EXPONENT_2`.
+    pub dq: Zeroizing<Vec<u8>>,
+    /// `CKA_COEFFICIENT`.
+    pub qinv: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for RsaComponents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RsaComponents({} modulus bits)", bit_len(&self.n))
+    }
+}
+
+fn strip_zeros(b: &[u8]) -> &[u8] {
+    &b[b.iter().position(|x| *x != 0).unwrap_or(b.len())..]
+}
+
+/// Builds a private key from its components. aws-lc checks that they agree (n = pq, the CRT
+/// values, d·e ≡ 1); the key then passes a pairwise sign/verify test (security R12). Returns the
+/// PKCS#8 DER to seal and the public half. Moduli of 2048 to 8192 bits (`key_size_range`);
+/// components that do not form a key → `template_inconsistent`.
+pub fn from_components(c: &RsaComponents) -> Result<(Zeroizing<Vec<u8>>, RsaPublic)> {
+    let n = strip_zeros(&c.n);
+    let bits = bit_len(n);
+    if !(2048..=8192).contains(&bits) {
+        return Err(Error::KeySizeRange(format!("RSA modulus of {bits} bits")));
+    }
+    let inconsistent =
+        || Error::TemplateInconsistent("the RSA components do not form a key".into());
+    let components = KeyPairComponents {
+        public_key: PublicKeyComponents {
+            n,
+            e: strip_zeros(&c.e),
+        },
+        d: c.d.as_slice(),
+        p: c.p.as_slice(),
+        q: c.q.as_slice(),
+        dP: c.dp.as_slice(),
+        dQ: c.dq.as_slice(),
+        qInv: c.qinv.as_slice(),
+    };
+    let kp = KeyPair::from_components(&components).map_err(|_| inconsistent())?;
+    pairwise_check(&kp).map_err(|_| inconsistent())?;
+    Ok((pkcs8_of(&kp)?, public_of(&kp)?))
+}
+
+/// Parses a PKCS#8 RSA private key from outside (an unwrapped blob), checks its size (2048 to
+/// 8192 bits) and runs the pairwise test (security R12). Returns the key re-encoded by aws-lc
+/// and its public half. Any failure is `None`: the caller reports one uniform error.
+pub fn from_foreign_pkcs8(pkcs8: &[u8]) -> Option<(Zeroizing<Vec<u8>>, RsaPublic)> {
+    let kp = KeyPair::from_pkcs8(pkcs8).ok()?;
+    let public = public_of(&kp).ok()?;
+    if !(2048..=8192).contains(&public.bits) {
+        return None;
+    }
+    pairwise_check(&kp).ok()?;
+    Some((pkcs8_of(&kp).ok()?, public))
+}
+
+/// Signs a fixed message and verifies the signature with the public half.
+fn pairwise_check(kp: &KeyPair) -> Result<()> {
+    let msg = b"kmsd pairwise consistency test";
+    let mut sig = vec![0u8; kp.public_modulus_len()];
+    kp.sign(
+        &signature::RSA_PKCS1_SHA256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        msg,
+        &mut sig,
+    )
+    .map_err(|_| Error::Internal("pairwise test: signing".into()))?;
+    let spki = public_of(kp)?.spki;
+    let failed = |_| Error::Internal("pairwise test: verification".into());
+    ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &spki)
+        .map_err(|_| Error::Internal("pairwise test: public key".into()))?
+        .verify_sig(msg, &sig)
+        .map_err(failed)
 }
 
 /// Signs a digest (the daemon never hashes: the module sends the digest).
@@ -285,6 +377,76 @@ mod tests {
             decrypt_pkcs1(&pkcs8, &ct[1..]),
             Err(Error::EncryptedDataLenRange)
         ));
+    }
+
+    /// The TLVs directly inside `der` (short test helper; definite lengths only).
+    fn tlvs(mut der: &[u8]) -> Vec<(u8, &[u8])> {
+        let mut out = Vec::new();
+        while !der.is_empty() {
+            let tag = der[0];
+            let (len, hdr) = if der[1] < 0x80 {
+                (der[1] as usize, 2)
+            } else {
+                let n = (der[1] & 0x7f) as usize;
+                let len = der[2..2 + n].iter().fold(0, |a, b| (a << 8) | *b as usize);
+                (len, 2 + n)
+            };
+            out.push((tag, &der[hdr..hdr + len]));
+            der = &der[hdr + len..];
+        }
+        out
+    }
+
+    /// The nine INTEGERs of the RSAPrivateKey inside a PKCS#8 document.
+    fn rsa_ints(pkcs8: &[u8]) -> Vec<Vec<u8>> {
+        let top = tlvs(pkcs8);
+        let info = tlvs(top[0].1);
+        let rsa = tlvs(info[2].1);
+        tlvs(rsa[0].1).iter().map(|(_, v)| v.to_vec()).collect()
+    }
+
+    fn components(ints: &[Vec<u8>]) -> RsaComponents {
+        let z = |i: usize| Zeroizing::new(ints[i].clone());
+        RsaComponents {
+            n: ints[1].clone(),
+            e: ints[2].clone(),
+            d: z(3),
+            p: z(4),
+            q: z(5),
+            dp: z(6),
+            dq: z(7),
+            qinv: z(8),
+        }
+    }
+
+    #[test]
+    fn components_import_checks_consistency() {
+        let (pkcs8, public) = generate(2048).unwrap();
+        let ints = rsa_ints(&pkcs8);
+        let (imported, p2) = from_components(&components(&ints)).unwrap();
+        assert_eq!(p2, public);
+        assert_eq!(public_from_pkcs8(&imported).unwrap(), public);
+        assert!(!format!("{:?}", components(&ints)).contains(&hex::encode(&ints[3][..8])));
+        // A wrong CRT coefficient (the fault Clulow's T15 injects) or prime is refused.
+        for i in [4usize, 8] {
+            let mut bad = ints.clone();
+            let last = bad[i].len() - 1;
+            bad[i][last] ^= 2;
+            assert!(matches!(
+                from_components(&components(&bad)),
+                Err(Error::TemplateInconsistent(_))
+            ));
+        }
+        let mut small = ints.clone();
+        small[1] = vec![0xff; 128];
+        assert!(matches!(
+            from_components(&components(&small)),
+            Err(Error::KeySizeRange(_))
+        ));
+        let (again, p3) = from_foreign_pkcs8(&pkcs8).unwrap();
+        assert_eq!(p3, public);
+        assert_eq!(public_from_pkcs8(&again).unwrap(), public);
+        assert!(from_foreign_pkcs8(&pkcs8[..pkcs8.len() - 1]).is_none());
     }
 
     #[test]
