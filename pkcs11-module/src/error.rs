@@ -43,6 +43,44 @@ impl Error {
     }
 }
 
+/// Where a key handle or key bytes appear in `C_WrapKey`/`C_UnwrapKey`: the specification has a
+/// code of its own for each role (PKCS#11 v3.0 §5.18.3–4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrapRole {
+    /// The wrapping key of `C_WrapKey`.
+    Wrapping,
+    /// The unwrapping key of `C_UnwrapKey`, and the wrapped bytes.
+    Unwrapping,
+}
+
+impl Error {
+    /// The code for this error when it concerns the key in `role`.
+    pub fn in_role(self, role: WrapRole) -> Error {
+        let rv = match (role, self.rv()) {
+            (WrapRole::Wrapping, CKR_OBJECT_HANDLE_INVALID | CKR_KEY_HANDLE_INVALID) => {
+                CKR_WRAPPING_KEY_HANDLE_INVALID
+            }
+            (WrapRole::Wrapping, CKR_KEY_TYPE_INCONSISTENT) => CKR_WRAPPING_KEY_TYPE_INCONSISTENT,
+            (WrapRole::Wrapping, CKR_KEY_SIZE_RANGE) => CKR_WRAPPING_KEY_SIZE_RANGE,
+            (WrapRole::Unwrapping, CKR_OBJECT_HANDLE_INVALID | CKR_KEY_HANDLE_INVALID) => {
+                CKR_UNWRAPPING_KEY_HANDLE_INVALID
+            }
+            (WrapRole::Unwrapping, CKR_KEY_TYPE_INCONSISTENT) => {
+                CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT
+            }
+            (WrapRole::Unwrapping, CKR_KEY_SIZE_RANGE) => CKR_UNWRAPPING_KEY_SIZE_RANGE,
+            (WrapRole::Unwrapping, CKR_ENCRYPTED_DATA_INVALID | CKR_DATA_INVALID) => {
+                CKR_WRAPPED_KEY_INVALID
+            }
+            (WrapRole::Unwrapping, CKR_ENCRYPTED_DATA_LEN_RANGE | CKR_DATA_LEN_RANGE) => {
+                CKR_WRAPPED_KEY_LEN_RANGE
+            }
+            _ => return self,
+        };
+        Error::Ck(rv)
+    }
+}
+
 impl From<CK_RV> for Error {
     fn from(rv: CK_RV) -> Self {
         Error::Ck(rv)

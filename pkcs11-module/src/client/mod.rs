@@ -241,6 +241,22 @@ impl DaemonClient {
         self.post(&self.path("keys/generate-pair"), bearer, req)
     }
 
+    /// `C_WrapKey`.
+    pub fn wrap(&self, bearer: Bearer<'_>, req: &WrapRequest) -> Result<Vec<u8>> {
+        let resp: WrapResponse = self.post(&self.path("keys/wrap"), bearer, req)?;
+        Ok(resp.data.0)
+    }
+
+    /// `C_UnwrapKey`.
+    pub fn unwrap(&self, bearer: Bearer<'_>, req: &UnwrapRequest) -> Result<ObjectInfo> {
+        self.post(&self.path("keys/unwrap"), bearer, req)
+    }
+
+    /// `C_DeriveKey`.
+    pub fn derive(&self, bearer: Bearer<'_>, req: &DeriveRequest) -> Result<ObjectInfo> {
+        self.post(&self.path("keys/derive"), bearer, req)
+    }
+
     /// One private/secret key operation: `op` is `sign`, `decrypt` or `encrypt`.
     pub fn key_op(
         &self,

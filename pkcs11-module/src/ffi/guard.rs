@@ -224,6 +224,21 @@ pub(crate) unsafe fn mechanism(ptr: *const CK_MECHANISM) -> Result<Mechanism> {
                 label,
             }
         }
+        ParamKind::Ecdh => {
+            // SAFETY: size checked in `param`.
+            let p: CK_ECDH1_DERIVE_PARAMS = unsafe { param(&m)? };
+            MechParams::Ecdh {
+                kdf: p.kdf as u64,
+                // SAFETY: pointers and lengths from the application's structure.
+                shared_data: unsafe {
+                    param_bytes(p.pSharedData, p.ulSharedDataLen, MAX_VALUE_LEN as CK_ULONG)?
+                },
+                // SAFETY: as above.
+                public_data: unsafe {
+                    param_bytes(p.pPublicData, p.ulPublicDataLen, MAX_VALUE_LEN as CK_ULONG)?
+                },
+            }
+        }
         ParamKind::Pss => {
             // SAFETY: size checked in `param`.
             let p: CK_RSA_PKCS_PSS_PARAMS = unsafe { param(&m)? };

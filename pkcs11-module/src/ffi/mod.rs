@@ -12,12 +12,14 @@ mod general;
 mod guard;
 mod object;
 mod session;
+mod transport;
 mod unsupported;
 
 pub use crypto::*;
 pub use general::*;
 pub use object::*;
 pub use session::*;
+pub use transport::*;
 pub use unsupported::*;
 
 use cryptoki_sys::*;

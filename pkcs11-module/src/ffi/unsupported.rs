@@ -2,8 +2,7 @@
 //! for "not offered" after the universal checks (`CKR_CRYPTOKI_NOT_INITIALIZED` first):
 //!
 //! - recover and dual-purpose functions (no mechanism here has `CKF_SIGN_RECOVER`/`CKF_VERIFY_RECOVER`);
-//! - `C_DigestKey`, `C_WrapKey`, `C_UnwrapKey`, `C_DeriveKey`: key export, import and
-//!   derivation are not offered yet;
+//! - `C_DigestKey`: digesting a secret key's value is not offered;
 //! - the v3.0 message-based functions (no mechanism here offers them).
 //!
 //! `C_GetMechanismInfo` never advertises a flag that would lead an application here.
@@ -41,9 +40,6 @@ C_DigestKey(_a1: CK_SESSION_HANDLE, _a2: CK_OBJECT_HANDLE);
     C_DecryptDigestUpdate(_a1: CK_SESSION_HANDLE, _a2: *mut CK_BYTE, _a3: CK_ULONG, _a4: *mut CK_BYTE, _a5: *mut CK_ULONG);
     C_SignEncryptUpdate(_a1: CK_SESSION_HANDLE, _a2: *mut CK_BYTE, _a3: CK_ULONG, _a4: *mut CK_BYTE, _a5: *mut CK_ULONG);
     C_DecryptVerifyUpdate(_a1: CK_SESSION_HANDLE, _a2: *mut CK_BYTE, _a3: CK_ULONG, _a4: *mut CK_BYTE, _a5: *mut CK_ULONG);
-    C_WrapKey(_a1: CK_SESSION_HANDLE, _a2: *mut CK_MECHANISM, _a3: CK_OBJECT_HANDLE, _a4: CK_OBJECT_HANDLE, _a5: *mut CK_BYTE, _a6: *mut CK_ULONG);
-    C_UnwrapKey(_a1: CK_SESSION_HANDLE, _a2: *mut CK_MECHANISM, _a3: CK_OBJECT_HANDLE, _a4: *mut CK_BYTE, _a5: CK_ULONG, _a6: *mut CK_ATTRIBUTE, _a7: CK_ULONG, _a8: *mut CK_OBJECT_HANDLE);
-    C_DeriveKey(_a1: CK_SESSION_HANDLE, _a2: *mut CK_MECHANISM, _a3: CK_OBJECT_HANDLE, _a4: *mut CK_ATTRIBUTE, _a5: CK_ULONG, _a6: *mut CK_OBJECT_HANDLE);
     C_MessageEncryptInit(_a1: CK_SESSION_HANDLE, _a2: *mut CK_MECHANISM, _a3: CK_OBJECT_HANDLE);
     C_EncryptMessage(_a1: CK_SESSION_HANDLE, _a2: *mut c_void, _a3: CK_ULONG, _a4: *mut CK_BYTE, _a5: CK_ULONG, _a6: *mut CK_BYTE, _a7: CK_ULONG, _a8: *mut CK_BYTE, _a9: *mut CK_ULONG);
     C_EncryptMessageBegin(_a1: CK_SESSION_HANDLE, _a2: *mut c_void, _a3: CK_ULONG, _a4: *mut CK_BYTE, _a5: CK_ULONG);

@@ -21,6 +21,8 @@ pub enum ParamKind {
     Oaep,
     /// `CK_RSA_PKCS_PSS_PARAMS`.
     Pss,
+    /// `CK_ECDH1_DERIVE_PARAMS`.
+    Ecdh,
 }
 
 /// One registry row.
@@ -75,7 +77,13 @@ pub static MECHANISMS: &[MechSpec] = &[
     row(CKM_SHA256_RSA_PKCS_PSS, 2048, 4096, SIGN, ParamKind::Pss),
     row(CKM_SHA384_RSA_PKCS_PSS, 2048, 4096, SIGN, ParamKind::Pss),
     row(CKM_SHA512_RSA_PKCS_PSS, 2048, 4096, SIGN, ParamKind::Pss),
-    row(CKM_RSA_PKCS_OAEP, 2048, 4096, CRYPT, ParamKind::Oaep),
+    row(
+        CKM_RSA_PKCS_OAEP,
+        2048,
+        4096,
+        CRYPT | CKF_WRAP | CKF_UNWRAP,
+        ParamKind::Oaep,
+    ),
     row(
         CKM_EC_KEY_PAIR_GEN,
         256,
@@ -88,6 +96,13 @@ pub static MECHANISMS: &[MechSpec] = &[
     row(CKM_ECDSA_SHA384, 256, 384, SIGN | EC, ParamKind::None),
     row(CKM_ECDSA_SHA512, 256, 384, SIGN | EC, ParamKind::None),
     row(
+        CKM_ECDH1_DERIVE,
+        256,
+        384,
+        CKF_HW | CKF_DERIVE | EC,
+        ParamKind::Ecdh,
+    ),
+    row(
         CKM_AES_KEY_GEN,
         16,
         32,
@@ -96,6 +111,20 @@ pub static MECHANISMS: &[MechSpec] = &[
     ),
     row(CKM_AES_CBC_PAD, 16, 32, CRYPT, ParamKind::Iv16),
     row(CKM_AES_GCM, 16, 32, CRYPT, ParamKind::Gcm),
+    row(
+        CKM_AES_KEY_WRAP,
+        16,
+        32,
+        CKF_HW | CKF_WRAP | CKF_UNWRAP,
+        ParamKind::None,
+    ),
+    row(
+        CKM_AES_KEY_WRAP_KWP,
+        16,
+        32,
+        CKF_HW | CKF_WRAP | CKF_UNWRAP,
+        ParamKind::None,
+    ),
     row(CKM_SHA_1, 0, 0, CKF_DIGEST, ParamKind::None),
     row(CKM_SHA224, 0, 0, CKF_DIGEST, ParamKind::None),
     row(CKM_SHA256, 0, 0, CKF_DIGEST, ParamKind::None),

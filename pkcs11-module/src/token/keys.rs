@@ -8,13 +8,13 @@ use cryptoki_sys::*;
 use kms_api::msg::{GenerateKeyPairRequest, GenerateKeyRequest};
 use kms_api::{AttrValue, Mechanism, Template};
 
-fn wants_token(t: &Template) -> bool {
+pub(crate) fn wants_token(t: &Template) -> bool {
     kms_api::attr::find(t, CKA_TOKEN as u64)
         .and_then(AttrValue::as_bool)
         .unwrap_or(false)
 }
 
-fn check_mechanism(m: &Mechanism, flag: CK_FLAGS) -> Result<()> {
+pub(crate) fn check_mechanism(m: &Mechanism, flag: CK_FLAGS) -> Result<()> {
     match mech::spec(m.mechanism as CK_MECHANISM_TYPE) {
         Some(s) if s.flags & flag != 0 => Ok(()),
         _ => Err(Error::Ck(CKR_MECHANISM_INVALID)),

@@ -16,6 +16,7 @@ pub mod objects;
 pub mod output;
 pub mod session;
 pub mod slot;
+pub mod transport;
 
 use crate::config::Config;
 use crate::error::{Error, Result};

@@ -9,7 +9,7 @@ use crate::attr::{self, AttrAnswer, AttrQuery, RawAttr};
 use crate::error::{Error, Result};
 use cryptoki_sys::*;
 use kms_api::msg::ObjectInfo;
-use kms_api::{AttrValue, Template};
+use kms_api::AttrValue;
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -112,12 +112,6 @@ impl ObjectTable {
 pub struct FindState {
     handles: Vec<CK_OBJECT_HANDLE>,
     next: usize,
-}
-
-fn template_wants_token(template: &Template) -> bool {
-    kms_api::attr::find(template, CKA_TOKEN as u64)
-        .and_then(AttrValue::as_bool)
-        .unwrap_or(false)
 }
 
 impl Library {
@@ -242,7 +236,7 @@ impl Library {
     pub fn create_object(&self, h: CK_SESSION_HANDLE, raw: &[RawAttr]) -> Result<CK_OBJECT_HANDLE> {
         let (_, slot) = self.session_slot(h)?;
         let template = attr::decode_template(raw)?;
-        self.check_writable(h, template_wants_token(&template))?;
+        self.check_writable(h, super::keys::wants_token(&template))?;
         let info = slot
             .client
             .create_object(slot.bearer().as_ref(), template)?;

@@ -47,6 +47,8 @@ pub struct Session {
     pub digest: Option<DigestOp>,
     /// Session objects created in this session (destroyed when it closes).
     pub session_objects: Vec<CK_OBJECT_HANDLE>,
+    /// A wrapped key that did not fit the caller's buffer, kept for the retry of that call.
+    pub wrap_pending: Option<(String, crate::token::output::Out)>,
 }
 
 /// What `C_GetSessionInfo` reports.
@@ -116,6 +118,7 @@ impl Library {
             decrypt: None,
             digest: None,
             session_objects: Vec::new(),
+            wrap_pending: None,
         };
         let h = self.new_handle();
         self.sessions

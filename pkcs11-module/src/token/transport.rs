@@ -1,0 +1,127 @@
+//! Key transport and derivation: `C_WrapKey`, `C_UnwrapKey`, `C_DeriveKey` (PKCS#11 v3.0
+//! §5.18.3–5), performed by kmsd, which enforces the wrapping rules (security rules R1, R5–R11,
+//! R13). The module checks handles and the read-only rule, and sizes the wrapped output.
+
+use super::keys::{check_mechanism, wants_token};
+use super::objects::ObjectEntry;
+use super::output::{produce, Outcome, Size};
+use super::Library;
+use crate::attr::{self, RawAttr};
+use crate::error::{Error, Result, WrapRole};
+use crate::mech::public::unsigned_len;
+use cryptoki_sys::*;
+use kms_api::msg::{DeriveRequest, UnwrapRequest, WrapRequest};
+use kms_api::{Bytes, Mechanism};
+use zeroize::Zeroizing;
+
+/// An upper bound of the wrapped size, so a size query needs no round trip (S7 allows a bound).
+fn wrapped_bound(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> usize {
+    let modulus = |e: &ObjectEntry| attr::bytes(&e.info, CKA_MODULUS).map_or(512, unsigned_len);
+    if m.mechanism == CKM_RSA_PKCS_OAEP as u64 {
+        return modulus(wrapping);
+    }
+    let plain = match (key.class(), key.key_type()) {
+        (Some(CKO_SECRET_KEY), _) => {
+            attr::ulong(&key.info, CKA_VALUE_LEN).map_or(64, |n| n as usize)
+        }
+        // PKCS#8 of an RSA key: n, d and five half-size CRT values, e and DER overhead.
+        (_, Some(CKK_RSA)) => 5 * modulus(key) + 128,
+        _ => 256,
+    };
+    plain.div_ceil(8) * 8 + 8
+}
+
+impl Library {
+    /// `C_WrapKey`, under the variable-length output rule: a size query gets an upper bound;
+    /// a result that does not fit is kept for the retry, so kmsd wraps (and audits) once.
+    pub fn wrap_key(
+        &self,
+        h: CK_SESSION_HANDLE,
+        m: Mechanism,
+        wrapping: CK_OBJECT_HANDLE,
+        key: CK_OBJECT_HANDLE,
+        capacity: Option<usize>,
+    ) -> Result<Outcome> {
+        let (session, slot) = self.session_slot(h)?;
+        check_mechanism(&m, CKF_WRAP)?;
+        let wrapping = self
+            .object(h, wrapping)
+            .map_err(|e| e.in_role(WrapRole::Wrapping))?;
+        let key = self.object(h, key).map_err(Error::for_key)?;
+        let call = format!("{}|{}|{}", m.mechanism, wrapping.info.id, key.info.id);
+        let mut pending = session
+            .lock()
+            .wrap_pending
+            .take()
+            .filter(|(c, _)| *c == call)
+            .map(|(_, out)| out);
+        let bound = wrapped_bound(&m, &wrapping, &key);
+        let req = WrapRequest {
+            mechanism: m,
+            wrapping_key: wrapping.info.id.clone(),
+            key: key.info.id.clone(),
+        };
+        let outcome = produce(&mut pending, capacity, Size::AtMost(bound), || {
+            let data = slot
+                .client
+                .wrap(slot.bearer().as_ref(), &req)
+                .map_err(|e| e.in_role(WrapRole::Wrapping))?;
+            Ok(Zeroizing::new(data))
+        })?;
+        if let Some(out) = pending {
+            session.lock().wrap_pending = Some((call, out));
+        }
+        Ok(outcome)
+    }
+
+    /// `C_UnwrapKey`.
+    pub fn unwrap_key(
+        &self,
+        h: CK_SESSION_HANDLE,
+        m: Mechanism,
+        unwrapping: CK_OBJECT_HANDLE,
+        wrapped: &[u8],
+        raw: &[RawAttr],
+    ) -> Result<CK_OBJECT_HANDLE> {
+        let (_, slot) = self.session_slot(h)?;
+        check_mechanism(&m, CKF_UNWRAP)?;
+        let unwrapping = self
+            .object(h, unwrapping)
+            .map_err(|e| e.in_role(WrapRole::Unwrapping))?;
+        let template = attr::decode_template(raw)?;
+        self.check_writable(h, wants_token(&template))?;
+        let req = UnwrapRequest {
+            mechanism: m,
+            unwrapping_key: unwrapping.info.id.clone(),
+            wrapped: Bytes(wrapped.to_vec()),
+            template,
+        };
+        let info = slot
+            .client
+            .unwrap(slot.bearer().as_ref(), &req)
+            .map_err(|e| e.in_role(WrapRole::Unwrapping))?;
+        self.adopt(h, slot.id, info)
+    }
+
+    /// `C_DeriveKey`.
+    pub fn derive_key(
+        &self,
+        h: CK_SESSION_HANDLE,
+        m: Mechanism,
+        base: CK_OBJECT_HANDLE,
+        raw: &[RawAttr],
+    ) -> Result<CK_OBJECT_HANDLE> {
+        let (_, slot) = self.session_slot(h)?;
+        check_mechanism(&m, CKF_DERIVE)?;
+        let base = self.object(h, base).map_err(Error::for_key)?;
+        let template = attr::decode_template(raw)?;
+        self.check_writable(h, wants_token(&template))?;
+        let req = DeriveRequest {
+            mechanism: m,
+            base_key: base.info.id.clone(),
+            template,
+        };
+        let info = slot.client.derive(slot.bearer().as_ref(), &req)?;
+        self.adopt(h, slot.id, info)
+    }
+}
