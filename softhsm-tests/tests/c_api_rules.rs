@@ -127,6 +127,28 @@ fn null_pointers_and_bad_handles() {
             f.C_SignInit.unwrap()(s, &mut m, 0x7777_7777),
             CKR_KEY_HANDLE_INVALID
         );
+        let mut wrap = CK_MECHANISM {
+            mechanism: CKM_AES_KEY_WRAP,
+            pParameter: null_mut(),
+            ulParameterLen: 0,
+        };
+        let mut wrapped_len: CK_ULONG = 0;
+        assert_eq!(
+            f.C_WrapKey.unwrap()(
+                s,
+                &mut wrap,
+                0x7777_7777,
+                0x7777_7778,
+                null_mut(),
+                &mut wrapped_len
+            ),
+            CKR_WRAPPING_KEY_HANDLE_INVALID
+        );
+        assert_eq!(
+            f.C_DeriveKey.unwrap()(s, null_mut(), 1, null_mut(), 0, &mut wrapped_len),
+            CKR_ARGUMENTS_BAD,
+            "a NULL mechanism is refused, never read"
+        );
         let mut out_len: CK_ULONG = 0;
         assert_eq!(
             f.C_Sign.unwrap()(s, b"x".as_ptr() as *mut u8, 1, null_mut(), &mut out_len),
