@@ -59,6 +59,9 @@ pub fn app(state: AppState) -> Router {
             "/v1/tokens/{token}/keys/generate-pair",
             post(keys::generate_pair),
         )
+        .route("/v1/tokens/{token}/keys/wrap", post(keys::wrap_key))
+        .route("/v1/tokens/{token}/keys/unwrap", post(keys::unwrap_key))
+        .route("/v1/tokens/{token}/keys/derive", post(keys::derive_key))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(request_context))

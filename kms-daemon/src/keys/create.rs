@@ -1,8 +1,16 @@
-//! `C_CreateObject`: AES secret keys, X.509 certificates, RSA/EC public keys, data objects.
-//! Private-key import is not offered yet (`template_inconsistent`).
+//! `C_CreateObject`: AES secret keys, RSA/EC private keys, X.509 certificates, RSA/EC public
+//! keys, data objects.
+//!
+//! An RSA private key is given by all of its components (`CKA_MODULUS` … `CKA_COEFFICIENT`), an
+//! EC private key by `CKA_EC_PARAMS` and its scalar `CKA_VALUE`. aws-lc-rs builds and validates
+//! the key, a pairwise sign/verify test runs (security R12), and the PKCS#8 form is sealed; the
+//! private components are never stored in the attributes. The public attributes (modulus and
+//! exponent, or EC point; `CKA_PUBLIC_KEY_INFO`) are filled in as for generated keys. Imported
+//! keys get LOCAL=F, ALWAYS_SENSITIVE=F, NEVER_EXTRACTABLE=F and may not wrap or unwrap (R5).
 
+use super::generate::{ec_public_attrs, rsa_public_attrs};
 use super::object::AttrMap;
-use super::service::{audited, build, require_user, required};
+use super::service::{audited, build, check_non_local_roles, require_user, required};
 use super::template::{self, Mode};
 use crate::audit;
 use crate::auth::Caller;
@@ -17,10 +25,6 @@ use zeroize::Zeroizing;
 
 fn bytes(v: &[u8]) -> AttrValue {
     AttrValue::Bytes(Bytes(v.to_vec()))
-}
-
-fn flag(map: &AttrMap, ty: u64) -> bool {
-    map.get(&ty).and_then(AttrValue::as_bool).unwrap_or(false)
 }
 
 /// `POST …/objects`.
@@ -39,7 +43,7 @@ pub fn create_object(
             .as_ulong()
             .unwrap_or(u64::MAX);
         let key_type = match class {
-            CKO_SECRET_KEY | CKO_PUBLIC_KEY => Some(
+            CKO_SECRET_KEY | CKO_PUBLIC_KEY | CKO_PRIVATE_KEY => Some(
                 required(&map, CKA_KEY_TYPE, "CKA_KEY_TYPE")?
                     .as_ulong()
                     .unwrap_or(u64::MAX),
@@ -53,7 +57,7 @@ pub fn create_object(
         };
         match (class, key_type) {
             (CKO_SECRET_KEY, Some(CKK_AES))
-            | (CKO_PUBLIC_KEY, Some(CKK_RSA | CKK_EC))
+            | (CKO_PUBLIC_KEY | CKO_PRIVATE_KEY, Some(CKK_RSA | CKK_EC))
             | (_, None) => {}
             _ => {
                 return Err(Error::TemplateInconsistent(
@@ -63,20 +67,11 @@ pub fn create_object(
         }
         template::check(Mode::Create, class, key_type, &map)?;
         // R1 (no wrap-and-decrypt key) and R5 (only keys generated here may wrap or unwrap).
-        if (flag(&map, CKA_WRAP) && flag(&map, CKA_DECRYPT))
-            || (flag(&map, CKA_UNWRAP) && flag(&map, CKA_ENCRYPT))
-        {
-            return Err(Error::TemplateInconsistent(
-                "a key may not both wrap and decrypt, or unwrap and encrypt".into(),
-            ));
-        }
-        if flag(&map, CKA_WRAP) || flag(&map, CKA_UNWRAP) {
-            return Err(Error::TemplateInconsistent(
-                "imported keys may not wrap or unwrap".into(),
-            ));
-        }
+        check_non_local_roles(&map)?;
         let secret = match (class, key_type) {
             (CKO_SECRET_KEY, _) => Some(take_aes_value(&mut map)?),
+            (CKO_PRIVATE_KEY, Some(CKK_RSA)) => Some(import_rsa_private(&mut map)?),
+            (CKO_PRIVATE_KEY, _) => Some(import_ec_private(&mut map)?),
             (CKO_CERTIFICATE, _) => {
                 fill_certificate(&mut map)?;
                 None
@@ -116,6 +111,55 @@ fn take_aes_value(map: &mut AttrMap) -> Result<Zeroizing<Vec<u8>>> {
     }
     map.insert(CKA_VALUE_LEN, AttrValue::Ulong(value.len() as u64));
     Ok(value)
+}
+
+/// Removes a secret component from the attributes into a wiped buffer.
+fn take_secret(map: &mut AttrMap, ty: u64, name: &str) -> Result<Zeroizing<Vec<u8>>> {
+    match map.remove(&ty) {
+        Some(AttrValue::Bytes(b)) => Ok(Zeroizing::new(b.0)),
+        _ => Err(Error::TemplateIncomplete(format!("{name} is required"))),
+    }
+}
+
+/// Builds, checks and returns (as PKCS#8) an RSA private key from its components, which leave
+/// the attributes; the public attributes take their place.
+fn import_rsa_private(map: &mut AttrMap) -> Result<Zeroizing<Vec<u8>>> {
+    // Every private component leaves the map first, whatever fails next.
+    let d = take_secret(map, CKA_PRIVATE_EXPONENT, "CKA_PRIVATE_EXPONENT");
+    let p = take_secret(map, CKA_PRIME_1, "CKA_PRIME_1");
+    let q = take_secret(map, CKA_PRIME_2, "CKA_PRIME_2");
+    let dp = take_secret(map, CKA_EXPONENT_1, "CKA_EXPONENT_1");
+    let dq = take_secret(map, CKA_EXPONENT_2, "CKA_EXPONENT_2");
+    let qinv = take_secret(map, CKA_COEFFICIENT, "CKA_COEFFICIENT");
+    let n = required(map, CKA_MODULUS, "CKA_MODULUS")?;
+    let e = required(map, CKA_PUBLIC_EXPONENT, "CKA_PUBLIC_EXPONENT")?;
+    let components = rsa::RsaComponents {
+        n: n.as_bytes().unwrap_or_default().to_vec(),
+        e: e.as_bytes().unwrap_or_default().to_vec(),
+        d: d?,
+        p: p?,
+        q: q?,
+        dp: dp?,
+        dq: dq?,
+        qinv: qinv?,
+    };
+    let (pkcs8, public) = rsa::from_components(&components)?;
+    map.extend(rsa_public_attrs(&public));
+    Ok(pkcs8)
+}
+
+/// Builds, checks and returns (as PKCS#8) an EC private key from `CKA_EC_PARAMS` and the scalar
+/// `CKA_VALUE`, which leaves the attributes; `CKA_EC_POINT` and `CKA_PUBLIC_KEY_INFO` are added.
+fn import_ec_private(map: &mut AttrMap) -> Result<Zeroizing<Vec<u8>>> {
+    let scalar = take_secret(map, CKA_VALUE, "CKA_VALUE");
+    let params = required(map, CKA_EC_PARAMS, "CKA_EC_PARAMS")?;
+    let curve = params
+        .as_bytes()
+        .and_then(ec::Curve::from_params)
+        .ok_or(Error::AttributeValueInvalid(CKA_EC_PARAMS))?;
+    let (pkcs8, public) = ec::from_scalar(curve, &scalar?, CKA_VALUE)?;
+    map.extend(ec_public_attrs(&public));
+    Ok(pkcs8)
 }
 
 fn fill_certificate(map: &mut AttrMap) -> Result<()> {

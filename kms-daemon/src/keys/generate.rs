@@ -58,21 +58,32 @@ pub fn generate_key(
     })
 }
 
+/// The public attributes an RSA private key shows, like its public key.
+pub fn rsa_public_attrs(p: &rsa::RsaPublic) -> Vec<(u64, AttrValue)> {
+    let b = |v: &[u8]| AttrValue::Bytes(Bytes(v.to_vec()));
+    vec![
+        (CKA_MODULUS, b(&p.modulus)),
+        (CKA_PUBLIC_EXPONENT, b(&p.exponent)),
+        (CKA_MODULUS_BITS, AttrValue::Ulong(p.bits)),
+        (CKA_PUBLIC_KEY_INFO, b(&p.spki)),
+    ]
+}
+
+/// The public attributes an EC private key shows, like its public key.
+pub fn ec_public_attrs(p: &ec::EcPublic) -> Vec<(u64, AttrValue)> {
+    let b = |v: &[u8]| AttrValue::Bytes(Bytes(v.to_vec()));
+    vec![
+        (CKA_EC_PARAMS, b(p.curve.params())),
+        (CKA_EC_POINT, b(&p.point)),
+        (CKA_PUBLIC_KEY_INFO, b(&p.spki)),
+    ]
+}
+
 /// The public attributes both keys of a pair show.
 fn public_attrs(pair: &Pair) -> Vec<(u64, AttrValue)> {
-    let b = |v: &[u8]| AttrValue::Bytes(Bytes(v.to_vec()));
     match pair {
-        Pair::Rsa(p) => vec![
-            (CKA_MODULUS, b(&p.modulus)),
-            (CKA_PUBLIC_EXPONENT, b(&p.exponent)),
-            (CKA_MODULUS_BITS, AttrValue::Ulong(p.bits)),
-            (CKA_PUBLIC_KEY_INFO, b(&p.spki)),
-        ],
-        Pair::Ec(p) => vec![
-            (CKA_EC_PARAMS, b(p.curve.params())),
-            (CKA_EC_POINT, b(&p.point)),
-            (CKA_PUBLIC_KEY_INFO, b(&p.spki)),
-        ],
+        Pair::Rsa(p) => rsa_public_attrs(p),
+        Pair::Ec(p) => ec_public_attrs(p),
     }
 }
 

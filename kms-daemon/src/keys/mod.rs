@@ -1,4 +1,5 @@
-//! The key service: generate, import, find, change, copy, destroy and use objects.
+//! The key service: generate, import, find, change, copy, destroy, use, wrap, unwrap and derive
+//! keys.
 //!
 //! Policy, vault, store and audit meet here. Each operation resolves the caller's login, reads
 //! what it needs, releases the store, does its crypto, then writes the change together with its
@@ -6,8 +7,10 @@
 
 pub mod copy;
 pub mod create;
+pub mod derive;
 pub mod generate;
 pub mod object;
 pub mod service;
 pub mod template;
 pub mod usage;
+pub mod wrap;

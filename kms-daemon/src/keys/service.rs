@@ -112,6 +112,45 @@ pub fn build(
     })
 }
 
+/// Security R1 and R5 for a key made from material that did not come from kmsd's generator
+/// (created, unwrapped, derived): no WRAP with DECRYPT or UNWRAP with ENCRYPT, and no WRAP or
+/// UNWRAP at all, since it will have CKA_LOCAL=F (`template_inconsistent`).
+pub fn check_non_local_roles(map: &AttrMap) -> Result<()> {
+    let flag = |ty| map.get(&ty).and_then(AttrValue::as_bool).unwrap_or(false);
+    if (flag(CKA_WRAP) && flag(CKA_DECRYPT)) || (flag(CKA_UNWRAP) && flag(CKA_ENCRYPT)) {
+        return Err(Error::TemplateInconsistent(
+            "a key may not both wrap and decrypt, or unwrap and encrypt".into(),
+        ));
+    }
+    if flag(CKA_WRAP) || flag(CKA_UNWRAP) {
+        return Err(Error::TemplateInconsistent(
+            "only keys generated in kmsd may wrap or unwrap".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Security R6 and R13: the template of an unwrapped key, or of a key derived from a sensitive
+/// base, may only strengthen it: SENSITIVE=F or EXTRACTABLE=T → `template_inconsistent`.
+pub fn check_only_strengthens(map: &AttrMap) -> Result<()> {
+    let get = |ty| map.get(&ty).and_then(AttrValue::as_bool);
+    if get(CKA_SENSITIVE) == Some(false) || get(CKA_EXTRACTABLE) == Some(true) {
+        return Err(Error::TemplateInconsistent(
+            "this key must stay sensitive and unextractable".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an object id from a request body before it goes into an audit record: at most 64
+/// ASCII letters and digits (kmsd's ids are 32 hex digits); anything else cannot name an object.
+pub fn check_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::ObjectNotFound);
+    }
+    Ok(())
+}
+
 /// The required attribute `ty` of a template, or `template_incomplete`.
 pub fn required(map: &AttrMap, ty: u64, name: &str) -> Result<AttrValue> {
     map.get(&ty)

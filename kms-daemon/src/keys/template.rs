@@ -143,20 +143,21 @@ const RULES: &[Rule] = &[
     r(CKA_MODULUS, PU, RSA, Yes, No, Ch::No),
     r(CKA_MODULUS_BITS, PU, RSA, No, Yes, Ch::No),
     r(CKA_PUBLIC_EXPONENT, PU, RSA, Yes, Yes, Ch::No),
-    r(CKA_MODULUS, PR, RSA, No, No, Ch::No),
+    // An imported private key gives all of its components; they are sealed, never stored.
+    r(CKA_MODULUS, PR, RSA, Yes, No, Ch::No),
     r(CKA_MODULUS_BITS, PR, RSA, No, No, Ch::No),
-    r(CKA_PUBLIC_EXPONENT, PR, RSA, No, No, Ch::No),
-    r(CKA_PRIVATE_EXPONENT, PR, RSA, No, No, Ch::No),
-    r(CKA_PRIME_1, PR, RSA, No, No, Ch::No),
-    r(CKA_PRIME_2, PR, RSA, No, No, Ch::No),
-    r(CKA_EXPONENT_1, PR, RSA, No, No, Ch::No),
-    r(CKA_EXPONENT_2, PR, RSA, No, No, Ch::No),
-    r(CKA_COEFFICIENT, PR, RSA, No, No, Ch::No),
-    // EC (§2.3.3, §2.3.4): EC_POINT and the private VALUE are made by the token.
+    r(CKA_PUBLIC_EXPONENT, PR, RSA, Yes, No, Ch::No),
+    r(CKA_PRIVATE_EXPONENT, PR, RSA, Yes, No, Ch::No),
+    r(CKA_PRIME_1, PR, RSA, Yes, No, Ch::No),
+    r(CKA_PRIME_2, PR, RSA, Yes, No, Ch::No),
+    r(CKA_EXPONENT_1, PR, RSA, Yes, No, Ch::No),
+    r(CKA_EXPONENT_2, PR, RSA, Yes, No, Ch::No),
+    r(CKA_COEFFICIENT, PR, RSA, Yes, No, Ch::No),
+    // EC (§2.3.3, §2.3.4): EC_POINT is computed by the token; the private VALUE only on import.
     r(CKA_EC_PARAMS, PU | PR, EC, Yes, Yes, Ch::No),
     r(CKA_EC_POINT, PU, EC, Yes, No, Ch::No),
     r(CKA_EC_POINT, PR, EC, No, No, Ch::No),
-    r(CKA_VALUE, PR, EC, No, No, Ch::No),
+    r(CKA_VALUE, PR, EC, Yes, No, Ch::No),
     // AES (§2.8): VALUE only when importing, VALUE_LEN only when generating.
     r(CKA_VALUE, S, AES, Yes, No, Ch::No),
     r(CKA_VALUE_LEN, S, AES, No, Yes, Ch::No),
@@ -167,7 +168,8 @@ const RULES: &[Rule] = &[
 pub enum Mode {
     /// `C_CreateObject`.
     Create,
-    /// `C_GenerateKey`, `C_GenerateKeyPair`.
+    /// `C_GenerateKey`, `C_GenerateKeyPair`, and the templates of `C_UnwrapKey` and
+    /// `C_DeriveKey`: no key material or public component may be given, the token makes them.
     Generate,
 }
 

@@ -1,6 +1,9 @@
-//! Key use: sign, decrypt, encrypt. The mechanism table below says which operation, object class
-//! and key type each mechanism takes (spec-checklist S19): key class/type is checked before the
-//! usage flag, then `CKA_ALLOWED_MECHANISMS`, then the parameters — all before the key is opened.
+//! Key use: sign, decrypt, encrypt, and the key checks of wrap, unwrap and derive. The mechanism
+//! table below says which operation, object class and key type each mechanism takes
+//! (spec-checklist S19): key class/type is checked before the usage flag, then
+//! `CKA_ALLOWED_MECHANISMS`, then the parameters — all before the key is opened. A mechanism
+//! used for an operation it has no row for is `mechanism_invalid` (security R9: no
+//! `CKM_RSA_PKCS`, ECB or CBC-PAD key transport, no key-wrap mechanism as a cipher).
 //! For hash-and-sign mechanisms the request's data is the digest: kmsd never hashes.
 
 use super::object::StoredObject;
@@ -15,7 +18,8 @@ use kms_api::msg::{CryptoRequest, CryptoResponse};
 use kms_api::{AttrValue, MechParams, SecretBytes};
 use zeroize::Zeroizing;
 
-/// The three key operations.
+/// The key operations: the three data operations [`run`] serves, and the key-management ones
+/// (see `keys::wrap`, `keys::derive`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     /// `C_Sign`.
@@ -24,14 +28,24 @@ pub enum Op {
     Decrypt,
     /// `C_Encrypt`.
     Encrypt,
+    /// `C_WrapKey` (the wrapping key).
+    Wrap,
+    /// `C_UnwrapKey` (the unwrapping key).
+    Unwrap,
+    /// `C_DeriveKey` (the base key).
+    Derive,
 }
 
 impl Op {
-    fn action(self) -> &'static str {
+    /// The audit action of this operation.
+    pub fn action(self) -> &'static str {
         match self {
             Op::Sign => "key.sign",
             Op::Decrypt => "key.decrypt",
             Op::Encrypt => "key.encrypt",
+            Op::Wrap => "key.wrap",
+            Op::Unwrap => "key.unwrap",
+            Op::Derive => "key.derive",
         }
     }
 
@@ -40,7 +54,14 @@ impl Op {
             Op::Sign => CKA_SIGN,
             Op::Decrypt => CKA_DECRYPT,
             Op::Encrypt => CKA_ENCRYPT,
+            Op::Wrap => CKA_WRAP,
+            Op::Unwrap => CKA_UNWRAP,
+            Op::Derive => CKA_DERIVE,
         }
+    }
+
+    fn is_data(self) -> bool {
+        matches!(self, Op::Sign | Op::Decrypt | Op::Encrypt)
     }
 }
 
@@ -65,6 +86,15 @@ const MECHANISMS: &[(u64, Op, u64, u64)] = &[
     (CKM_AES_GCM, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
     (CKM_AES_CBC_PAD, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
     (CKM_AES_GCM, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
+    // Key transport (security R9): AES-KW/KWP and RSA-OAEP only.
+    (CKM_AES_KEY_WRAP, Op::Wrap, CKO_SECRET_KEY, CKK_AES),
+    (CKM_AES_KEY_WRAP_KWP, Op::Wrap, CKO_SECRET_KEY, CKK_AES),
+    (CKM_RSA_PKCS_OAEP, Op::Wrap, CKO_PUBLIC_KEY, CKK_RSA),
+    (CKM_AES_KEY_WRAP, Op::Unwrap, CKO_SECRET_KEY, CKK_AES),
+    (CKM_AES_KEY_WRAP_KWP, Op::Unwrap, CKO_SECRET_KEY, CKK_AES),
+    (CKM_RSA_PKCS_OAEP, Op::Unwrap, CKO_PRIVATE_KEY, CKK_RSA),
+    // Derivation (security R13).
+    (CKM_ECDH1_DERIVE, Op::Derive, CKO_PRIVATE_KEY, CKK_EC),
 ];
 
 /// A checked operation, ready to run once the key is opened.
@@ -120,6 +150,23 @@ fn pss_params(params: &MechParams, fixed: Option<HashAlg>) -> Result<HashAlg> {
     Ok(hash)
 }
 
+/// The hash and label of `CK_RSA_PKCS_OAEP_PARAMS`: SHA-1 or SHA-256 with MGF1 of the same hash.
+pub fn oaep_params(params: &MechParams) -> Result<(HashAlg, Vec<u8>)> {
+    match params {
+        MechParams::Oaep { hash, mgf, label } => match (HashAlg::from_ckm(*hash), *mgf) {
+            (Some(h @ (HashAlg::Sha1 | HashAlg::Sha256)), m) if m == h.mgf1() => {
+                Ok((h, label.0.clone()))
+            }
+            _ => Err(Error::MechanismParamInvalid(
+                "OAEP needs SHA-1/MGF1-SHA1 or SHA-256/MGF1-SHA256",
+            )),
+        },
+        _ => Err(Error::MechanismParamInvalid(
+            "OAEP needs CK_RSA_PKCS_OAEP_PARAMS",
+        )),
+    }
+}
+
 fn plan(mech: u64, op: Op, params: &MechParams) -> Result<Plan> {
     use rsa::Padding::{Pkcs1, Pss};
     Ok(match (mech, op) {
@@ -142,23 +189,10 @@ fn plan(mech: u64, op: Op, params: &MechParams) -> Result<Plan> {
         (CKM_ECDSA_SHA384, _) => Plan::Ecdsa(Some(HashAlg::Sha384)),
         (CKM_ECDSA_SHA512, _) => Plan::Ecdsa(Some(HashAlg::Sha512)),
         (CKM_RSA_PKCS, Op::Decrypt) => Plan::RsaPkcs1Decrypt,
-        (CKM_RSA_PKCS_OAEP, _) => match params {
-            MechParams::Oaep { hash, mgf, label } => match (HashAlg::from_ckm(*hash), *mgf) {
-                (Some(h @ (HashAlg::Sha1 | HashAlg::Sha256)), m) if m == h.mgf1() => {
-                    Plan::RsaOaepDecrypt(h, label.0.clone())
-                }
-                _ => {
-                    return Err(Error::MechanismParamInvalid(
-                        "OAEP needs SHA-1/MGF1-SHA1 or SHA-256/MGF1-SHA256",
-                    ))
-                }
-            },
-            _ => {
-                return Err(Error::MechanismParamInvalid(
-                    "OAEP needs CK_RSA_PKCS_OAEP_PARAMS",
-                ))
-            }
-        },
+        (CKM_RSA_PKCS_OAEP, Op::Decrypt) => {
+            let (hash, label) = oaep_params(params)?;
+            Plan::RsaOaepDecrypt(hash, label)
+        }
         (CKM_AES_CBC_PAD, _) => match params {
             MechParams::Iv(iv) if iv.0.len() == 16 => Plan::AesCbcPad(iv.0.clone()),
             _ => return Err(Error::MechanismParamInvalid("CBC needs a 16-byte IV")),
@@ -183,6 +217,15 @@ fn plan(mech: u64, op: Op, params: &MechParams) -> Result<Plan> {
 
 /// Checks the key against the mechanism and plans the operation (nothing opened yet).
 fn authorize(obj: &StoredObject, mech: u64, op: Op, params: &MechParams) -> Result<Plan> {
+    check_key(obj, mech, op)?;
+    plan(mech, op, params)
+}
+
+/// The key checks of every operation, in order: the mechanism has a row for `op`
+/// (`mechanism_invalid`), the key's class and type fit it (`key_type_inconsistent`), the usage
+/// flag is set (`key_function_not_permitted`), `CKA_ALLOWED_MECHANISMS` lists it
+/// (`mechanism_invalid`).
+pub fn check_key(obj: &StoredObject, mech: u64, op: Op) -> Result<()> {
     let &(_, _, class, key_type) = MECHANISMS
         .iter()
         .find(|(m, o, _, _)| *m == mech && *o == op)
@@ -200,7 +243,7 @@ fn authorize(obj: &StoredObject, mech: u64, op: Op, params: &MechParams) -> Resu
             return Err(Error::MechanismInvalid(mech));
         }
     }
-    plan(mech, op, params)
+    Ok(())
 }
 
 fn curve_of(obj: &StoredObject) -> Result<ec::Curve> {
@@ -262,6 +305,9 @@ pub fn run(
     ev.object_id = Some(id.to_owned());
     ev.mechanism = Some(mechanism_name(mech));
     audited(svc, ev, |ev| {
+        if !op.is_data() {
+            return Err(Error::MechanismInvalid(mech));
+        }
         let obj = svc.store.read(|conn| {
             require_user(svc, conn, caller, token)?;
             load_visible(conn, caller, token, id, true)

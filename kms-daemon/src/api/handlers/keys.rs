@@ -1,15 +1,15 @@
-//! Key routes: generate, generate a pair, and the three key operations.
+//! Key routes: generate, generate a pair, wrap, unwrap, derive, and the three key operations.
 
 use super::blocking;
 use crate::api::extract::{Ctx, Json, Path};
 use crate::error::Result;
-use crate::keys::generate;
 use crate::keys::usage::{self, Op};
+use crate::keys::{derive, generate, wrap};
 use crate::state::AppState;
 use axum::extract::State;
 use kms_api::msg::{
-    CryptoRequest, CryptoResponse, GenerateKeyPairRequest, GenerateKeyRequest, KeyPairInfo,
-    ObjectInfo,
+    CryptoRequest, CryptoResponse, DeriveRequest, GenerateKeyPairRequest, GenerateKeyRequest,
+    KeyPairInfo, ObjectInfo, UnwrapRequest, WrapRequest, WrapResponse,
 };
 
 /// `POST /v1/tokens/{token}/keys/generate`.
@@ -35,6 +35,44 @@ pub async fn generate_pair(
 ) -> Result<axum::Json<KeyPairInfo>> {
     blocking(&s, move |svc| {
         generate::generate_pair(svc, &caller, &token, &req)
+    })
+    .await
+    .map(axum::Json)
+}
+
+/// `POST /v1/tokens/{token}/keys/wrap`.
+pub async fn wrap_key(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<WrapRequest>,
+) -> Result<axum::Json<WrapResponse>> {
+    blocking(&s, move |svc| wrap::wrap_key(svc, &caller, &token, &req))
+        .await
+        .map(axum::Json)
+}
+
+/// `POST /v1/tokens/{token}/keys/unwrap`.
+pub async fn unwrap_key(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<UnwrapRequest>,
+) -> Result<axum::Json<ObjectInfo>> {
+    blocking(&s, move |svc| wrap::unwrap_key(svc, &caller, &token, &req))
+        .await
+        .map(axum::Json)
+}
+
+/// `POST /v1/tokens/{token}/keys/derive`.
+pub async fn derive_key(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<DeriveRequest>,
+) -> Result<axum::Json<ObjectInfo>> {
+    blocking(&s, move |svc| {
+        derive::derive_key(svc, &caller, &token, &req)
     })
     .await
     .map(axum::Json)
