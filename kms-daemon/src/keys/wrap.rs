@@ -406,3 +406,80 @@ pub fn unwrap_key(
         Ok(obj.info())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(class: u64, key_type: u64, attrs: Vec<(u64, AttrValue)>) -> StoredObject {
+        StoredObject {
+            id: "k".into(),
+            token: "t".into(),
+            class,
+            key_type: Some(key_type),
+            is_private: true,
+            ephemeral_owner: None,
+            attrs: attrs.into_iter().collect(),
+            sealed: None,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn strengths_follow_sp800_57() {
+        let aes = |len| {
+            key(
+                CKO_SECRET_KEY,
+                CKK_AES,
+                vec![(CKA_VALUE_LEN, AttrValue::Ulong(len))],
+            )
+        };
+        let rsa = |bits| {
+            key(
+                CKO_PUBLIC_KEY,
+                CKK_RSA,
+                vec![(CKA_MODULUS_BITS, AttrValue::Ulong(bits))],
+            )
+        };
+        let ec = |c: ec::Curve| {
+            key(
+                CKO_PRIVATE_KEY,
+                CKK_EC,
+                vec![(CKA_EC_PARAMS, AttrValue::Bytes(c.params().to_vec().into()))],
+            )
+        };
+        let s = |o: StoredObject| strength_bits(&o).unwrap();
+        assert_eq!([s(aes(16)), s(aes(24)), s(aes(32))], [128, 192, 256]);
+        assert_eq!(
+            [s(rsa(2048)), s(rsa(3072)), s(rsa(4096)), s(rsa(8192))],
+            [112, 128, 152, 192]
+        );
+        assert_eq!([s(ec(ec::Curve::P256)), s(ec(ec::Curve::P384))], [128, 192]);
+        assert!(matches!(
+            strength_bits(&key(CKO_SECRET_KEY, CKK_AES, vec![])),
+            Err(Error::IntegrityFailure(_))
+        ));
+    }
+
+    #[test]
+    fn only_kw_kwp_and_oaep_transport_keys() {
+        assert!(matches!(
+            transport(CKM_AES_KEY_WRAP, &MechParams::None),
+            Ok(Transport::Aes(AesWrap::Kw))
+        ));
+        assert!(matches!(
+            transport(CKM_AES_KEY_WRAP_KWP, &MechParams::Iv(Default::default())),
+            Ok(Transport::Aes(AesWrap::Kwp))
+        ));
+        for mech in [CKM_RSA_PKCS, CKM_AES_CBC_PAD, CKM_AES_ECB, CKM_AES_GCM] {
+            assert!(matches!(
+                transport(mech, &MechParams::None),
+                Err(Error::MechanismInvalid(_))
+            ));
+        }
+        assert!(matches!(
+            transport(CKM_RSA_PKCS_OAEP, &MechParams::None),
+            Err(Error::MechanismParamInvalid(_))
+        ));
+    }
+}
