@@ -1,19 +1,20 @@
 //! Typed client of the kmsd `/v1` API: one per slot, pooled HTTPS connections (rustls, mutual
-//! TLS), endpoints tried in order when one cannot be reached. Every failure becomes an
-//! [`Error`]: kmsd's stable code when it answered, `Error::Device` when it did not.
+//! TLS, no thread of its own: [`http`]), endpoints tried in order when one cannot be reached.
+//! Every failure becomes an [`Error`]: kmsd's stable code when it answered, `Error::Device`
+//! when it did not.
 //!
 //! Nothing here holds a lock of the token layer; callers release theirs before a round trip.
 
+mod http;
 mod tls;
 
 use crate::config::{SlotConfig, Timeouts};
 use crate::error::{Error, Result};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use http::{Endpoint, HttpError, Pool, Response};
 use kms_api::msg::{self, *};
 use kms_api::{ErrorBody, SecretBytes};
-use reqwest::blocking::{Client, RequestBuilder};
-use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::Duration;
@@ -24,8 +25,8 @@ const MAX_RESPONSE: u64 = 16 << 20;
 
 /// Client of one kmsd token.
 pub struct DaemonClient {
-    http: Client,
-    endpoints: Vec<String>,
+    pool: Pool,
+    endpoints: Vec<(String, Endpoint)>,
     token: String,
     instance: String,
 }
@@ -41,22 +42,19 @@ impl DaemonClient {
         instance: &str,
     ) -> std::result::Result<Self, String> {
         let tls = tls::client_config(slot)?;
-        let http = Client::builder()
-            .tls_backend_preconfigured(tls)
-            .connect_timeout(Duration::from_millis(timeouts.connect_ms))
-            .timeout(Duration::from_millis(timeouts.request_ms))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_keepalive(Duration::from_secs(30))
-            .no_proxy()
-            .build()
-            .map_err(|e| format!("HTTPS client: {e}"))?;
+        let endpoints = slot
+            .endpoints
+            .iter()
+            .map(|url| Endpoint::parse(url).map(|e| (url.trim_end_matches('/').to_string(), e)))
+            .collect::<std::result::Result<_, _>>()?;
+        let pool = Pool::new(
+            tls,
+            Duration::from_millis(timeouts.connect_ms),
+            Duration::from_millis(timeouts.request_ms),
+        );
         Ok(DaemonClient {
-            http,
-            endpoints: slot
-                .endpoints
-                .iter()
-                .map(|e| e.trim_end_matches('/').to_string())
-                .collect(),
+            pool,
+            endpoints,
             token: slot.token.clone(),
             instance: instance.to_string(),
         })
@@ -69,34 +67,36 @@ impl DaemonClient {
 
     fn send<Req: Serialize, Resp: DeserializeOwned>(
         &self,
-        method: Method,
+        method: &str,
         path: &str,
         bearer: Bearer<'_>,
         body: Option<&Req>,
     ) -> Result<Resp> {
+        let body = match body {
+            Some(b) => Zeroizing::new(
+                serde_json::to_vec(b).map_err(|_| Error::Device("request encoding".into()))?,
+            ),
+            None => Zeroizing::new(Vec::new()),
+        };
+        let auth =
+            bearer.map(|b| Zeroizing::new(format!("Bearer {}", STANDARD.encode(b.as_ref()))));
+        let mut headers = vec![(kms_api::INSTANCE_HEADER, self.instance.as_str())];
+        if let Some(auth) = &auth {
+            headers.push((kms_api::AUTHORIZATION, auth.as_str()));
+        }
         let mut last = Error::Device("no endpoint configured".into());
-        for endpoint in &self.endpoints {
-            let mut req: RequestBuilder = self
-                .http
-                .request(method.clone(), format!("{endpoint}{path}"))
-                .header(kms_api::INSTANCE_HEADER, &self.instance);
-            if let Some(b) = bearer {
-                let value = Zeroizing::new(format!("Bearer {}", STANDARD.encode(b.as_ref())));
-                req = req.header(kms_api::AUTHORIZATION, value.as_str());
-            }
-            if let Some(body) = body {
-                req = req.json(body);
-            }
-            match req.send() {
+        for (index, (url, endpoint)) in self.endpoints.iter().enumerate() {
+            match self
+                .pool
+                .request(index, endpoint, method, path, &headers, &body)
+            {
                 Ok(resp) => return decode(resp),
                 // Only a failed connect is safe to retry elsewhere: the request was not sent.
-                Err(e) if e.is_connect() => {
-                    last = Error::Device(format!("{endpoint}: cannot connect"))
+                Err(HttpError::Connect) => last = Error::Device(format!("{url}: cannot connect")),
+                Err(HttpError::Timeout) => return Err(Error::Device(format!("{url}: timed out"))),
+                Err(HttpError::Failed) => {
+                    return Err(Error::Device(format!("{url}: request failed")))
                 }
-                Err(e) if e.is_timeout() => {
-                    return Err(Error::Device(format!("{endpoint}: timed out")))
-                }
-                Err(_) => return Err(Error::Device(format!("{endpoint}: request failed"))),
             }
         }
         Err(last)
@@ -108,11 +108,11 @@ impl DaemonClient {
         bearer: Bearer<'_>,
         body: &Req,
     ) -> Result<Resp> {
-        self.send(Method::POST, path, bearer, Some(body))
+        self.send("POST", path, bearer, Some(body))
     }
 
     fn get<Resp: DeserializeOwned>(&self, path: &str, bearer: Bearer<'_>) -> Result<Resp> {
-        self.send::<Empty, Resp>(Method::GET, path, bearer, None)
+        self.send::<Empty, Resp>("GET", path, bearer, None)
     }
 
     fn path(&self, rest: &str) -> String {
@@ -223,7 +223,7 @@ impl DaemonClient {
 
     /// `C_DestroyObject`.
     pub fn destroy(&self, bearer: Bearer<'_>, id: &str) -> Result<()> {
-        self.send::<Empty, Empty>(Method::DELETE, &self.object(id, ""), bearer, None)
+        self.send::<Empty, Empty>("DELETE", &self.object(id, ""), bearer, None)
             .map(|_| ())
     }
 
@@ -301,32 +301,16 @@ impl KeyOp {
     }
 }
 
-fn decode<Resp: DeserializeOwned>(resp: reqwest::blocking::Response) -> Result<Resp> {
-    let status = resp.status();
-    if resp.content_length().is_some_and(|n| n > MAX_RESPONSE) {
-        return Err(Error::Device("response too large".into()));
-    }
-    let body = read_limited(resp)?;
-    if status.is_success() {
-        return serde_json::from_slice(&body)
+fn decode<Resp: DeserializeOwned>(resp: Response) -> Result<Resp> {
+    if (200..300).contains(&resp.status) {
+        return serde_json::from_slice(&resp.body)
             .map_err(|_| Error::Device("malformed response from kmsd".into()));
     }
-    match serde_json::from_slice::<ErrorBody>(&body) {
+    match serde_json::from_slice::<ErrorBody>(&resp.body) {
         Ok(err) => Err(Error::Daemon(err.code)),
         Err(_) => Err(Error::Device(format!(
-            "kmsd answered HTTP {status} without an error code"
+            "kmsd answered HTTP {} without an error code",
+            resp.status
         ))),
     }
-}
-
-fn read_limited(resp: reqwest::blocking::Response) -> Result<Zeroizing<Vec<u8>>> {
-    use std::io::Read;
-    let mut body = Zeroizing::new(Vec::new());
-    resp.take(MAX_RESPONSE + 1)
-        .read_to_end(&mut body)
-        .map_err(|_| Error::Device("response read failed".into()))?;
-    if body.len() as u64 > MAX_RESPONSE {
-        return Err(Error::Device("response too large".into()));
-    }
-    Ok(body)
 }
