@@ -1,62 +1,31 @@
 //! Service-level tests (no network): policy paths that are awkward to reach over HTTPS.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use kms_api::msg::{CryptoRequest, GenerateKeyRequest, LoginRequest, UserType};
+mod common;
+
+use common::service::{aes, attr, setup_with_master_key};
+use kms_api::msg::{CryptoRequest, GenerateKeyRequest};
 use kms_api::{Attr, AttrValue, MechParams, Mechanism, SecretBytes};
-use kms_daemon::auth::{session, Caller};
+use kms_daemon::auth::Caller;
 use kms_daemon::ck::*;
-use kms_daemon::config::AuthConfig;
 use kms_daemon::keys::usage::{self, Op};
 use kms_daemon::keys::{generate, service};
 use kms_daemon::state::Services;
-use kms_daemon::store::Store;
-use kms_daemon::vault::Vault;
 use kms_daemon::{audit, Error};
-use zeroize::Zeroizing;
 
+/// This file's tests run on their own vault master key.
 fn setup() -> (tempfile::TempDir, Services, Caller) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::create(&dir.path().join("kms.db")).unwrap();
-    session::create_token(&store, "t", b"1234", b"5678").unwrap();
-    let svc = Services {
-        store,
-        vault: Vault::from_master_key(&[3u8; 32]).unwrap(),
-        auth: AuthConfig::default(),
-    };
-    let mut caller = Caller {
-        identity: "CN=a".into(),
-        request_id: "r".into(),
-        instance: Some("inst-1".into()),
-        bearer: None,
-    };
-    let login = session::login(
-        &svc,
-        &caller,
-        "t",
-        &LoginRequest {
-            user_type: UserType::User,
-            pin: SecretBytes::from(&b"1234"[..]),
-        },
-    )
-    .unwrap();
-    caller.bearer = Some(Zeroizing::new(STANDARD.encode(login.session.as_ref())));
-    (dir, svc, caller)
-}
-
-fn attr(ty: u64, value: AttrValue) -> Attr {
-    Attr { ty, value }
+    setup_with_master_key(&[3u8; 32])
 }
 
 fn aes_key(svc: &Services, caller: &Caller, token_object: bool) -> String {
-    let req = GenerateKeyRequest {
-        mechanism: Mechanism::new(CKM_AES_KEY_GEN),
-        template: vec![
-            attr(CKA_VALUE_LEN, AttrValue::Ulong(32)),
-            attr(CKA_TOKEN, AttrValue::Bool(token_object)),
-        ],
-    };
-    generate::generate_key(svc, caller, "t", &req).unwrap().id
+    aes(
+        svc,
+        caller,
+        32,
+        vec![attr(CKA_TOKEN, AttrValue::Bool(token_object))],
+    )
+    .unwrap()
+    .id
 }
 
 fn cbc(data: &[u8]) -> CryptoRequest {

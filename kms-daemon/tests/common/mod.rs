@@ -1,11 +1,15 @@
 //! Test harness: runs the real `kmsd quickstart` binary on a temp dir and talks HTTPS to it
-//! with a plain rustls client (mutual TLS) and a minimal HTTP/1.1 exchange.
+//! with a plain rustls client (mutual TLS) and a minimal HTTP/1.1 exchange; `service` holds the
+//! in-process (no network) set-up of the service tests.
 
 #![allow(
     dead_code,
     reason = "each test binary uses a different part of the harness"
 )]
 #![allow(unreachable_pub, reason = "a test helper module, not an API")]
+
+/// Service-level (no network) set-up and helpers, shared by the service tests.
+pub mod service;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
