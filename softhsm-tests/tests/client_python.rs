@@ -1,0 +1,62 @@
+//! Real clients, unmodified: the Python bindings PyKCS11 and python-pkcs11, each in its own
+//! process (python-pkcs11 refuses a module another binding already initialised), running the
+//! scripts in `clients/`.
+
+use softhsm_tests::{module_path, target_dir, Kmsd, TOKEN, USER_PIN};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The virtual environment `.ci/run` prepares, else `python3` from the PATH.
+fn python() -> PathBuf {
+    let venv = target_dir().parent().unwrap().join("py/bin/python3");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+fn have_bindings(python: &Path) -> bool {
+    let ok = Command::new(python)
+        .args(["-c", "import PyKCS11, pkcs11"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PyKCS11/python-pkcs11 missing; .ci/run installs them into target/py"
+        );
+        eprintln!("skipping: PyKCS11/python-pkcs11 are not installed");
+    }
+    ok
+}
+
+#[test]
+fn pykcs11_and_python_pkcs11_generate_sign_and_find() {
+    let python = python();
+    if !have_bindings(&python) {
+        return;
+    }
+    let kmsd = Kmsd::start();
+    let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients");
+    for (script, steps) in [("pykcs11_client.py", 4), ("python_pkcs11_client.py", 4)] {
+        let out = Command::new(&python)
+            .arg(clients.join(script))
+            .arg(module_path())
+            .args([TOKEN, USER_PIN])
+            .env("KMS_PKCS11_CONFIG", kmsd.module_config())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{script} failed:\n{text}");
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("ok: ")).count(),
+            steps,
+            "{script}:\n{text}"
+        );
+    }
+}
