@@ -22,12 +22,14 @@ pub const TOKEN: &str = "kms-test";
 
 /// `target/release` (or `target/debug`), where the workspace's binaries are.
 pub fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test-binary>
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .to_path_buf()
+    let exe = std::env::current_exe().expect("executable path");
+    // Tests live in target/<profile>/deps/, programs (the benchmark) in target/<profile>/.
+    let dir = exe.parent().expect("executable directory");
+    if dir.ends_with("deps") {
+        dir.parent().expect("target dir").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 fn built(name: &str) -> PathBuf {
