@@ -117,11 +117,19 @@ impl Pool {
         }
     }
 
+    /// A kept-alive connection to `endpoint` that kmsd has not closed meanwhile. A request is
+    /// only ever sent once: a connection found closed here is dropped before anything is sent,
+    /// so there is no retry that could run a key operation twice.
     fn take_idle(&self, endpoint: usize) -> Option<Tls> {
         let mut idle = self.idle.lock();
         idle.retain(|c| c.since.elapsed() < IDLE_LIFETIME);
-        let i = idle.iter().rposition(|c| c.endpoint == endpoint)?;
-        Some(idle.swap_remove(i).stream)
+        while let Some(i) = idle.iter().rposition(|c| c.endpoint == endpoint) {
+            let conn = idle.swap_remove(i);
+            if still_open(&conn.stream.sock) {
+                return Some(conn.stream);
+            }
+        }
+        None
     }
 
     fn put_idle(&self, endpoint: usize, stream: Tls) {
@@ -184,14 +192,10 @@ impl Pool {
         head.push_str("\r\n");
         let request = Zeroizing::new([head.as_bytes(), body].concat());
         drop(Zeroizing::new(head));
-        // A kept-alive connection may have been closed by kmsd meanwhile: then the request was
-        // not processed, and it is sent once more on a fresh connection.
-        if let Some(stream) = self.take_idle(index) {
-            if let Ok(done) = self.exchange(stream, index, &request, deadline) {
-                return Ok(done);
-            }
-        }
-        let stream = self.connect(ep, deadline)?;
+        let stream = match self.take_idle(index) {
+            Some(stream) => stream,
+            None => self.connect(ep, deadline)?,
+        };
         self.exchange(stream, index, &request, deadline)
     }
 
@@ -217,6 +221,16 @@ impl Pool {
         }
         Ok(Response { status, body })
     }
+}
+
+/// Whether an idle connection is still usable: nothing to read (no EOF, no TLS alert) and no error.
+fn still_open(sock: &TcpStream) -> bool {
+    if sock.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    let open = matches!(sock.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+    sock.set_nonblocking(false).is_ok() && open
 }
 
 fn set_deadline(sock: &TcpStream, deadline: Instant) -> io::Result<()> {
