@@ -327,6 +327,21 @@ impl Library {
         Ok(())
     }
 
+    /// The key of a `C_SignInit`/`C_VerifyInit` and the mechanism's scheme, checked.
+    fn signature_key(
+        &self,
+        h: CK_SESSION_HANDLE,
+        key: CK_OBJECT_HANDLE,
+        m: &Mechanism,
+        class: CK_OBJECT_CLASS,
+        usage: CK_ATTRIBUTE_TYPE,
+    ) -> Result<(std::sync::Arc<ObjectEntry>, SigScheme)> {
+        let entry = self.object(h, key).map_err(Error::for_key)?;
+        let scheme = SigScheme::new(m.mechanism as CK_MECHANISM_TYPE, &m.params)?;
+        check_key(&entry, class, key_types(scheme.family), usage, m)?;
+        Ok((entry, scheme))
+    }
+
     /// `C_SignInit`.
     pub fn sign_init(
         &self,
@@ -338,15 +353,7 @@ impl Library {
             h,
             |s| &mut s.sign,
             |_| {
-                let entry = self.object(h, key).map_err(Error::for_key)?;
-                let scheme = SigScheme::new(m.mechanism as CK_MECHANISM_TYPE, &m.params)?;
-                check_key(
-                    &entry,
-                    CKO_PRIVATE_KEY,
-                    key_types(scheme.family),
-                    CKA_SIGN,
-                    &m,
-                )?;
+                let (entry, scheme) = self.signature_key(h, key, &m, CKO_PRIVATE_KEY, CKA_SIGN)?;
                 let sig_len = signature_len(&entry, scheme.family)?;
                 Ok(SignOp {
                     key_id: entry.info.id.clone(),
@@ -409,15 +416,7 @@ impl Library {
             h,
             |s| &mut s.verify,
             |_| {
-                let entry = self.object(h, key).map_err(Error::for_key)?;
-                let scheme = SigScheme::new(m.mechanism as CK_MECHANISM_TYPE, &m.params)?;
-                check_key(
-                    &entry,
-                    CKO_PUBLIC_KEY,
-                    key_types(scheme.family),
-                    CKA_VERIFY,
-                    &m,
-                )?;
+                let (entry, scheme) = self.signature_key(h, key, &m, CKO_PUBLIC_KEY, CKA_VERIFY)?;
                 let key = public_key(&entry, scheme.family)?;
                 Ok(VerifyOp {
                     key,
