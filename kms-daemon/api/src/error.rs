@@ -63,6 +63,10 @@ pub enum ErrorCode {
     EncryptedDataInvalid,
     /// Ciphertext length is wrong (a public fact). 400.
     EncryptedDataLenRange,
+    /// A MAC verified in kmsd did not match (`CKR_SIGNATURE_INVALID`).
+    SignatureInvalid,
+    /// A MAC to verify has the wrong length (`CKR_SIGNATURE_LEN_RANGE`).
+    SignatureLenRange,
     /// The key cannot be revealed or wrapped. 403.
     KeyUnextractable,
     /// Too many sessions or requests for this identity. 429.
@@ -93,7 +97,9 @@ impl ErrorCode {
             | DataLenRange
             | DataInvalid
             | EncryptedDataInvalid
-            | EncryptedDataLenRange => 400,
+            | EncryptedDataLenRange
+            | SignatureInvalid
+            | SignatureLenRange => 400,
             Unauthenticated | UserNotLoggedIn | PinIncorrect => 401,
             UserTypeInvalid
             | KeyFunctionNotPermitted

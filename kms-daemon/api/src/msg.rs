@@ -22,6 +22,7 @@
 //! | POST | `/v1/tokens/{token}/objects/{id}/sign` | [`CryptoRequest`] → [`CryptoResponse`] |
 //! | POST | `/v1/tokens/{token}/objects/{id}/decrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
 //! | POST | `/v1/tokens/{token}/objects/{id}/encrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
+//! | POST | `/v1/tokens/{token}/objects/{id}/verify` | [`VerifyRequest`] → [`Empty`] |
 //! | POST | `/v1/random` | [`RandomRequest`] → [`RandomResponse`] |
 //!
 //! Every route needs a client certificate from the configured CA (mutual TLS). Routes that touch
@@ -284,6 +285,18 @@ pub struct CryptoRequest {
     pub mechanism: Mechanism,
     /// Input: plaintext, ciphertext, raw data, or — for hash-and-sign mechanisms — the digest.
     pub data: SecretBytes,
+}
+
+/// `C_Verify` with a secret key (HMAC): the MAC is recomputed and compared in kmsd, since the key
+/// never leaves it. Public-key signatures are verified in the module.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyRequest {
+    /// The mechanism as the application named it.
+    pub mechanism: Mechanism,
+    /// The signed data.
+    pub data: SecretBytes,
+    /// The MAC to check.
+    pub signature: Bytes,
 }
 
 /// Output of one key operation.

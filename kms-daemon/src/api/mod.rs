@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/tokens/{token}/objects/{id}/copy", post(objects::copy))
         .route("/v1/tokens/{token}/objects/{id}/sign", post(keys::sign))
+        .route("/v1/tokens/{token}/objects/{id}/verify", post(keys::verify))
         .route(
             "/v1/tokens/{token}/objects/{id}/decrypt",
             post(keys::decrypt),
