@@ -116,6 +116,8 @@ fn daemon_rv(code: ErrorCode) -> CK_RV {
         EncryptedDataInvalid => CKR_ENCRYPTED_DATA_INVALID,
         EncryptedDataLenRange => CKR_ENCRYPTED_DATA_LEN_RANGE,
         KeyUnextractable => CKR_KEY_UNEXTRACTABLE,
+        SignatureInvalid => CKR_SIGNATURE_INVALID,
+        SignatureLenRange => CKR_SIGNATURE_LEN_RANGE,
         TooManyRequests => CKR_DEVICE_MEMORY,
         Sealed | IntegrityFailure | Internal => CKR_DEVICE_ERROR,
         // A code newer than this module: the daemon refused, but we cannot say more.

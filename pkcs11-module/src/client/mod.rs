@@ -269,6 +269,12 @@ impl DaemonClient {
         Ok(resp.data)
     }
 
+    /// `C_Verify` with a secret key: kmsd recomputes and compares the MAC.
+    pub fn verify_mac(&self, bearer: Bearer<'_>, id: &str, req: &VerifyRequest) -> Result<()> {
+        let _: Empty = self.post(&self.object(id, "verify"), bearer, req)?;
+        Ok(())
+    }
+
     /// Random bytes from kmsd.
     pub fn random(&self, len: usize) -> Result<Vec<u8>> {
         let resp: RandomResponse =

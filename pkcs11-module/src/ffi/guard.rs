@@ -239,6 +239,14 @@ pub(crate) unsafe fn mechanism(ptr: *const CK_MECHANISM) -> Result<Mechanism> {
                 },
             }
         }
+        ParamKind::Ctr => {
+            // SAFETY: size checked in `param`.
+            let p: CK_AES_CTR_PARAMS = unsafe { param(&m)? };
+            MechParams::Ctr {
+                counter_bits: p.ulCounterBits as u64,
+                cb: Bytes(p.cb.to_vec()),
+            }
+        }
         ParamKind::Pss => {
             // SAFETY: size checked in `param`.
             let p: CK_RSA_PKCS_PSS_PARAMS = unsafe { param(&m)? };
