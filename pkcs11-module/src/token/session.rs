@@ -49,6 +49,8 @@ pub struct Session {
     pub session_objects: Vec<CK_OBJECT_HANDLE>,
     /// A wrapped key that did not fit the caller's buffer, kept for the retry of that call.
     pub wrap_pending: Option<(String, crate::token::output::Out)>,
+    /// Why the last call on this session failed in kmsd (`ulDeviceError`), 0 if it did not.
+    pub device_error: CK_ULONG,
 }
 
 /// What `C_GetSessionInfo` reports.
@@ -60,6 +62,8 @@ pub struct SessionView {
     pub state: CK_STATE,
     /// `CKF_SERIAL_SESSION` and maybe `CKF_RW_SESSION`.
     pub flags: CK_FLAGS,
+    /// `ulDeviceError`: kmsd's code for the last failed call (`KMS_DEVICE_ERROR_*`), or 0.
+    pub device_error: CK_ULONG,
 }
 
 impl Library {
@@ -119,6 +123,7 @@ impl Library {
             digest: None,
             session_objects: Vec::new(),
             wrap_pending: None,
+            device_error: 0,
         };
         let h = self.new_handle();
         self.sessions
@@ -192,7 +197,10 @@ impl Library {
     /// `C_GetSessionInfo`.
     pub fn session_info(&self, h: CK_SESSION_HANDLE) -> Result<SessionView> {
         let (session, slot) = self.session_slot(h)?;
-        let rw = session.lock().rw;
+        let (rw, device_error) = {
+            let s = session.lock();
+            (s.rw, s.device_error)
+        };
         let state = match (slot.user(), rw) {
             (Some(CKU_SO), _) => CKS_RW_SO_FUNCTIONS,
             (Some(_), true) => CKS_RW_USER_FUNCTIONS,
@@ -205,6 +213,7 @@ impl Library {
             slot: slot.id,
             state,
             flags,
+            device_error,
         })
     }
 
