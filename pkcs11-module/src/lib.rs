@@ -11,6 +11,7 @@
 //! the C calls did, when asked to.
 
 pub mod attr;
+pub mod check;
 pub mod client;
 pub mod config;
 pub mod error;

@@ -152,7 +152,7 @@ pub fn call(
 }
 
 /// kmsd's wire name of a code (`pin_incorrect` …).
-fn code_name(code: kms_api::ErrorCode) -> String {
+pub(crate) fn code_name(code: kms_api::ErrorCode) -> String {
     kms_api::error::DEVICE_ERRORS
         .iter()
         .find(|(c, _, _)| *c == code)

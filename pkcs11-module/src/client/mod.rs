@@ -5,8 +5,8 @@
 //!
 //! Nothing here holds a lock of the token layer; callers release theirs before a round trip.
 
-mod http;
-mod tls;
+pub(crate) mod http;
+pub(crate) mod tls;
 
 use crate::config::{SlotConfig, Timeouts};
 use crate::error::{Error, Result};
