@@ -8,6 +8,7 @@
 //! | POST | `/v1/tokens/{token}/logout` | → [`Empty`] |
 //! | POST | `/v1/tokens/{token}/set-pin` | [`SetPinRequest`] → [`Empty`] |
 //! | POST | `/v1/tokens/{token}/init-pin` | [`InitPinRequest`] → [`Empty`] |
+//! | POST | `/v1/tokens/{token}/init-token` | [`InitTokenRequest`] → [`Empty`] |
 //! | POST | `/v1/tokens/{token}/objects/find` | [`FindRequest`] → [`ObjectList`] |
 //! | POST | `/v1/tokens/{token}/objects` | [`CreateObjectRequest`] → [`ObjectInfo`] |
 //! | GET | `/v1/tokens/{token}/objects/{id}` | → [`ObjectInfo`] |
@@ -159,6 +160,13 @@ pub struct SetPinRequest {
 pub struct InitPinRequest {
     /// The new user PIN.
     pub pin: SecretBytes,
+}
+
+/// `C_InitToken`: the SO PIN re-initialises the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitTokenRequest {
+    /// The SO PIN.
+    pub so_pin: SecretBytes,
 }
 
 /// `C_FindObjectsInit`: objects matching every attribute of the template.

@@ -52,7 +52,7 @@ pub fn record_refusal(svc: &Services, mut ev: audit::Event, e: &Error) {
 /// incremented; only then is the PIN compared (argon2id, no lock held). An unknown token costs
 /// one argon2 run too. On success the counter is still incremented: the caller resets it in the
 /// transaction of its change.
-fn check_pin(
+pub(crate) fn check_pin(
     svc: &Services,
     caller: &Caller,
     token: &str,

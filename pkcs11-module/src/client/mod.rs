@@ -143,6 +143,12 @@ impl DaemonClient {
             .map(|_| ())
     }
 
+    /// `C_InitToken`: re-initialises the token with the SO PIN.
+    pub fn init_token(&self, so_pin: SecretBytes) -> Result<()> {
+        self.post::<_, Empty>(&self.path("init-token"), None, &InitTokenRequest { so_pin })
+            .map(|_| ())
+    }
+
     /// Objects matching a template.
     pub fn find(&self, bearer: Bearer<'_>, template: kms_api::Template) -> Result<Vec<ObjectInfo>> {
         let list: ObjectList = self.post(

@@ -255,10 +255,11 @@ pub unsafe extern "C" fn C_GetMechanismInfo(
     })
 }
 
-/// C_InitToken: tokens are created and re-initialised with `kmsd token`, by an operator.
+/// C_InitToken: the SO PIN re-initialises the slot's token in kmsd (its objects destroyed, the
+/// user PIN forgotten). Tokens themselves are created with `kmsd token create`.
 ///
 /// # Safety
-/// Pointers as C_InitToken requires.
+/// `p_pin` must be valid for `pin_len` bytes, `p_label` for 32.
 #[no_mangle]
 pub unsafe extern "C" fn C_InitToken(
     slot_id: CK_SLOT_ID,
@@ -267,11 +268,14 @@ pub unsafe extern "C" fn C_InitToken(
     p_label: CK_UTF8CHAR_PTR,
 ) -> CK_RV {
     guard(Call::new("C_InitToken", None), || {
-        library()?.slot(slot_id)?;
+        let lib = library()?;
         // SAFETY: forwarded contract.
-        unsafe { bytes(p_pin, pin_len)? };
+        let pin = unsafe { bytes(p_pin, pin_len)? };
         non_null(p_label)?;
-        Err(Error::Ck(CKR_FUNCTION_NOT_SUPPORTED))
+        // SAFETY: the label is a 32-byte field by the function's contract.
+        let label = unsafe { bytes(p_label, 32)? };
+        lib.init_token(slot_id, kms_api::SecretBytes::from(pin), label)?;
+        ok()
     })
 }
 

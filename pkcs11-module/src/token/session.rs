@@ -287,6 +287,32 @@ impl Library {
         slot.client.init_pin(&login.bearer, pin)
     }
 
+    /// `C_InitToken` on the token of `slot_id`: refused while this application has a session
+    /// on it (`CKR_SESSION_EXISTS`); the label must be the token's own (the configuration names
+    /// the token by it, so it cannot change here: `CKR_ARGUMENTS_BAD`).
+    pub fn init_token(&self, slot_id: CK_SLOT_ID, so_pin: SecretBytes, label: &[u8]) -> Result<()> {
+        let slot = self.slot(slot_id)?;
+        if !self.sessions_on(slot_id).is_empty() {
+            return Err(Error::Ck(CKR_SESSION_EXISTS));
+        }
+        let label = std::str::from_utf8(label)
+            .map(|l| l.trim_end_matches([' ', '\0']))
+            .map_err(|_| Error::Ck(CKR_ARGUMENTS_BAD))?;
+        if label != slot.client.token() {
+            return Err(Error::Ck(CKR_ARGUMENTS_BAD));
+        }
+        check_pin_len(&so_pin)?;
+        let result = slot.client.init_token(so_pin);
+        // Every slot of this application on the same token sees the change at once.
+        for other in self.slots().iter().filter(|o| o.client.token() == label) {
+            other.invalidate_info();
+            if result.is_ok() {
+                self.objects().forget_all(other.id);
+            }
+        }
+        result
+    }
+
     /// `C_Logout`.
     pub fn logout(&self, h: CK_SESSION_HANDLE) -> Result<()> {
         let (_, slot) = self.session_slot(h)?;
