@@ -60,6 +60,7 @@ impl AttrValue {
 
 /// One attribute: type and value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Attr {
     /// The `CKA_*` type.
     #[serde(rename = "t")]

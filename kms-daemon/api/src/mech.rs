@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A mechanism with its parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Mechanism {
     /// The `CKM_*` value.
     pub mechanism: u64,

@@ -72,6 +72,7 @@ pub fn percent_encode(s: &str) -> String {
 
 /// An empty JSON object `{}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Empty {}
 
 /// Health answer.
@@ -129,6 +130,7 @@ pub enum UserType {
 
 /// `C_Login`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Who logs in.
     pub user_type: UserType,
@@ -148,6 +150,7 @@ pub struct LoginResponse {
 /// `C_SetPIN`: changes the PIN of the logged-in user type (the user's when not logged in).
 /// A wrong old PIN counts as a failed login (lockout applies).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SetPinRequest {
     /// The current PIN.
     pub old_pin: SecretBytes,
@@ -157,6 +160,7 @@ pub struct SetPinRequest {
 
 /// `C_InitPIN`: the SO sets the user PIN; this also clears the user's lockout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InitPinRequest {
     /// The new user PIN.
     pub pin: SecretBytes,
@@ -164,6 +168,7 @@ pub struct InitPinRequest {
 
 /// `C_InitToken`: the SO PIN re-initialises the token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InitTokenRequest {
     /// The SO PIN.
     pub so_pin: SecretBytes,
@@ -171,6 +176,7 @@ pub struct InitTokenRequest {
 
 /// `C_FindObjectsInit`: objects matching every attribute of the template.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FindRequest {
     /// The search template (may be empty).
     pub template: Template,
@@ -196,6 +202,7 @@ pub struct ObjectList {
 
 /// `C_CreateObject`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateObjectRequest {
     /// The full template, including any key value (sent once, sealed on arrival).
     pub template: Template,
@@ -203,6 +210,7 @@ pub struct CreateObjectRequest {
 
 /// `C_CopyObject`: a new object with the source's attributes, changed by the template.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CopyObjectRequest {
     /// Attributes to change in the copy.
     pub template: Template,
@@ -210,6 +218,7 @@ pub struct CopyObjectRequest {
 
 /// `C_SetAttributeValue`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SetAttributesRequest {
     /// Attributes to change.
     pub template: Template,
@@ -217,6 +226,7 @@ pub struct SetAttributesRequest {
 
 /// `C_GenerateKey`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GenerateKeyRequest {
     /// `CKM_AES_KEY_GEN` …
     pub mechanism: Mechanism,
@@ -226,6 +236,7 @@ pub struct GenerateKeyRequest {
 
 /// `C_GenerateKeyPair`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GenerateKeyPairRequest {
     /// `CKM_RSA_PKCS_KEY_PAIR_GEN`, `CKM_EC_KEY_PAIR_GEN`.
     pub mechanism: Mechanism,
@@ -246,6 +257,7 @@ pub struct KeyPairInfo {
 
 /// `C_WrapKey`: `key` encrypted under `wrapping_key`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WrapRequest {
     /// `CKM_AES_KEY_WRAP`, `CKM_AES_KEY_WRAP_KWP`, `CKM_RSA_PKCS_OAEP`.
     pub mechanism: Mechanism,
@@ -264,6 +276,7 @@ pub struct WrapResponse {
 
 /// `C_UnwrapKey`: a new key from `wrapped`, decrypted with `unwrapping_key`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnwrapRequest {
     /// `CKM_AES_KEY_WRAP`, `CKM_AES_KEY_WRAP_KWP`, `CKM_RSA_PKCS_OAEP`.
     pub mechanism: Mechanism,
@@ -277,6 +290,7 @@ pub struct UnwrapRequest {
 
 /// `C_DeriveKey`: a new key derived from `base_key`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeriveRequest {
     /// `CKM_ECDH1_DERIVE` with [`crate::MechParams::Ecdh`].
     pub mechanism: Mechanism,
@@ -288,6 +302,7 @@ pub struct DeriveRequest {
 
 /// One private/secret key operation (sign, decrypt, encrypt).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CryptoRequest {
     /// The mechanism as the application named it.
     pub mechanism: Mechanism,
@@ -298,6 +313,7 @@ pub struct CryptoRequest {
 /// `C_Verify` with a secret key (HMAC): the MAC is recomputed and compared in kmsd, since the key
 /// never leaves it. Public-key signatures are verified in the module.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The mechanism as the application named it.
     pub mechanism: Mechanism,
@@ -316,6 +332,7 @@ pub struct CryptoResponse {
 
 /// `C_GenerateRandom`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RandomRequest {
     /// Number of bytes, at most [`MAX_RANDOM_LEN`].
     pub len: u64,

@@ -160,6 +160,7 @@ pub fn required(map: &AttrMap, ty: u64, name: &str) -> Result<AttrValue> {
 
 /// `POST …/objects/find`.
 pub fn find(svc: &Services, caller: &Caller, token: &str, req: &FindRequest) -> Result<ObjectList> {
+    super::template::check_limits(&req.template)?;
     svc.store.read(|conn| {
         let user = user_logged_in(svc, conn, caller, token)?;
         let owner = caller.owner_tag();

@@ -212,13 +212,31 @@ pub fn change_rule(ty: u64, class: u64, key_type: Option<u64>) -> Option<Change>
     rule(ty, class, key_type).map(|r| r.change)
 }
 
-/// Checks kinds and values, and folds repeats: the first three checks of the module doc.
-pub fn normalize(template: &[Attr]) -> Result<AttrMap> {
+/// The size limits every template obeys, search templates included: at most
+/// `MAX_TEMPLATE_ATTRS` attributes (`bad_request`), no value longer than `MAX_VALUE_LEN`
+/// (`attribute_value_invalid`).
+pub fn check_limits(template: &[Attr]) -> Result<()> {
     if template.len() > MAX_TEMPLATE_ATTRS {
         return Err(Error::BadRequest(format!(
             "more than {MAX_TEMPLATE_ATTRS} attributes"
         )));
     }
+    for a in template {
+        let too_long = match &a.value {
+            AttrValue::Bytes(b) => b.0.len() > MAX_VALUE_LEN,
+            AttrValue::UlongList(l) => l.len() > MAX_TEMPLATE_ATTRS,
+            _ => false,
+        };
+        if too_long {
+            return Err(Error::AttributeValueInvalid(a.ty));
+        }
+    }
+    Ok(())
+}
+
+/// Checks kinds and values, and folds repeats: the first three checks of the module doc.
+pub fn normalize(template: &[Attr]) -> Result<AttrMap> {
+    check_limits(template)?;
     for a in template {
         if kind_of(a.ty).is_none() {
             return Err(Error::AttributeTypeInvalid(a.ty));

@@ -223,6 +223,17 @@ impl Client {
     /// Sends raw bytes as the body; returns the response, or an error if the connection fails
     /// before a complete response arrives.
     pub fn raw(&self, method: &str, path: &str, body: &[u8]) -> std::io::Result<Response> {
+        self.raw_typed(method, path, "application/json", body)
+    }
+
+    /// [`Client::raw`] with another `Content-Type`.
+    pub fn raw_typed(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> std::io::Result<Response> {
         let tcp = TcpStream::connect(&self.addr)?;
         tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
         let name = ServerName::try_from("127.0.0.1").unwrap();
@@ -230,7 +241,7 @@ impl Client {
             .map_err(std::io::Error::other)?;
         let mut tls = rustls::StreamOwned::new(conn, tcp);
         let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
             body.len()
         );
         if let Some(b) = &self.bearer {
