@@ -372,6 +372,7 @@ mod tests {
             store,
             vault: Vault::from_master_key(&[1; 32]).unwrap(),
             auth,
+            lifecycle: Default::default(),
         };
         (dir, svc)
     }

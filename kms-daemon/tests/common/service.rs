@@ -12,7 +12,7 @@ use kms_api::msg::{
 use kms_api::{Attr, AttrValue, Bytes, MechParams, Mechanism, SecretBytes};
 use kms_daemon::auth::{session, Caller};
 use kms_daemon::ck::*;
-use kms_daemon::config::AuthConfig;
+use kms_daemon::config::{AuthConfig, LifecycleConfig};
 use kms_daemon::crypto::ec::Curve;
 use kms_daemon::keys::usage::{self, Op};
 use kms_daemon::keys::{derive, generate, wrap};
@@ -35,6 +35,7 @@ pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
         store,
         vault: Vault::from_master_key(master_key).unwrap(),
         auth: AuthConfig::default(),
+        lifecycle: LifecycleConfig::default(),
     }
 }
 
