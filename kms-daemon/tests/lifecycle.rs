@@ -448,3 +448,139 @@ fn with_no_waiting_period_the_material_is_erased_at_once_and_the_token_can_go() 
         }
     );
 }
+
+#[test]
+fn key_management_operations_follow_the_state() {
+    use common::service::{aes_template, bytes, do_derive, do_unwrap, do_wrap, ecdh, m};
+    use kms_api::msg::VerifyRequest;
+    let (_dir, svc, c) = setup();
+
+    // HMAC: a deactivated key still verifies, never signs.
+    let mac_key = aes_generic(&svc, &c);
+    let data = SecretBytes::from(&b"message"[..]);
+    let sign = CryptoRequest {
+        mechanism: m(CKM_SHA256_HMAC),
+        data: data.clone(),
+    };
+    let mac = usage::run(&svc, &c, "t", &mac_key, Op::Sign, &sign)
+        .unwrap()
+        .data
+        .0
+        .to_vec();
+    admin::transition(&svc, &mac_key, Transition::Deactivate, None).unwrap();
+    assert_eq!(
+        code(usage::run(&svc, &c, "t", &mac_key, Op::Sign, &sign)),
+        "key_not_active"
+    );
+    let verify = VerifyRequest {
+        mechanism: m(CKM_SHA256_HMAC),
+        data,
+        signature: Bytes(mac),
+    };
+    usage::verify(&svc, &c, "t", &mac_key, &verify).unwrap();
+
+    // Wrap needs an active wrapping key and a target that is not compromised; a deactivated
+    // key still unwraps.
+    let wrapping = token_kek(&svc, &c);
+    let target = aes(&svc, &c, 16, vec![b(CKA_EXTRACTABLE, true)])
+        .unwrap()
+        .id;
+    let blob = do_wrap(&svc, &c, m(CKM_AES_KEY_WRAP), &wrapping, &target).unwrap();
+    admin::transition(&svc, &wrapping, Transition::Deactivate, None).unwrap();
+    let wrapped = do_wrap(&svc, &c, m(CKM_AES_KEY_WRAP), &wrapping, &target);
+    assert_eq!(code(wrapped), "key_not_active");
+    let template = vec![u(CKA_CLASS, CKO_SECRET_KEY), u(CKA_KEY_TYPE, CKK_AES)];
+    do_unwrap(&svc, &c, m(CKM_AES_KEY_WRAP), &wrapping, &blob, template).unwrap();
+    let fresh = token_kek(&svc, &c);
+    let stolen = aes(
+        &svc,
+        &c,
+        16,
+        vec![b(CKA_EXTRACTABLE, true), b(CKA_TOKEN, true)],
+    )
+    .unwrap()
+    .id;
+    admin::transition(&svc, &stolen, Transition::Revoke, Some("leaked")).unwrap();
+    let wrapped = do_wrap(&svc, &c, m(CKM_AES_KEY_WRAP), &fresh, &stolen);
+    assert_eq!(code(wrapped), "key_not_active");
+    assert_eq!(last(&svc), ("key.wrap".into(), "key_not_active".into()));
+
+    // Derive protects new data: refused once the base key is deactivated.
+    let base = ec_pair(
+        &svc,
+        &c,
+        Curve::P256,
+        vec![b(CKA_DERIVE, true), b(CKA_TOKEN, true)],
+    );
+    let peer = ec_pair(&svc, &c, Curve::P256, vec![]);
+    let point = bytes(&peer.public, CKA_EC_POINT);
+    let derive = |svc: &Services| {
+        do_derive(
+            svc,
+            &c,
+            ecdh(CKD_NULL, b"", &point),
+            &base.private.id,
+            aes_template(16),
+        )
+    };
+    derive(&svc).unwrap();
+    admin::transition(&svc, &base.private.id, Transition::Deactivate, None).unwrap();
+    assert_eq!(code(derive(&svc)), "key_not_active");
+}
+
+#[test]
+fn a_destroyed_key_pair_comes_back_whole() {
+    let (_dir, svc, c) = setup();
+    let ec_params = AttrValue::Bytes(Curve::P256.params().to_vec().into());
+    let pair = common::service::pair(
+        &svc,
+        &c,
+        vec![attr(CKA_EC_PARAMS, ec_params), b(CKA_TOKEN, true)],
+        vec![b(CKA_TOKEN, true)],
+    );
+    for id in [&pair.public.id, &pair.private.id] {
+        service::destroy(&svc, &c, "t", id).unwrap();
+        assert_eq!(code(service::get(&svc, &c, "t", id)), "object_not_found");
+        assert!(stored(&svc, id).life.destroy_at.is_some());
+    }
+    for id in [&pair.public.id, &pair.private.id] {
+        admin::cancel_destroy(&svc, id).unwrap();
+        service::get(&svc, &c, "t", id).unwrap();
+    }
+    // Session objects are deleted at once, as before.
+    let session = aes(&svc, &c, 16, vec![]).unwrap().id;
+    service::destroy(&svc, &c, "t", &session).unwrap();
+    assert!(svc
+        .store
+        .read(|conn| objects::get_any(conn, &session))
+        .unwrap()
+        .is_none());
+}
+
+/// A token AES key that wraps and unwraps, and neither encrypts nor decrypts (R1).
+fn token_kek(svc: &Services, c: &Caller) -> String {
+    let roles = [CKA_WRAP, CKA_UNWRAP, CKA_ENCRYPT, CKA_DECRYPT];
+    let template = roles
+        .iter()
+        .map(|&ty| b(ty, ty == CKA_WRAP || ty == CKA_UNWRAP));
+    token_aes(svc, c, template.collect())
+}
+
+fn aes_generic(svc: &Services, c: &Caller) -> String {
+    kms_daemon::keys::generate::generate_key(
+        svc,
+        c,
+        "t",
+        &kms_api::msg::GenerateKeyRequest {
+            mechanism: Mechanism::new(CKM_GENERIC_SECRET_KEY_GEN),
+            template: vec![
+                u(CKA_VALUE_LEN, 32),
+                b(CKA_TOKEN, true),
+                b(CKA_SIGN, true),
+                b(CKA_VERIFY, true),
+            ],
+        },
+    )
+    .unwrap()
+    .id
+}

@@ -188,10 +188,10 @@ pub fn get(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<Obj
     })
 }
 
-/// `DELETE …/objects/{id}` (`C_DestroyObject`). A token key with sealed material is not deleted
-/// but scheduled for destruction ([`super::destroy`]): from now on invisible and unusable,
-/// erased after the configured waiting period, restorable until then by `kmsd key
-/// cancel-destroy`. Session objects, public keys, certificates and data objects are deleted.
+/// `DELETE …/objects/{id}` (`C_DestroyObject`). A token key (secret, private or public) is not
+/// deleted but scheduled for destruction ([`super::destroy`]): from now on invisible and
+/// unusable, its material erased after the configured waiting period, restorable until then by
+/// `kmsd key cancel-destroy`. Session objects, certificates and data objects are deleted.
 pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<()> {
     let mut ev = caller.event(Some(token), "object.destroy");
     ev.object_id = Some(id.to_owned());
@@ -205,7 +205,7 @@ pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result
             Ok(obj)
         };
         let compute =
-            |obj: &StoredObject| match obj.sealed.is_some() && obj.ephemeral_owner.is_none() {
+            |obj: &StoredObject| match has_lifecycle(obj.class) && obj.ephemeral_owner.is_none() {
                 true => super::destroy::schedule(svc, obj, now_ms()).map(Some),
                 false => Ok(None),
             };
