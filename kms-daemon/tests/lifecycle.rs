@@ -89,6 +89,12 @@ fn a_new_key_is_active_unless_its_start_date_is_in_the_future() {
     assert_eq!(last(&svc), ("key.encrypt".into(), "key_not_active".into()));
     assert_eq!(code(decrypt(&svc, &c, &later, &[0; 32])), "key_not_active");
 
+    // The state is kmsd's to set.
+    let given = aes(&svc, &c, 32, vec![u(CKA_KMS_STATE, CK_KMS_STATE_ACTIVE)]);
+    assert_eq!(code(given), "attribute_read_only");
+    let changed = service::set_attributes(&svc, &c, "t", &later, &[u(CKA_KMS_STATE, 2)]);
+    assert_eq!(code(changed), "attribute_read_only");
+
     // The window is shown as dates and can be searched by state.
     let info = service::get(&svc, &c, "t", &later).unwrap();
     assert_eq!(
