@@ -68,6 +68,14 @@
  * CKR_KEY_FUNCTION_NOT_PERMITTED.
  */
 #define CKA_KMS_STATE (CKA_KMS_VENDOR_BASE + 0x0002UL)
+/*
+ * CKA_KMS_KEY_VERSION (CK_ULONG, read-only): the primary version of the key's material, 1 until
+ * an administrator rotates the key (`kmsd key rotate`, secret keys). New MACs and encryptions use
+ * the primary version; MAC verification, AES-GCM decryption and AES key-wrap unwrapping also
+ * accept what an older version made. The object handle and CKA_ID stay the same.
+ */
+#define CKA_KMS_KEY_VERSION (CKA_KMS_VENDOR_BASE + 0x0003UL)
+
 /* Not usable yet: activation date in the future, or never activated. */
 #define CK_KMS_STATE_PRE_ACTIVE 1UL
 /* Usable as its usage attributes (CKA_SIGN, CKA_DECRYPT ...) allow. */

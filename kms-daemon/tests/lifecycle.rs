@@ -27,17 +27,7 @@ fn setup() -> (tempfile::TempDir, Services, Caller) {
 }
 
 fn gcm(data: &[u8]) -> CryptoRequest {
-    CryptoRequest {
-        mechanism: Mechanism {
-            mechanism: CKM_AES_GCM,
-            params: MechParams::Gcm {
-                iv: vec![1u8; 12].into(),
-                aad: Bytes::default(),
-                tag_bits: 128,
-            },
-        },
-        data: SecretBytes::from(data),
-    }
+    common::service::gcm(1, data)
 }
 
 fn date(ty: u64, d: &str) -> Attr {
@@ -462,7 +452,7 @@ fn key_management_operations_follow_the_state() {
     let (_dir, svc, c) = setup();
 
     // HMAC: a deactivated key still verifies, never signs.
-    let mac_key = aes_generic(&svc, &c);
+    let mac_key = common::service::hmac_key(&svc, &c);
     let data = SecretBytes::from(&b"message"[..]);
     let sign = CryptoRequest {
         mechanism: m(CKM_SHA256_HMAC),
@@ -570,23 +560,4 @@ fn token_kek(svc: &Services, c: &Caller) -> String {
         .iter()
         .map(|&ty| b(ty, ty == CKA_WRAP || ty == CKA_UNWRAP));
     token_aes(svc, c, template.collect())
-}
-
-fn aes_generic(svc: &Services, c: &Caller) -> String {
-    kms_daemon::keys::generate::generate_key(
-        svc,
-        c,
-        "t",
-        &kms_api::msg::GenerateKeyRequest {
-            mechanism: Mechanism::new(CKM_GENERIC_SECRET_KEY_GEN),
-            template: vec![
-                u(CKA_VALUE_LEN, 32),
-                b(CKA_TOKEN, true),
-                b(CKA_SIGN, true),
-                b(CKA_VERIFY, true),
-            ],
-        },
-    )
-    .unwrap()
-    .id
 }

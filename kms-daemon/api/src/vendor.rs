@@ -13,6 +13,12 @@ pub const CKA_KMS_OBJECT_ID: u64 = CKA_KMS_VENDOR_BASE + 0x0001;
 /// `CKA_START_DATE` shows pre-active, after its `CKA_END_DATE` deactivated).
 pub const CKA_KMS_STATE: u64 = CKA_KMS_VENDOR_BASE + 0x0002;
 
+/// The primary version of a key's material (`CK_ULONG`, read-only; 1 until an administrator
+/// rotates the key with `kmsd key rotate`). New signatures, MACs and encryptions use the primary
+/// version; MAC verification, AES-GCM decryption and AES key-wrap unwrapping also accept what
+/// an older version made. Present on every key object.
+pub const CKA_KMS_KEY_VERSION: u64 = CKA_KMS_VENDOR_BASE + 0x0003;
+
 /// Pre-active: the key may not be used yet (activation date in the future, or never activated).
 pub const CK_KMS_STATE_PRE_ACTIVE: u64 = 1;
 /// Active: the key does what its usage attributes allow.
@@ -29,6 +35,7 @@ pub const ALL: &[(&str, u64)] = &[
     ("CKA_KMS_VENDOR_BASE", CKA_KMS_VENDOR_BASE),
     ("CKA_KMS_OBJECT_ID", CKA_KMS_OBJECT_ID),
     ("CKA_KMS_STATE", CKA_KMS_STATE),
+    ("CKA_KMS_KEY_VERSION", CKA_KMS_KEY_VERSION),
     ("CK_KMS_STATE_PRE_ACTIVE", CK_KMS_STATE_PRE_ACTIVE),
     ("CK_KMS_STATE_ACTIVE", CK_KMS_STATE_ACTIVE),
     ("CK_KMS_STATE_DEACTIVATED", CK_KMS_STATE_DEACTIVATED),

@@ -1,4 +1,4 @@
-//! `kmsd key list|show|activate|deactivate|revoke|destroy|cancel-destroy|set-policy`: key
+//! `kmsd key list|show|activate|deactivate|revoke|destroy|cancel-destroy|rotate|set-policy`: key
 //! administration on the local store, safe next to a running `kmsd serve` (see
 //! `keys::admin`). Every change is audited with actor `local-admin`; refusals too.
 
@@ -63,6 +63,9 @@ pub enum KeyCommand {
     Destroy(OneKey),
     /// Cancel a scheduled destruction that has not happened yet.
     CancelDestroy(OneKey),
+    /// New primary material for a secret key; older versions still decrypt (GCM), verify
+    /// (HMAC) and unwrap (AES-KW/KWP).
+    Rotate(OneKey),
     /// Change the use policy: usage limit, validity window, principals.
     SetPolicy {
         #[command(flatten)]
@@ -162,6 +165,10 @@ pub fn run(cmd: &KeyCommand) -> Result<()> {
                 _ => "destroyed: the material is erased",
             };
             print_key(&k.common, &key, done);
+        }
+        KeyCommand::Rotate(k) => {
+            let key = admin::rotate(&services(&k.common)?, &k.id)?;
+            print_key(&k.common, &key, "rotated: a new primary version");
         }
         KeyCommand::CancelDestroy(k) => {
             let key = admin::cancel_destroy(&services(&k.common)?, &k.id)?;

@@ -24,6 +24,8 @@ pub struct KeyView {
     pub label: String,
     /// The state that applies now (window included).
     pub state: String,
+    /// The primary version of the material.
+    pub version: u32,
     /// The state as stored.
     pub stored_state: String,
     /// Activation date (RFC 3339), if any.
@@ -81,6 +83,7 @@ impl KeyView {
             key_type: key_type_name(o.key_type),
             label,
             state: o.life.effective(now_ms()).as_str().into(),
+            version: o.version,
             stored_state: o.life.state.as_str().into(),
             not_before: o.life.not_before.map(rfc3339),
             not_after: o.life.not_after.map(rfc3339),
@@ -121,6 +124,7 @@ impl KeyView {
             ("label", self.label.clone()),
             ("state", self.state_cell()),
             ("stored state", self.stored_state.clone()),
+            ("version", self.version.to_string()),
             ("not before", opt(&self.not_before)),
             ("not after", opt(&self.not_after)),
             ("uses", uses),

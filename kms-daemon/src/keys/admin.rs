@@ -160,6 +160,23 @@ pub fn cancel_destroy(svc: &Services, id: &str) -> Result<StoredObject> {
     )
 }
 
+/// `kmsd key rotate`: new primary material for a secret key (`keys::versions`).
+pub fn rotate(svc: &Services, id: &str) -> Result<StoredObject> {
+    audited(svc, event("key.rotate", Some(id)), |ev| {
+        ev.token = Some(svc.store.read(|conn| load_key(conn, id))?.token);
+        super::versions::rotate(
+            svc,
+            |conn| load_key(conn, id),
+            |tx, key| {
+                let mut done = ev.clone();
+                done.detail = Some(format!("version={}", key.version));
+                audit::append(tx, &done)?;
+                Ok(())
+            },
+        )
+    })
+}
+
 /// A change of use policy; `None` leaves a field as it is, `Some(None)` removes the limit.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyChange {

@@ -106,6 +106,7 @@ fn make_copy(
         attrs,
         sealed: None,
         created_at: now_ms(),
+        version: 1,
         life: Lifecycle {
             uses: 0,
             ..src.life.clone()

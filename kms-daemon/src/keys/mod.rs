@@ -17,4 +17,5 @@ pub mod object;
 pub mod service;
 pub mod template;
 pub mod usage;
+pub mod versions;
 pub mod wrap;

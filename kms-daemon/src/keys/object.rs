@@ -33,6 +33,8 @@ pub struct StoredObject {
     pub sealed: Option<Vec<u8>>,
     /// Creation time, ms since the epoch.
     pub created_at: i64,
+    /// The primary version of the material (1 until `kmsd key rotate`; `keys::versions`).
+    pub version: u32,
     /// Life cycle and use policy (keys; the default for other objects).
     pub life: Lifecycle,
 }
@@ -51,8 +53,9 @@ impl StoredObject {
         self.attrs.get(&ty).and_then(AttrValue::as_bytes)
     }
 
-    /// The vault AAD of this object's material in its current state: identity and security
-    /// attributes ([`vault::aad`]), then the life cycle ([`Lifecycle::bind`]).
+    /// The vault AAD of this object's (primary) material in its current state: identity and
+    /// security attributes ([`vault::aad`]), the life cycle ([`Lifecycle::bind`]), then the
+    /// version when it is not the first.
     pub fn aad(&self) -> Vec<u8> {
         let mut aad = vault::aad(
             &self.id,
@@ -62,17 +65,25 @@ impl StoredObject {
             &self.attrs,
         );
         self.life.bind(&mut aad);
+        if self.version != 1 {
+            aad.extend_from_slice(b"kmsd-version");
+            aad.extend_from_slice(&self.version.to_be_bytes());
+        }
         aad
     }
 
     /// The attributes PKCS#11 shows: the stored ones, plus `CKA_KMS_STATE` (the effective
-    /// state now) on keys.
+    /// state now) and `CKA_KMS_KEY_VERSION` on keys.
     pub fn shown_attrs(&self) -> AttrMap {
         let mut attrs = self.attrs.clone();
         if has_lifecycle(self.class) {
             attrs.insert(
                 kms_api::vendor::CKA_KMS_STATE,
                 AttrValue::Ulong(self.life.effective(now_ms()).ck_value()),
+            );
+            attrs.insert(
+                kms_api::vendor::CKA_KMS_KEY_VERSION,
+                AttrValue::Ulong(u64::from(self.version)),
             );
         }
         attrs

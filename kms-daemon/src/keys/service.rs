@@ -116,6 +116,7 @@ pub fn build(
         attrs,
         sealed: None,
         created_at: now_ms(),
+        version: 1,
         life,
     })
 }

@@ -14,6 +14,7 @@
 
 use super::object::StoredObject;
 use super::service::{audited, count_use, load_visible, require_user};
+use super::versions;
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
@@ -127,7 +128,7 @@ const MECHANISMS: &[(u64, Op, u64, u64)] = &[
 ];
 
 /// A checked operation, ready to run once the key is opened.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Plan {
     /// `CKM_RSA_PKCS` sign: the data is a DER DigestInfo.
     RsaDigestInfo,
@@ -320,6 +321,7 @@ fn curve_of(obj: &StoredObject) -> Result<ec::Curve> {
 }
 
 /// The data of an operation, and the MAC to check for [`Op::Verify`].
+#[derive(Clone, Copy)]
 struct Input<'a> {
     data: &'a [u8],
     mac: Option<&'a [u8]>,
@@ -444,7 +446,14 @@ fn use_key(
             .as_deref()
             .ok_or_else(|| Error::IntegrityFailure("key without material".into()))?;
         let key = svc.vault.open(&obj.aad(), blob)?;
-        let out = execute(plan, op, &obj, &key, input)?;
+        // GCM decryption and MAC verification prove which version they need (keys::versions).
+        let authenticated = matches!(
+            (&plan, op),
+            (Plan::AesGcm { .. }, Op::Decrypt) | (Plan::Hmac(_), Op::Verify)
+        );
+        let out = versions::with_versions(svc, &obj, &key, authenticated, |k| {
+            execute(plan.clone(), op, &obj, k, input)
+        })?;
         drop(key);
         svc.store.tx(|tx| {
             count_use(tx, caller, &obj, op)?;

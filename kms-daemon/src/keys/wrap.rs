@@ -403,7 +403,11 @@ pub fn unwrap_key(
             }
         }
         let key = svc.vault.open(&unwrapping.aad(), material(&unwrapping)?)?;
-        let unwrapped = open_blob(&transport, &key, blob, expect)?;
+        // AES key wrap authenticates: a blob made under a retired version opens too.
+        let kw = matches!(transport, Transport::Aes(_));
+        let unwrapped = super::versions::with_versions(svc, &unwrapping, &key, kw, |k| {
+            open_blob(&transport, k, blob, expect)
+        })?;
         drop(key);
         let mut obj = build(caller, token, class, Some(key_type), map, None)?;
         let public = match &unwrapped {
@@ -442,6 +446,7 @@ mod tests {
             attrs: attrs.into_iter().collect(),
             sealed: None,
             created_at: 0,
+            version: 1,
             life: Default::default(),
         }
     }

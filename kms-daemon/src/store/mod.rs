@@ -14,6 +14,7 @@ pub mod objects;
 pub mod schema;
 pub mod sessions;
 pub mod tokens;
+pub mod versions;
 
 use crate::error::{Error, Result};
 use parking_lot::{Condvar, Mutex};

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "id, token, class, key_type, is_private, ephemeral_owner, attrs, sealed, \
      created_at, state, not_before, not_after, max_uses, uses, principals, destroy_at, \
-     state_reason";
+     state_reason, version";
 
 /// A row as read, before its JSON columns are decoded.
 struct Raw {
@@ -22,6 +22,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Raw> {
     let key_type: Option<i64> = r.get(3)?;
     let max_uses: Option<i64> = r.get(12)?;
     let uses: i64 = r.get(13)?;
+    let version: i64 = r.get(17)?;
     Ok(Raw {
         obj: StoredObject {
             id: r.get(0)?,
@@ -33,6 +34,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Raw> {
             attrs: Default::default(),
             sealed: r.get(7)?,
             created_at: r.get(8)?,
+            version: u32::try_from(version).unwrap_or(0),
             life: Lifecycle {
                 state: State::Active,
                 not_before: r.get(10)?,
@@ -79,7 +81,7 @@ pub fn insert(conn: &Connection, o: &StoredObject) -> Result<()> {
     conn.execute(
         &format!(
             "INSERT INTO objects ({COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
         ),
         params![
             o.id,
@@ -99,6 +101,7 @@ pub fn insert(conn: &Connection, o: &StoredObject) -> Result<()> {
             principals_json(&o.life)?,
             o.life.destroy_at,
             o.life.reason,
+            o.version,
         ],
     )?;
     Ok(())
@@ -161,13 +164,14 @@ pub fn due_for_destruction(conn: &Connection, now: i64) -> Result<Vec<StoredObje
     )
 }
 
-/// Rewrites the attributes, sealed material and life cycle of an object; the use counter is
-/// left as it is (only [`count_use`] changes it).
+/// Rewrites the attributes, sealed material, version and life cycle of an object; the use
+/// counter is left as it is (only [`count_use`] changes it). An object left without material
+/// keeps none in its retired versions either.
 pub fn update(conn: &Connection, o: &StoredObject) -> Result<()> {
     conn.execute(
         "UPDATE objects SET attrs = ?2, sealed = ?3, is_private = ?4, state = ?5, \
          not_before = ?6, not_after = ?7, max_uses = ?8, principals = ?9, destroy_at = ?10, \
-         state_reason = ?11 WHERE id = ?1",
+         state_reason = ?11, version = ?12 WHERE id = ?1",
         params![
             o.id,
             attrs_to_json(&o.attrs)?,
@@ -180,8 +184,15 @@ pub fn update(conn: &Connection, o: &StoredObject) -> Result<()> {
             principals_json(&o.life)?,
             o.life.destroy_at,
             o.life.reason,
+            o.version,
         ],
     )?;
+    if o.sealed.is_none() {
+        conn.execute(
+            "UPDATE key_versions SET sealed = NULL WHERE object_id = ?1",
+            [&o.id],
+        )?;
+    }
     Ok(())
 }
 
