@@ -217,3 +217,49 @@ fn admin_commands_change_a_serving_daemons_keys() {
     assert!(kmsd_ok(&d, &["audit", "verify"]).starts_with("audit chain OK"));
     d.stop();
 }
+
+#[test]
+fn kmsd_serve_erases_keys_whose_waiting_period_is_over_when_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let mut c = d.client();
+    assert_eq!(c.login(USER_PIN).status, 200);
+    let r = c.call(
+        "POST",
+        &path("keys/generate"),
+        Some(
+            json!({"mechanism": {"mechanism": CKM_AES_KEY_GEN}, "template": [
+            a_ulong(CKA_VALUE_LEN, 16), a_bool(CKA_TOKEN, true)]}),
+        ),
+    );
+    let id = ok(&r)["id"].as_str().unwrap().to_owned();
+    ok(&c.call("DELETE", &path(&format!("objects/{id}")), Some(json!({}))));
+    d.stop();
+
+    // Seven days later (the schedule moved to the past here; only its presence is sealed).
+    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+    conn.execute("UPDATE objects SET destroy_at = 1 WHERE id = ?1", [&id])
+        .unwrap();
+    drop(conn);
+    let d = Daemon::start(dir.path());
+    let shown: Value =
+        serde_json::from_str(&kmsd_ok(&d, &["key", "show", "--id", &id, "--json"])).unwrap();
+    assert_eq!(
+        (shown["state"].as_str(), shown["has_material"].as_bool()),
+        (Some("destroyed"), Some(false)),
+        "{shown}"
+    );
+    let lines = kmsd_ok(
+        &d,
+        &["audit", "export", "--key", &id, "--principal", "kmsd"],
+    );
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(lines.contains("\"action\":\"key.destroyed\""), "{lines}");
+    let del = kmsd(&d, &["token", "delete", "--label", TOKEN]);
+    assert!(
+        del.status.success(),
+        "{}",
+        String::from_utf8_lossy(&del.stderr)
+    );
+    d.stop();
+}
