@@ -58,10 +58,10 @@ fn state(c: &Client, id: &str) -> u64 {
         .unwrap()
 }
 
-#[test]
-fn admin_commands_change_a_serving_daemons_keys() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+/// A serving kmsd on `dir`, a client logged in as the user, and a token AES-256 key of that
+/// client labelled `label`.
+fn serving_with_key(dir: &std::path::Path, label: &[u8]) -> (Daemon, Client, String) {
+    let d = Daemon::start(dir);
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let r = c.call(
@@ -69,11 +69,17 @@ fn admin_commands_change_a_serving_daemons_keys() {
         &path("keys/generate"),
         Some(
             json!({"mechanism": {"mechanism": CKM_AES_KEY_GEN}, "template": [
-            a_ulong(CKA_VALUE_LEN, 32), a_bool(CKA_TOKEN, true),
-            a_bytes(CKA_LABEL, b"payroll")]}),
+            a_ulong(CKA_VALUE_LEN, 32), a_bool(CKA_TOKEN, true), a_bytes(CKA_LABEL, label)]}),
         ),
     );
     let id = ok(&r)["id"].as_str().unwrap().to_owned();
+    (d, c, id)
+}
+
+#[test]
+fn admin_commands_change_a_serving_daemons_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, c, id) = serving_with_key(dir.path(), b"payroll");
     assert_eq!(state(&c, &id), CK_KMS_STATE_ACTIVE);
     let ct = unb64(&ok(&gcm(&c, &id, "encrypt", b"salary"))["data"]);
 
@@ -221,18 +227,7 @@ fn admin_commands_change_a_serving_daemons_keys() {
 #[test]
 fn kmsd_serve_erases_keys_whose_waiting_period_is_over_when_it_starts() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
-    let mut c = d.client();
-    assert_eq!(c.login(USER_PIN).status, 200);
-    let r = c.call(
-        "POST",
-        &path("keys/generate"),
-        Some(
-            json!({"mechanism": {"mechanism": CKM_AES_KEY_GEN}, "template": [
-            a_ulong(CKA_VALUE_LEN, 16), a_bool(CKA_TOKEN, true)]}),
-        ),
-    );
-    let id = ok(&r)["id"].as_str().unwrap().to_owned();
+    let (d, c, id) = serving_with_key(dir.path(), b"expiring");
     ok(&c.call("DELETE", &path(&format!("objects/{id}")), Some(json!({}))));
     d.stop();
 
