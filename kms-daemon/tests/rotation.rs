@@ -176,3 +176,28 @@ fn only_active_secret_keys_rotate() {
         ("key.rotate", "action_prohibited")
     );
 }
+
+#[test]
+fn a_retired_version_moved_to_another_key_is_never_used() {
+    let (dir, svc, c) = setup();
+    let a = aes(&svc, &c, 32, vec![b(CKA_TOKEN, true)]).unwrap().id;
+    let b_key = aes(&svc, &c, 32, vec![b(CKA_TOKEN, true)]).unwrap().id;
+    let old_ct = run(&svc, &c, &a, Op::Encrypt, &gcm(b"for a"));
+    admin::rotate(&svc, &a).unwrap();
+    admin::rotate(&svc, &b_key).unwrap();
+    // Give a the retired material of b: it no longer opens, and nothing is decrypted.
+    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+    conn.execute(
+        "UPDATE key_versions SET sealed = (SELECT sealed FROM key_versions WHERE object_id = ?2) \
+         WHERE object_id = ?1",
+        [&a, &b_key],
+    )
+    .unwrap();
+    let refused = usage::run(&svc, &c, "t", &a, Op::Decrypt, &gcm(&old_ct));
+    assert_eq!(code(refused), "integrity_failure");
+    let rec = last_audit(&svc);
+    assert_eq!(
+        (rec.action.as_str(), rec.outcome.as_str()),
+        ("key.decrypt", "integrity_failure")
+    );
+}
