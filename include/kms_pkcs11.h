@@ -56,7 +56,35 @@
 #define KMS_DEVICE_ERROR_SEALED 31UL
 #define KMS_DEVICE_ERROR_INTEGRITY_FAILURE 32UL
 #define KMS_DEVICE_ERROR_INTERNAL 33UL
+#define KMS_DEVICE_ERROR_KEY_NOT_ACTIVE 34UL
 /* kmsd unreachable, TLS refused, timed out, or a malformed answer. */
 #define KMS_DEVICE_ERROR_TRANSPORT 0x100UL
+
+/*
+ * CKA_KMS_STATE (CK_ULONG, read-only): the KMIP life-cycle state kmsd enforces for a key, one of
+ * the CK_KMS_STATE_* values below (numbered as KMIP 2.1's State enumeration). Present on every
+ * key object. A key before its CKA_START_DATE shows PRE_ACTIVE, after its CKA_END_DATE
+ * DEACTIVATED. Using a key in a state that forbids the operation returns
+ * CKR_KEY_FUNCTION_NOT_PERMITTED.
+ */
+#define CKA_KMS_STATE (CKA_KMS_VENDOR_BASE + 0x0002UL)
+/*
+ * CKA_KMS_KEY_VERSION (CK_ULONG, read-only): the primary version of the key's material, 1 until
+ * an administrator rotates the key (`kmsd key rotate`, secret keys). New MACs and encryptions use
+ * the primary version; MAC verification, AES-GCM decryption and AES key-wrap unwrapping also
+ * accept what an older version made. The object handle and CKA_ID stay the same.
+ */
+#define CKA_KMS_KEY_VERSION (CKA_KMS_VENDOR_BASE + 0x0003UL)
+
+/* Not usable yet: activation date in the future, or never activated. */
+#define CK_KMS_STATE_PRE_ACTIVE 1UL
+/* Usable as its usage attributes (CKA_SIGN, CKA_DECRYPT ...) allow. */
+#define CK_KMS_STATE_ACTIVE 2UL
+/* Only decrypt, verify and unwrap: protects no new data. */
+#define CK_KMS_STATE_DEACTIVATED 3UL
+/* Revoked by an administrator: only decrypt, verify and unwrap. */
+#define CK_KMS_STATE_COMPROMISED 4UL
+/* Material erased; never visible through PKCS#11 (administration tools only). */
+#define CK_KMS_STATE_DESTROYED 5UL
 
 #endif /* KMS_PKCS11_H */

@@ -118,14 +118,44 @@ pub fn append(conn: &Connection, e: &Event) -> Result<i64> {
     Ok(seq)
 }
 
+/// Which records to export; `None` = any.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// About this object.
+    pub object_id: Option<String>,
+    /// By this actor.
+    pub actor: Option<String>,
+    /// Of this token.
+    pub token: Option<String>,
+    /// At or after this time (ms).
+    pub since: Option<i64>,
+    /// Before this time (ms).
+    pub until: Option<i64>,
+}
+
 /// Every record, in sequence order.
 pub fn records(conn: &Connection) -> Result<Vec<Record>> {
+    records_matching(conn, &Filter::default())
+}
+
+/// The records `filter` selects, in sequence order.
+pub fn records_matching(conn: &Connection, filter: &Filter) -> Result<Vec<Record>> {
     let mut st = conn.prepare(
         "SELECT seq, ts_ms, request_id, actor, token, action, object_id, mechanism, outcome, \
-         prev_hash, hash, detail FROM audit ORDER BY seq",
+         prev_hash, hash, detail FROM audit \
+         WHERE (?1 IS NULL OR object_id = ?1) AND (?2 IS NULL OR actor = ?2) \
+         AND (?3 IS NULL OR token = ?3) AND (?4 IS NULL OR ts_ms >= ?4) \
+         AND (?5 IS NULL OR ts_ms < ?5) ORDER BY seq",
     )?;
+    let args = params![
+        filter.object_id,
+        filter.actor,
+        filter.token,
+        filter.since,
+        filter.until
+    ];
     let rows = st
-        .query_map([], |r| {
+        .query_map(args, |r| {
             Ok(Record {
                 seq: r.get(0)?,
                 ts_ms: r.get(1)?,

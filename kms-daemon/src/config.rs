@@ -26,6 +26,9 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// Key life cycle.
+    #[serde(default)]
+    pub lifecycle: LifecycleConfig,
 }
 
 /// `[tls]`.
@@ -72,6 +75,28 @@ impl Default for AuthConfig {
             max_pin_failures: default_max_pin_failures(),
             session_idle_timeout_secs: default_idle_timeout(),
             so_identities: Vec::new(),
+        }
+    }
+}
+
+/// `[lifecycle]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleConfig {
+    /// Seconds between a key's scheduled destruction (`C_DestroyObject`, `kmsd key destroy`)
+    /// and the erasure of its material; it can be cancelled until then. 0 erases at once.
+    #[serde(default = "default_destroy_wait")]
+    pub destroy_wait_secs: u64,
+}
+
+fn default_destroy_wait() -> u64 {
+    7 * 24 * 3600
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        LifecycleConfig {
+            destroy_wait_secs: default_destroy_wait(),
         }
     }
 }
@@ -191,6 +216,7 @@ mod tests {
         assert_eq!(cfg.master_key_file, PathBuf::from("/abs/mk"));
         assert_eq!(cfg.auth.max_pin_failures, 10);
         assert!(!cfg.tls.allow_tls12);
+        assert_eq!(cfg.lifecycle.destroy_wait_secs, 7 * 24 * 3600);
     }
 
     #[test]

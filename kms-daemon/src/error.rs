@@ -46,6 +46,10 @@ pub enum Error {
     /// The key's usage flags or allowed mechanisms forbid the operation.
     #[error("key function not permitted: {0}")]
     KeyFunctionNotPermitted(&'static str),
+    /// The key's life-cycle state forbids the operation (pre-active, destroyed; deactivated or
+    /// compromised for an operation that protects new data).
+    #[error("key not active: {0}")]
+    KeyNotActive(&'static str),
     /// The key's class or type does not fit the mechanism.
     #[error("key type inconsistent with the mechanism")]
     KeyTypeInconsistent,
@@ -135,6 +139,7 @@ impl Error {
             Error::TokenNotFound => ErrorCode::TokenNotFound,
             Error::ObjectNotFound => ErrorCode::ObjectNotFound,
             Error::KeyFunctionNotPermitted(_) => ErrorCode::KeyFunctionNotPermitted,
+            Error::KeyNotActive(_) => ErrorCode::KeyNotActive,
             Error::KeyTypeInconsistent => ErrorCode::KeyTypeInconsistent,
             Error::KeySizeRange(_) => ErrorCode::KeySizeRange,
             Error::MechanismInvalid(_) => ErrorCode::MechanismInvalid,

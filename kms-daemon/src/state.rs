@@ -1,6 +1,6 @@
 //! The services a request reaches: store, vault and the auth policy, shared by all handlers.
 
-use crate::config::{AuthConfig, Config};
+use crate::config::{AuthConfig, Config, LifecycleConfig};
 use crate::error::Result;
 use crate::store::Store;
 use crate::vault::Vault;
@@ -15,6 +15,8 @@ pub struct Services {
     pub vault: Vault,
     /// Login policy.
     pub auth: AuthConfig,
+    /// Key life-cycle settings.
+    pub lifecycle: LifecycleConfig,
 }
 
 /// Shared handle to the services (the axum state).
@@ -29,6 +31,7 @@ impl Services {
             store,
             vault,
             auth: cfg.auth.clone(),
+            lifecycle: cfg.lifecycle.clone(),
         })
     }
 }

@@ -37,6 +37,7 @@ fn services(max_pin_failures: u32) -> (tempfile::TempDir, Services) {
             so_identities: vec![ADMIN.into()],
             ..AuthConfig::default()
         },
+        lifecycle: Default::default(),
     };
     (dir, svc)
 }

@@ -110,7 +110,7 @@ fn daemon_rv(code: ErrorCode) -> CK_RV {
         UserPinNotInitialized => CKR_USER_PIN_NOT_INITIALIZED,
         TokenNotFound => CKR_TOKEN_NOT_PRESENT,
         ObjectNotFound => CKR_OBJECT_HANDLE_INVALID,
-        KeyFunctionNotPermitted => CKR_KEY_FUNCTION_NOT_PERMITTED,
+        KeyFunctionNotPermitted | KeyNotActive => CKR_KEY_FUNCTION_NOT_PERMITTED,
         KeyTypeInconsistent => CKR_KEY_TYPE_INCONSISTENT,
         KeySizeRange => CKR_KEY_SIZE_RANGE,
         MechanismInvalid => CKR_MECHANISM_INVALID,

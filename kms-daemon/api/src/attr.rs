@@ -169,6 +169,8 @@ pub fn kind_of(ty: u64) -> Option<AttrKind> {
         | CKA_EC_POINT
         | CKA_UNIQUE_ID => AttrKind::Bytes,
         _ if ty as u64 == crate::vendor::CKA_KMS_OBJECT_ID => AttrKind::Bytes,
+        _ if ty as u64 == crate::vendor::CKA_KMS_STATE => AttrKind::Ulong,
+        _ if ty as u64 == crate::vendor::CKA_KMS_KEY_VERSION => AttrKind::Ulong,
         _ => return None,
     })
 }

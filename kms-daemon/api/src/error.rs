@@ -31,8 +31,13 @@ pub enum ErrorCode {
     TokenNotFound,
     /// No such object, or not visible to this caller. 404.
     ObjectNotFound,
-    /// The key does not allow this operation (usage flag, policy, state). 403.
+    /// The key does not allow this operation (usage flag, policy: usage count, principal). 403.
     KeyFunctionNotPermitted,
+    /// The key's life-cycle state forbids this operation: pre-active (before its activation date
+    /// or never activated), or deactivated/compromised for an operation that protects new data
+    /// (sign, encrypt, wrap, derive). 403; the module maps it to
+    /// `CKR_KEY_FUNCTION_NOT_PERMITTED`.
+    KeyNotActive,
     /// The key type does not fit the mechanism. 400.
     KeyTypeInconsistent,
     /// The key size is not supported. 400.
@@ -103,6 +108,7 @@ impl ErrorCode {
             Unauthenticated | UserNotLoggedIn | PinIncorrect => 401,
             UserTypeInvalid
             | KeyFunctionNotPermitted
+            | KeyNotActive
             | AttributeReadOnly
             | AttributeSensitive
             | ActionProhibited
@@ -258,6 +264,11 @@ pub const DEVICE_ERRORS: &[(ErrorCode, u64, &str)] = &[
         "KMS_DEVICE_ERROR_INTEGRITY_FAILURE",
     ),
     (ErrorCode::Internal, 33, "KMS_DEVICE_ERROR_INTERNAL"),
+    (
+        ErrorCode::KeyNotActive,
+        34,
+        "KMS_DEVICE_ERROR_KEY_NOT_ACTIVE",
+    ),
 ];
 
 /// `ulDeviceError` when the module got no answer from kmsd it could use: unreachable, TLS

@@ -342,7 +342,7 @@ pub fn create_token(
         tokens::insert(tx, &row, now_ms())?;
         let ev = audit::Event {
             request_id: "cli".into(),
-            actor: "kmsd-cli".into(),
+            actor: crate::keys::admin::ADMIN_ACTOR.into(),
             token: Some(label.to_owned()),
             action: "token.create".into(),
             outcome: "ok".into(),
@@ -372,6 +372,7 @@ mod tests {
             store,
             vault: Vault::from_master_key(&[1; 32]).unwrap(),
             auth,
+            lifecycle: Default::default(),
         };
         (dir, svc)
     }

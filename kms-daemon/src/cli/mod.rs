@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod init;
+pub mod key;
 pub mod quickstart;
 pub mod serve;
 pub mod token;
+pub mod view;
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -43,6 +45,9 @@ pub enum Command {
     /// Manage tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Administer keys: state, destruction, policy.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Work with the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -55,6 +60,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve { config, listen } => serve::run(&config, listen),
         Command::Quickstart(args) => quickstart::run(&args),
         Command::Token(cmd) => token::run(&cmd),
+        Command::Key(cmd) => key::run(&cmd),
         Command::Audit(cmd) => return audit::run(&cmd),
     };
     match result {

@@ -70,6 +70,7 @@ fn config_for(dir: &Path, so_identities: Vec<String>) -> Config {
             ..AuthConfig::default()
         },
         log: LogConfig::default(),
+        lifecycle: Default::default(),
     }
 }
 

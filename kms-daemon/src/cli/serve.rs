@@ -11,6 +11,26 @@ use std::sync::Arc;
 /// Session objects older than this are purged at start.
 const EPHEMERAL_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
 
+/// How often keys whose destruction is due are erased (`keys::destroy::sweep`).
+const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Erases keys whose waiting period is over, every `interval`, off the async threads. A failed
+/// sweep is logged and tried again next time (the keys stay unusable meanwhile).
+async fn sweep_every(services: Arc<Services>, interval: std::time::Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let svc = services.clone();
+        match tokio::task::spawn_blocking(move || crate::keys::destroy::sweep(&svc)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(destroyed_keys = n, "scheduled destructions done"),
+            Ok(Err(e)) => tracing::error!(error = %e, "destruction sweep failed"),
+            Err(e) => tracing::error!(error = %e, "destruction sweep panicked"),
+        }
+    }
+}
+
 /// Sets up logging to stderr: `RUST_LOG` if set, else the configured level.
 pub fn init_logging(level: &str) {
     use tracing_subscriber::EnvFilter;
@@ -45,12 +65,15 @@ pub fn serve_on(
             sessions::purge_idle(tx, now_ms().saturating_sub(idle_ms))?,
         ))
     })?;
+    let destroyed = crate::keys::destroy::sweep(&services)?;
     tracing::info!(
         purged_session_objects = purged,
         expired_logins = idle,
+        destroyed_keys = destroyed,
         "store opened"
     );
-    let router = crate::api::app(Arc::new(services));
+    let services = Arc::new(services);
+    let router = crate::api::app(services.clone());
     listener
         .set_nonblocking(true)
         .map_err(|e| Error::io("listener", e))?;
@@ -64,7 +87,10 @@ pub fn serve_on(
         let shutdown =
             crate::server::shutdown_signal().map_err(|e| Error::io("signal handlers", e))?;
         ready()?;
-        crate::server::serve(listener, tls, router, shutdown).await
+        let sweeper = tokio::spawn(sweep_every(services, SWEEP_INTERVAL));
+        let served = crate::server::serve(listener, tls, router, shutdown).await;
+        sweeper.abort();
+        served
     })
 }
 

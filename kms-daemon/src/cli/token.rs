@@ -1,8 +1,9 @@
-//! `kmsd token create|list`.
+//! `kmsd token create|list|delete`.
 
 use crate::auth::session::{create_token, token_info};
 use crate::config::Config;
 use crate::error::Result;
+use crate::state::Services;
 use crate::store::{tokens, Store};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -31,6 +32,16 @@ pub enum TokenCommand {
         /// kmsd.toml
         #[arg(long)]
         config: PathBuf,
+    },
+    /// Delete a token with its objects and logins; refused while one of its keys still has
+    /// material (destroy them first).
+    Delete {
+        /// kmsd.toml
+        #[arg(long)]
+        config: PathBuf,
+        /// Token label.
+        #[arg(long)]
+        label: String,
     },
 }
 
@@ -66,6 +77,11 @@ pub fn run(cmd: &TokenCommand) -> Result<()> {
                     row.so_failures
                 );
             }
+        }
+        TokenCommand::Delete { config, label } => {
+            let cfg = Config::load(config)?;
+            let n = crate::keys::admin::delete_token(&Services::open(&cfg)?, label)?;
+            println!("deleted token {label} ({n} objects)");
         }
     }
     Ok(())

@@ -11,13 +11,19 @@
 //! - anything else the object has → `attribute_read_only`, even with the same value; a type it
 //!   does not have → `attribute_type_invalid`.
 //!
+//! A key's copy inherits its life cycle and policy (state, validity window, principals); dates
+//! in the template may only narrow the window (`attribute_read_only` otherwise), and a key with
+//! a usage limit cannot be copied at all (`action_prohibited`), or each copy would bring a fresh
+//! count.
+//!
 //! The key material is opened under the source's AAD and sealed again under the copy's id and
 //! attributes: a sealed blob is never copied. A copy with `CKA_TOKEN=false` is a session object
 //! of the caller's module instance. The audit record `object.copy` names the new object and, in
 //! `detail`, the source (`source=<id>`); a refusal names the source as its object.
 
+use super::lifecycle::{has_lifecycle, Lifecycle};
 use super::object::{AttrMap, StoredObject};
-use super::service::{audited, load_visible, require_user};
+use super::service::{audited, load_visible, require_user, reseal, update_checked};
 use super::template::{self, Change};
 use crate::audit;
 use crate::auth::Caller;
@@ -83,6 +89,11 @@ fn make_copy(
     if !src.flag(CKA_COPYABLE) {
         return Err(Error::ActionProhibited("CKA_COPYABLE is false"));
     }
+    if src.life.max_uses.is_some() {
+        return Err(Error::ActionProhibited(
+            "a key with a usage limit cannot be copied",
+        ));
+    }
     let changes = template::normalize(template)?;
     let attrs = copied_attrs(src, &changes)?;
     let mut copy = StoredObject {
@@ -95,7 +106,15 @@ fn make_copy(
         attrs,
         sealed: None,
         created_at: now_ms(),
+        version: 1,
+        life: Lifecycle {
+            uses: 0,
+            ..src.life.clone()
+        },
     };
+    if has_lifecycle(copy.class) {
+        copy.life.narrow_to(&copy.attrs)?;
+    }
     copy.is_private = copy.flag(CKA_PRIVATE);
     if !copy.flag(CKA_TOKEN) {
         copy.ephemeral_owner = Some(caller.owner_tag().ok_or_else(|| {
@@ -105,10 +124,7 @@ fn make_copy(
             ))
         })?);
     }
-    if let Some(blob) = &src.sealed {
-        let material = svc.vault.open(&src.aad(), blob)?;
-        copy.sealed = Some(svc.vault.seal(&copy.aad(), &material)?);
-    }
+    reseal(svc, src, &mut copy)?;
     Ok(copy)
 }
 
@@ -123,30 +139,23 @@ pub fn copy_object(
     let mut ev = caller.event(Some(token), "object.copy");
     ev.object_id = Some(id.to_owned());
     audited(svc, ev, |ev| {
-        // Read, compute (opening and sealing) without the lock, then insert only if the source
-        // is still there unchanged; retry a few times if another request changed it meanwhile.
-        for _ in 0..3 {
-            let src = svc.store.read(|conn| {
+        let copy = update_checked(
+            svc,
+            |conn| {
                 require_user(svc, conn, caller, token)?;
                 load_visible(conn, caller, token, id, true)
-            })?;
-            let copy = make_copy(svc, caller, &src, template)?;
-            let written = svc.store.tx(|tx| {
+            },
+            |src| make_copy(svc, caller, src, template),
+            |tx, _, copy| {
                 require_user(svc, tx, caller, token)?;
-                if objects::get(tx, token, id)?.as_ref() != Some(&src) {
-                    return Ok(false);
-                }
-                objects::insert(tx, &copy)?;
+                objects::insert(tx, copy)?;
                 let mut done = ev.clone();
                 done.object_id = Some(copy.id.clone());
                 done.detail = Some(format!("source={id}"));
                 audit::append(tx, &done)?;
-                Ok(true)
-            })?;
-            if written {
-                return Ok(copy.info());
-            }
-        }
-        Err(Error::Internal("object changed concurrently".into()))
+                Ok(())
+            },
+        )?;
+        Ok(copy.info())
     })
 }

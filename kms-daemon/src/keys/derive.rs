@@ -11,12 +11,15 @@
 //! and — when the base key is sensitive — no SENSITIVE=F or EXTRACTABLE=T (R13); all
 //! `template_inconsistent`.
 //!
+//! The base key's life cycle and policy (`keys::lifecycle`) are checked before it is opened and
+//! again, counting the use, in the transaction that stores the derived key.
+//!
 //! The derived key has LOCAL=F, ALWAYS_SENSITIVE = base ALWAYS_SENSITIVE ∧ SENSITIVE and
 //! NEVER_EXTRACTABLE = base NEVER_EXTRACTABLE ∧ ¬EXTRACTABLE.
 
 use super::service::{
-    audited, build, check_id, check_non_local_roles, check_only_strengthens, load_visible,
-    require_user, required,
+    audited, build, check_id, check_non_local_roles, check_only_strengthens, count_use,
+    load_visible, require_user, required,
 };
 use super::template::{self, Mode};
 use super::usage::{self, Op};
@@ -27,7 +30,7 @@ use crate::crypto::ec::{self, EcdhKdf};
 use crate::crypto::HashAlg;
 use crate::error::{Error, Result};
 use crate::state::Services;
-use crate::store::objects;
+use crate::store::{now_ms, objects};
 use kms_api::attr::MAX_VALUE_LEN;
 use kms_api::msg::{DeriveRequest, ObjectInfo};
 use kms_api::{AttrValue, MechParams};
@@ -86,6 +89,8 @@ pub fn derive_key(
             load_visible(conn, caller, token, &req.base_key, true)
         })?;
         usage::check_key(&base, mech, Op::Derive)?;
+        base.life
+            .check_use(Op::Derive, &caller.identity, now_ms())?;
         let curve = base
             .bytes(CKA_EC_PARAMS)
             .and_then(ec::Curve::from_params)
@@ -137,6 +142,7 @@ pub fn derive_key(
         obj.sealed = Some(svc.vault.seal(&obj.aad(), &value)?);
         drop(value);
         svc.store.tx(|tx| {
+            count_use(tx, caller, &base, Op::Derive)?;
             objects::insert(tx, &obj)?;
             let mut done = ev.clone();
             done.object_id = Some(obj.id.clone());

@@ -5,12 +5,17 @@
 //! what it needs, releases the store, does its crypto, then writes the change together with its
 //! audit record in one transaction. Refusals are audited too (outcome = the error code).
 
+pub mod admin;
 pub mod copy;
 pub mod create;
+pub mod dates;
 pub mod derive;
+pub mod destroy;
 pub mod generate;
+pub mod lifecycle;
 pub mod object;
 pub mod service;
 pub mod template;
 pub mod usage;
+pub mod versions;
 pub mod wrap;

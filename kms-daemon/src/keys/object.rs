@@ -1,7 +1,9 @@
 //! A stored object: its revealable attributes, sealed material, and who may see it.
 
+use super::lifecycle::{has_lifecycle, Lifecycle};
 use crate::ck::*;
 use crate::error::{Error, Result};
+use crate::store::now_ms;
 use crate::vault;
 use kms_api::msg::ObjectInfo;
 use kms_api::{Attr, AttrValue};
@@ -31,6 +33,10 @@ pub struct StoredObject {
     pub sealed: Option<Vec<u8>>,
     /// Creation time, ms since the epoch.
     pub created_at: i64,
+    /// The primary version of the material (1 until `kmsd key rotate`; `keys::versions`).
+    pub version: u32,
+    /// Life cycle and use policy (keys; the default for other objects).
+    pub life: Lifecycle,
 }
 
 impl StoredObject {
@@ -47,15 +53,40 @@ impl StoredObject {
         self.attrs.get(&ty).and_then(AttrValue::as_bytes)
     }
 
-    /// The vault AAD of this object's material in its current state.
+    /// The vault AAD of this object's (primary) material in its current state: identity and
+    /// security attributes ([`vault::aad`]), the life cycle ([`Lifecycle::bind`]), then the
+    /// version when it is not the first.
     pub fn aad(&self) -> Vec<u8> {
-        vault::aad(
+        let mut aad = vault::aad(
             &self.id,
             &self.token,
             self.class,
             self.key_type,
             &self.attrs,
-        )
+        );
+        self.life.bind(&mut aad);
+        if self.version != 1 {
+            aad.extend_from_slice(b"kmsd-version");
+            aad.extend_from_slice(&self.version.to_be_bytes());
+        }
+        aad
+    }
+
+    /// The attributes PKCS#11 shows: the stored ones, plus `CKA_KMS_STATE` (the effective
+    /// state now) and `CKA_KMS_KEY_VERSION` on keys.
+    pub fn shown_attrs(&self) -> AttrMap {
+        let mut attrs = self.attrs.clone();
+        if has_lifecycle(self.class) {
+            attrs.insert(
+                kms_api::vendor::CKA_KMS_STATE,
+                AttrValue::Ulong(self.life.effective(now_ms()).ck_value()),
+            );
+            attrs.insert(
+                kms_api::vendor::CKA_KMS_KEY_VERSION,
+                AttrValue::Ulong(u64::from(self.version)),
+            );
+        }
+        attrs
     }
 
     /// What the module sees.
@@ -63,28 +94,26 @@ impl StoredObject {
         ObjectInfo {
             id: self.id.clone(),
             attrs: self
-                .attrs
-                .iter()
-                .map(|(ty, v)| Attr {
-                    ty: *ty,
-                    value: v.clone(),
-                })
+                .shown_attrs()
+                .into_iter()
+                .map(|(ty, value)| Attr { ty, value })
                 .collect(),
             sensitive: sensitive_components(self.class, self.key_type).to_vec(),
         }
     }
 
-    /// Whether every attribute of `template` is present here with the same value.
+    /// Whether every attribute of `template` is shown here with the same value.
     pub fn matches(&self, template: &[Attr]) -> bool {
-        template
-            .iter()
-            .all(|a| self.attrs.get(&a.ty) == Some(&a.value))
+        let shown = self.shown_attrs();
+        template.iter().all(|a| shown.get(&a.ty) == Some(&a.value))
     }
 
-    /// Whether the caller may see this object: private objects need a user login on the token;
-    /// session objects need the same (identity, instance) as their creator.
+    /// Whether the caller may see this object: never once its destruction is scheduled or done;
+    /// private objects need a user login on the token; session objects need the same
+    /// (identity, instance) as their creator.
     pub fn visible(&self, user_logged_in: bool, owner: Option<&str>) -> bool {
-        (!self.is_private || user_logged_in)
+        !self.life.is_gone()
+            && (!self.is_private || user_logged_in)
             && match &self.ephemeral_owner {
                 None => true,
                 Some(o) => owner == Some(o.as_str()),

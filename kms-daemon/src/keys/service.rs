@@ -1,8 +1,10 @@
 //! Shared steps of every key operation (access, visibility, building new objects) and the
 //! object routes that need no crypto: find, get, set attributes, destroy.
 
+use super::lifecycle::{has_lifecycle, Lifecycle};
 use super::object::{AttrMap, StoredObject};
 use super::template::{self, Change};
+use super::usage::Op;
 use crate::audit::{self, Event};
 use crate::auth::session::{record_refusal, resolve};
 use crate::auth::Caller;
@@ -89,6 +91,11 @@ pub fn build(
         attrs.insert(CKA_ALWAYS_SENSITIVE, AttrValue::Bool(always_sensitive));
         attrs.insert(CKA_NEVER_EXTRACTABLE, AttrValue::Bool(never_extractable));
     }
+    // Keys are active from creation unless CKA_START_DATE is in the future (keys::lifecycle).
+    let mut life = Lifecycle::default();
+    if has_lifecycle(class) {
+        (life.not_before, life.not_after) = Lifecycle::window_from(&attrs)?;
+    }
     let ephemeral_owner = if flag(&attrs, CKA_TOKEN) {
         None
     } else {
@@ -109,6 +116,8 @@ pub fn build(
         attrs,
         sealed: None,
         created_at: now_ms(),
+        version: 1,
+        life,
     })
 }
 
@@ -181,26 +190,103 @@ pub fn get(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<Obj
     })
 }
 
-/// `DELETE …/objects/{id}`.
+/// `DELETE …/objects/{id}` (`C_DestroyObject`). A token key (secret, private or public) is not
+/// deleted but scheduled for destruction ([`super::destroy`]): from now on invisible and
+/// unusable, its material erased after the configured waiting period, restorable until then by
+/// `kmsd key cancel-destroy`. Session objects, certificates and data objects are deleted.
 pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<()> {
     let mut ev = caller.event(Some(token), "object.destroy");
     ev.object_id = Some(id.to_owned());
     audited(svc, ev, |ev| {
-        svc.store.tx(|tx| {
-            require_user(svc, tx, caller, token)?;
-            let obj = load_visible(tx, caller, token, id, true)?;
+        let load = |conn: &Connection| {
+            require_user(svc, conn, caller, token)?;
+            let obj = load_visible(conn, caller, token, id, true)?;
             if !obj.flag(CKA_DESTROYABLE) {
                 return Err(Error::ActionProhibited("CKA_DESTROYABLE is false"));
             }
-            objects::delete(tx, id)?;
+            Ok(obj)
+        };
+        let compute =
+            |obj: &StoredObject| match has_lifecycle(obj.class) && obj.ephemeral_owner.is_none() {
+                true => super::destroy::schedule(svc, obj, now_ms()).map(Some),
+                false => Ok(None),
+            };
+        update_checked(svc, load, compute, |tx, _, scheduled| {
+            match scheduled {
+                Some(new) => {
+                    objects::update(tx, new)?;
+                    ev.detail = Some(super::destroy::detail(new));
+                }
+                None => objects::delete(tx, id)?,
+            }
             audit::append(tx, ev)?;
             Ok(())
-        })
+        })?;
+        Ok(())
     })
 }
 
-/// Applies `C_SetAttributeValue` rules (S15) to a copy of `obj`; reseals the material when a
-/// flag in the AAD changed.
+/// Whether `obj` is still stored as it was read, its use counter aside.
+fn unchanged(conn: &Connection, obj: &StoredObject) -> Result<bool> {
+    Ok(
+        objects::get(conn, &obj.token, &obj.id)?.is_some_and(|mut now| {
+            now.life.uses = obj.life.uses;
+            now == *obj
+        }),
+    )
+}
+
+/// The read–compute–write cycle of a change that needs the vault: `load` reads the object,
+/// `compute` works on it with no lock held (opening and sealing material), and `write` runs in
+/// one transaction only if the row is still as read (its use counter aside); when another
+/// request changed it meanwhile, the cycle runs again, a few times at most.
+pub fn update_checked<T>(
+    svc: &Services,
+    load: impl Fn(&Connection) -> Result<StoredObject>,
+    compute: impl Fn(&StoredObject) -> Result<T>,
+    mut write: impl FnMut(&Connection, &StoredObject, &T) -> Result<()>,
+) -> Result<T> {
+    for _ in 0..3 {
+        let obj = svc.store.read(&load)?;
+        let out = compute(&obj)?;
+        let written = svc.store.tx(|tx| {
+            if !unchanged(tx, &obj)? {
+                return Ok(false);
+            }
+            write(tx, &obj, &out)?;
+            Ok(true)
+        })?;
+        if written {
+            return Ok(out);
+        }
+    }
+    Err(Error::Internal("object changed concurrently".into()))
+}
+
+/// Seals the material of `old` for `new` when what the AAD binds differs between them (a
+/// changed flag, life cycle, or another object altogether); `new` keeps its blob otherwise.
+pub fn reseal(svc: &Services, old: &StoredObject, new: &mut StoredObject) -> Result<()> {
+    if let Some(blob) = &old.sealed {
+        let (old_aad, new_aad) = (old.aad(), new.aad());
+        if old_aad != new_aad {
+            let material = svc.vault.open(&old_aad, blob)?;
+            new.sealed = Some(svc.vault.seal(&new_aad, &material)?);
+        }
+    }
+    Ok(())
+}
+
+/// Checks one use of `obj` for `op` again on the row as it is now, and counts it. Call it in
+/// the transaction of the use's audit record: a state change or another use since `obj` was
+/// read is seen, so a usage limit holds exactly under concurrency.
+pub fn count_use(conn: &Connection, caller: &Caller, obj: &StoredObject, op: Op) -> Result<()> {
+    let current = objects::get(conn, &obj.token, &obj.id)?.ok_or(Error::ObjectNotFound)?;
+    current.life.check_use(op, &caller.identity, now_ms())?;
+    objects::count_use(conn, &obj.id)
+}
+
+/// Applies `C_SetAttributeValue` rules (S15) to a copy of `obj`; changed dates may only narrow
+/// the validity window ([`Lifecycle::narrow_to`]); reseals the material when the AAD changed.
 fn apply_changes(svc: &Services, obj: &StoredObject, changes: &AttrMap) -> Result<StoredObject> {
     if !obj.flag(CKA_MODIFIABLE) {
         return Err(Error::ActionProhibited("CKA_MODIFIABLE is false"));
@@ -221,14 +307,10 @@ fn apply_changes(svc: &Services, obj: &StoredObject, changes: &AttrMap) -> Resul
         }
         new.attrs.insert(ty, value.clone());
     }
-    if let Some(blob) = &obj.sealed {
-        let old_aad = obj.aad();
-        let new_aad = new.aad();
-        if old_aad != new_aad {
-            let material = svc.vault.open(&old_aad, blob)?;
-            new.sealed = Some(svc.vault.seal(&new_aad, &material)?);
-        }
+    if has_lifecycle(obj.class) {
+        new.life.narrow_to(&new.attrs)?;
     }
+    reseal(svc, obj, &mut new)?;
     Ok(new)
 }
 
@@ -244,26 +326,19 @@ pub fn set_attributes(
     ev.object_id = Some(id.to_owned());
     audited(svc, ev, |ev| {
         let changes = template::normalize(template)?;
-        // Read, compute (possibly resealing) without the lock, then write only if the row is
-        // unchanged; retry a few times if another request got there first.
-        for _ in 0..3 {
-            let obj = svc.store.read(|conn| {
+        let new = update_checked(
+            svc,
+            |conn| {
                 require_user(svc, conn, caller, token)?;
                 load_visible(conn, caller, token, id, true)
-            })?;
-            let new = apply_changes(svc, &obj, &changes)?;
-            let written = svc.store.tx(|tx| {
-                if objects::get(tx, token, id)?.as_ref() != Some(&obj) {
-                    return Ok(false);
-                }
-                objects::update(tx, &new)?;
+            },
+            |obj| apply_changes(svc, obj, &changes),
+            |tx, _, new| {
+                objects::update(tx, new)?;
                 audit::append(tx, ev)?;
-                Ok(true)
-            })?;
-            if written {
-                return Ok(new.info());
-            }
-        }
-        Err(Error::Internal("object changed concurrently".into()))
+                Ok(())
+            },
+        )?;
+        Ok(new.info())
     })
 }

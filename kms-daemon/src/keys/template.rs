@@ -124,6 +124,9 @@ const RULES: &[Rule] = &[
     r(CKA_LOCAL, KEY, ANY, No, No, Ch::No),
     r(CKA_KEY_GEN_MECHANISM, KEY, ANY, No, No, Ch::No),
     r(CKA_ALLOWED_MECHANISMS, KEY, ANY, Yes, Yes, Ch::No),
+    // The life-cycle state (keys::lifecycle) is kmsd's: shown, never given or changed.
+    r(kms_api::vendor::CKA_KMS_STATE, KEY, ANY, No, No, Ch::No),
+    r(kms_api::vendor::CKA_KMS_KEY_VERSION, KEY, ANY, No, No, Ch::No),
     // Usage flags are fixed after creation (security R2).
     r(CKA_ENCRYPT, PU | S, ANY, Yes, Yes, Ch::No),
     r(CKA_VERIFY, PU | S, ANY, Yes, Yes, Ch::No),

@@ -7,15 +7,21 @@
 //! `CKM_RSA_PKCS`, ECB, CTR or CBC-PAD key transport, no key-wrap mechanism as a cipher).
 //! For hash-and-sign mechanisms the request's data is the digest: kmsd never hashes. EdDSA and
 //! HMAC take the whole message (neither is hash-then-sign).
+//!
+//! Every key operation then checks the key's life cycle and policy (`keys::lifecycle`: state,
+//! principal, usage count) before the key is opened, and again — counting the use — in the
+//! transaction of the audit record; a refusal there drops the result.
 
 use super::object::StoredObject;
-use super::service::{audited, load_visible, require_user};
+use super::service::{audited, count_use, load_visible, require_user};
+use super::versions;
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
 use crate::crypto::{aes, der, ec, eddsa, mac, rsa, HashAlg};
 use crate::error::{Error, Result};
 use crate::state::Services;
+use crate::store::now_ms;
 use kms_api::msg::{CryptoRequest, CryptoResponse, Empty, VerifyRequest};
 use kms_api::Mechanism;
 use kms_api::{AttrValue, MechParams, SecretBytes};
@@ -67,6 +73,12 @@ impl Op {
         }
     }
 
+    /// Whether the operation only processes data protected earlier (decrypt, verify, unwrap),
+    /// which a deactivated or compromised key may still do; the others protect new data.
+    pub fn processes_protected_data(self) -> bool {
+        matches!(self, Op::Decrypt | Op::Verify | Op::Unwrap)
+    }
+
     fn is_data(self) -> bool {
         matches!(self, Op::Sign | Op::Verify | Op::Decrypt | Op::Encrypt)
     }
@@ -116,7 +128,7 @@ const MECHANISMS: &[(u64, Op, u64, u64)] = &[
 ];
 
 /// A checked operation, ready to run once the key is opened.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Plan {
     /// `CKM_RSA_PKCS` sign: the data is a DER DigestInfo.
     RsaDigestInfo,
@@ -309,6 +321,7 @@ fn curve_of(obj: &StoredObject) -> Result<ec::Curve> {
 }
 
 /// The data of an operation, and the MAC to check for [`Op::Verify`].
+#[derive(Clone, Copy)]
 struct Input<'a> {
     data: &'a [u8],
     mac: Option<&'a [u8]>,
@@ -427,14 +440,25 @@ fn use_key(
             load_visible(conn, caller, token, id, true)
         })?;
         let plan = authorize(&obj, mech, op, &mechanism.params)?;
+        obj.life.check_use(op, &caller.identity, now_ms())?;
         let blob = obj
             .sealed
             .as_deref()
             .ok_or_else(|| Error::IntegrityFailure("key without material".into()))?;
         let key = svc.vault.open(&obj.aad(), blob)?;
-        let out = execute(plan, op, &obj, &key, input)?;
+        // GCM decryption and MAC verification prove which version they need (keys::versions).
+        let authenticated = matches!(
+            (&plan, op),
+            (Plan::AesGcm { .. }, Op::Decrypt) | (Plan::Hmac(_), Op::Verify)
+        );
+        let out = versions::with_versions(svc, &obj, &key, authenticated, |k| {
+            execute(plan.clone(), op, &obj, k, input)
+        })?;
         drop(key);
-        svc.store.tx(|tx| audit::append(tx, ev))?;
+        svc.store.tx(|tx| {
+            count_use(tx, caller, &obj, op)?;
+            audit::append(tx, ev)
+        })?;
         Ok(out)
     })
 }

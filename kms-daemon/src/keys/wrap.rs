@@ -14,6 +14,10 @@
 //! `key_unextractable`, the code kmsd uses for PKCS#11's `CKR_KEY_NOT_WRAPPABLE`; the wrapping
 //! key is at least as strong as the target (R10, `key_size_range`).
 //!
+//! Both then check the life cycle and policy (`keys::lifecycle`) of the wrapping or unwrapping
+//! key — and the key to wrap may be exported only while active or deactivated — before any key
+//! is opened, and again, counting the use, in the transaction of the audit record.
+//!
 //! Unwrap checks the unwrapping key the same way (CKA_UNWRAP; R1: neither it nor its public half
 //! may encrypt, `key_function_not_permitted`), then the template: class and key type are required
 //! (AES secret keys, and RSA/EC private keys under AES-KW/KWP); it may not weaken the key
@@ -28,8 +32,8 @@
 use super::generate::{ec_public_attrs, rsa_public_attrs};
 use super::object::StoredObject;
 use super::service::{
-    audited, build, check_id, check_non_local_roles, check_only_strengthens, load_visible,
-    require_user, required,
+    audited, build, check_id, check_non_local_roles, check_only_strengthens, count_use,
+    load_visible, require_user, required,
 };
 use super::template::{self, Mode};
 use super::usage::{self, Op};
@@ -40,7 +44,7 @@ use crate::crypto::wrap::{self, AesWrap};
 use crate::crypto::{ct_eq, ec, rsa, HashAlg};
 use crate::error::{Error, Result};
 use crate::state::Services;
-use crate::store::objects;
+use crate::store::{now_ms, objects};
 use kms_api::msg::{ObjectInfo, UnwrapRequest, WrapRequest, WrapResponse};
 use kms_api::{AttrValue, MechParams};
 use rusqlite::Connection;
@@ -210,6 +214,10 @@ pub fn wrap_key(
         usage::check_key(&wrapping, mech, Op::Wrap)?;
         let transport = transport(mech, &req.mechanism.params)?;
         check_wrap(&wrapping, &target, &transport, private_half_decrypts)?;
+        wrapping
+            .life
+            .check_use(Op::Wrap, &caller.identity, now_ms())?;
+        target.life.check_export(now_ms())?;
         let key = svc.vault.open(&target.aad(), material(&target)?)?;
         let data = match &transport {
             Transport::Aes(kind) => {
@@ -228,7 +236,14 @@ pub fn wrap_key(
             }
         };
         drop(key);
-        svc.store.tx(|tx| audit::append(tx, ev))?;
+        svc.store.tx(|tx| {
+            count_use(tx, caller, &wrapping, Op::Wrap)?;
+            objects::get(tx, token, &target.id)?
+                .ok_or(Error::ObjectNotFound)?
+                .life
+                .check_export(now_ms())?;
+            audit::append(tx, ev)
+        })?;
         Ok(WrapResponse { data: data.into() })
     })
 }
@@ -359,6 +374,9 @@ pub fn unwrap_key(
         })?;
         usage::check_key(&unwrapping, mech, Op::Unwrap)?;
         let transport = transport(mech, &req.mechanism.params)?;
+        unwrapping
+            .life
+            .check_use(Op::Unwrap, &caller.identity, now_ms())?;
         if !unwrapping.flag(CKA_LOCAL) {
             return Err(Error::KeyFunctionNotPermitted(
                 "only keys generated in kmsd may unwrap",
@@ -385,7 +403,11 @@ pub fn unwrap_key(
             }
         }
         let key = svc.vault.open(&unwrapping.aad(), material(&unwrapping)?)?;
-        let unwrapped = open_blob(&transport, &key, blob, expect)?;
+        // AES key wrap authenticates: a blob made under a retired version opens too.
+        let kw = matches!(transport, Transport::Aes(_));
+        let unwrapped = super::versions::with_versions(svc, &unwrapping, &key, kw, |k| {
+            open_blob(&transport, k, blob, expect)
+        })?;
         drop(key);
         let mut obj = build(caller, token, class, Some(key_type), map, None)?;
         let public = match &unwrapped {
@@ -397,6 +419,7 @@ pub fn unwrap_key(
         obj.sealed = Some(svc.vault.seal(&obj.aad(), unwrapped.material())?);
         drop(unwrapped);
         svc.store.tx(|tx| {
+            count_use(tx, caller, &unwrapping, Op::Unwrap)?;
             objects::insert(tx, &obj)?;
             let mut done = ev.clone();
             done.object_id = Some(obj.id.clone());
@@ -423,6 +446,8 @@ mod tests {
             attrs: attrs.into_iter().collect(),
             sealed: None,
             created_at: 0,
+            version: 1,
+            life: Default::default(),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod objects;
 pub mod schema;
 pub mod sessions;
 pub mod tokens;
+pub mod versions;
 
 use crate::error::{Error, Result};
 use parking_lot::{Condvar, Mutex};
@@ -67,6 +68,8 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Erased material (destroyed keys, deleted rows) is overwritten, not left in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
 }
 

@@ -1,17 +1,30 @@
-//! `objects` rows.
+//! `objects` rows, with their life cycle (schema v3).
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::keys::lifecycle::{Lifecycle, State};
 use crate::keys::object::{attrs_from_json, attrs_to_json, StoredObject};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-const COLUMNS: &str =
-    "id, token, class, key_type, is_private, ephemeral_owner, attrs, sealed, created_at";
+const COLUMNS: &str = "id, token, class, key_type, is_private, ephemeral_owner, attrs, sealed, \
+     created_at, state, not_before, not_after, max_uses, uses, principals, destroy_at, \
+     state_reason, version";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<(StoredObject, String)> {
+/// A row as read, before its JSON columns are decoded.
+struct Raw {
+    obj: StoredObject,
+    attrs: String,
+    state: String,
+    principals: Option<String>,
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Raw> {
     let class: i64 = r.get(2)?;
     let key_type: Option<i64> = r.get(3)?;
-    Ok((
-        StoredObject {
+    let max_uses: Option<i64> = r.get(12)?;
+    let uses: i64 = r.get(13)?;
+    let version: i64 = r.get(17)?;
+    Ok(Raw {
+        obj: StoredObject {
             id: r.get(0)?,
             token: r.get(1)?,
             class: class as u64,
@@ -21,20 +34,55 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(StoredObject, String)> {
             attrs: Default::default(),
             sealed: r.get(7)?,
             created_at: r.get(8)?,
+            version: u32::try_from(version).unwrap_or(0),
+            life: Lifecycle {
+                state: State::Active,
+                not_before: r.get(10)?,
+                not_after: r.get(11)?,
+                max_uses: max_uses.map(|m| m.max(0) as u64),
+                uses: uses.max(0) as u64,
+                principals: None,
+                destroy_at: r.get(15)?,
+                reason: r.get(16)?,
+            },
         },
-        r.get(6)?,
-    ))
+        attrs: r.get(6)?,
+        state: r.get(9)?,
+        principals: r.get(14)?,
+    })
 }
 
-fn finish((mut o, json): (StoredObject, String)) -> Result<StoredObject> {
-    o.attrs = attrs_from_json(&json)?;
+fn finish(raw: Raw) -> Result<StoredObject> {
+    let mut o = raw.obj;
+    o.attrs = attrs_from_json(&raw.attrs)?;
+    o.life.state = State::parse(&raw.state)?;
+    o.life.principals = raw
+        .principals
+        .map(|p| serde_json::from_str(&p))
+        .transpose()
+        .map_err(|_| Error::IntegrityFailure("stored principals unreadable".into()))?;
     Ok(o)
+}
+
+fn principals_json(life: &Lifecycle) -> Result<Option<String>> {
+    life.principals
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| Error::Internal(format!("encoding principals: {e}")))
+}
+
+fn opt_u64(v: Option<u64>) -> Option<i64> {
+    v.map(|m| i64::try_from(m).unwrap_or(i64::MAX))
 }
 
 /// Inserts a new object.
 pub fn insert(conn: &Connection, o: &StoredObject) -> Result<()> {
     conn.execute(
-        &format!("INSERT INTO objects ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        &format!(
+            "INSERT INTO objects ({COLUMNS}) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+        ),
         params![
             o.id,
             o.token,
@@ -44,7 +92,16 @@ pub fn insert(conn: &Connection, o: &StoredObject) -> Result<()> {
             o.ephemeral_owner,
             attrs_to_json(&o.attrs)?,
             o.sealed,
-            o.created_at
+            o.created_at,
+            o.life.state.as_str(),
+            o.life.not_before,
+            o.life.not_after,
+            opt_u64(o.life.max_uses),
+            opt_u64(Some(o.life.uses)),
+            principals_json(&o.life)?,
+            o.life.destroy_at,
+            o.life.reason,
+            o.version,
         ],
     )?;
     Ok(())
@@ -62,23 +119,86 @@ pub fn get(conn: &Connection, token: &str, id: &str) -> Result<Option<StoredObje
     .transpose()
 }
 
-/// Every object of `token`, oldest first.
-pub fn list(conn: &Connection, token: &str) -> Result<Vec<StoredObject>> {
+/// The object `id`, whatever its token (administration).
+pub fn get_any(conn: &Connection, id: &str) -> Result<Option<StoredObject>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM objects WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .map(finish)
+    .transpose()
+}
+
+fn select(
+    conn: &Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<StoredObject>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM objects WHERE token = ?1 ORDER BY created_at, rowid"
+        "SELECT {COLUMNS} FROM objects WHERE {filter} ORDER BY created_at, rowid"
     ))?;
     let rows = st
-        .query_map([token], from_row)?
+        .query_map(args, from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(finish).collect()
 }
 
-/// Rewrites the attributes and sealed material of an object.
+/// Every object of `token`, oldest first.
+pub fn list(conn: &Connection, token: &str) -> Result<Vec<StoredObject>> {
+    select(conn, "token = ?1", &[&token])
+}
+
+/// Every token object (no session objects) of every token, oldest first (administration).
+pub fn list_all(conn: &Connection) -> Result<Vec<StoredObject>> {
+    select(conn, "ephemeral_owner IS NULL", &[])
+}
+
+/// Objects whose scheduled destruction is due at `now` and not done yet.
+pub fn due_for_destruction(conn: &Connection, now: i64) -> Result<Vec<StoredObject>> {
+    select(
+        conn,
+        "destroy_at IS NOT NULL AND state != 'destroyed' AND destroy_at <= ?1",
+        &[&now],
+    )
+}
+
+/// Rewrites the attributes, sealed material, version and life cycle of an object; the use
+/// counter is left as it is (only [`count_use`] changes it). An object left without material
+/// keeps none in its retired versions either.
 pub fn update(conn: &Connection, o: &StoredObject) -> Result<()> {
     conn.execute(
-        "UPDATE objects SET attrs = ?2, sealed = ?3, is_private = ?4 WHERE id = ?1",
-        params![o.id, attrs_to_json(&o.attrs)?, o.sealed, o.is_private],
+        "UPDATE objects SET attrs = ?2, sealed = ?3, is_private = ?4, state = ?5, \
+         not_before = ?6, not_after = ?7, max_uses = ?8, principals = ?9, destroy_at = ?10, \
+         state_reason = ?11, version = ?12 WHERE id = ?1",
+        params![
+            o.id,
+            attrs_to_json(&o.attrs)?,
+            o.sealed,
+            o.is_private,
+            o.life.state.as_str(),
+            o.life.not_before,
+            o.life.not_after,
+            opt_u64(o.life.max_uses),
+            principals_json(&o.life)?,
+            o.life.destroy_at,
+            o.life.reason,
+            o.version,
+        ],
     )?;
+    if o.sealed.is_none() {
+        conn.execute(
+            "UPDATE key_versions SET sealed = NULL WHERE object_id = ?1",
+            [&o.id],
+        )?;
+    }
+    Ok(())
+}
+
+/// Counts one use of an object.
+pub fn count_use(conn: &Connection, id: &str) -> Result<()> {
+    conn.execute("UPDATE objects SET uses = uses + 1 WHERE id = ?1", [id])?;
     Ok(())
 }
 

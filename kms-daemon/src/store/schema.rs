@@ -60,8 +60,34 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 /// are.
 const V2: &str = "ALTER TABLE audit ADD COLUMN detail TEXT;";
 
+/// Version 3: the KMIP life cycle and use policy of each object (`keys::lifecycle`), key
+/// versions (`keys::versions`: the primary in `objects`, retired ones in `key_versions`), and an
+/// index for `kmsd audit export --key`. Existing objects become `active` version 1 with no
+/// policy, which is what they were; their sealed material keeps opening (a default life cycle
+/// and version 1 add nothing to the AAD).
+const V3: &str = "
+ALTER TABLE objects ADD COLUMN state TEXT NOT NULL DEFAULT 'active';
+ALTER TABLE objects ADD COLUMN not_before INTEGER;
+ALTER TABLE objects ADD COLUMN not_after INTEGER;
+ALTER TABLE objects ADD COLUMN max_uses INTEGER;
+ALTER TABLE objects ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN principals TEXT;
+ALTER TABLE objects ADD COLUMN destroy_at INTEGER;
+ALTER TABLE objects ADD COLUMN state_reason TEXT;
+ALTER TABLE objects ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE key_versions (
+    object_id   TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    version     INTEGER NOT NULL,
+    sealed      BLOB,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (object_id, version)
+);
+CREATE INDEX objects_by_destroy_at ON objects(destroy_at) WHERE destroy_at IS NOT NULL;
+CREATE INDEX audit_by_object ON audit(object_id);
+";
+
 /// The migrations, oldest first.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version a fully migrated store has.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

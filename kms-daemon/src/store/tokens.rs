@@ -130,3 +130,11 @@ pub fn clear_user_pin(conn: &Connection, label: &str) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// Deletes a token and its objects (their rows; the caller ended its login sessions and checked
+/// that no key material is left).
+pub fn delete(conn: &Connection, label: &str) -> Result<()> {
+    conn.execute("DELETE FROM objects WHERE token = ?1", [label])?;
+    conn.execute("DELETE FROM tokens WHERE label = ?1", [label])?;
+    Ok(())
+}

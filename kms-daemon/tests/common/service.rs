@@ -12,7 +12,7 @@ use kms_api::msg::{
 use kms_api::{Attr, AttrValue, Bytes, MechParams, Mechanism, SecretBytes};
 use kms_daemon::auth::{session, Caller};
 use kms_daemon::ck::*;
-use kms_daemon::config::AuthConfig;
+use kms_daemon::config::{AuthConfig, LifecycleConfig};
 use kms_daemon::crypto::ec::Curve;
 use kms_daemon::keys::usage::{self, Op};
 use kms_daemon::keys::{derive, generate, wrap};
@@ -35,6 +35,7 @@ pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
         store,
         vault: Vault::from_master_key(master_key).unwrap(),
         auth: AuthConfig::default(),
+        lifecycle: LifecycleConfig::default(),
     }
 }
 
@@ -355,4 +356,39 @@ pub fn aes_template(len: u64) -> Vec<Attr> {
         u(CKA_KEY_TYPE, CKK_AES),
         u(CKA_VALUE_LEN, len),
     ]
+}
+
+/// An AES-GCM request over `data` with the 12-byte IV `[iv; 12]`, no AAD, 128-bit tag.
+pub fn gcm(iv: u8, data: &[u8]) -> CryptoRequest {
+    CryptoRequest {
+        mechanism: Mechanism {
+            mechanism: CKM_AES_GCM,
+            params: MechParams::Gcm {
+                iv: vec![iv; 12].into(),
+                aad: Bytes::default(),
+                tag_bits: 128,
+            },
+        },
+        data: SecretBytes::from(data),
+    }
+}
+
+/// A token generic secret of 32 bytes that signs and verifies (HMAC).
+pub fn hmac_key(svc: &Services, c: &Caller) -> String {
+    generate::generate_key(
+        svc,
+        c,
+        "t",
+        &GenerateKeyRequest {
+            mechanism: Mechanism::new(CKM_GENERIC_SECRET_KEY_GEN),
+            template: vec![
+                u(CKA_VALUE_LEN, 32),
+                b(CKA_TOKEN, true),
+                b(CKA_SIGN, true),
+                b(CKA_VERIFY, true),
+            ],
+        },
+    )
+    .unwrap()
+    .id
 }
