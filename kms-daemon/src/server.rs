@@ -1,6 +1,7 @@
 //! The HTTPS server: rustls (aws-lc-rs provider) with a required client certificate, TLS 1.3
 //! only unless `allow_tls12`, our own accept loop, one hyper HTTP/1 connection per TLS stream,
-//! and graceful shutdown (stop accepting, let in-flight requests finish within 10 s).
+//! and graceful shutdown (stop accepting, let in-flight requests finish within
+//! `shutdown_timeout_secs`).
 
 use crate::api::extract::ClientIdentity;
 use crate::config::{check_secret_file, TlsConfig};
@@ -24,8 +25,6 @@ use tower::ServiceExt as _;
 
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long in-flight requests get after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_file_iter(path)
@@ -79,12 +78,14 @@ pub fn identity_of(cert: &[u8]) -> Option<String> {
     (!dn.is_empty()).then_some(dn)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains.
+/// Serves `router` on `listener` until `shutdown` completes, then drains: in-flight requests get
+/// `drain` to finish.
 pub async fn serve(
     listener: TcpListener,
     tls: Arc<ServerConfig>,
     router: Router,
     shutdown: impl Future<Output = ()>,
+    drain: Duration,
 ) -> Result<()> {
     let acceptor = TlsAcceptor::from(tls);
     let graceful = GracefulShutdown::new();
@@ -110,7 +111,7 @@ pub async fn serve(
     tracing::info!("shutting down: no new connections; draining in-flight requests");
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timeout; closing remaining connections"),
+        () = tokio::time::sleep(drain) => tracing::warn!("drain timeout; closing remaining connections"),
     }
     Ok(())
 }
@@ -126,10 +127,12 @@ async fn connection(
     let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
+            crate::metrics::TLS_HANDSHAKE_FAILURES.inc(&[]);
             tracing::debug!(%peer, error = %e, "TLS handshake failed");
             return;
         }
         Err(_) => {
+            crate::metrics::TLS_HANDSHAKE_FAILURES.inc(&[]);
             tracing::debug!(%peer, "TLS handshake timed out");
             return;
         }

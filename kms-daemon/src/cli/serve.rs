@@ -7,6 +7,7 @@ use crate::store::{now_ms, objects, sessions};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Session objects older than this are purged at start.
 const EPHEMERAL_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
@@ -26,11 +27,49 @@ pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
     std::net::TcpListener::bind(addr).map_err(|e| Error::io(format!("binding {addr}"), e))
 }
 
-/// Checks files, opens the services, and serves on `listener` until SIGTERM/SIGINT. `ready`
+/// Binds the operations listener of `[metrics]`, if enabled. With `fallback_to_free_port`
+/// (quickstart), a busy address falls back to a free loopback port.
+pub fn bind_metrics(
+    cfg: &Config,
+    fallback_to_free_port: bool,
+) -> Result<Option<std::net::TcpListener>> {
+    if !cfg.metrics.enabled {
+        return Ok(None);
+    }
+    match std::net::TcpListener::bind(cfg.metrics.listen) {
+        Ok(l) => Ok(Some(l)),
+        Err(e) if fallback_to_free_port && e.kind() == std::io::ErrorKind::AddrInUse => {
+            bind((std::net::Ipv4Addr::LOCALHOST, 0).into()).map(Some)
+        }
+        Err(e) => Err(Error::io(format!("binding {}", cfg.metrics.listen), e)),
+    }
+}
+
+/// The bound address of a listener.
+pub fn local_addr(l: &std::net::TcpListener) -> Result<SocketAddr> {
+    l.local_addr().map_err(|e| Error::io("listener", e))
+}
+
+/// The sockets kmsd serves on.
+#[derive(Debug)]
+pub struct Listeners {
+    /// The mutual-TLS API.
+    pub api: std::net::TcpListener,
+    /// The plain-HTTP operations listener, unless `[metrics] enabled = false`.
+    pub metrics: Option<std::net::TcpListener>,
+}
+
+fn to_tokio(l: std::net::TcpListener) -> Result<tokio::net::TcpListener> {
+    l.set_nonblocking(true)
+        .map_err(|e| Error::io("listener", e))?;
+    tokio::net::TcpListener::from_std(l).map_err(|e| Error::io("listener", e))
+}
+
+/// Checks files, opens the services, and serves on `listeners` until SIGTERM/SIGINT. `ready`
 /// runs once the signal handlers are in place, just before the first connection is accepted.
 pub fn serve_on(
     cfg: &Config,
-    listener: std::net::TcpListener,
+    listeners: Listeners,
     ready: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     check_secret_file(&cfg.master_key_file)?;
@@ -50,21 +89,44 @@ pub fn serve_on(
         expired_logins = idle,
         "store opened"
     );
-    let router = crate::api::app(Arc::new(services));
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::io("listener", e))?;
+    let state = Arc::new(services);
+    let router = crate::api::app(state.clone());
+    let drain = Duration::from_secs(cfg.shutdown_timeout_secs);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
     rt.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::from_std(listener).map_err(|e| Error::io("listener", e))?;
-        let shutdown =
+        let api = to_tokio(listeners.api)?;
+        let signal =
             crate::server::shutdown_signal().map_err(|e| Error::io("signal handlers", e))?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
+        let ops = match listeners.metrics {
+            Some(l) => Some(tokio::spawn(crate::health::serve(
+                to_tokio(l)?,
+                state,
+                stopped(),
+            ))),
+            None => None,
+        };
         ready()?;
-        crate::server::serve(listener, tls, router, shutdown).await
+        tokio::spawn(async move {
+            signal.await;
+            let _ = stop_tx.send(true);
+        });
+        let result = crate::server::serve(api, tls, router, stopped(), drain).await;
+        if let Some(ops) = ops {
+            if tokio::time::timeout(drain, ops).await.is_err() {
+                tracing::warn!("operations listener did not stop in time");
+            }
+        }
+        result
     })
 }
 
@@ -74,11 +136,18 @@ pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
     init_logging(&cfg.log.level);
     let addr = listen.unwrap_or(cfg.listen);
     let listener = bind(addr)?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| Error::io("listener", e))?;
-    serve_on(&cfg, listener, || {
-        tracing::info!(%local, "kmsd listening");
+    let local = local_addr(&listener)?;
+    let metrics = bind_metrics(&cfg, false)?;
+    let metrics_addr = metrics.as_ref().map(local_addr).transpose()?;
+    let listeners = Listeners {
+        api: listener,
+        metrics,
+    };
+    serve_on(&cfg, listeners, || {
+        match metrics_addr {
+            Some(m) => tracing::info!(%local, metrics = %m, "kmsd listening"),
+            None => tracing::info!(%local, "kmsd listening (metrics listener disabled)"),
+        }
         Ok(())
     })
 }

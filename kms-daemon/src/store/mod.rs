@@ -82,6 +82,13 @@ impl Store {
 
     /// Runs `f` in one IMMEDIATE transaction, committed only if `f` succeeds.
     pub fn tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let start = std::time::Instant::now();
+        let result = self.tx_inner(f);
+        crate::metrics::STORE_TX_DURATION.observe(&[], crate::metrics::seconds_since(start));
+        result
+    }
+
+    fn tx_inner<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.conn.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;

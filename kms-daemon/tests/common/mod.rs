@@ -32,6 +32,8 @@ pub const TOKEN: &str = "kms-default";
 pub struct Daemon {
     pub child: Child,
     pub addr: String,
+    /// The operations listener (`/metrics`, `/healthz`, `/readyz`), `host:port`.
+    pub metrics_addr: String,
     pub dir: PathBuf,
     pub stdout_lines: Vec<String>,
 }
@@ -69,26 +71,27 @@ impl Daemon {
         let mut daemon = Daemon {
             child,
             addr: String::new(),
+            metrics_addr: String::new(),
             dir: dir.to_path_buf(),
             stdout_lines: Vec::new(),
         };
+        // The address lines, the export line and, last of the block, the module line.
         loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
-                .expect("kmsd did not print its address");
+                .expect("kmsd did not print its addresses");
             lines.push(line.clone());
             if let Some(url) = line.strip_prefix("kmsd listening on https://") {
                 daemon.addr = url.trim().to_owned();
+            }
+            if let Some(url) = line.strip_prefix("kmsd metrics on http://") {
+                daemon.metrics_addr = url.trim().trim_end_matches("/metrics").to_owned();
+            }
+            if line.starts_with("module: ") {
                 break;
             }
         }
-        // The next two lines follow at once.
-        for _ in 0..2 {
-            lines.push(
-                rx.recv_timeout(Duration::from_secs(10))
-                    .expect("export/module lines"),
-            );
-        }
+        assert!(!daemon.addr.is_empty(), "no listening line in {lines:?}");
         daemon.stdout_lines = lines;
         daemon
     }
@@ -112,6 +115,31 @@ impl Daemon {
 
     pub fn config(&self) -> PathBuf {
         self.dir.join("kmsd.toml")
+    }
+
+    /// `GET path` on the plain-HTTP operations listener: (status, body).
+    pub fn ops_get(&self, path: &str) -> (u16, String) {
+        let mut tcp = TcpStream::connect(&self.metrics_addr).expect("connect to the ops listener");
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            tcp,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.metrics_addr
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        tcp.read_to_end(&mut buf).unwrap();
+        let text = String::from_utf8(buf).expect("UTF-8 response");
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, body.to_owned())
+    }
+
+    /// The value of one sample line of `/metrics` (`name{labels}` exactly as rendered), or 0.
+    pub fn metric(&self, series: &str) -> f64 {
+        let (status, body) = self.ops_get("/metrics");
+        assert_eq!(status, 200, "{body}");
+        metric_value(&body, series)
     }
 
     pub fn client(&self) -> Client {
@@ -284,6 +312,14 @@ impl Client {
         }
         r
     }
+}
+
+/// The value of the sample `series` in an exposition, or 0 when it is absent.
+pub fn metric_value(exposition: &str, series: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 pub fn login_body(pin: &str) -> Value {
