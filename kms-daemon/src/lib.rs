@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod error;
 pub mod health;
 pub mod keys;
+pub mod logging;
 pub mod metrics;
 pub mod pki;
 pub mod server;

@@ -11,7 +11,7 @@
 //! disabled; a new DIR's config asks for a free port), the module config export and the module
 //! path, then one naming the admin configuration when there is one.
 
-use super::serve::{bind, bind_metrics, init_logging, local_addr, serve_on, Listeners};
+use super::serve::{bind, bind_metrics, local_addr, serve_on, Listeners};
 use crate::auth::session::create_token;
 use crate::config::{AuthConfig, Config, LogConfig, MetricsConfig, TlsConfig};
 use crate::error::{Error, Result};
@@ -170,7 +170,7 @@ pub fn run(args: &Args) -> Result<()> {
         create(&dir, args)?;
     }
     let cfg = Config::load(&config_path)?;
-    init_logging(&cfg.log.level);
+    crate::logging::init(&cfg.log);
     let listener = match args.listen {
         Some(addr) => bind(addr)?,
         None => match std::net::TcpListener::bind(cfg.listen) {

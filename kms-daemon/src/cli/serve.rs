@@ -12,16 +12,6 @@ use std::time::Duration;
 /// Session objects older than this are purged at start.
 const EPHEMERAL_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
 
-/// Sets up logging to stderr: `RUST_LOG` if set, else the configured level.
-pub fn init_logging(level: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Binds `addr` (a std listener, so the caller learns the port before serving).
 pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
     std::net::TcpListener::bind(addr).map_err(|e| Error::io(format!("binding {addr}"), e))
@@ -133,7 +123,7 @@ pub fn serve_on(
 /// The subcommand.
 pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
     let cfg = Config::load(config)?;
-    init_logging(&cfg.log.level);
+    crate::logging::init(&cfg.log);
     let addr = listen.unwrap_or(cfg.listen);
     let listener = bind(addr)?;
     let local = local_addr(&listener)?;

@@ -21,7 +21,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 pub const USER_PIN: &str = "123456";
@@ -36,12 +36,47 @@ pub struct Daemon {
     pub metrics_addr: String,
     pub dir: PathBuf,
     pub stdout_lines: Vec<String>,
+    /// kmsd's stderr lines so far, when started with [`Options::capture_stderr`].
+    pub stderr_lines: Arc<Mutex<Vec<String>>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How to start kmsd.
+pub struct Options {
+    /// `RUST_LOG` for kmsd (`None`: unset, so `[log] level` applies).
+    pub rust_log: Option<&'static str>,
+    /// Collect stderr in [`Daemon::stderr_lines`] instead of passing it through.
+    pub capture_stderr: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rust_log: Some("warn"),
+            capture_stderr: false,
+        }
+    }
 }
 
 impl Daemon {
     /// Starts quickstart on `dir` (new or existing) on a free port.
     pub fn start(dir: &Path) -> Daemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+        Daemon::start_with(dir, &Options::default())
+    }
+
+    /// Starts quickstart on `dir` as `opts` say.
+    pub fn start_with(dir: &Path, opts: &Options) -> Daemon {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmsd"));
+        match opts.rust_log {
+            Some(filter) => cmd.env("RUST_LOG", filter),
+            None => cmd.env_remove("RUST_LOG"),
+        };
+        let stderr = if opts.capture_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        };
+        let mut child = cmd
             .args(["quickstart", "--dir"])
             .arg(dir)
             .args([
@@ -52,11 +87,19 @@ impl Daemon {
                 "--so-pin",
                 SO_PIN,
             ])
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn kmsd");
+        let stderr_lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr_reader = child.stderr.take().map(|err| {
+            let sink = stderr_lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    sink.lock().unwrap().push(line);
+                }
+            })
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -74,6 +117,8 @@ impl Daemon {
             metrics_addr: String::new(),
             dir: dir.to_path_buf(),
             stdout_lines: Vec::new(),
+            stderr_lines,
+            stderr_reader,
         };
         // The address lines, the export line and, last of the block, the module line.
         loop {
@@ -98,6 +143,19 @@ impl Daemon {
 
     /// Sends SIGTERM and waits for a clean exit.
     pub fn stop(mut self) {
+        self.terminate();
+    }
+
+    /// Stops kmsd like [`Daemon::stop`] and returns every line it wrote to stderr (captured).
+    pub fn stop_and_collect_stderr(mut self) -> Vec<String> {
+        self.terminate();
+        if let Some(reader) = self.stderr_reader.take() {
+            reader.join().unwrap();
+        }
+        self.stderr_lines.lock().unwrap().clone()
+    }
+
+    fn terminate(&mut self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
