@@ -23,6 +23,7 @@ pub mod keys;
 pub mod logging;
 pub mod metrics;
 pub mod pki;
+pub mod preflight;
 pub mod server;
 pub mod state;
 pub mod store;

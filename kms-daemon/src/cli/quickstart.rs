@@ -199,7 +199,7 @@ pub fn run(args: &Args) -> Result<()> {
         api: listener,
         metrics,
     };
-    serve_on(&cfg, listeners, || {
+    serve_on(&cfg, &config_path, listeners, || {
         let mut out = std::io::stdout().lock();
         writeln!(out, "kmsd listening on https://{addr}")
             .and_then(|_| match metrics_addr {

@@ -1,7 +1,8 @@
 //! `kmsd serve --config FILE [--listen ADDR]`, and the serving loop quickstart shares.
 
-use crate::config::{check_secret_file, Config};
+use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::preflight::{self, bind_problem, refusal, refuse_on, Bind};
 use crate::state::Services;
 use crate::store::{now_ms, objects, sessions};
 use std::net::SocketAddr;
@@ -31,7 +32,11 @@ pub fn bind_metrics(
         Err(e) if fallback_to_free_port && e.kind() == std::io::ErrorKind::AddrInUse => {
             bind((std::net::Ipv4Addr::LOCALHOST, 0).into()).map(Some)
         }
-        Err(e) => Err(Error::io(format!("binding {}", cfg.metrics.listen), e)),
+        Err(e) => Err(refusal(&[bind_problem(
+            "metrics.listen",
+            cfg.metrics.listen,
+            &e,
+        )])),
     }
 }
 
@@ -55,15 +60,17 @@ fn to_tokio(l: std::net::TcpListener) -> Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::from_std(l).map_err(|e| Error::io("listener", e))
 }
 
-/// Checks files, opens the services, and serves on `listeners` until SIGTERM/SIGINT. `ready`
-/// runs once the signal handlers are in place, just before the first connection is accepted.
+/// Runs the configuration checks of `kmsd check-config` (refusing to start, with the same
+/// messages, on any problem), opens the services, and serves on `listeners` until
+/// SIGTERM/SIGINT. `ready` runs once the signal handlers are in place, just before the first
+/// connection is accepted.
 pub fn serve_on(
     cfg: &Config,
+    config_path: &Path,
     listeners: Listeners,
     ready: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
-    check_secret_file(&cfg.master_key_file)?;
-    check_secret_file(&cfg.tls.key)?;
+    refuse_on(&preflight::check(cfg, config_path, Bind::Skip))?;
     let tls = crate::server::tls_config(&cfg.tls)?;
     let services = Services::open(cfg)?;
     let idle_ms =
@@ -125,7 +132,9 @@ pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
     let cfg = Config::load(config)?;
     crate::logging::init(&cfg.log);
     let addr = listen.unwrap_or(cfg.listen);
-    let listener = bind(addr)?;
+    refuse_on(&preflight::check(&cfg, config, Bind::Skip))?;
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| refusal(&[bind_problem("listen", addr, &e)]))?;
     let local = local_addr(&listener)?;
     let metrics = bind_metrics(&cfg, false)?;
     let metrics_addr = metrics.as_ref().map(local_addr).transpose()?;
@@ -133,7 +142,7 @@ pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
         api: listener,
         metrics,
     };
-    serve_on(&cfg, listeners, || {
+    serve_on(&cfg, config, listeners, || {
         match metrics_addr {
             Some(m) => tracing::info!(%local, metrics = %m, "kmsd listening"),
             None => tracing::info!(%local, "kmsd listening (metrics listener disabled)"),
