@@ -27,6 +27,7 @@ pub mod preflight;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tls_state;
 pub mod vault;
 
 pub use error::{Error, Result};

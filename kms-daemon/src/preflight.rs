@@ -4,7 +4,7 @@
 //! directory is writable and whose schema this kmsd knows, a valid log filter, and listen
 //! addresses free to bind. Each [`Problem`] says what is wrong and how to fix it.
 
-use crate::config::Config;
+use crate::config::{Config, TlsConfig};
 use crate::store::schema;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -182,8 +182,8 @@ fn check_certificate(
     out
 }
 
-fn tls_problems(cfg: &Config) -> Vec<Problem> {
-    let tls = &cfg.tls;
+/// The problems of the `[tls]` files (also checked before a SIGHUP reload takes them).
+pub fn tls_problems(tls: &TlsConfig) -> Vec<Problem> {
     let mut out = Vec::new();
     let key_ok = secret_file(&tls.key, "tls.key")
         .map_err(|p| out.push(p))
@@ -313,7 +313,7 @@ pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
             }
         }
     }
-    out.extend(tls_problems(cfg));
+    out.extend(tls_problems(&cfg.tls));
     out.extend(store_problems(cfg, &hint));
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&cfg.log.level) {
         out.push(problem(

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::preflight::{self, bind_problem, refusal, refuse_on, Bind};
 use crate::state::Services;
 use crate::store::{now_ms, objects, sessions};
+use crate::tls_state::TlsState;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -62,7 +63,7 @@ fn to_tokio(l: std::net::TcpListener) -> Result<tokio::net::TcpListener> {
 
 /// Runs the configuration checks of `kmsd check-config` (refusing to start, with the same
 /// messages, on any problem), opens the services, and serves on `listeners` until
-/// SIGTERM/SIGINT. `ready` runs once the signal handlers are in place, just before the first
+/// SIGTERM/SIGINT (SIGHUP reloads the TLS files). `ready` runs once the signal handlers are in place, just before the first
 /// connection is accepted.
 pub fn serve_on(
     cfg: &Config,
@@ -71,7 +72,7 @@ pub fn serve_on(
     ready: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     refuse_on(&preflight::check(cfg, config_path, Bind::Skip))?;
-    let tls = crate::server::tls_config(&cfg.tls)?;
+    let tls = Arc::new(TlsState::load(&cfg.tls)?);
     let services = Services::open(cfg)?;
     let idle_ms =
         i64::try_from(cfg.auth.session_idle_timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
@@ -97,6 +98,7 @@ pub fn serve_on(
         let api = to_tokio(listeners.api)?;
         let signal =
             crate::server::shutdown_signal().map_err(|e| Error::io("signal handlers", e))?;
+        let reload = crate::server::reload_signal().map_err(|e| Error::io("signal handlers", e))?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let stopped = move || {
             let mut rx = stop_rx.clone();
@@ -117,7 +119,7 @@ pub fn serve_on(
             signal.await;
             let _ = stop_tx.send(true);
         });
-        let result = crate::server::serve(api, tls, router, stopped(), drain).await;
+        let result = crate::server::serve(api, tls, router, reload, stopped(), drain).await;
         if let Some(ops) = ops {
             if tokio::time::timeout(drain, ops).await.is_err() {
                 tracing::warn!("operations listener did not stop in time");

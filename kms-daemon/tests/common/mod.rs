@@ -156,23 +156,33 @@ impl Daemon {
     }
 
     fn terminate(&mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        for _ in 0..200 {
+        self.signal("TERM");
+        let st = self.wait_for_exit();
+        assert!(st.success(), "kmsd exited with {st}");
+    }
+
+    /// Waits (at most 60 s) for kmsd to exit on its own.
+    pub fn wait_for_exit(&mut self) -> std::process::ExitStatus {
+        for _ in 0..1200 {
             if let Some(st) = self.child.try_wait().unwrap() {
-                assert!(st.success(), "kmsd exited with {st}");
-                return;
+                return st;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("kmsd did not stop within 10 s");
+        panic!("kmsd did not stop within 60 s");
     }
 
     pub fn config(&self) -> PathBuf {
         self.dir.join("kmsd.toml")
+    }
+
+    /// Sends `signal` (`HUP`, `TERM` …) to kmsd.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
     }
 
     /// `GET path` on the plain-HTTP operations listener: (status, body).
@@ -306,45 +316,27 @@ impl Client {
         }
     }
 
-    /// Sends raw bytes as the body; returns the response, or an error if the connection fails
-    /// before a complete response arrives.
-    pub fn raw(&self, method: &str, path: &str, body: &[u8]) -> std::io::Result<Response> {
-        let tcp = TcpStream::connect(&self.addr)?;
+    /// Connects and completes the TLS handshake (from the client's side).
+    pub fn connect(&self) -> std::io::Result<Conn> {
+        let mut tcp = TcpStream::connect(&self.addr)?;
         tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
         let name = ServerName::try_from("127.0.0.1").unwrap();
-        let conn = rustls::ClientConnection::new(self.config.clone(), name)
+        let mut conn = rustls::ClientConnection::new(self.config.clone(), name)
             .map_err(std::io::Error::other)?;
-        let mut tls = rustls::StreamOwned::new(conn, tcp);
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        if let Some(b) = &self.bearer {
-            head.push_str(&format!("Authorization: Bearer {b}\r\n"));
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)?;
         }
-        if let Some(i) = &self.instance {
-            head.push_str(&format!("x-kms-instance: {i}\r\n"));
-        }
-        head.push_str("\r\n");
-        tls.write_all(head.as_bytes())?;
-        tls.write_all(body)?;
-        tls.flush()?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 16384];
-        loop {
-            if let Some(resp) = parse(&buf) {
-                return Ok(resp);
-            }
-            match tls.read(&mut chunk) {
-                Ok(0) => {
-                    return parse(&buf).ok_or_else(|| {
-                        std::io::Error::other("connection closed before a response")
-                    })
-                }
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) => return parse(&buf).ok_or(e),
-            }
-        }
+        Ok(Conn {
+            tls: rustls::StreamOwned::new(conn, tcp),
+            bearer: self.bearer.clone(),
+            instance: self.instance.clone(),
+        })
+    }
+
+    /// Sends raw bytes as the body on a new connection; returns the response, or an error if
+    /// the connection fails before a complete response arrives.
+    pub fn raw(&self, method: &str, path: &str, body: &[u8]) -> std::io::Result<Response> {
+        self.connect()?.send(method, path, body, false)
     }
 
     pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Response {
@@ -378,6 +370,61 @@ pub fn metric_value(exposition: &str, series: &str) -> f64 {
         .lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or(0.0)
+}
+
+/// One TLS connection to kmsd, for one request (`Connection: close`) or several (keep-alive).
+pub struct Conn {
+    tls: rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    bearer: Option<String>,
+    instance: Option<String>,
+}
+
+impl Conn {
+    /// Sends one request and reads its response.
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        keep_alive: bool,
+    ) -> std::io::Result<Response> {
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: {connection}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(b) = &self.bearer {
+            head.push_str(&format!("Authorization: Bearer {b}\r\n"));
+        }
+        if let Some(i) = &self.instance {
+            head.push_str(&format!("x-kms-instance: {i}\r\n"));
+        }
+        head.push_str("\r\n");
+        self.tls.write_all(head.as_bytes())?;
+        self.tls.write_all(body)?;
+        self.tls.flush()?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 16384];
+        loop {
+            if let Some(resp) = parse(&buf) {
+                return Ok(resp);
+            }
+            match self.tls.read(&mut chunk) {
+                Ok(0) => {
+                    return parse(&buf).ok_or_else(|| {
+                        std::io::Error::other("connection closed before a response")
+                    })
+                }
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) => return parse(&buf).ok_or(e),
+            }
+        }
+    }
+
+    /// The server's end-entity certificate (DER).
+    pub fn peer_certificate(&self) -> Vec<u8> {
+        self.tls.conn.peer_certificates().unwrap()[0].to_vec()
+    }
 }
 
 pub fn login_body(pin: &str) -> Value {
