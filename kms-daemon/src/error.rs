@@ -86,6 +86,12 @@ pub enum Error {
     /// Input invalid for the mechanism.
     #[error("data invalid")]
     DataInvalid,
+    /// A MAC did not verify.
+    #[error("signature invalid")]
+    SignatureInvalid,
+    /// A MAC to verify has the wrong length.
+    #[error("signature length out of range")]
+    SignatureLenRange,
     /// Ciphertext invalid (uniform, no detail).
     #[error("encrypted data invalid")]
     EncryptedDataInvalid,
@@ -143,6 +149,8 @@ impl Error {
             Error::DataLenRange => ErrorCode::DataLenRange,
             Error::DataInvalid => ErrorCode::DataInvalid,
             Error::EncryptedDataInvalid => ErrorCode::EncryptedDataInvalid,
+            Error::SignatureInvalid => ErrorCode::SignatureInvalid,
+            Error::SignatureLenRange => ErrorCode::SignatureLenRange,
             Error::EncryptedDataLenRange => ErrorCode::EncryptedDataLenRange,
             Error::IntegrityFailure(_) => ErrorCode::IntegrityFailure,
             Error::Store(_) | Error::Io { .. } | Error::Config(_) | Error::Internal(_) => {

@@ -185,6 +185,8 @@ async fn connection(
     router: Router,
     mut stop: watch::Receiver<bool>,
 ) {
+    // Answers are small and must not wait for the client's delayed ACK (Nagle).
+    let _ = tcp.set_nodelay(true);
     let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {

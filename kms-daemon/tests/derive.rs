@@ -6,12 +6,13 @@ use common::service::*;
 use kms_api::{Attr, AttrValue};
 use kms_daemon::audit;
 use kms_daemon::ck::*;
-use kms_daemon::crypto::ec::Curve;
+use kms_daemon::crypto::der;
+use kms_daemon::crypto::ec::{Curve, CURVES};
 
 #[test]
 fn ecdh_gives_both_parties_the_same_key() {
     let (_dir, svc, c) = setup();
-    for curve in [Curve::P256, Curve::P384] {
+    for curve in CURVES {
         let a = ec_pair(&svc, &c, curve, vec![b(CKA_DERIVE, true)]);
         let bb = ec_pair(
             &svc,
@@ -20,7 +21,8 @@ fn ecdh_gives_both_parties_the_same_key() {
             vec![b(CKA_DERIVE, true), b(CKA_EXTRACTABLE, true)],
         );
         let point_a = bytes(&a.public, CKA_EC_POINT); // DER OCTET STRING
-        let point_b_raw = bytes(&bb.public, CKA_EC_POINT)[2..].to_vec(); // raw 04‖X‖Y
+        let point_b = bytes(&bb.public, CKA_EC_POINT);
+        let point_b_raw = der::parse_octet_string(&point_b).unwrap().to_vec(); // raw 04‖X‖Y
         for (kdf, shared) in [
             (CKD_NULL, &b""[..]),
             (CKD_SHA256_KDF, b"shared info"),

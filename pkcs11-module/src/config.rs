@@ -31,6 +31,19 @@ pub struct Config {
     /// Network timeouts.
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// The module's log (`KMS_PKCS11_LOG` and `KMS_PKCS11_LOG_FILE` override it).
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// `[log]`: off unless a level is given.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `off`, `error`, `info` or `debug`.
+    pub level: Option<String>,
+    /// Log file (appended to, created owner-only); standard error when absent.
+    pub file: Option<PathBuf>,
 }
 
 /// One slot: a token on kmsd and how to reach it.
@@ -99,6 +112,9 @@ impl Config {
                     *p = base.join(&*p);
                 }
             }
+        }
+        if let Some(f) = config.log.file.as_mut().filter(|f| f.is_relative()) {
+            *f = base.join(&*f);
         }
         Ok(config)
     }

@@ -32,6 +32,17 @@ impl Error {
         }
     }
 
+    /// What `ulDeviceError` reports after this failure: kmsd's code as a number
+    /// (`KMS_DEVICE_ERROR_*`), the transport number when kmsd gave no usable answer, 0 when the
+    /// module decided alone.
+    pub fn device_error(&self) -> CK_ULONG {
+        match self {
+            Error::Ck(_) => 0,
+            Error::Daemon(code) => code.device_error() as CK_ULONG,
+            Error::Device(_) => kms_api::error::DEVICE_ERROR_TRANSPORT as CK_ULONG,
+        }
+    }
+
     /// Inside `*Init` and key operations a vanished object is a bad *key* handle
     /// (PKCS#11 v3.0 §5.1.8: `CKR_KEY_HANDLE_INVALID`, not `CKR_OBJECT_HANDLE_INVALID`).
     pub fn for_key(self) -> Error {
@@ -116,6 +127,8 @@ fn daemon_rv(code: ErrorCode) -> CK_RV {
         EncryptedDataInvalid => CKR_ENCRYPTED_DATA_INVALID,
         EncryptedDataLenRange => CKR_ENCRYPTED_DATA_LEN_RANGE,
         KeyUnextractable => CKR_KEY_UNEXTRACTABLE,
+        SignatureInvalid => CKR_SIGNATURE_INVALID,
+        SignatureLenRange => CKR_SIGNATURE_LEN_RANGE,
         TooManyRequests => CKR_DEVICE_MEMORY,
         Sealed | IntegrityFailure | Internal => CKR_DEVICE_ERROR,
         // A code newer than this module: the daemon refused, but we cannot say more.

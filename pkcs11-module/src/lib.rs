@@ -7,12 +7,15 @@
 //! - [`attr`] and [`mech`] — attribute codec and rules, mechanism registry, local public-key work;
 //! - [`client`] — the typed HTTPS client of kmsd.
 //!
-//! Errors are one type, [`error::Error`], mapped to `CK_RV` in one place.
+//! Errors are one type, [`error::Error`], mapped to `CK_RV` in one place; [`log`] writes what
+//! the C calls did, when asked to.
 
 pub mod attr;
+pub mod check;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod ffi;
+pub mod log;
 pub mod mech;
 pub mod token;

@@ -9,8 +9,18 @@ fn header_values_match_the_rust_constants() {
         .parent()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let mut expected: Vec<(&str, u64)> = kms_api::vendor::ALL.to_vec();
+    expected.extend(
+        kms_api::error::DEVICE_ERRORS
+            .iter()
+            .map(|(_, n, name)| (*name, *n)),
+    );
+    expected.push((
+        "KMS_DEVICE_ERROR_TRANSPORT",
+        kms_api::error::DEVICE_ERROR_TRANSPORT,
+    ));
     let mut c = String::from("#include <stdio.h>\n#include \"kms_pkcs11.h\"\nint main(void) {\n");
-    for (name, _) in kms_api::vendor::ALL {
+    for (name, _) in &expected {
         c.push_str(&format!(
             "    printf(\"{name} %lu\\n\", (unsigned long)({name}));\n"
         ));
@@ -34,7 +44,7 @@ fn header_values_match_the_rust_constants() {
         String::from_utf8_lossy(&cc.stderr)
     );
     let out = String::from_utf8(Command::new(&exe).output().unwrap().stdout).unwrap();
-    for (name, value) in kms_api::vendor::ALL {
+    for (name, value) in &expected {
         let line = format!("{name} {value}");
         assert!(
             out.lines().any(|l| l == line),
@@ -44,11 +54,11 @@ fn header_values_match_the_rust_constants() {
     let header = std::fs::read_to_string(include.join("kms_pkcs11.h")).unwrap();
     let declared = header
         .lines()
-        .filter(|l| l.starts_with("#define CK"))
+        .filter(|l| l.starts_with("#define CK") || l.starts_with("#define KMS_DEVICE_ERROR_"))
         .count();
     assert_eq!(
         declared,
-        kms_api::vendor::ALL.len(),
+        expected.len(),
         "every constant in the header is checked"
     );
 }

@@ -8,7 +8,9 @@
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::aead::GcmParams;
-use cryptoki::mechanism::Mechanism;
+use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
+use cryptoki::mechanism::vendor_defined::VendorDefinedMechanism;
+use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
@@ -17,14 +19,24 @@ use softhsm_tests::{module_path, Kmsd, SO_PIN, TOKEN, USER_PIN};
 
 /// Scenario steps where SoftHSM2 differs from the specification, the outcome kms-pkcs11 gives
 /// instead, and why.
-const KNOWN_DIFFERENCES: &[(&str, Outcome, &str)] = &[(
-    "logout again",
-    Err(RvError::UserNotLoggedIn),
-    "SoftHSM2 2.6 answers CKR_OK to C_Logout without a login; PKCS#11 v3.0 §5.6.10 (spec-checklist S11) asks for CKR_USER_NOT_LOGGED_IN",
-)];
+const KNOWN_DIFFERENCES: &[(&str, Outcome, &str)] = &[
+    (
+        "logout again",
+        Err(RvError::UserNotLoggedIn),
+        "SoftHSM2 2.6 answers CKR_OK to C_Logout without a login; PKCS#11 v3.0 §5.6.10 (spec-checklist S11) asks for CKR_USER_NOT_LOGGED_IN",
+    ),
+    (
+        "raw ecdsa sign update",
+        Err(RvError::FunctionNotSupported),
+        "both end the operation; SoftHSM2 says CKR_OPERATION_NOT_INITIALIZED, we say CKR_FUNCTION_NOT_SUPPORTED (the mechanism is single-part only: the function is not supported for it), the code pkcs11-tool --test expects",
+    ),
+];
 
 const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const P521: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
+const ED25519: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
 const AES_VALUE: [u8; 32] = [0x3c; 32];
+const HMAC_VALUE: [u8; 64] = [0x5a; 64];
 
 struct Target {
     name: &'static str,
@@ -197,6 +209,203 @@ fn aes_outputs(s: &Session) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     (gcm, cbc, digest)
 }
 
+fn eddsa() -> Mechanism<'static> {
+    Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure))
+}
+
+/// `CKM_AES_CTR` with a 32-bit counter (cryptoki has no typed variant for it).
+fn aes_ctr(params: &cryptoki_sys::CK_AES_CTR_PARAMS) -> Mechanism<'_> {
+    Mechanism::VendorDefined(VendorDefinedMechanism::new(
+        MechanismType::AES_CTR,
+        Some(params),
+    ))
+}
+
+/// Public values and signatures of the second scenario, for the other token to verify.
+struct Curves {
+    ed_point: Vec<u8>,
+    ed_sig: Vec<u8>,
+    p521_point: Vec<u8>,
+    p521_sig: Vec<u8>,
+    digest: Vec<u8>,
+}
+
+/// Outputs that must be equal on both tokens (same keys, same inputs).
+type Deterministic = Vec<(&'static str, Vec<u8>)>;
+
+/// MACs, ECB and CTR with imported keys, Ed25519 and P-521 signatures, and the single-part rule
+/// of raw signature mechanisms.
+fn mechanisms(t: &Target) -> (Vec<(&'static str, Outcome)>, Deterministic, Curves) {
+    let s = &t.session;
+    let msg = b"the same message on both tokens";
+    let mut steps = Vec::new();
+    let mut same = Vec::new();
+
+    let mac_key = s
+        .create_object(&[
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::GENERIC_SECRET),
+            Attribute::Token(false),
+            Attribute::Value(HMAC_VALUE.to_vec()),
+            Attribute::Sign(true),
+            Attribute::Verify(true),
+        ])
+        .unwrap();
+    for (name, m) in [
+        ("hmac-sha256", Mechanism::Sha256Hmac),
+        ("hmac-sha384", Mechanism::Sha384Hmac),
+        ("hmac-sha512", Mechanism::Sha512Hmac),
+    ] {
+        same.push((name, s.sign(&m, mac_key, msg).unwrap()));
+    }
+    let mac = s.sign(&Mechanism::Sha256Hmac, mac_key, msg).unwrap();
+    s.sign_init(&Mechanism::Sha256Hmac, mac_key).unwrap();
+    s.sign_update(&msg[..5]).unwrap();
+    s.sign_update(&msg[5..]).unwrap();
+    same.push(("hmac multi-part", s.sign_final().unwrap()));
+    steps.push((
+        "hmac verify",
+        outcome(s.verify(&Mechanism::Sha256Hmac, mac_key, msg, &mac)),
+    ));
+    let mut bad = mac.clone();
+    bad[0] ^= 1;
+    steps.push((
+        "hmac verify bad",
+        outcome(s.verify(&Mechanism::Sha256Hmac, mac_key, msg, &bad)),
+    ));
+    steps.push((
+        "hmac verify short",
+        outcome(s.verify(&Mechanism::Sha256Hmac, mac_key, msg, &mac[1..])),
+    ));
+    steps.push((
+        "hmac key cannot encrypt",
+        outcome(s.encrypt(&Mechanism::AesEcb, mac_key, &[0u8; 16])),
+    ));
+
+    let aes = s
+        .create_object(&[
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::AES),
+            Attribute::Token(false),
+            Attribute::Value(AES_VALUE.to_vec()),
+            Attribute::Encrypt(true),
+            Attribute::Decrypt(true),
+        ])
+        .unwrap();
+    let blocks = [7u8; 48];
+    let ecb = s.encrypt(&Mechanism::AesEcb, aes, &blocks).unwrap();
+    assert_eq!(s.decrypt(&Mechanism::AesEcb, aes, &ecb).unwrap(), blocks);
+    same.push(("aes-ecb", ecb));
+    steps.push((
+        "ecb partial block",
+        outcome(s.encrypt(&Mechanism::AesEcb, aes, &blocks[..15])),
+    ));
+    let mut cb = [0u8; 16];
+    cb[..12].copy_from_slice(&[9u8; 12]);
+    let ctr_params = cryptoki_sys::CK_AES_CTR_PARAMS {
+        ulCounterBits: 32,
+        cb,
+    };
+    let ctr = s.encrypt(&aes_ctr(&ctr_params), aes, msg).unwrap();
+    assert_eq!(s.decrypt(&aes_ctr(&ctr_params), aes, &ctr).unwrap(), msg);
+    same.push(("aes-ctr", ctr));
+
+    let (ed_pub, ed_priv) = s
+        .generate_key_pair(
+            &Mechanism::EccEdwardsKeyPairGen,
+            &[
+                Attribute::Token(false),
+                Attribute::EcParams(ED25519.to_vec()),
+                Attribute::Verify(true),
+            ],
+            &[Attribute::Token(false), Attribute::Sign(true)],
+        )
+        .unwrap();
+    let ed_sig = s.sign(&eddsa(), ed_priv, msg).unwrap();
+    steps.push((
+        "eddsa verify",
+        outcome(s.verify(&eddsa(), ed_pub, msg, &ed_sig)),
+    ));
+    steps.push((
+        "eddsa verify other message",
+        outcome(s.verify(&eddsa(), ed_pub, b"another", &ed_sig)),
+    ));
+
+    let (p521_pub, p521_priv) = s
+        .generate_key_pair(
+            &Mechanism::EccKeyPairGen,
+            &[Attribute::Token(false), Attribute::EcParams(P521.to_vec())],
+            &[Attribute::Token(false), Attribute::Sign(true)],
+        )
+        .unwrap();
+    let digest = s.digest(&Mechanism::Sha512, msg).unwrap();
+    let p521_sig = s.sign(&Mechanism::Ecdsa, p521_priv, &digest).unwrap();
+    steps.push(("p521 signature length", check(p521_sig.len() == 132)));
+    steps.push((
+        "p521 verify",
+        outcome(s.verify(&Mechanism::Ecdsa, p521_pub, &digest, &p521_sig)),
+    ));
+    // Raw ECDSA is single-part only: the update is refused and the operation is over.
+    s.sign_init(&Mechanism::Ecdsa, p521_priv).unwrap();
+    steps.push(("raw ecdsa sign update", outcome(s.sign_update(&digest))));
+    steps.push((
+        "sign after refused update",
+        outcome(s.sign(&Mechanism::Ecdsa, p521_priv, &digest)),
+    ));
+
+    let curves = Curves {
+        ed_point: attr_bytes(s, ed_pub, AttributeType::EcPoint),
+        ed_sig,
+        p521_point: attr_bytes(s, p521_pub, AttributeType::EcPoint),
+        p521_sig,
+        digest,
+    };
+    (steps, same, curves)
+}
+
+fn check(ok: bool) -> Outcome {
+    if ok {
+        Ok(())
+    } else {
+        Err(RvError::GeneralError)
+    }
+}
+
+fn public_key(s: &Session, kt: KeyType, params: &[u8], point: &[u8]) -> ObjectHandle {
+    s.create_object(&[
+        Attribute::Class(ObjectClass::PUBLIC_KEY),
+        Attribute::KeyType(kt),
+        Attribute::Token(false),
+        Attribute::Verify(true),
+        Attribute::EcParams(params.to_vec()),
+        Attribute::EcPoint(point.to_vec()),
+    ])
+    .unwrap()
+}
+
+fn verify_foreign_curves(s: &Session, c: &Curves) {
+    let ed = public_key(s, KeyType::EC_EDWARDS, ED25519, &c.ed_point);
+    s.verify(&eddsa(), ed, b"the same message on both tokens", &c.ed_sig)
+        .expect("Ed25519 signature of the other token");
+    let p521 = public_key(s, KeyType::EC, P521, &c.p521_point);
+    s.verify(&Mechanism::Ecdsa, p521, &c.digest, &c.p521_sig)
+        .expect("P-521 signature of the other token");
+}
+
+fn compare(targets: &[Target], a: &[(&'static str, Outcome)], b: &[(&'static str, Outcome)]) {
+    assert_eq!(a.len(), b.len());
+    for ((step, a), (_, b)) in a.iter().zip(b) {
+        match KNOWN_DIFFERENCES.iter().find(|(s, _, _)| s == step) {
+            Some((_, expected, why)) => assert_eq!(b, expected, "{step} ({why})"),
+            None => assert_eq!(
+                a, b,
+                "{step}: {} and {} disagree",
+                targets[0].name, targets[1].name
+            ),
+        }
+    }
+}
+
 #[test]
 fn softhsm2_and_kms_pkcs11_agree() {
     if !SoftHsm::available() {
@@ -222,16 +431,7 @@ fn softhsm2_and_kms_pkcs11_agree() {
     ];
 
     let results: Vec<_> = targets.iter().map(scenario).collect();
-    for ((step, a), (_, b)) in results[0].0.iter().zip(&results[1].0) {
-        match KNOWN_DIFFERENCES.iter().find(|(s, _, _)| s == step) {
-            Some((_, expected, why)) => assert_eq!(b, expected, "{step} ({why})"),
-            None => assert_eq!(
-                a, b,
-                "{step}: {} and {} disagree",
-                targets[0].name, targets[1].name
-            ),
-        }
-    }
+    compare(&targets, &results[0].0, &results[1].0);
     assert_eq!(
         results[1].0.iter().filter(|(_, o)| o.is_err()).count(),
         5,
@@ -248,4 +448,18 @@ fn softhsm2_and_kms_pkcs11_agree() {
         aes_outputs(&targets[0].session),
         aes_outputs(&targets[1].session)
     );
+
+    let more: Vec<_> = targets.iter().map(mechanisms).collect();
+    compare(&targets, &more[0].0, &more[1].0);
+    let refused: Vec<_> = more[1].0.iter().filter(|(_, o)| o.is_err()).collect();
+    assert_eq!(refused.len(), 6, "the refusals happened: {refused:?}");
+    for ((name, a), (_, b)) in more[0].1.iter().zip(&more[1].1) {
+        assert_eq!(
+            a, b,
+            "{name}: the same key and input give different outputs"
+        );
+    }
+    for (verifier, signer) in [(0, 1), (1, 0)] {
+        verify_foreign_curves(&targets[verifier].session, &more[signer].2);
+    }
 }

@@ -63,6 +63,10 @@ pub enum ErrorCode {
     EncryptedDataInvalid,
     /// Ciphertext length is wrong (a public fact). 400.
     EncryptedDataLenRange,
+    /// A MAC verified in kmsd did not match (`CKR_SIGNATURE_INVALID`).
+    SignatureInvalid,
+    /// A MAC to verify has the wrong length (`CKR_SIGNATURE_LEN_RANGE`).
+    SignatureLenRange,
     /// The key cannot be revealed or wrapped. 403.
     KeyUnextractable,
     /// Too many sessions or requests for this identity. 429.
@@ -93,7 +97,9 @@ impl ErrorCode {
             | DataLenRange
             | DataInvalid
             | EncryptedDataInvalid
-            | EncryptedDataLenRange => 400,
+            | EncryptedDataLenRange
+            | SignatureInvalid
+            | SignatureLenRange => 400,
             Unauthenticated | UserNotLoggedIn | PinIncorrect => 401,
             UserTypeInvalid
             | KeyFunctionNotPermitted
@@ -111,6 +117,163 @@ impl ErrorCode {
     }
 }
 
+/// `ulDeviceError` in `CK_SESSION_INFO` after a call on the session that kmsd refused: a stable
+/// number per code, declared as `KMS_DEVICE_ERROR_*` in `include/kms_pkcs11.h`. A number is never
+/// reused; a new code takes the next free one.
+pub const DEVICE_ERRORS: &[(ErrorCode, u64, &str)] = &[
+    (ErrorCode::BadRequest, 1, "KMS_DEVICE_ERROR_BAD_REQUEST"),
+    (
+        ErrorCode::Unauthenticated,
+        2,
+        "KMS_DEVICE_ERROR_UNAUTHENTICATED",
+    ),
+    (
+        ErrorCode::UserNotLoggedIn,
+        3,
+        "KMS_DEVICE_ERROR_USER_NOT_LOGGED_IN",
+    ),
+    (ErrorCode::PinIncorrect, 4, "KMS_DEVICE_ERROR_PIN_INCORRECT"),
+    (ErrorCode::PinLocked, 5, "KMS_DEVICE_ERROR_PIN_LOCKED"),
+    (ErrorCode::PinLenRange, 6, "KMS_DEVICE_ERROR_PIN_LEN_RANGE"),
+    (
+        ErrorCode::UserTypeInvalid,
+        7,
+        "KMS_DEVICE_ERROR_USER_TYPE_INVALID",
+    ),
+    (
+        ErrorCode::UserPinNotInitialized,
+        8,
+        "KMS_DEVICE_ERROR_USER_PIN_NOT_INITIALIZED",
+    ),
+    (
+        ErrorCode::TokenNotFound,
+        9,
+        "KMS_DEVICE_ERROR_TOKEN_NOT_FOUND",
+    ),
+    (
+        ErrorCode::ObjectNotFound,
+        10,
+        "KMS_DEVICE_ERROR_OBJECT_NOT_FOUND",
+    ),
+    (
+        ErrorCode::KeyFunctionNotPermitted,
+        11,
+        "KMS_DEVICE_ERROR_KEY_FUNCTION_NOT_PERMITTED",
+    ),
+    (
+        ErrorCode::KeyTypeInconsistent,
+        12,
+        "KMS_DEVICE_ERROR_KEY_TYPE_INCONSISTENT",
+    ),
+    (
+        ErrorCode::KeySizeRange,
+        13,
+        "KMS_DEVICE_ERROR_KEY_SIZE_RANGE",
+    ),
+    (
+        ErrorCode::MechanismInvalid,
+        14,
+        "KMS_DEVICE_ERROR_MECHANISM_INVALID",
+    ),
+    (
+        ErrorCode::MechanismParamInvalid,
+        15,
+        "KMS_DEVICE_ERROR_MECHANISM_PARAM_INVALID",
+    ),
+    (
+        ErrorCode::AttributeTypeInvalid,
+        16,
+        "KMS_DEVICE_ERROR_ATTRIBUTE_TYPE_INVALID",
+    ),
+    (
+        ErrorCode::AttributeValueInvalid,
+        17,
+        "KMS_DEVICE_ERROR_ATTRIBUTE_VALUE_INVALID",
+    ),
+    (
+        ErrorCode::AttributeReadOnly,
+        18,
+        "KMS_DEVICE_ERROR_ATTRIBUTE_READ_ONLY",
+    ),
+    (
+        ErrorCode::AttributeSensitive,
+        19,
+        "KMS_DEVICE_ERROR_ATTRIBUTE_SENSITIVE",
+    ),
+    (
+        ErrorCode::TemplateIncomplete,
+        20,
+        "KMS_DEVICE_ERROR_TEMPLATE_INCOMPLETE",
+    ),
+    (
+        ErrorCode::TemplateInconsistent,
+        21,
+        "KMS_DEVICE_ERROR_TEMPLATE_INCONSISTENT",
+    ),
+    (
+        ErrorCode::ActionProhibited,
+        22,
+        "KMS_DEVICE_ERROR_ACTION_PROHIBITED",
+    ),
+    (
+        ErrorCode::DataLenRange,
+        23,
+        "KMS_DEVICE_ERROR_DATA_LEN_RANGE",
+    ),
+    (ErrorCode::DataInvalid, 24, "KMS_DEVICE_ERROR_DATA_INVALID"),
+    (
+        ErrorCode::EncryptedDataInvalid,
+        25,
+        "KMS_DEVICE_ERROR_ENCRYPTED_DATA_INVALID",
+    ),
+    (
+        ErrorCode::EncryptedDataLenRange,
+        26,
+        "KMS_DEVICE_ERROR_ENCRYPTED_DATA_LEN_RANGE",
+    ),
+    (
+        ErrorCode::SignatureInvalid,
+        27,
+        "KMS_DEVICE_ERROR_SIGNATURE_INVALID",
+    ),
+    (
+        ErrorCode::SignatureLenRange,
+        28,
+        "KMS_DEVICE_ERROR_SIGNATURE_LEN_RANGE",
+    ),
+    (
+        ErrorCode::KeyUnextractable,
+        29,
+        "KMS_DEVICE_ERROR_KEY_UNEXTRACTABLE",
+    ),
+    (
+        ErrorCode::TooManyRequests,
+        30,
+        "KMS_DEVICE_ERROR_TOO_MANY_REQUESTS",
+    ),
+    (ErrorCode::Sealed, 31, "KMS_DEVICE_ERROR_SEALED"),
+    (
+        ErrorCode::IntegrityFailure,
+        32,
+        "KMS_DEVICE_ERROR_INTEGRITY_FAILURE",
+    ),
+    (ErrorCode::Internal, 33, "KMS_DEVICE_ERROR_INTERNAL"),
+];
+
+/// `ulDeviceError` when the module got no answer from kmsd it could use: unreachable, TLS
+/// refused, timed out, or a malformed answer.
+pub const DEVICE_ERROR_TRANSPORT: u64 = 0x100;
+
+impl ErrorCode {
+    /// This code's `ulDeviceError` number (see [`DEVICE_ERRORS`]).
+    pub fn device_error(self) -> u64 {
+        DEVICE_ERRORS
+            .iter()
+            .find(|(c, _, _)| *c == self)
+            .map_or(DEVICE_ERROR_TRANSPORT, |(_, n, _)| *n)
+    }
+}
+
 /// The body of every error response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -121,4 +284,23 @@ pub struct ErrorBody {
     /// The request id, also in kmsd's log and audit trail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_error_numbers_are_unique_and_named_after_the_wire_code() {
+        for (i, (code, n, name)) in DEVICE_ERRORS.iter().enumerate() {
+            let wire = serde_json::to_value(code).unwrap();
+            let wire = wire.as_str().unwrap().to_uppercase();
+            assert_eq!(*name, format!("KMS_DEVICE_ERROR_{wire}"));
+            assert!(*n > 0 && *n < DEVICE_ERROR_TRANSPORT);
+            assert!(DEVICE_ERRORS[i + 1..]
+                .iter()
+                .all(|(c, m, _)| c != code && m != n));
+            assert_eq!(code.device_error(), *n);
+        }
+    }
 }

@@ -63,6 +63,13 @@ pub enum MechParams {
         /// The other party's public point (uncompressed, raw or DER OCTET STRING).
         public_data: Bytes,
     },
+    /// `CK_AES_CTR_PARAMS`.
+    Ctr {
+        /// `ulCounterBits`: how many low-order bits of the block are the counter (1..=128).
+        counter_bits: u64,
+        /// `cb`: the initial counter block (16 bytes).
+        cb: Bytes,
+    },
     /// `CK_RSA_PKCS_PSS_PARAMS`.
     Pss {
         /// `CKM_SHA256` …

@@ -8,6 +8,7 @@
 //! | POST | `/v1/tokens/{token}/logout` | → [`Empty`] |
 //! | POST | `/v1/tokens/{token}/set-pin` | [`SetPinRequest`] → [`Empty`] |
 //! | POST | `/v1/tokens/{token}/init-pin` | [`InitPinRequest`] → [`Empty`] |
+//! | POST | `/v1/tokens/{token}/init-token` | [`InitTokenRequest`] → [`Empty`] |
 //! | POST | `/v1/tokens/{token}/objects/find` | [`FindRequest`] → [`ObjectList`] |
 //! | POST | `/v1/tokens/{token}/objects` | [`CreateObjectRequest`] → [`ObjectInfo`] |
 //! | GET | `/v1/tokens/{token}/objects/{id}` | → [`ObjectInfo`] |
@@ -22,6 +23,7 @@
 //! | POST | `/v1/tokens/{token}/objects/{id}/sign` | [`CryptoRequest`] → [`CryptoResponse`] |
 //! | POST | `/v1/tokens/{token}/objects/{id}/decrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
 //! | POST | `/v1/tokens/{token}/objects/{id}/encrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
+//! | POST | `/v1/tokens/{token}/objects/{id}/verify` | [`VerifyRequest`] → [`Empty`] |
 //! | POST | `/v1/random` | [`RandomRequest`] → [`RandomResponse`] |
 //!
 //! Every route needs a client certificate from the configured CA (mutual TLS). Routes that touch
@@ -160,6 +162,13 @@ pub struct InitPinRequest {
     pub pin: SecretBytes,
 }
 
+/// `C_InitToken`: the SO PIN re-initialises the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitTokenRequest {
+    /// The SO PIN.
+    pub so_pin: SecretBytes,
+}
+
 /// `C_FindObjectsInit`: objects matching every attribute of the template.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindRequest {
@@ -284,6 +293,18 @@ pub struct CryptoRequest {
     pub mechanism: Mechanism,
     /// Input: plaintext, ciphertext, raw data, or — for hash-and-sign mechanisms — the digest.
     pub data: SecretBytes,
+}
+
+/// `C_Verify` with a secret key (HMAC): the MAC is recomputed and compared in kmsd, since the key
+/// never leaves it. Public-key signatures are verified in the module.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyRequest {
+    /// The mechanism as the application named it.
+    pub mechanism: Mechanism,
+    /// The signed data.
+    pub data: SecretBytes,
+    /// The MAC to check.
+    pub signature: Bytes,
 }
 
 /// Output of one key operation.

@@ -34,6 +34,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/tokens/{token}/logout", post(tokens::logout))
         .route("/v1/tokens/{token}/set-pin", post(tokens::set_pin))
         .route("/v1/tokens/{token}/init-pin", post(tokens::init_pin))
+        .route("/v1/tokens/{token}/init-token", post(tokens::init_token))
         .route("/v1/tokens/{token}/objects/find", post(objects::find))
         .route("/v1/tokens/{token}/objects", post(objects::create))
         .route(
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/tokens/{token}/objects/{id}/copy", post(objects::copy))
         .route("/v1/tokens/{token}/objects/{id}/sign", post(keys::sign))
+        .route("/v1/tokens/{token}/objects/{id}/verify", post(keys::verify))
         .route(
             "/v1/tokens/{token}/objects/{id}/decrypt",
             post(keys::decrypt),

@@ -1,6 +1,7 @@
 //! Who is calling: the client-certificate identity, and PIN logins bound to it.
 
 pub mod pin;
+pub mod reinit;
 pub mod session;
 
 use crate::audit::Event;

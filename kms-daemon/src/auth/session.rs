@@ -52,7 +52,7 @@ pub fn record_refusal(svc: &Services, mut ev: audit::Event, e: &Error) {
 /// incremented; only then is the PIN compared (argon2id, no lock held). An unknown token costs
 /// one argon2 run too. On success the counter is still incremented: the caller resets it in the
 /// transaction of its change.
-fn check_pin(
+pub(crate) fn check_pin(
     svc: &Services,
     caller: &Caller,
     token: &str,
@@ -164,7 +164,11 @@ pub fn resolve(
         sessions::delete(conn, &h)?;
         return Err(Error::Unauthenticated);
     }
-    sessions::touch(conn, &h, now)?;
+    // `last_seen` moves in steps of an eighth of the idle timeout (at most 30 s): a use is not
+    // worth a write, and a session expires at most that much early.
+    if now.saturating_sub(row.last_seen) >= (idle_ms / 8).min(30_000) {
+        sessions::touch(conn, &h, now)?;
+    }
     Ok(Some(row.user_type))
 }
 

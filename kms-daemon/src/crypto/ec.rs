@@ -1,4 +1,4 @@
-//! ECDSA and ECDH on P-256 and P-384 (aws-lc-rs): generation, import of a private scalar,
+//! ECDSA and ECDH on P-256, P-384 and P-521 (aws-lc-rs): generation, import of a private scalar,
 //! signing a digest, public attributes, and `CKM_ECDH1_DERIVE` with the ANSI X9.63 KDF.
 
 use super::{der, HashAlg};
@@ -16,10 +16,16 @@ pub enum Curve {
     P256,
     /// NIST P-384 (secp384r1).
     P384,
+    /// NIST P-521 (secp521r1).
+    P521,
 }
+
+/// Every curve, for parsing keys of unknown curve.
+pub const CURVES: [Curve; 3] = [Curve::P256, Curve::P384, Curve::P521];
 
 const P256_OID: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const P384_OID: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+const P521_OID: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
 
 impl Curve {
     /// The curve named by `CKA_EC_PARAMS` (DER OID of a named curve).
@@ -27,6 +33,7 @@ impl Curve {
         match params {
             P256_OID => Some(Curve::P256),
             P384_OID => Some(Curve::P384),
+            P521_OID => Some(Curve::P521),
             _ => None,
         }
     }
@@ -36,14 +43,16 @@ impl Curve {
         match self {
             Curve::P256 => P256_OID,
             Curve::P384 => P384_OID,
+            Curve::P521 => P521_OID,
         }
     }
 
-    /// Field (and digest) length in bytes.
+    /// Field length in bytes.
     pub fn field_len(self) -> usize {
         match self {
             Curve::P256 => 32,
             Curve::P384 => 48,
+            Curve::P521 => 66,
         }
     }
 
@@ -51,6 +60,7 @@ impl Curve {
         match self {
             Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
             Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+            Curve::P521 => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
         }
     }
 
@@ -58,6 +68,7 @@ impl Curve {
         match self {
             Curve::P256 => &signature::ECDSA_P256_SHA256_ASN1,
             Curve::P384 => &signature::ECDSA_P384_SHA384_ASN1,
+            Curve::P521 => &signature::ECDSA_P521_SHA512_ASN1,
         }
     }
 
@@ -65,6 +76,7 @@ impl Curve {
         match self {
             Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
             Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
+            Curve::P521 => &signature::ECDSA_P521_SHA512_FIXED,
         }
     }
 
@@ -72,6 +84,7 @@ impl Curve {
         match self {
             Curve::P256 => &agreement::ECDH_P256,
             Curve::P384 => &agreement::ECDH_P384,
+            Curve::P521 => &agreement::ECDH_P521,
         }
     }
 
@@ -79,6 +92,7 @@ impl Curve {
         match self {
             Curve::P256 => &digest::SHA256,
             Curve::P384 => &digest::SHA384,
+            Curve::P521 => &digest::SHA512,
         }
     }
 }
@@ -192,11 +206,11 @@ pub fn from_scalar(curve: Curve, scalar: &[u8], ty: u64) -> Result<(Zeroizing<Ve
     checked(curve, &kp).map_err(|_| Error::AttributeValueInvalid(ty))
 }
 
-/// Parses a PKCS#8 EC private key from outside (an unwrapped blob) on P-256 or P-384 and runs the
+/// Parses a PKCS#8 EC private key from outside (an unwrapped blob) on a supported curve and runs the
 /// pairwise test. Returns the key re-encoded by aws-lc and its public half; any failure is
 /// `None`, so that the caller reports one uniform error.
 pub fn from_foreign_pkcs8(pkcs8: &[u8]) -> Option<(Zeroizing<Vec<u8>>, EcPublic)> {
-    [Curve::P256, Curve::P384].into_iter().find_map(|curve| {
+    CURVES.into_iter().find_map(|curve| {
         let kp = EcdsaKeyPair::from_pkcs8(curve.signing(), pkcs8).ok()?;
         checked(curve, &kp).ok()
     })
@@ -283,10 +297,12 @@ pub fn x963_kdf(
     }
 }
 
-/// Fits a digest of any length to the curve: truncated to its leftmost bytes when longer,
-/// left-padded with zeros when shorter (ECDSA uses the leftmost bits of the hash).
+/// Fits a digest of any length to the input aws-lc signs (as long as the curve's own hash):
+/// truncated to its leftmost bytes when longer, left-padded with zeros when shorter — the same
+/// integer, since ECDSA uses the leftmost bits of the hash (FIPS 186-5 §6.4.1). For P-521 no
+/// digest (at most 64 bytes) is longer than the field, so nothing is ever cut there.
 pub fn fit_digest(curve: Curve, digest_bytes: &[u8]) -> Vec<u8> {
-    let n = curve.field_len();
+    let n = curve.digest_alg().output_len();
     if digest_bytes.len() >= n {
         digest_bytes[..n].to_vec()
     } else {
@@ -323,24 +339,26 @@ mod tests {
         let long: Vec<u8> = (0..64).collect();
         assert_eq!(fit_digest(Curve::P256, &long), long[..32].to_vec());
         assert_eq!(fit_digest(Curve::P384, &long), long[..48].to_vec());
+        assert_eq!(fit_digest(Curve::P521, &long), long);
+        assert_eq!(
+            fit_digest(Curve::P521, &[1, 2]),
+            [vec![0u8; 62], vec![1, 2]].concat()
+        );
     }
 
     #[test]
     fn sign_verifies_with_public_point() {
-        for curve in [Curve::P256, Curve::P384] {
+        for curve in CURVES {
             let (pkcs8, public) = generate(curve).unwrap();
             let n = curve.field_len();
-            assert_eq!(public.point[0], 0x04);
-            assert_eq!(public.point.len(), 2 * n + 3);
+            let raw = der::parse_octet_string(&public.point).unwrap();
+            assert_eq!(raw[0], 0x04);
+            assert_eq!(raw.len(), 2 * n + 1);
             let msg = b"message";
             let d = digest::digest(curve.digest_alg(), msg);
             let sig = sign_digest(curve, &pkcs8, d.as_ref()).unwrap();
             assert_eq!(sig.len(), 2 * n);
-            let fixed = match curve {
-                Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
-                Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
-            };
-            ParsedPublicKey::new(fixed, &public.spki)
+            ParsedPublicKey::new(curve.verifying_fixed(), &public.spki)
                 .unwrap()
                 .verify_sig(msg, &sig)
                 .unwrap();
@@ -358,7 +376,7 @@ mod tests {
     #[test]
     fn scalar_import_gives_the_generated_public_key() {
         use aws_lc_rs::encoding::AsBigEndian as _;
-        for curve in [Curve::P256, Curve::P384] {
+        for curve in CURVES {
             let (pkcs8, public) = generate(curve).unwrap();
             let kp = parse(curve, &pkcs8).unwrap();
             let scalar = kp.private_key().as_be_bytes().unwrap();

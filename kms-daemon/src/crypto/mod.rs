@@ -8,6 +8,8 @@
 pub mod aes;
 pub mod der;
 pub mod ec;
+pub mod eddsa;
+pub mod mac;
 pub mod rng;
 pub mod rsa;
 pub mod wrap;

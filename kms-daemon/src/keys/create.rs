@@ -1,21 +1,21 @@
-//! `C_CreateObject`: AES secret keys, RSA/EC private keys, X.509 certificates, RSA/EC public
-//! keys, data objects.
+//! `C_CreateObject`: AES and generic secret keys, RSA/EC/Ed25519 private keys, X.509
+//! certificates, RSA/EC/Ed25519 public keys, data objects.
 //!
 //! An RSA private key is given by all of its components (`CKA_MODULUS` … `CKA_COEFFICIENT`), an
-//! EC private key by `CKA_EC_PARAMS` and its scalar `CKA_VALUE`. aws-lc-rs builds and validates
+//! EC private key by `CKA_EC_PARAMS` and its scalar `CKA_VALUE`, an Ed25519 one by its seed. aws-lc-rs builds and validates
 //! the key, a pairwise sign/verify test runs (security R12), and the PKCS#8 form is sealed; the
 //! private components are never stored in the attributes. The public attributes (modulus and
 //! exponent, or EC point; `CKA_PUBLIC_KEY_INFO`) are filled in as for generated keys. Imported
 //! keys get LOCAL=F, ALWAYS_SENSITIVE=F, NEVER_EXTRACTABLE=F and may not wrap or unwrap (R5).
 
-use super::generate::{ec_public_attrs, rsa_public_attrs};
+use super::generate::{ec_public_attrs, ed_public_attrs, rsa_public_attrs};
 use super::object::AttrMap;
 use super::service::{audited, build, check_non_local_roles, require_user, required};
 use super::template::{self, Mode};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
-use crate::crypto::{ec, rsa};
+use crate::crypto::{ec, eddsa, mac, rsa};
 use crate::error::{Error, Result};
 use crate::state::Services;
 use crate::store::objects;
@@ -56,8 +56,8 @@ pub fn create_object(
             }
         };
         match (class, key_type) {
-            (CKO_SECRET_KEY, Some(CKK_AES))
-            | (CKO_PUBLIC_KEY | CKO_PRIVATE_KEY, Some(CKK_RSA | CKK_EC))
+            (CKO_SECRET_KEY, Some(CKK_AES | CKK_GENERIC_SECRET))
+            | (CKO_PUBLIC_KEY | CKO_PRIVATE_KEY, Some(CKK_RSA | CKK_EC | CKK_EC_EDWARDS))
             | (_, None) => {}
             _ => {
                 return Err(Error::TemplateInconsistent(
@@ -69,8 +69,9 @@ pub fn create_object(
         // R1 (no wrap-and-decrypt key) and R5 (only keys generated here may wrap or unwrap).
         check_non_local_roles(&map)?;
         let secret = match (class, key_type) {
-            (CKO_SECRET_KEY, _) => Some(take_aes_value(&mut map)?),
+            (CKO_SECRET_KEY, Some(kt)) => Some(take_secret_value(&mut map, kt)?),
             (CKO_PRIVATE_KEY, Some(CKK_RSA)) => Some(import_rsa_private(&mut map)?),
+            (CKO_PRIVATE_KEY, Some(CKK_EC_EDWARDS)) => Some(import_ed_private(&mut map)?),
             (CKO_PRIVATE_KEY, _) => Some(import_ec_private(&mut map)?),
             (CKO_CERTIFICATE, _) => {
                 fill_certificate(&mut map)?;
@@ -78,6 +79,10 @@ pub fn create_object(
             }
             (CKO_PUBLIC_KEY, Some(CKK_RSA)) => {
                 fill_rsa_public(&mut map)?;
+                None
+            }
+            (CKO_PUBLIC_KEY, Some(CKK_EC_EDWARDS)) => {
+                fill_ed_public(&mut map)?;
                 None
             }
             (CKO_PUBLIC_KEY, _) => {
@@ -100,13 +105,27 @@ pub fn create_object(
     })
 }
 
-/// Removes the AES key value from the attributes (it is sealed, never stored in clear).
-fn take_aes_value(map: &mut AttrMap) -> Result<Zeroizing<Vec<u8>>> {
+/// Longest generic secret kmsd holds, in bytes (a MAC key longer than the hash block is hashed
+/// down anyway).
+pub const MAX_GENERIC_SECRET_LEN: usize = 512;
+
+/// Whether a secret key of `key_type` may be `len` bytes long: AES 16, 24 or 32; a generic
+/// secret (HMAC key) from 14 bytes (112 bits) to [`MAX_GENERIC_SECRET_LEN`].
+pub fn secret_len_ok(key_type: u64, len: usize) -> bool {
+    match key_type {
+        CKK_AES => matches!(len, 16 | 24 | 32),
+        CKK_GENERIC_SECRET => (mac::MIN_KEY_LEN..=MAX_GENERIC_SECRET_LEN).contains(&len),
+        _ => false,
+    }
+}
+
+/// Removes a secret key's value from the attributes (it is sealed, never stored in clear).
+fn take_secret_value(map: &mut AttrMap, key_type: u64) -> Result<Zeroizing<Vec<u8>>> {
     let value = match map.remove(&CKA_VALUE) {
         Some(AttrValue::Bytes(b)) => Zeroizing::new(b.0),
         _ => return Err(Error::TemplateIncomplete("CKA_VALUE is required".into())),
     };
-    if !matches!(value.len(), 16 | 24 | 32) {
+    if !secret_len_ok(key_type, value.len()) {
         return Err(Error::AttributeValueInvalid(CKA_VALUE));
     }
     map.insert(CKA_VALUE_LEN, AttrValue::Ulong(value.len() as u64));
@@ -160,6 +179,33 @@ fn import_ec_private(map: &mut AttrMap) -> Result<Zeroizing<Vec<u8>>> {
     let (pkcs8, public) = ec::from_scalar(curve, &scalar?, CKA_VALUE)?;
     map.extend(ec_public_attrs(&public));
     Ok(pkcs8)
+}
+
+/// Checks that `CKA_EC_PARAMS` names Ed25519.
+fn require_ed25519(map: &AttrMap) -> Result<()> {
+    let params = required(map, CKA_EC_PARAMS, "CKA_EC_PARAMS")?;
+    if params.as_bytes().is_some_and(eddsa::is_ed25519) {
+        Ok(())
+    } else {
+        Err(Error::AttributeValueInvalid(CKA_EC_PARAMS))
+    }
+}
+
+/// An Ed25519 private key from its seed `CKA_VALUE`, which leaves the attributes.
+fn import_ed_private(map: &mut AttrMap) -> Result<Zeroizing<Vec<u8>>> {
+    let seed = take_secret(map, CKA_VALUE, "CKA_VALUE");
+    require_ed25519(map)?;
+    let (pkcs8, public) = eddsa::from_seed(&seed?, CKA_VALUE)?;
+    map.extend(ed_public_attrs(&public));
+    Ok(pkcs8)
+}
+
+fn fill_ed_public(map: &mut AttrMap) -> Result<()> {
+    require_ed25519(map)?;
+    let point = required(map, CKA_EC_POINT, "CKA_EC_POINT")?;
+    let p = eddsa::public_from_point(point.as_bytes().unwrap_or_default(), CKA_EC_POINT)?;
+    map.extend(ed_public_attrs(&p));
+    Ok(())
 }
 
 fn fill_certificate(map: &mut AttrMap) -> Result<()> {

@@ -1,12 +1,14 @@
-//! `C_GenerateKey` (AES) and `C_GenerateKeyPair` (RSA, EC P-256/P-384).
+//! `C_GenerateKey` (AES, generic secret) and `C_GenerateKeyPair` (RSA, EC P-256/P-384/P-521,
+//! Ed25519).
 
+use super::create::secret_len_ok;
 use super::object::{AttrMap, StoredObject};
 use super::service::{audited, build, require_user, required};
 use super::template::{self, Mode};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
-use crate::crypto::{ec, rng, rsa};
+use crate::crypto::{ec, eddsa, rng, rsa};
 use crate::error::{Error, Result};
 use crate::state::Services;
 use crate::store::objects;
@@ -27,22 +29,24 @@ pub fn generate_key(
     audited(svc, ev, |ev| {
         svc.store
             .read(|conn| require_user(svc, conn, caller, token))?;
-        if mech != CKM_AES_KEY_GEN {
-            return Err(Error::MechanismInvalid(mech));
-        }
+        let key_type = match mech {
+            CKM_AES_KEY_GEN => CKK_AES,
+            CKM_GENERIC_SECRET_KEY_GEN => CKK_GENERIC_SECRET,
+            _ => return Err(Error::MechanismInvalid(mech)),
+        };
         let map = template::normalize(&req.template)?;
-        template::check(Mode::Generate, CKO_SECRET_KEY, Some(CKK_AES), &map)?;
+        template::check(Mode::Generate, CKO_SECRET_KEY, Some(key_type), &map)?;
         let len = required(&map, CKA_VALUE_LEN, "CKA_VALUE_LEN")?
             .as_ulong()
             .unwrap_or(0);
-        if !matches!(len, 16 | 24 | 32) {
-            return Err(Error::KeySizeRange(format!("AES key of {len} bytes")));
+        if !usize::try_from(len).is_ok_and(|l| secret_len_ok(key_type, l)) {
+            return Err(Error::KeySizeRange(format!("secret key of {len} bytes")));
         }
         let mut obj = build(
             caller,
             token,
             CKO_SECRET_KEY,
-            Some(CKK_AES),
+            Some(key_type),
             map,
             Some(mech),
         )?;
@@ -79,22 +83,39 @@ pub fn ec_public_attrs(p: &ec::EcPublic) -> Vec<(u64, AttrValue)> {
     ]
 }
 
+/// The public attributes an Ed25519 key shows (`CKA_EC_PARAMS` stays as the application gave
+/// it: it has three spellings).
+pub fn ed_public_attrs(p: &eddsa::EdPublic) -> Vec<(u64, AttrValue)> {
+    let b = |v: &[u8]| AttrValue::Bytes(Bytes(v.to_vec()));
+    vec![
+        (CKA_EC_POINT, b(&p.point)),
+        (CKA_PUBLIC_KEY_INFO, b(&p.spki)),
+    ]
+}
+
 /// The public attributes both keys of a pair show.
 fn public_attrs(pair: &Pair) -> Vec<(u64, AttrValue)> {
     match pair {
         Pair::Rsa(p) => rsa_public_attrs(p),
         Pair::Ec(p) => ec_public_attrs(p),
+        Pair::Ed(params, p) => {
+            let mut attrs = ed_public_attrs(p);
+            attrs.push((CKA_EC_PARAMS, params.clone()));
+            attrs
+        }
     }
 }
 
 enum Pair {
     Rsa(rsa::RsaPublic),
     Ec(ec::EcPublic),
+    Ed(AttrValue, eddsa::EdPublic),
 }
 
 enum Spec {
     Rsa(u64),
     Ec(ec::Curve),
+    Ed(AttrValue),
 }
 
 fn rsa_spec(public: &AttrMap) -> Result<Spec> {
@@ -116,25 +137,40 @@ fn rsa_spec(public: &AttrMap) -> Result<Spec> {
     Ok(Spec::Rsa(bits))
 }
 
+/// `CKA_EC_PARAMS` from either template (the same if both give it).
+fn ec_params(public: &AttrMap, private: &AttrMap) -> Result<AttrValue> {
+    Ok(
+        match (public.get(&CKA_EC_PARAMS), private.get(&CKA_EC_PARAMS)) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(Error::TemplateInconsistent(
+                    "CKA_EC_PARAMS differ between the templates".into(),
+                ))
+            }
+            (Some(p), _) | (None, Some(p)) => p.clone(),
+            (None, None) => {
+                return Err(Error::TemplateIncomplete(
+                    "CKA_EC_PARAMS is required".into(),
+                ))
+            }
+        },
+    )
+}
+
 fn ec_spec(public: &AttrMap, private: &AttrMap) -> Result<Spec> {
-    let params = match (public.get(&CKA_EC_PARAMS), private.get(&CKA_EC_PARAMS)) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(Error::TemplateInconsistent(
-                "CKA_EC_PARAMS differ between the templates".into(),
-            ))
-        }
-        (Some(p), _) | (None, Some(p)) => p.clone(),
-        (None, None) => {
-            return Err(Error::TemplateIncomplete(
-                "CKA_EC_PARAMS is required".into(),
-            ))
-        }
-    };
-    let curve = params
+    let curve = ec_params(public, private)?
         .as_bytes()
         .and_then(ec::Curve::from_params)
         .ok_or(Error::AttributeValueInvalid(CKA_EC_PARAMS))?;
     Ok(Spec::Ec(curve))
+}
+
+fn ed_spec(public: &AttrMap, private: &AttrMap) -> Result<Spec> {
+    let params = ec_params(public, private)?;
+    if params.as_bytes().is_some_and(eddsa::is_ed25519) {
+        Ok(Spec::Ed(params))
+    } else {
+        Err(Error::AttributeValueInvalid(CKA_EC_PARAMS))
+    }
 }
 
 /// `POST …/keys/generate-pair`.
@@ -153,6 +189,7 @@ pub fn generate_pair(
         let key_type = match mech {
             CKM_RSA_PKCS_KEY_PAIR_GEN => CKK_RSA,
             CKM_EC_KEY_PAIR_GEN => CKK_EC,
+            CKM_EC_EDWARDS_KEY_PAIR_GEN => CKK_EC_EDWARDS,
             _ => return Err(Error::MechanismInvalid(mech)),
         };
         let pub_map = template::normalize(&req.public_template)?;
@@ -161,7 +198,8 @@ pub fn generate_pair(
         template::check(Mode::Generate, CKO_PRIVATE_KEY, Some(key_type), &priv_map)?;
         let spec = match key_type {
             CKK_RSA => rsa_spec(&pub_map)?,
-            _ => ec_spec(&pub_map, &priv_map)?,
+            CKK_EC => ec_spec(&pub_map, &priv_map)?,
+            _ => ed_spec(&pub_map, &priv_map)?,
         };
         let mut public = build(
             caller,
@@ -187,6 +225,10 @@ pub fn generate_pair(
             Spec::Ec(curve) => {
                 let (k, p) = ec::generate(curve)?;
                 (k, Pair::Ec(p))
+            }
+            Spec::Ed(params) => {
+                let (k, p) = eddsa::generate()?;
+                (k, Pair::Ed(params, p))
             }
         };
         for (ty, v) in public_attrs(&pair) {

@@ -30,6 +30,8 @@ const ANY: u8 = 0;
 const RSA: u8 = 1;
 const EC: u8 = 2;
 const AES: u8 = 4;
+const GENERIC: u8 = 8;
+const EDWARDS: u8 = 16;
 
 /// Whether a template may give the attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,14 +155,16 @@ const RULES: &[Rule] = &[
     r(CKA_EXPONENT_1, PR, RSA, Yes, No, Ch::No),
     r(CKA_EXPONENT_2, PR, RSA, Yes, No, Ch::No),
     r(CKA_COEFFICIENT, PR, RSA, Yes, No, Ch::No),
-    // EC (§2.3.3, §2.3.4): EC_POINT is computed by the token; the private VALUE only on import.
-    r(CKA_EC_PARAMS, PU | PR, EC, Yes, Yes, Ch::No),
-    r(CKA_EC_POINT, PU, EC, Yes, No, Ch::No),
-    r(CKA_EC_POINT, PR, EC, No, No, Ch::No),
-    r(CKA_VALUE, PR, EC, Yes, No, Ch::No),
-    // AES (§2.8): VALUE only when importing, VALUE_LEN only when generating.
-    r(CKA_VALUE, S, AES, Yes, No, Ch::No),
-    r(CKA_VALUE_LEN, S, AES, No, Yes, Ch::No),
+    // EC and Edwards (§2.3.3–2.3.7): EC_POINT is computed by the token; the private VALUE only
+    // on import.
+    r(CKA_EC_PARAMS, PU | PR, EC | EDWARDS, Yes, Yes, Ch::No),
+    r(CKA_EC_POINT, PU, EC | EDWARDS, Yes, No, Ch::No),
+    r(CKA_EC_POINT, PR, EC | EDWARDS, No, No, Ch::No),
+    r(CKA_VALUE, PR, EC | EDWARDS, Yes, No, Ch::No),
+    // AES (§2.8) and generic secrets (§2.9): VALUE only when importing, VALUE_LEN only when
+    // generating.
+    r(CKA_VALUE, S, AES | GENERIC, Yes, No, Ch::No),
+    r(CKA_VALUE_LEN, S, AES | GENERIC, No, Yes, Ch::No),
 ];
 
 /// How an object comes to be.
@@ -189,6 +193,8 @@ fn key_type_bit(key_type: Option<u64>) -> u8 {
         Some(CKK_RSA) => RSA,
         Some(CKK_EC) => EC,
         Some(CKK_AES) => AES,
+        Some(CKK_GENERIC_SECRET) => GENERIC,
+        Some(CKK_EC_EDWARDS) => EDWARDS,
         _ => 0,
     }
 }
@@ -338,11 +344,13 @@ pub fn apply_defaults(class: u64, key_type: Option<u64>, map: &mut AttrMap) {
             set(CKA_WRAP, b(false));
             set(CKA_TRUSTED, b(false));
         }
-        (CKO_SECRET_KEY, _) => {
-            set(CKA_ENCRYPT, b(true));
-            set(CKA_DECRYPT, b(true));
-            set(CKA_SIGN, b(false));
-            set(CKA_VERIFY, b(false));
+        (CKO_SECRET_KEY, kt) => {
+            // A generic secret is a MAC key; an AES key a cipher key.
+            let mac = kt == Some(CKK_GENERIC_SECRET);
+            set(CKA_ENCRYPT, b(!mac));
+            set(CKA_DECRYPT, b(!mac));
+            set(CKA_SIGN, b(mac));
+            set(CKA_VERIFY, b(mac));
             set(CKA_WRAP, b(false));
             set(CKA_TRUSTED, b(false));
         }

@@ -1,20 +1,23 @@
-//! Key use: sign, decrypt, encrypt, and the key checks of wrap, unwrap and derive. The mechanism
+//! Key use: sign, verify (secret-key MACs only), decrypt, encrypt, and the key checks of wrap,
+//! unwrap and derive. The mechanism
 //! table below says which operation, object class and key type each mechanism takes
 //! (spec-checklist S19): key class/type is checked before the usage flag, then
 //! `CKA_ALLOWED_MECHANISMS`, then the parameters — all before the key is opened. A mechanism
 //! used for an operation it has no row for is `mechanism_invalid` (security R9: no
-//! `CKM_RSA_PKCS`, ECB or CBC-PAD key transport, no key-wrap mechanism as a cipher).
-//! For hash-and-sign mechanisms the request's data is the digest: kmsd never hashes.
+//! `CKM_RSA_PKCS`, ECB, CTR or CBC-PAD key transport, no key-wrap mechanism as a cipher).
+//! For hash-and-sign mechanisms the request's data is the digest: kmsd never hashes. EdDSA and
+//! HMAC take the whole message (neither is hash-then-sign).
 
 use super::object::StoredObject;
 use super::service::{audited, load_visible, require_user};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
-use crate::crypto::{aes, der, ec, rsa, HashAlg};
+use crate::crypto::{aes, der, ec, eddsa, mac, rsa, HashAlg};
 use crate::error::{Error, Result};
 use crate::state::Services;
-use kms_api::msg::{CryptoRequest, CryptoResponse};
+use kms_api::msg::{CryptoRequest, CryptoResponse, Empty, VerifyRequest};
+use kms_api::Mechanism;
 use kms_api::{AttrValue, MechParams, SecretBytes};
 use zeroize::Zeroizing;
 
@@ -24,6 +27,8 @@ use zeroize::Zeroizing;
 pub enum Op {
     /// `C_Sign`.
     Sign,
+    /// `C_Verify` with a secret key (HMAC).
+    Verify,
     /// `C_Decrypt`.
     Decrypt,
     /// `C_Encrypt`.
@@ -41,6 +46,7 @@ impl Op {
     pub fn action(self) -> &'static str {
         match self {
             Op::Sign => "key.sign",
+            Op::Verify => "key.verify",
             Op::Decrypt => "key.decrypt",
             Op::Encrypt => "key.encrypt",
             Op::Wrap => "key.wrap",
@@ -52,6 +58,7 @@ impl Op {
     fn flag(self) -> u64 {
         match self {
             Op::Sign => CKA_SIGN,
+            Op::Verify => CKA_VERIFY,
             Op::Decrypt => CKA_DECRYPT,
             Op::Encrypt => CKA_ENCRYPT,
             Op::Wrap => CKA_WRAP,
@@ -61,7 +68,7 @@ impl Op {
     }
 
     fn is_data(self) -> bool {
-        matches!(self, Op::Sign | Op::Decrypt | Op::Encrypt)
+        matches!(self, Op::Sign | Op::Verify | Op::Decrypt | Op::Encrypt)
     }
 }
 
@@ -80,12 +87,23 @@ const MECHANISMS: &[(u64, Op, u64, u64)] = &[
     (CKM_ECDSA_SHA256, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
     (CKM_ECDSA_SHA384, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
     (CKM_ECDSA_SHA512, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
+    (CKM_EDDSA, Op::Sign, CKO_PRIVATE_KEY, CKK_EC_EDWARDS),
+    (CKM_SHA256_HMAC, Op::Sign, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
+    (CKM_SHA384_HMAC, Op::Sign, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
+    (CKM_SHA512_HMAC, Op::Sign, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
+    (CKM_SHA256_HMAC, Op::Verify, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
+    (CKM_SHA384_HMAC, Op::Verify, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
+    (CKM_SHA512_HMAC, Op::Verify, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
     (CKM_RSA_PKCS, Op::Decrypt, CKO_PRIVATE_KEY, CKK_RSA),
     (CKM_RSA_PKCS_OAEP, Op::Decrypt, CKO_PRIVATE_KEY, CKK_RSA),
     (CKM_AES_CBC_PAD, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
     (CKM_AES_GCM, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
+    (CKM_AES_CTR, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
+    (CKM_AES_ECB, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
     (CKM_AES_CBC_PAD, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
     (CKM_AES_GCM, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
+    (CKM_AES_CTR, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
+    (CKM_AES_ECB, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
     // Key transport (security R9): AES-KW/KWP and RSA-OAEP only.
     (CKM_AES_KEY_WRAP, Op::Wrap, CKO_SECRET_KEY, CKK_AES),
     (CKM_AES_KEY_WRAP_KWP, Op::Wrap, CKO_SECRET_KEY, CKK_AES),
@@ -106,6 +124,10 @@ enum Plan {
     RsaSign(rsa::Padding, HashAlg),
     /// ECDSA over a digest of any length (`CKM_ECDSA`) or of one hash.
     Ecdsa(Option<HashAlg>),
+    /// Pure Ed25519 over the message.
+    Eddsa,
+    /// HMAC over the message.
+    Hmac(HashAlg),
     RsaPkcs1Decrypt,
     RsaOaepDecrypt(HashAlg, Vec<u8>),
     AesCbcPad(Vec<u8>),
@@ -114,6 +136,20 @@ enum Plan {
         aad: Vec<u8>,
         tag_bits: u64,
     },
+    AesCtr {
+        counter_bits: u64,
+        cb: Vec<u8>,
+    },
+    AesEcb,
+}
+
+fn no_params(params: &MechParams, plan: Plan) -> Result<Plan> {
+    match params {
+        MechParams::None => Ok(plan),
+        _ => Err(Error::MechanismParamInvalid(
+            "the mechanism takes no parameter",
+        )),
+    }
 }
 
 fn pss_params(params: &MechParams, fixed: Option<HashAlg>) -> Result<HashAlg> {
@@ -188,6 +224,26 @@ fn plan(mech: u64, op: Op, params: &MechParams) -> Result<Plan> {
         (CKM_ECDSA_SHA256, _) => Plan::Ecdsa(Some(HashAlg::Sha256)),
         (CKM_ECDSA_SHA384, _) => Plan::Ecdsa(Some(HashAlg::Sha384)),
         (CKM_ECDSA_SHA512, _) => Plan::Ecdsa(Some(HashAlg::Sha512)),
+        (CKM_EDDSA, _) => no_params(params, Plan::Eddsa)?,
+        (CKM_SHA256_HMAC, _) => no_params(params, Plan::Hmac(HashAlg::Sha256))?,
+        (CKM_SHA384_HMAC, _) => no_params(params, Plan::Hmac(HashAlg::Sha384))?,
+        (CKM_SHA512_HMAC, _) => no_params(params, Plan::Hmac(HashAlg::Sha512))?,
+        (CKM_AES_ECB, _) => no_params(params, Plan::AesEcb)?,
+        (CKM_AES_CTR, _) => match params {
+            MechParams::Ctr { counter_bits, cb }
+                if cb.0.len() == 16 && (1..=128).contains(counter_bits) =>
+            {
+                Plan::AesCtr {
+                    counter_bits: *counter_bits,
+                    cb: cb.0.clone(),
+                }
+            }
+            _ => {
+                return Err(Error::MechanismParamInvalid(
+                    "CTR needs a 16-byte counter block and 1..=128 counter bits",
+                ))
+            }
+        },
         (CKM_RSA_PKCS, Op::Decrypt) => Plan::RsaPkcs1Decrypt,
         (CKM_RSA_PKCS_OAEP, Op::Decrypt) => {
             let (hash, label) = oaep_params(params)?;
@@ -252,14 +308,25 @@ fn curve_of(obj: &StoredObject) -> Result<ec::Curve> {
         .ok_or_else(|| Error::IntegrityFailure("EC key without a known curve".into()))
 }
 
+/// The data of an operation, and the MAC to check for [`Op::Verify`].
+struct Input<'a> {
+    data: &'a [u8],
+    mac: Option<&'a [u8]>,
+}
+
 fn execute(
     plan: Plan,
     op: Op,
     obj: &StoredObject,
     key: &[u8],
-    data: &[u8],
+    input: Input<'_>,
 ) -> Result<Zeroizing<Vec<u8>>> {
     let z = |v: Vec<u8>| Ok(Zeroizing::new(v));
+    let data = input.data;
+    let dir = match op {
+        Op::Encrypt => aes::Direction::Encrypt,
+        _ => aes::Direction::Decrypt,
+    };
     match plan {
         Plan::RsaDigestInfo => {
             let (hash, digest) = der::parse_digest_info(data).ok_or(Error::DataInvalid)?;
@@ -277,6 +344,13 @@ fn execute(
             }
             z(ec::sign_digest(curve_of(obj)?, key, data)?)
         }
+        Plan::Eddsa => z(eddsa::sign(key, data)?),
+        Plan::Hmac(hash) => match input.mac {
+            Some(m) => mac::verify(hash, key, data, m).map(|()| Zeroizing::new(Vec::new())),
+            None => z(mac::sign(hash, key, data)?),
+        },
+        Plan::AesEcb => aes::ecb(key, dir, data),
+        Plan::AesCtr { counter_bits, cb } => aes::ctr(key, counter_bits, &cb, data),
         Plan::RsaPkcs1Decrypt => rsa::decrypt_pkcs1(key, data),
         Plan::RsaOaepDecrypt(hash, label) => rsa::decrypt_oaep(key, hash, &label, data),
         Plan::AesCbcPad(iv) => match op {
@@ -290,8 +364,7 @@ fn execute(
     }
 }
 
-/// `POST …/objects/{id}/sign|decrypt|encrypt`. The audit record of a success is written before
-/// the result is returned; if it cannot be written, the result is dropped and the request fails.
+/// `POST …/objects/{id}/sign|decrypt|encrypt`.
 pub fn run(
     svc: &Services,
     caller: &Caller,
@@ -300,7 +373,48 @@ pub fn run(
     op: Op,
     req: &CryptoRequest,
 ) -> Result<CryptoResponse> {
-    let mech = req.mechanism.mechanism;
+    let input = Input {
+        data: req.data.as_ref(),
+        mac: None,
+    };
+    if op == Op::Verify {
+        return Err(Error::MechanismInvalid(req.mechanism.mechanism));
+    }
+    let out = use_key(svc, caller, token, id, op, &req.mechanism, input)?;
+    Ok(CryptoResponse {
+        data: SecretBytes(out),
+    })
+}
+
+/// `POST …/objects/{id}/verify`: a MAC checked with a secret key. A mismatch is
+/// `signature_invalid`, audited like every other refusal.
+pub fn verify(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    req: &VerifyRequest,
+) -> Result<Empty> {
+    let input = Input {
+        data: req.data.as_ref(),
+        mac: Some(req.signature.as_ref()),
+    };
+    use_key(svc, caller, token, id, Op::Verify, &req.mechanism, input)?;
+    Ok(Empty {})
+}
+
+/// One use of a key. The audit record of a success is written before the result is returned; if
+/// it cannot be written, the result is dropped and the request fails.
+fn use_key(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    op: Op,
+    mechanism: &Mechanism,
+    input: Input<'_>,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let mech = mechanism.mechanism;
     let mut ev = caller.event(Some(token), op.action());
     ev.object_id = Some(id.to_owned());
     ev.mechanism = Some(mechanism_name(mech));
@@ -312,17 +426,15 @@ pub fn run(
             require_user(svc, conn, caller, token)?;
             load_visible(conn, caller, token, id, true)
         })?;
-        let plan = authorize(&obj, mech, op, &req.mechanism.params)?;
+        let plan = authorize(&obj, mech, op, &mechanism.params)?;
         let blob = obj
             .sealed
             .as_deref()
             .ok_or_else(|| Error::IntegrityFailure("key without material".into()))?;
         let key = svc.vault.open(&obj.aad(), blob)?;
-        let out = execute(plan, op, &obj, &key, req.data.as_ref())?;
+        let out = execute(plan, op, &obj, &key, input)?;
         drop(key);
         svc.store.tx(|tx| audit::append(tx, ev))?;
-        Ok(CryptoResponse {
-            data: SecretBytes(out),
-        })
+        Ok(out)
     })
 }

@@ -107,6 +107,7 @@ pub fn strength_bits(obj: &StoredObject) -> Result<u64> {
         (_, Some(CKK_EC)) => match obj.bytes(CKA_EC_PARAMS).and_then(ec::Curve::from_params) {
             Some(ec::Curve::P256) => Ok(128),
             Some(ec::Curve::P384) => Ok(192),
+            Some(ec::Curve::P521) => Ok(256),
             None => Err(missing("a known curve")),
         },
         _ => Err(Error::KeyUnextractable("kmsd cannot wrap this kind of key")),
@@ -295,7 +296,7 @@ fn unwrap_template(
         (CKO_SECRET_KEY, CKK_AES, _) | (CKO_PRIVATE_KEY, CKK_RSA | CKK_EC, Transport::Aes(_)) => {}
         (CKO_SECRET_KEY, CKK_GENERIC_SECRET, _) => {
             return Err(Error::TemplateInconsistent(
-                "kmsd has no generic secret keys".into(),
+                "kmsd does not unwrap generic secret keys".into(),
             ))
         }
         (CKO_PRIVATE_KEY, _, Transport::Oaep(..)) => {

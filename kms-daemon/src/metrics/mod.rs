@@ -67,7 +67,7 @@ pub static TLS_HANDSHAKE_FAILURES: Counter = Counter::new(
 /// `kmsd_store_transaction_duration_seconds`.
 pub static STORE_TX_DURATION: Histogram = Histogram::new(
     "kmsd_store_transaction_duration_seconds",
-    "Time of one store write transaction, waiting for the store lock included.",
+    "Time of one store write, from the wait for the writer to the commit of its batch.",
     &[],
     LATENCY_BUCKETS,
 );

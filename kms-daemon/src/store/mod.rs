@@ -1,6 +1,14 @@
-//! The SQLite store: one connection behind a mutex (enough for now), WAL, `synchronous=FULL`,
-//! foreign keys on. Callers never hold the lock during crypto: they read, release, compute, then
-//! write in one transaction with its audit record.
+//! The SQLite store: WAL, `synchronous=FULL`, foreign keys on. Callers never hold a connection
+//! during crypto: they read, release, compute, then write in one transaction with its audit
+//! record.
+//!
+//! Reads run on a small pool of connections, in parallel with each other and with the writer
+//! (WAL readers see committed data only). Writes run on the one writer connection with **group
+//! commit**: each [`Store::tx`] runs inside a savepoint of a shared transaction, and the first
+//! writer of a batch commits it for everyone once no other writer is waiting (bounded by
+//! [`GROUP_WINDOW`]). One fsync then makes a whole batch durable; no caller returns before its
+//! batch is committed, so "no audit, no operation" holds exactly as with one transaction each.
+//! A failing closure rolls back its own savepoint only; a failing commit fails the whole batch.
 
 pub mod objects;
 pub mod schema;
@@ -8,14 +16,41 @@ pub mod sessions;
 pub mod tokens;
 
 use crate::error::{Error, Result};
-use parking_lot::Mutex;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use parking_lot::{Condvar, Mutex};
+use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Longest a batch leader waits for more writers before committing.
+pub const GROUP_WINDOW: Duration = Duration::from_millis(2);
+/// Read connections kept open when idle.
+const MAX_IDLE_READERS: usize = 8;
+
+/// The writer connection and the batch it has open, if any.
+struct Writer {
+    conn: Connection,
+    open: Option<u64>,
+    next: u64,
+}
+
+/// The fate of committed batches, for the writers waiting on them.
+#[derive(Default)]
+struct Committed {
+    /// Every batch up to this one is finished.
+    upto: u64,
+    /// Finished batches whose commit failed (kept until their members have looked).
+    failed: Vec<u64>,
+}
 
 /// The store.
 pub struct Store {
-    conn: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    /// Writers queued for the writer lock; a batch leader commits when none are.
+    waiting: AtomicUsize,
+    committed: Mutex<Committed>,
+    batch_done: Condvar,
+    readers: Mutex<Vec<Connection>>,
     path: PathBuf,
 }
 
@@ -31,6 +66,17 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
+}
+
+fn connect(path: &Path, create: bool) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    configure(&conn)?;
+    Ok(conn)
 }
 
 impl Store {
@@ -60,45 +106,143 @@ impl Store {
     }
 
     fn open_inner(path: &Path, create: bool) -> Result<Store> {
-        use rusqlite::OpenFlags;
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if create {
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
-        }
-        let mut conn = Connection::open_with_flags(path, flags)?;
-        configure(&conn)?;
+        let mut conn = connect(path, create)?;
         schema::migrate(&mut conn)?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            writer: Mutex::new(Writer {
+                conn,
+                open: None,
+                next: 1,
+            }),
+            waiting: AtomicUsize::new(0),
+            committed: Mutex::new(Committed::default()),
+            batch_done: Condvar::new(),
+            readers: Mutex::new(Vec::new()),
             path: path.to_path_buf(),
         })
     }
 
-    /// Runs `f` on the connection (reads, or single statements).
+    /// Runs `f` on a read connection (it sees committed data; a single statement that writes
+    /// commits on its own).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.conn.lock();
-        f(&conn)
+        let pooled = self.readers.lock().pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => connect(&self.path, false)?,
+        };
+        let out = f(&conn);
+        let mut idle = self.readers.lock();
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        out
     }
 
-    /// Runs `f` in one IMMEDIATE transaction, committed only if `f` succeeds.
-    pub fn tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let start = std::time::Instant::now();
+    /// Runs `f` atomically: its changes are committed (durably) only if it succeeds, and this
+    /// returns only once they are. See the module documentation for the group commit.
+    pub fn tx<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let start = Instant::now();
         let result = self.tx_inner(f);
         crate::metrics::STORE_TX_DURATION.observe(&[], crate::metrics::seconds_since(start));
         result
     }
 
-    fn tx_inner<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    fn tx_inner<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut w = self.writer.lock();
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let leader = w.open.is_none();
+        if leader {
+            w.conn.execute_batch("BEGIN IMMEDIATE")?;
+            w.open = Some(w.next);
+            w.next += 1;
+        }
+        let batch = w.open.unwrap_or_default();
+        let out = run_in_savepoint(&w.conn, f);
+        if w.conn.is_autocommit() {
+            // An error made SQLite roll the whole transaction back: the batch is lost. No one
+            // may join it any more, and its members must not be told it committed.
+            self.committed.lock().failed.push(batch);
+            w.open = None;
+        }
+        if !leader {
+            drop(w);
+            return match out {
+                // Nothing of ours is in the batch: no need to wait for its commit.
+                Err(e) => Err(e),
+                Ok(v) => self.wait_for(batch).map(|()| v),
+            };
+        }
+        drop(w);
+        let started = Instant::now();
+        while self.waiting.load(Ordering::SeqCst) > 0 && started.elapsed() < GROUP_WINDOW {
+            std::thread::yield_now();
+        }
+        let committed = self.commit(batch);
+        match (out, committed) {
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+            (Ok(v), Ok(())) => Ok(v),
+        }
+    }
+
+    /// Commits the open batch (the leader's job) and wakes its members.
+    fn commit(&self, batch: u64) -> Result<()> {
+        let mut w = self.writer.lock();
+        let result = if w.open == Some(batch) {
+            w.open = None;
+            let r = w.conn.execute_batch("COMMIT").map_err(Error::from);
+            if r.is_err() {
+                // Leave the connection usable; the batch is lost for every member.
+                let _ = w.conn.execute_batch("ROLLBACK");
+            }
+            r
+        } else {
+            Err(Error::Internal("the store rolled the batch back".into()))
+        };
+        drop(w);
+        let mut c = self.committed.lock();
+        c.upto = c.upto.max(batch);
+        if result.is_err() && !c.failed.contains(&batch) {
+            c.failed.push(batch);
+        }
+        self.batch_done.notify_all();
+        result
+    }
+
+    /// Waits until `batch` is committed; its failure is this member's failure.
+    fn wait_for(&self, batch: u64) -> Result<()> {
+        let mut c = self.committed.lock();
+        while c.upto < batch {
+            self.batch_done.wait(&mut c);
+        }
+        if c.failed.contains(&batch) {
+            // The last member to look could remove it; keeping a few ids is harmless.
+            if c.failed.len() > 64 {
+                c.failed.remove(0);
+            }
+            return Err(Error::Internal("the store could not commit".into()));
+        }
+        Ok(())
     }
 
     /// The store file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Runs `f` in a savepoint: released when it succeeds, rolled back when it fails.
+fn run_in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT op")?;
+    let out = f(conn);
+    let end = match &out {
+        Ok(_) => conn.execute_batch("RELEASE op"),
+        Err(_) => conn.execute_batch("ROLLBACK TO op; RELEASE op"),
+    };
+    match (out, end) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(e)) => Err(e.into()),
     }
 }
 
@@ -113,6 +257,48 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_commit_keeps_each_writer_atomic() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::create(&dir.path().join("kms.db")).unwrap());
+        store
+            .tx(|c| Ok(c.execute("CREATE TABLE t (w INTEGER, i INTEGER)", [])?))
+            .unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|w| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut acknowledged = 0;
+                    for i in 0..60 {
+                        let r = store.tx(|c| {
+                            c.execute("INSERT INTO t VALUES (?1, ?2)", [w, i])?;
+                            c.execute("INSERT INTO t VALUES (?1, ?2)", [w, -i])?;
+                            if i % 7 == 3 {
+                                return Err(Error::DataInvalid);
+                            }
+                            Ok(())
+                        });
+                        acknowledged += usize::from(r.is_ok());
+                    }
+                    acknowledged
+                })
+            })
+            .collect();
+        let acknowledged: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        let count = |sql: &str| -> i64 {
+            store
+                .read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+                .unwrap()
+        };
+        // Both rows of every acknowledged closure, none of a failed one.
+        assert_eq!(acknowledged, 8 * (60 - 9));
+        assert_eq!(count("SELECT COUNT(*) FROM t") as usize, 2 * acknowledged);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM t WHERE i % 7 = 3 OR i % 7 = -3"),
+            0
+        );
+    }
 
     #[test]
     fn create_then_open_keeps_schema_version() {

@@ -85,3 +85,8 @@ pub fn purge_idle(conn: &Connection, cutoff_ms: i64) -> Result<usize> {
         [cutoff_ms],
     )?)
 }
+
+/// Ends every login session of a token; returns how many.
+pub fn delete_for_token(conn: &Connection, token: &str) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM login_sessions WHERE token = ?1", [token])?)
+}

@@ -121,3 +121,12 @@ pub fn set_pin_hash(conn: &Connection, label: &str, user_type: UserType, hash: &
     conn.execute(sql, params![label, hash])?;
     Ok(())
 }
+
+/// Forgets the user PIN (`C_InitToken`): the user cannot log in until the SO sets a new one.
+pub fn clear_user_pin(conn: &Connection, label: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE tokens SET user_pin_hash = NULL, user_failures = 0 WHERE label = ?1",
+        [label],
+    )?;
+    Ok(())
+}

@@ -287,6 +287,11 @@ pub fn ec_sign_verify(svc: &Services, c: &Caller, id: &str, curve: Curve, spki: 
             &signature::ECDSA_P384_SHA384_FIXED,
             CKM_ECDSA_SHA384,
         ),
+        Curve::P521 => (
+            &digest::SHA512,
+            &signature::ECDSA_P521_SHA512_FIXED,
+            CKM_ECDSA_SHA512,
+        ),
     };
     let d = digest::digest(dalg, msg);
     let req = CryptoRequest {

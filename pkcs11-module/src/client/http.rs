@@ -34,6 +34,18 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
+    /// `host:port`.
+    pub(crate) fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The name the server certificate must carry.
+    pub(crate) fn server_name(&self) -> &ServerName<'static> {
+        &self.server_name
+    }
+}
+
+impl Endpoint {
     /// Parses `https://host[:port]` (default port 443).
     pub(crate) fn parse(url: &str) -> Result<Endpoint, String> {
         let rest = url

@@ -5,8 +5,8 @@
 //!
 //! Nothing here holds a lock of the token layer; callers release theirs before a round trip.
 
-mod http;
-mod tls;
+pub(crate) mod http;
+pub(crate) mod tls;
 
 use crate::config::{SlotConfig, Timeouts};
 use crate::error::{Error, Result};
@@ -143,6 +143,12 @@ impl DaemonClient {
             .map(|_| ())
     }
 
+    /// `C_InitToken`: re-initialises the token with the SO PIN.
+    pub fn init_token(&self, so_pin: SecretBytes) -> Result<()> {
+        self.post::<_, Empty>(&self.path("init-token"), None, &InitTokenRequest { so_pin })
+            .map(|_| ())
+    }
+
     /// Objects matching a template.
     pub fn find(&self, bearer: Bearer<'_>, template: kms_api::Template) -> Result<Vec<ObjectInfo>> {
         let list: ObjectList = self.post(
@@ -267,6 +273,12 @@ impl DaemonClient {
     ) -> Result<SecretBytes> {
         let resp: CryptoResponse = self.post(&self.object(id, op.route()), bearer, req)?;
         Ok(resp.data)
+    }
+
+    /// `C_Verify` with a secret key: kmsd recomputes and compares the MAC.
+    pub fn verify_mac(&self, bearer: Bearer<'_>, id: &str, req: &VerifyRequest) -> Result<()> {
+        let _: Empty = self.post(&self.object(id, "verify"), bearer, req)?;
+        Ok(())
     }
 
     /// Random bytes from kmsd.

@@ -1,7 +1,9 @@
 //! Encryption, decryption, digest, signature, verification, key generation and random
 //! functions (PKCS#11 v3.0 §5.8–5.16, 5.18.1–2, 5.19).
 
-use super::guard::{bytes, capacity, guard, mechanism, non_null, ok, put, template, write_outcome};
+use super::guard::{
+    bytes, capacity, guard, mechanism, non_null, ok, put, template, write_outcome, Call,
+};
 use crate::client::KeyOp;
 use crate::error::Result;
 use crate::token::crypto::OpKind;
@@ -42,7 +44,7 @@ pub unsafe extern "C" fn C_EncryptInit(
     key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe {
+    guard(Call::new("C_EncryptInit", Some(h)), || unsafe {
         init(h, p_mech, OpKind::Encrypt, |m| {
             library()?.crypt_init(h, KeyOp::Encrypt, m, key)
         })
@@ -60,7 +62,7 @@ pub unsafe extern "C" fn C_DecryptInit(
     key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe {
+    guard(Call::new("C_DecryptInit", Some(h)), || unsafe {
         init(h, p_mech, OpKind::Decrypt, |m| {
             library()?.crypt_init(h, KeyOp::Decrypt, m, key)
         })
@@ -141,7 +143,7 @@ pub unsafe extern "C" fn C_Encrypt(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe {
+    guard(Call::new("C_Encrypt", Some(h)), || unsafe {
         with_output(Some((p_data, len)), p_out, pul_out, |lib, d, cap| {
             lib.crypt(h, KeyOp::Encrypt, d, cap)
         })
@@ -161,7 +163,9 @@ pub unsafe extern "C" fn C_EncryptUpdate(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { crypt_update(h, KeyOp::Encrypt, p_part, len, pul_out) })
+    guard(Call::new("C_EncryptUpdate", Some(h)), || unsafe {
+        crypt_update(h, KeyOp::Encrypt, p_part, len, pul_out)
+    })
 }
 
 /// C_EncryptFinal.
@@ -175,7 +179,7 @@ pub unsafe extern "C" fn C_EncryptFinal(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe {
+    guard(Call::new("C_EncryptFinal", Some(h)), || unsafe {
         with_output(None, p_out, pul_out, |lib, d, cap| {
             lib.crypt(h, KeyOp::Encrypt, d, cap)
         })
@@ -195,7 +199,7 @@ pub unsafe extern "C" fn C_Decrypt(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe {
+    guard(Call::new("C_Decrypt", Some(h)), || unsafe {
         with_output(Some((p_data, len)), p_out, pul_out, |lib, d, cap| {
             lib.crypt(h, KeyOp::Decrypt, d, cap)
         })
@@ -215,7 +219,9 @@ pub unsafe extern "C" fn C_DecryptUpdate(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { crypt_update(h, KeyOp::Decrypt, p_part, len, pul_out) })
+    guard(Call::new("C_DecryptUpdate", Some(h)), || unsafe {
+        crypt_update(h, KeyOp::Decrypt, p_part, len, pul_out)
+    })
 }
 
 /// C_DecryptFinal.
@@ -229,7 +235,7 @@ pub unsafe extern "C" fn C_DecryptFinal(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe {
+    guard(Call::new("C_DecryptFinal", Some(h)), || unsafe {
         with_output(None, p_out, pul_out, |lib, d, cap| {
             lib.crypt(h, KeyOp::Decrypt, d, cap)
         })
@@ -243,7 +249,9 @@ pub unsafe extern "C" fn C_DecryptFinal(
 #[no_mangle]
 pub unsafe extern "C" fn C_DigestInit(h: CK_SESSION_HANDLE, p_mech: CK_MECHANISM_PTR) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { init(h, p_mech, OpKind::Digest, |m| library()?.digest_init(h, m)) })
+    guard(Call::new("C_DigestInit", Some(h)), || unsafe {
+        init(h, p_mech, OpKind::Digest, |m| library()?.digest_init(h, m))
+    })
 }
 
 /// C_Digest.
@@ -259,7 +267,7 @@ pub unsafe extern "C" fn C_Digest(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe {
+    guard(Call::new("C_Digest", Some(h)), || unsafe {
         with_output(Some((p_data, len)), p_out, pul_out, |lib, d, cap| {
             lib.digest(h, d, cap)
         })
@@ -277,7 +285,9 @@ pub unsafe extern "C" fn C_DigestUpdate(
     len: CK_ULONG,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { with_input(p_part, len, |lib, part| lib.digest_update(h, part)) })
+    guard(Call::new("C_DigestUpdate", Some(h)), || unsafe {
+        with_input(p_part, len, |lib, part| lib.digest_update(h, part))
+    })
 }
 
 /// C_DigestFinal.
@@ -291,7 +301,9 @@ pub unsafe extern "C" fn C_DigestFinal(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { with_output(None, p_out, pul_out, |lib, d, cap| lib.digest(h, d, cap)) })
+    guard(Call::new("C_DigestFinal", Some(h)), || unsafe {
+        with_output(None, p_out, pul_out, |lib, d, cap| lib.digest(h, d, cap))
+    })
 }
 
 /// C_SignInit.
@@ -305,7 +317,9 @@ pub unsafe extern "C" fn C_SignInit(
     key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { init(h, p_mech, OpKind::Sign, |m| library()?.sign_init(h, m, key)) })
+    guard(Call::new("C_SignInit", Some(h)), || unsafe {
+        init(h, p_mech, OpKind::Sign, |m| library()?.sign_init(h, m, key))
+    })
 }
 
 /// C_Sign.
@@ -321,7 +335,7 @@ pub unsafe extern "C" fn C_Sign(
     pul_sig: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe {
+    guard(Call::new("C_Sign", Some(h)), || unsafe {
         with_output(Some((p_data, len)), p_sig, pul_sig, |lib, d, cap| {
             lib.sign(h, d, cap)
         })
@@ -339,7 +353,9 @@ pub unsafe extern "C" fn C_SignUpdate(
     len: CK_ULONG,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { with_input(p_part, len, |lib, part| lib.sign_update(h, part)) })
+    guard(Call::new("C_SignUpdate", Some(h)), || unsafe {
+        with_input(p_part, len, |lib, part| lib.sign_update(h, part))
+    })
 }
 
 /// C_SignFinal.
@@ -353,7 +369,9 @@ pub unsafe extern "C" fn C_SignFinal(
     pul_sig: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { with_output(None, p_sig, pul_sig, |lib, d, cap| lib.sign(h, d, cap)) })
+    guard(Call::new("C_SignFinal", Some(h)), || unsafe {
+        with_output(None, p_sig, pul_sig, |lib, d, cap| lib.sign(h, d, cap))
+    })
 }
 
 /// C_VerifyInit.
@@ -367,7 +385,7 @@ pub unsafe extern "C" fn C_VerifyInit(
     key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe {
+    guard(Call::new("C_VerifyInit", Some(h)), || unsafe {
         init(h, p_mech, OpKind::Verify, |m| {
             library()?.verify_init(h, m, key)
         })
@@ -386,7 +404,7 @@ pub unsafe extern "C" fn C_Verify(
     p_sig: CK_BYTE_PTR,
     sig_len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_Verify", Some(h)), || {
         let lib = library()?;
         // SAFETY: forwarded contract.
         let (data, sig) = unsafe { (bytes(p_data, len)?, bytes(p_sig, sig_len)?) };
@@ -406,7 +424,9 @@ pub unsafe extern "C" fn C_VerifyUpdate(
     len: CK_ULONG,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { with_input(p_part, len, |lib, part| lib.verify_update(h, part)) })
+    guard(Call::new("C_VerifyUpdate", Some(h)), || unsafe {
+        with_input(p_part, len, |lib, part| lib.verify_update(h, part))
+    })
 }
 
 /// C_VerifyFinal.
@@ -420,7 +440,9 @@ pub unsafe extern "C" fn C_VerifyFinal(
     sig_len: CK_ULONG,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { with_input(p_sig, sig_len, |lib, sig| lib.verify(h, None, sig)) })
+    guard(Call::new("C_VerifyFinal", Some(h)), || unsafe {
+        with_input(p_sig, sig_len, |lib, sig| lib.verify(h, None, sig))
+    })
 }
 
 /// C_GenerateKey.
@@ -435,7 +457,7 @@ pub unsafe extern "C" fn C_GenerateKey(
     count: CK_ULONG,
     ph_key: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GenerateKey", Some(h)), || {
         let lib = library()?;
         lib.session(h)?;
         non_null(ph_key)?;
@@ -463,7 +485,7 @@ pub unsafe extern "C" fn C_GenerateKeyPair(
     ph_public: CK_OBJECT_HANDLE_PTR,
     ph_private: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GenerateKeyPair", Some(h)), || {
         let lib = library()?;
         lib.session(h)?;
         non_null(ph_public)?;
@@ -496,7 +518,7 @@ pub unsafe extern "C" fn C_SeedRandom(
     p_seed: CK_BYTE_PTR,
     len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_SeedRandom", Some(h)), || {
         library()?.session(h)?;
         // SAFETY: forwarded contract.
         unsafe { bytes(p_seed, len)? };
@@ -514,7 +536,7 @@ pub unsafe extern "C" fn C_GenerateRandom(
     p_out: CK_BYTE_PTR,
     len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GenerateRandom", Some(h)), || {
         let lib = library()?;
         if len == 0 {
             lib.session(h)?;

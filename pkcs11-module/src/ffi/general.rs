@@ -1,6 +1,6 @@
 //! General-purpose, slot and token functions (PKCS#11 v3.0 §5.4–5.5).
 
-use super::guard::{bytes, guard, non_null, ok, padded, put};
+use super::guard::{bytes, guard, non_null, ok, padded, put, Call};
 use crate::error::{Error, Result};
 use crate::mech::MECHANISMS;
 use crate::token::session::{MAX_PIN_LEN, MIN_PIN_LEN};
@@ -41,7 +41,7 @@ fn check_init_args(args: &CK_C_INITIALIZE_ARGS) -> Result<()> {
 /// `p_init_args` must be NULL or point to a `CK_C_INITIALIZE_ARGS`.
 #[no_mangle]
 pub unsafe extern "C" fn C_Initialize(p_init_args: CK_VOID_PTR) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_Initialize", None), || {
         if !p_init_args.is_null() {
             // SAFETY: non-NULL, a CK_C_INITIALIZE_ARGS by the caller's contract.
             let args = unsafe { (p_init_args as *const CK_C_INITIALIZE_ARGS).read_unaligned() };
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn C_Initialize(p_init_args: CK_VOID_PTR) -> CK_RV {
 /// Callable with any argument; a non-NULL `p_reserved` is refused.
 #[no_mangle]
 pub unsafe extern "C" fn C_Finalize(p_reserved: CK_VOID_PTR) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_Finalize", None), || {
         library()?;
         if !p_reserved.is_null() {
             return Err(Error::Ck(CKR_ARGUMENTS_BAD));
@@ -74,7 +74,7 @@ pub unsafe extern "C" fn C_Finalize(p_reserved: CK_VOID_PTR) -> CK_RV {
 /// `p_info` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn C_GetInfo(p_info: CK_INFO_PTR) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetInfo", None), || {
         library()?;
         let info = CK_INFO {
             cryptokiVersion: CK_VERSION { major: 3, minor: 0 },
@@ -126,7 +126,7 @@ pub unsafe extern "C" fn C_GetSlotList(
     p_slot_list: CK_SLOT_ID_PTR,
     pul_count: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetSlotList", None), || {
         let lib = library()?;
         let ids: Vec<CK_SLOT_ID> = lib.slots().iter().map(|s| s.id).collect();
         // SAFETY: forwarded contract.
@@ -140,7 +140,7 @@ pub unsafe extern "C" fn C_GetSlotList(
 /// `p_info` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn C_GetSlotInfo(slot_id: CK_SLOT_ID, p_info: CK_SLOT_INFO_PTR) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetSlotInfo", None), || {
         let lib = library()?;
         let slot = lib.slot(slot_id)?;
         let endpoint = slot
@@ -168,7 +168,7 @@ pub unsafe extern "C" fn C_GetSlotInfo(slot_id: CK_SLOT_ID, p_info: CK_SLOT_INFO
 /// `p_info` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn C_GetTokenInfo(slot_id: CK_SLOT_ID, p_info: CK_TOKEN_INFO_PTR) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetTokenInfo", None), || {
         let lib = library()?;
         let slot = lib.slot(slot_id)?;
         non_null(p_info)?;
@@ -223,7 +223,7 @@ pub unsafe extern "C" fn C_GetMechanismList(
     p_list: CK_MECHANISM_TYPE_PTR,
     pul_count: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetMechanismList", None), || {
         library()?.slot(slot_id)?;
         let types: Vec<CK_MECHANISM_TYPE> = MECHANISMS.iter().map(|m| m.ty).collect();
         // SAFETY: forwarded contract.
@@ -241,7 +241,7 @@ pub unsafe extern "C" fn C_GetMechanismInfo(
     ty: CK_MECHANISM_TYPE,
     p_info: CK_MECHANISM_INFO_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetMechanismInfo", None), || {
         library()?.slot(slot_id)?;
         let m = crate::mech::spec(ty).ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
         let info = CK_MECHANISM_INFO {
@@ -255,10 +255,11 @@ pub unsafe extern "C" fn C_GetMechanismInfo(
     })
 }
 
-/// C_InitToken: tokens are created and re-initialised with `kmsd token`, by an operator.
+/// C_InitToken: the SO PIN re-initialises the slot's token in kmsd (its objects destroyed, the
+/// user PIN forgotten). Tokens themselves are created with `kmsd token create`.
 ///
 /// # Safety
-/// Pointers as C_InitToken requires.
+/// `p_pin` must be valid for `pin_len` bytes, `p_label` for 32.
 #[no_mangle]
 pub unsafe extern "C" fn C_InitToken(
     slot_id: CK_SLOT_ID,
@@ -266,12 +267,15 @@ pub unsafe extern "C" fn C_InitToken(
     pin_len: CK_ULONG,
     p_label: CK_UTF8CHAR_PTR,
 ) -> CK_RV {
-    guard(|| {
-        library()?.slot(slot_id)?;
+    guard(Call::new("C_InitToken", None), || {
+        let lib = library()?;
         // SAFETY: forwarded contract.
-        unsafe { bytes(p_pin, pin_len)? };
+        let pin = unsafe { bytes(p_pin, pin_len)? };
         non_null(p_label)?;
-        Err(Error::Ck(CKR_FUNCTION_NOT_SUPPORTED))
+        // SAFETY: the label is a 32-byte field by the function's contract.
+        let label = unsafe { bytes(p_label, 32)? };
+        lib.init_token(slot_id, kms_api::SecretBytes::from(pin), label)?;
+        ok()
     })
 }
 
@@ -285,7 +289,7 @@ pub unsafe extern "C" fn C_WaitForSlotEvent(
     p_slot: CK_SLOT_ID_PTR,
     _reserved: CK_VOID_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_WaitForSlotEvent", None), || {
         library()?;
         non_null(p_slot)?;
         if flags & CKF_DONT_BLOCK != 0 {

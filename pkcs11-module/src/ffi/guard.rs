@@ -14,14 +14,39 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// Longest IV accepted in a mechanism parameter.
 const MAX_IV_LEN: CK_ULONG = 256;
 
-/// Runs the safe body of a C function: its `Result` becomes the `CK_RV`, a panic becomes
-/// `CKR_GENERAL_ERROR` (the release profile keeps `panic = "unwind"` for this).
-pub(crate) fn guard(body: impl FnOnce() -> Result<CK_RV>) -> CK_RV {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(rv)) => rv,
-        Ok(Err(e)) => e.rv(),
-        Err(_) => CKR_GENERAL_ERROR,
+/// Which C function is running, and on which session: for the log line and `ulDeviceError`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Call {
+    name: &'static str,
+    session: Option<CK_SESSION_HANDLE>,
+}
+
+impl Call {
+    /// A call of `name`, on `session` if the function takes one.
+    pub(crate) const fn new(name: &'static str, session: Option<CK_SESSION_HANDLE>) -> Call {
+        Call { name, session }
     }
+}
+
+/// Runs the safe body of a C function: its `Result` becomes the `CK_RV`, a panic becomes
+/// `CKR_GENERAL_ERROR` (the release profile keeps `panic = "unwind"` for this). The call is
+/// logged (if the log asks for it), and a call on a session leaves in the session why kmsd
+/// refused it, for `C_GetSessionInfo().ulDeviceError`.
+pub(crate) fn guard(call: Call, body: impl FnOnce() -> Result<CK_RV>) -> CK_RV {
+    let started = std::time::Instant::now();
+    let result = catch_unwind(AssertUnwindSafe(body));
+    let (rv, error) = match &result {
+        Ok(Ok(rv)) => (*rv, None),
+        Ok(Err(e)) => (e.rv(), Some(e)),
+        Err(_) => (CKR_GENERAL_ERROR, None),
+    };
+    if let Some(h) = call.session {
+        if call.name != "C_GetSessionInfo" {
+            crate::token::record_device_error(h, error.map_or(0, Error::device_error));
+        }
+    }
+    crate::log::call(call.name, call.session, rv, error, started.elapsed());
+    rv
 }
 
 /// `Ok(CKR_OK)`.
@@ -239,6 +264,14 @@ pub(crate) unsafe fn mechanism(ptr: *const CK_MECHANISM) -> Result<Mechanism> {
                 },
             }
         }
+        ParamKind::Ctr => {
+            // SAFETY: size checked in `param`.
+            let p: CK_AES_CTR_PARAMS = unsafe { param(&m)? };
+            MechParams::Ctr {
+                counter_bits: p.ulCounterBits as u64,
+                cb: Bytes(p.cb.to_vec()),
+            }
+        }
         ParamKind::Pss => {
             // SAFETY: size checked in `param`.
             let p: CK_RSA_PKCS_PSS_PARAMS = unsafe { param(&m)? };
@@ -273,12 +306,13 @@ mod tests {
 
     #[test]
     fn guard_turns_panics_into_general_error() {
-        assert_eq!(guard(|| panic!("boom")), CKR_GENERAL_ERROR);
+        let call = Call::new("C_Test", None);
+        assert_eq!(guard(call, || panic!("boom")), CKR_GENERAL_ERROR);
         assert_eq!(
-            guard(|| Err(Error::Ck(CKR_PIN_INCORRECT))),
+            guard(call, || Err(Error::Ck(CKR_PIN_INCORRECT))),
             CKR_PIN_INCORRECT
         );
-        assert_eq!(guard(ok), CKR_OK);
+        assert_eq!(guard(call, ok), CKR_OK);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use unsupported::*;
 
 use cryptoki_sys::*;
 use general::write_list;
-use guard::{guard, non_null, ok, put};
+use guard::{guard, non_null, ok, put, Call};
 use std::ffi::{c_void, CStr};
 
 /// Builds a function list from the names of the functions it holds.
@@ -131,7 +131,7 @@ fn interface_version(i: &CK_INTERFACE) -> CK_VERSION {
 /// `pp_list` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn C_GetFunctionList(pp_list: CK_FUNCTION_LIST_PTR_PTR) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetFunctionList", None), || {
         // SAFETY: checked for NULL inside; applications never write through the list.
         unsafe {
             put(
@@ -153,7 +153,9 @@ pub unsafe extern "C" fn C_GetInterfaceList(
     pul_count: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { write_list(&INTERFACES.0, p_list, pul_count) })
+    guard(Call::new("C_GetInterfaceList", None), || unsafe {
+        write_list(&INTERFACES.0, p_list, pul_count)
+    })
 }
 
 /// C_GetInterface (v3.0): by name ("PKCS 11" or NULL), version (or NULL: the newest) and flags.
@@ -167,7 +169,7 @@ pub unsafe extern "C" fn C_GetInterface(
     pp_interface: CK_INTERFACE_PTR_PTR,
     flags: CK_FLAGS,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetInterface", None), || {
         non_null(pp_interface)?;
         if !p_name.is_null() {
             // SAFETY: a NUL-terminated string by the caller's contract.

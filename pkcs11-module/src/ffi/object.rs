@@ -1,6 +1,6 @@
 //! Object management functions (PKCS#11 v3.0 §5.7).
 
-use super::guard::{guard, non_null, ok, put, template};
+use super::guard::{guard, non_null, ok, put, template, Call};
 use crate::attr::AttrQuery;
 use crate::error::{Error, Result};
 use crate::token::library;
@@ -17,7 +17,7 @@ pub unsafe extern "C" fn C_CreateObject(
     count: CK_ULONG,
     ph_object: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_CreateObject", Some(h)), || {
         let lib = library()?;
         non_null(ph_object)?;
         // SAFETY: forwarded contract.
@@ -41,7 +41,7 @@ pub unsafe extern "C" fn C_CopyObject(
     count: CK_ULONG,
     ph_new: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_CopyObject", Some(h)), || {
         let lib = library()?;
         non_null(ph_new)?;
         // SAFETY: forwarded contract.
@@ -59,7 +59,7 @@ pub unsafe extern "C" fn C_CopyObject(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_DestroyObject(h: CK_SESSION_HANDLE, object: CK_OBJECT_HANDLE) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_DestroyObject", Some(h)), || {
         library()?.destroy_object(h, object)?;
         ok()
     })
@@ -75,7 +75,7 @@ pub unsafe extern "C" fn C_GetObjectSize(
     object: CK_OBJECT_HANDLE,
     pul_size: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetObjectSize", Some(h)), || {
         let lib = library()?;
         non_null(pul_size)?;
         lib.object(h, object)?;
@@ -97,7 +97,7 @@ pub unsafe extern "C" fn C_GetAttributeValue(
     p_template: CK_ATTRIBUTE_PTR,
     count: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetAttributeValue", Some(h)), || {
         let lib = library()?;
         if count == 0 {
             lib.object(h, object)?;
@@ -141,7 +141,7 @@ pub unsafe extern "C" fn C_SetAttributeValue(
     p_template: CK_ATTRIBUTE_PTR,
     count: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_SetAttributeValue", Some(h)), || {
         let lib = library()?;
         // SAFETY: forwarded contract.
         let raw = unsafe { template(p_template, count)? };
@@ -160,7 +160,7 @@ pub unsafe extern "C" fn C_FindObjectsInit(
     p_template: CK_ATTRIBUTE_PTR,
     count: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_FindObjectsInit", Some(h)), || {
         let lib = library()?;
         // SAFETY: forwarded contract.
         let raw = unsafe { template(p_template, count)? };
@@ -180,7 +180,7 @@ pub unsafe extern "C" fn C_FindObjects(
     max: CK_ULONG,
     pul_count: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| -> Result<CK_RV> {
+    guard(Call::new("C_FindObjects", Some(h)), || -> Result<CK_RV> {
         let lib = library()?;
         non_null(ph_object)?;
         non_null(pul_count)?;
@@ -200,7 +200,7 @@ pub unsafe extern "C" fn C_FindObjects(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_FindObjectsFinal(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_FindObjectsFinal", Some(h)), || {
         library()?.find_final(h)?;
         ok()
     })

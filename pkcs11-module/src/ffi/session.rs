@@ -1,6 +1,6 @@
 //! Session and login functions (PKCS#11 v3.0 §5.6).
 
-use super::guard::{bytes, guard, non_null, ok, put};
+use super::guard::{bytes, guard, non_null, ok, put, Call};
 use crate::error::Error;
 use crate::token::library;
 use cryptoki_sys::*;
@@ -18,7 +18,7 @@ pub unsafe extern "C" fn C_OpenSession(
     _notify: CK_NOTIFY,
     ph_session: CK_SESSION_HANDLE_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_OpenSession", None), || {
         let lib = library()?;
         non_null(ph_session)?;
         let h = lib.open_session(slot_id, flags)?;
@@ -34,7 +34,7 @@ pub unsafe extern "C" fn C_OpenSession(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_CloseSession(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_CloseSession", Some(h)), || {
         library()?.close_session(h)?;
         ok()
     })
@@ -46,7 +46,7 @@ pub unsafe extern "C" fn C_CloseSession(h: CK_SESSION_HANDLE) -> CK_RV {
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_CloseAllSessions(slot_id: CK_SLOT_ID) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_CloseAllSessions", None), || {
         let lib = library()?;
         lib.slot(slot_id)?;
         lib.close_all(Some(slot_id));
@@ -63,13 +63,13 @@ pub unsafe extern "C" fn C_GetSessionInfo(
     h: CK_SESSION_HANDLE,
     p_info: CK_SESSION_INFO_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetSessionInfo", Some(h)), || {
         let v = library()?.session_info(h)?;
         let info = CK_SESSION_INFO {
             slotID: v.slot,
             state: v.state,
             flags: v.flags,
-            ulDeviceError: 0,
+            ulDeviceError: v.device_error,
         };
         // SAFETY: checked for NULL inside.
         unsafe { put(p_info, info)? };
@@ -88,7 +88,7 @@ pub unsafe extern "C" fn C_Login(
     p_pin: CK_UTF8CHAR_PTR,
     pin_len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_Login", Some(h)), || {
         let lib = library()?;
         // SAFETY: forwarded contract.
         let pin = SecretBytes::from(unsafe { bytes(p_pin, pin_len)? });
@@ -110,7 +110,7 @@ pub unsafe extern "C" fn C_LoginUser(
     p_username: CK_UTF8CHAR_PTR,
     username_len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_LoginUser", Some(h)), || {
         let lib = library()?;
         // SAFETY: forwarded contract.
         unsafe { bytes(p_username, username_len)? };
@@ -131,7 +131,7 @@ pub unsafe extern "C" fn C_InitPIN(
     p_pin: CK_UTF8CHAR_PTR,
     pin_len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_InitPIN", Some(h)), || {
         let lib = library()?;
         // SAFETY: forwarded contract.
         let pin = SecretBytes::from(unsafe { bytes(p_pin, pin_len)? });
@@ -152,7 +152,7 @@ pub unsafe extern "C" fn C_SetPIN(
     p_new: CK_UTF8CHAR_PTR,
     new_len: CK_ULONG,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_SetPIN", Some(h)), || {
         let lib = library()?;
         // SAFETY: forwarded contract.
         let (old, new) = unsafe { (bytes(p_old, old_len)?, bytes(p_new, new_len)?) };
@@ -167,7 +167,7 @@ pub unsafe extern "C" fn C_SetPIN(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_Logout(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_Logout", Some(h)), || {
         library()?.logout(h)?;
         ok()
     })
@@ -180,7 +180,7 @@ pub unsafe extern "C" fn C_Logout(h: CK_SESSION_HANDLE) -> CK_RV {
 #[no_mangle]
 pub unsafe extern "C" fn C_SessionCancel(h: CK_SESSION_HANDLE, flags: CK_FLAGS) -> CK_RV {
     use crate::token::crypto::OpKind;
-    guard(|| {
+    guard(Call::new("C_SessionCancel", Some(h)), || {
         let lib = library()?;
         lib.session(h)?;
         let kinds = [
@@ -212,7 +212,7 @@ pub unsafe extern "C" fn C_GetOperationState(
     _p_state: CK_BYTE_PTR,
     pul_len: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetOperationState", Some(h)), || {
         library()?.session(h)?;
         non_null(pul_len)?;
         Err(Error::Ck(CKR_STATE_UNSAVEABLE))
@@ -231,7 +231,7 @@ pub unsafe extern "C" fn C_SetOperationState(
     _enc_key: CK_OBJECT_HANDLE,
     _auth_key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_SetOperationState", Some(h)), || {
         library()?.session(h)?;
         // SAFETY: forwarded contract.
         unsafe { bytes(p_state, state_len)? };
@@ -245,7 +245,7 @@ pub unsafe extern "C" fn C_SetOperationState(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_GetFunctionStatus(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_GetFunctionStatus", Some(h)), || {
         library()?.session(h)?;
         Ok(CKR_FUNCTION_NOT_PARALLEL)
     })
@@ -257,7 +257,7 @@ pub unsafe extern "C" fn C_GetFunctionStatus(h: CK_SESSION_HANDLE) -> CK_RV {
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_CancelFunction(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_CancelFunction", Some(h)), || {
         library()?.session(h)?;
         Ok(CKR_FUNCTION_NOT_PARALLEL)
     })

@@ -1,6 +1,8 @@
 //! Key transport and derivation functions (PKCS#11 v3.0 §5.18.3–5).
 
-use super::guard::{bytes, capacity, guard, mechanism, non_null, ok, put, template, write_outcome};
+use super::guard::{
+    bytes, capacity, guard, mechanism, non_null, ok, put, template, write_outcome, Call,
+};
 use crate::token::library;
 use cryptoki_sys::*;
 
@@ -17,7 +19,7 @@ pub unsafe extern "C" fn C_WrapKey(
     p_out: CK_BYTE_PTR,
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_WrapKey", Some(h)), || {
         let lib = library()?;
         lib.session(h)?;
         // SAFETY: forwarded contract.
@@ -43,7 +45,7 @@ pub unsafe extern "C" fn C_UnwrapKey(
     count: CK_ULONG,
     ph_key: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_UnwrapKey", Some(h)), || {
         let lib = library()?;
         lib.session(h)?;
         non_null(ph_key)?;
@@ -76,7 +78,7 @@ pub unsafe extern "C" fn C_DeriveKey(
     count: CK_ULONG,
     ph_key: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(|| {
+    guard(Call::new("C_DeriveKey", Some(h)), || {
         let lib = library()?;
         lib.session(h)?;
         non_null(ph_key)?;

@@ -7,7 +7,7 @@
 //!
 //! `C_GetMechanismInfo` never advertises a flag that would lead an application here.
 
-use super::guard::guard;
+use super::guard::{guard, Call};
 use crate::error::Error;
 use crate::token::library;
 use cryptoki_sys::*;
@@ -22,7 +22,7 @@ macro_rules! not_offered {
         #[no_mangle]
         pub unsafe extern "C" fn $name($($arg: $ty),*) -> CK_RV {
             $(let _ = $arg;)*
-            guard(|| {
+            guard(Call::new(stringify!($name), None), || {
                 library()?;
                 Err(Error::Ck(CKR_FUNCTION_NOT_SUPPORTED))
             })

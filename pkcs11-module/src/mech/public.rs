@@ -17,15 +17,20 @@ use kms_api::MechParams;
 pub const P256_PARAMS: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 /// DER of the P-384 OID.
 pub const P384_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+/// DER of the P-521 OID.
+pub const P521_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
+
+/// Length of an Ed25519 signature.
+pub const ED25519_SIG_LEN: usize = 64;
 
 /// A public key ready for local use.
 #[derive(Debug, Clone)]
 pub struct PublicKey {
-    /// RSA or EC.
+    /// RSA, EC or Edwards.
     pub family: KeyFamily,
     /// X.509 SubjectPublicKeyInfo DER.
     pub spki: Vec<u8>,
-    /// Signature length: the modulus length (RSA) or twice the field length (EC).
+    /// Signature length: the modulus length (RSA), twice the field length (EC), 64 (Ed25519).
     pub sig_len: usize,
 }
 
@@ -34,6 +39,7 @@ pub fn curve_field_len(ec_params: &[u8]) -> Option<usize> {
     match ec_params {
         P256_PARAMS => Some(32),
         P384_PARAMS => Some(48),
+        P521_PARAMS => Some(66),
         _ => None,
     }
 }
@@ -55,6 +61,21 @@ pub fn ecdsa_digest_for_field(digest: &[u8], field_len: usize) -> Vec<u8> {
     }
 }
 
+/// The digest aws-lc verifies for an ECDSA input: as long as the curve's own hash, holding the
+/// same integer as the input does for the curve. P-256 and P-384 have hashes as long as their
+/// field; P-521 takes SHA-512, so any input up to 64 bytes is left-padded (a longer one would need
+/// cutting at 521 bits, which kmsd does not sign either: `CKR_DATA_LEN_RANGE`).
+fn ecdsa_digest(input: &[u8], field_len: usize, hash: HashAlg) -> Result<Vec<u8>> {
+    let n = hash.output_len();
+    if n == field_len {
+        Ok(ecdsa_digest_for_field(input, field_len))
+    } else if input.len() <= n {
+        Ok(ecdsa_digest_for_field(input, n))
+    } else {
+        Err(Error::Ck(CKR_DATA_LEN_RANGE))
+    }
+}
+
 impl PublicKey {
     /// Builds a key from the family, its SPKI and the signature length.
     pub fn new(family: KeyFamily, spki: Vec<u8>, sig_len: usize) -> Self {
@@ -69,11 +90,28 @@ impl PublicKey {
         self.sig_len / 2
     }
 
+    /// The 32-byte Ed25519 public key inside the SubjectPublicKeyInfo (RFC 8410: a fixed
+    /// 12-byte prefix, then the key).
+    fn ed25519_raw(&self) -> Result<&[u8]> {
+        const PREFIX: &[u8] = &[
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        self.spki
+            .strip_prefix(PREFIX)
+            .filter(|k| k.len() == 32)
+            .ok_or(Error::Ck(CKR_KEY_TYPE_INCONSISTENT))
+    }
+
     /// Verifies `sig` over `input` (already hashed by the caller for hash-and-sign schemes:
     /// `input` is the digest, or the `DigestInfo` for `CKM_RSA_PKCS`).
     pub fn verify(&self, scheme: &SigScheme, input: &[u8], sig: &[u8]) -> Result<()> {
         if sig.len() != self.sig_len {
             return Err(Error::Ck(CKR_SIGNATURE_LEN_RANGE));
+        }
+        if scheme.kind == SigKind::Eddsa {
+            return UnparsedPublicKey::new(&signature::ED25519, self.ed25519_raw()?)
+                .verify(input, sig)
+                .map_err(|_| Error::Ck(CKR_SIGNATURE_INVALID));
         }
         let (alg, hash, digest): (&'static dyn VerificationAlgorithm, HashAlg, Vec<u8>) =
             match scheme.kind {
@@ -95,10 +133,12 @@ impl PublicKey {
                         match self.field_len() {
                             32 => (&signature::ECDSA_P256_SHA256_FIXED, HashAlg::Sha256),
                             48 => (&signature::ECDSA_P384_SHA384_FIXED, HashAlg::Sha384),
+                            66 => (&signature::ECDSA_P521_SHA512_FIXED, HashAlg::Sha512),
                             _ => return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT)),
                         };
-                    (alg, hash, ecdsa_digest_for_field(input, self.field_len()))
+                    (alg, hash, ecdsa_digest(input, self.field_len(), hash)?)
                 }
+                SigKind::Eddsa | SigKind::Hmac => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
             };
         let digest = Digest::import_less_safe(&digest, hash.algorithm())
             .map_err(|_| Error::Ck(CKR_DATA_LEN_RANGE))?;

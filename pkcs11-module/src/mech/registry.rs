@@ -2,9 +2,10 @@
 //! flags of `CK_MECHANISM_INFO` (PKCS#11 v3.0 §5.5.5 C_GetMechanismInfo) and the parameter
 //! structure it takes. Operations performed by kmsd carry `CKF_HW` so that stock tools treat
 //! them as token mechanisms; the key-transport policy of security rule R9 shows here (no
-//! `CKF_WRAP`/`CKF_UNWRAP` on `CKM_RSA_PKCS`, no ECB).
+//! `CKF_WRAP`/`CKF_UNWRAP` on `CKM_RSA_PKCS`, ECB or CTR: those are for data only).
 //!
-//! Key sizes are in bits for RSA and EC, in bytes for AES (as SoftHSM2 and most tokens report).
+//! Key sizes are in bits for RSA, EC, Edwards curves and generic secrets, in bytes for AES (as
+//! SoftHSM2 and most tokens report).
 
 use cryptoki_sys::*;
 
@@ -23,6 +24,8 @@ pub enum ParamKind {
     Pss,
     /// `CK_ECDH1_DERIVE_PARAMS`.
     Ecdh,
+    /// `CK_AES_CTR_PARAMS`.
+    Ctr,
 }
 
 /// One registry row.
@@ -87,21 +90,39 @@ pub static MECHANISMS: &[MechSpec] = &[
     row(
         CKM_EC_KEY_PAIR_GEN,
         256,
-        384,
+        521,
         CKF_HW | CKF_GENERATE_KEY_PAIR | EC,
         ParamKind::None,
     ),
-    row(CKM_ECDSA, 256, 384, SIGN | EC, ParamKind::None),
-    row(CKM_ECDSA_SHA256, 256, 384, SIGN | EC, ParamKind::None),
-    row(CKM_ECDSA_SHA384, 256, 384, SIGN | EC, ParamKind::None),
-    row(CKM_ECDSA_SHA512, 256, 384, SIGN | EC, ParamKind::None),
+    row(CKM_ECDSA, 256, 521, SIGN | EC, ParamKind::None),
+    row(CKM_ECDSA_SHA256, 256, 521, SIGN | EC, ParamKind::None),
+    row(CKM_ECDSA_SHA384, 256, 521, SIGN | EC, ParamKind::None),
+    row(CKM_ECDSA_SHA512, 256, 521, SIGN | EC, ParamKind::None),
     row(
         CKM_ECDH1_DERIVE,
         256,
-        384,
+        521,
         CKF_HW | CKF_DERIVE | EC,
         ParamKind::Ecdh,
     ),
+    row(
+        CKM_EC_EDWARDS_KEY_PAIR_GEN,
+        255,
+        255,
+        CKF_HW | CKF_GENERATE_KEY_PAIR,
+        ParamKind::None,
+    ),
+    row(CKM_EDDSA, 255, 255, SIGN, ParamKind::None),
+    row(
+        CKM_GENERIC_SECRET_KEY_GEN,
+        112,
+        4096,
+        CKF_HW | CKF_GENERATE,
+        ParamKind::None,
+    ),
+    row(CKM_SHA256_HMAC, 112, 4096, SIGN, ParamKind::None),
+    row(CKM_SHA384_HMAC, 112, 4096, SIGN, ParamKind::None),
+    row(CKM_SHA512_HMAC, 112, 4096, SIGN, ParamKind::None),
     row(
         CKM_AES_KEY_GEN,
         16,
@@ -111,6 +132,8 @@ pub static MECHANISMS: &[MechSpec] = &[
     ),
     row(CKM_AES_CBC_PAD, 16, 32, CRYPT, ParamKind::Iv16),
     row(CKM_AES_GCM, 16, 32, CRYPT, ParamKind::Gcm),
+    row(CKM_AES_CTR, 16, 32, CRYPT, ParamKind::Ctr),
+    row(CKM_AES_ECB, 16, 32, CRYPT, ParamKind::None),
     row(
         CKM_AES_KEY_WRAP,
         16,
@@ -156,6 +179,12 @@ mod tests {
             0,
             "R9: no PKCS#1 v1.5 key transport"
         );
-        assert!(spec(CKM_AES_ECB).is_none());
+        for data_only in [CKM_AES_ECB, CKM_AES_CTR] {
+            assert_eq!(
+                spec(data_only).unwrap().flags & (CKF_WRAP | CKF_UNWRAP),
+                0,
+                "R9: ECB and CTR are for data only"
+            );
+        }
     }
 }

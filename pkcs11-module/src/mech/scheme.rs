@@ -1,5 +1,6 @@
 //! Signature schemes: which key family a signing mechanism needs, whether the module hashes the
-//! input first (hash-and-sign: only the digest goes to kmsd), and the checks on PSS parameters.
+//! input first (hash-and-sign: only the digest goes to kmsd), whether the mechanism is
+//! single-part only, and the checks on PSS parameters.
 
 use super::digest::HashAlg;
 use crate::error::{Error, Result};
@@ -13,6 +14,10 @@ pub enum KeyFamily {
     Rsa,
     /// `CKK_EC`.
     Ec,
+    /// `CKK_EC_EDWARDS` (Ed25519).
+    Edwards,
+    /// `CKK_GENERIC_SECRET` (HMAC): signed and verified in kmsd.
+    Secret,
 }
 
 impl KeyFamily {
@@ -21,6 +26,8 @@ impl KeyFamily {
         match kt {
             CKK_RSA => Some(KeyFamily::Rsa),
             CKK_EC => Some(KeyFamily::Ec),
+            CKK_EC_EDWARDS => Some(KeyFamily::Edwards),
+            CKK_GENERIC_SECRET => Some(KeyFamily::Secret),
             _ => None,
         }
     }
@@ -35,6 +42,10 @@ pub enum SigKind {
     RsaPss,
     /// ECDSA, raw `r ‖ s`.
     Ecdsa,
+    /// Pure EdDSA (Ed25519) over the whole message.
+    Eddsa,
+    /// HMAC over the whole message.
+    Hmac,
 }
 
 /// A signing mechanism, classified.
@@ -49,6 +60,15 @@ pub struct SigScheme {
     pub prehash: Option<HashAlg>,
     /// The hash the signature commits to, when known before seeing the data.
     pub hash: Option<HashAlg>,
+}
+
+/// Mechanisms whose sign and verify are single-part only (PKCS#11 v3.0 §2.1 mechanism tables,
+/// footnote "single-part operations only"): `*Update` on them is `CKR_FUNCTION_NOT_SUPPORTED`.
+const SINGLE_PART: &[CK_MECHANISM_TYPE] = &[CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_ECDSA, CKM_EDDSA];
+
+/// Whether `C_SignUpdate`/`C_VerifyUpdate` are refused for `mechanism`.
+pub fn single_part_only(mechanism: CK_MECHANISM_TYPE) -> bool {
+    SINGLE_PART.contains(&mechanism)
 }
 
 impl SigScheme {
@@ -68,10 +88,17 @@ impl SigScheme {
             CKM_ECDSA_SHA256 => (KeyFamily::Ec, SigKind::Ecdsa, Some(Sha256)),
             CKM_ECDSA_SHA384 => (KeyFamily::Ec, SigKind::Ecdsa, Some(Sha384)),
             CKM_ECDSA_SHA512 => (KeyFamily::Ec, SigKind::Ecdsa, Some(Sha512)),
+            CKM_EDDSA => (KeyFamily::Edwards, SigKind::Eddsa, None),
+            CKM_SHA256_HMAC => (KeyFamily::Secret, SigKind::Hmac, None),
+            CKM_SHA384_HMAC => (KeyFamily::Secret, SigKind::Hmac, None),
+            CKM_SHA512_HMAC => (KeyFamily::Secret, SigKind::Hmac, None),
             _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
         };
-        let hash = match kind {
-            SigKind::RsaPss => Some(pss_hash(params, prehash)?),
+        let hash = match (kind, mechanism) {
+            (SigKind::RsaPss, _) => Some(pss_hash(params, prehash)?),
+            (SigKind::Hmac, CKM_SHA256_HMAC) => Some(Sha256),
+            (SigKind::Hmac, CKM_SHA384_HMAC) => Some(Sha384),
+            (SigKind::Hmac, _) => Some(Sha512),
             _ => prehash,
         };
         Ok(SigScheme {

@@ -2,7 +2,8 @@
 //! verify, encrypt, decrypt and digest (PKCS#11 v3.0 §5.8–5.13, spec-checklist S8/S9/S19).
 //!
 //! Private and secret key work is one round trip to kmsd; hash-and-sign mechanisms hash here
-//! and send only the digest; verification and RSA public-key encryption run here.
+//! and send only the digest; public-key verification and RSA public-key encryption run here,
+//! MAC verification (the key is secret) in kmsd.
 
 use super::objects::ObjectEntry;
 use super::output::{produce, Out, Outcome, Size};
@@ -12,11 +13,12 @@ use super::Library;
 use crate::attr;
 use crate::client::KeyOp;
 use crate::error::{Error, Result};
-use crate::mech::public::{curve_field_len, oaep_alg, unsigned_len, PublicKey};
-use crate::mech::{HashAlg, KeyFamily, SigScheme};
+use crate::mech::public::{curve_field_len, oaep_alg, unsigned_len, PublicKey, ED25519_SIG_LEN};
+use crate::mech::scheme::single_part_only;
+use crate::mech::{HashAlg, KeyFamily, SigKind, SigScheme};
 use aws_lc_rs::digest;
 use cryptoki_sys::*;
-use kms_api::msg::CryptoRequest;
+use kms_api::msg::{CryptoRequest, VerifyRequest};
 use kms_api::{AttrValue, MechParams, Mechanism, SecretBytes};
 use zeroize::Zeroizing;
 
@@ -98,15 +100,25 @@ pub struct SignOp {
     sig_len: usize,
     input: Input,
     mode: Mode,
+    single_part: bool,
     pending: Option<Out>,
+}
+
+/// Who checks a signature.
+enum Verifier {
+    /// The module, with the public key.
+    Local(PublicKey),
+    /// kmsd, with this secret key and mechanism (HMAC).
+    Daemon(String, Mechanism),
 }
 
 /// An active verification.
 pub struct VerifyOp {
-    key: PublicKey,
+    verifier: Verifier,
     scheme: SigScheme,
     input: Input,
     mode: Mode,
+    single_part: bool,
 }
 
 /// Where an encryption or decryption runs.
@@ -132,6 +144,10 @@ enum Sizing {
     PlusTag,
     /// GCM decryption: minus the tag.
     MinusTag,
+    /// ECB: whole blocks in, as many out; a partial block is this error.
+    Blocks(CK_RV),
+    /// CTR: as many bytes out as in.
+    Same,
 }
 
 impl Sizing {
@@ -149,6 +165,8 @@ impl Sizing {
                 return Err(Error::Ck(CKR_ENCRYPTED_DATA_LEN_RANGE))
             }
             Sizing::MinusTag => Size::Exact(input - GCM_TAG_LEN),
+            Sizing::Blocks(rv) if !input.is_multiple_of(16) => return Err(Error::Ck(rv)),
+            Sizing::Blocks(_) | Sizing::Same => Size::Exact(input),
         })
     }
 }
@@ -199,16 +217,30 @@ fn key_types(family: KeyFamily) -> &'static [CK_KEY_TYPE] {
     match family {
         KeyFamily::Rsa => &[CKK_RSA],
         KeyFamily::Ec => &[CKK_EC],
+        KeyFamily::Edwards => &[CKK_EC_EDWARDS],
+        KeyFamily::Secret => &[CKK_GENERIC_SECRET],
     }
 }
 
-/// Signature length of an RSA or EC key: the modulus length, or twice the field length.
+/// The class of key that signs (or verifies) in a family.
+fn signing_class(family: KeyFamily, verify: bool) -> CK_OBJECT_CLASS {
+    match (family, verify) {
+        (KeyFamily::Secret, _) => CKO_SECRET_KEY,
+        (_, true) => CKO_PUBLIC_KEY,
+        (_, false) => CKO_PRIVATE_KEY,
+    }
+}
+
+/// Signature length of an RSA, EC or Ed25519 key: the modulus length, twice the field length,
+/// or 64. A MAC is as long as its hash ([`mac_or_signature_len`]).
 fn signature_len(entry: &ObjectEntry, family: KeyFamily) -> Result<usize> {
     let len = match family {
         KeyFamily::Rsa => attr::bytes(&entry.info, CKA_MODULUS).map(unsigned_len),
         KeyFamily::Ec => attr::bytes(&entry.info, CKA_EC_PARAMS)
             .and_then(curve_field_len)
             .map(|f| 2 * f),
+        KeyFamily::Edwards => Some(ED25519_SIG_LEN),
+        KeyFamily::Secret => None,
     };
     len.filter(|n| *n > 0)
         .ok_or(Error::Ck(CKR_KEY_TYPE_INCONSISTENT))
@@ -244,6 +276,11 @@ fn crypt_field(op: KeyOp) -> Field<CryptOp> {
 /// Operations that gather input over `*Update` calls.
 trait MultiPart {
     fn parts(&mut self) -> (&mut Mode, &mut Input);
+
+    /// Whether the mechanism refuses `*Update` (single-part only).
+    fn single_part(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! multi_part {
@@ -254,9 +291,21 @@ macro_rules! multi_part {
             }
         }
     )*};
+    ($($op:ty),*; single_part) => {$(
+        impl MultiPart for $op {
+            fn parts(&mut self) -> (&mut Mode, &mut Input) {
+                (&mut self.mode, &mut self.input)
+            }
+
+            fn single_part(&self) -> bool {
+                self.single_part
+            }
+        }
+    )*};
 }
 
-multi_part!(SignOp, VerifyOp, CryptOp, DigestOp);
+multi_part!(CryptOp, DigestOp);
+multi_part!(SignOp, VerifyOp; single_part);
 
 /// Accessors of each operation slot of a session, for the generic helpers below.
 type Field<O> = fn(&mut Session) -> &mut Option<O>;
@@ -313,6 +362,10 @@ impl Library {
             field,
             |_| true,
             |op, _| {
+                // Ends the operation (every error but CKR_OPERATION_ACTIVE does), as SoftHSM2.
+                if op.single_part() {
+                    return Err(Error::Ck(CKR_FUNCTION_NOT_SUPPORTED));
+                }
                 let (mode, input) = op.parts();
                 mode.enter(Mode::Multi)?;
                 input.update(part)
@@ -333,11 +386,12 @@ impl Library {
         h: CK_SESSION_HANDLE,
         key: CK_OBJECT_HANDLE,
         m: &Mechanism,
-        class: CK_OBJECT_CLASS,
-        usage: CK_ATTRIBUTE_TYPE,
+        verify: bool,
     ) -> Result<(std::sync::Arc<ObjectEntry>, SigScheme)> {
         let entry = self.object(h, key).map_err(Error::for_key)?;
         let scheme = SigScheme::new(m.mechanism as CK_MECHANISM_TYPE, &m.params)?;
+        let usage = if verify { CKA_VERIFY } else { CKA_SIGN };
+        let class = signing_class(scheme.family, verify);
         check_key(&entry, class, key_types(scheme.family), usage, m)?;
         Ok((entry, scheme))
     }
@@ -353,10 +407,14 @@ impl Library {
             h,
             |s| &mut s.sign,
             |_| {
-                let (entry, scheme) = self.signature_key(h, key, &m, CKO_PRIVATE_KEY, CKA_SIGN)?;
-                let sig_len = signature_len(&entry, scheme.family)?;
+                let (entry, scheme) = self.signature_key(h, key, &m, false)?;
+                let sig_len = match (scheme.kind, scheme.hash) {
+                    (SigKind::Hmac, Some(hash)) => hash.output_len(),
+                    _ => signature_len(&entry, scheme.family)?,
+                };
                 Ok(SignOp {
                     key_id: entry.info.id.clone(),
+                    single_part: single_part_only(m.mechanism as CK_MECHANISM_TYPE),
                     mechanism: m,
                     sig_len,
                     input: Input::new(scheme.prehash),
@@ -416,13 +474,18 @@ impl Library {
             h,
             |s| &mut s.verify,
             |_| {
-                let (entry, scheme) = self.signature_key(h, key, &m, CKO_PUBLIC_KEY, CKA_VERIFY)?;
-                let key = public_key(&entry, scheme.family)?;
+                let (entry, scheme) = self.signature_key(h, key, &m, true)?;
+                let single_part = single_part_only(m.mechanism as CK_MECHANISM_TYPE);
+                let verifier = match scheme.family {
+                    KeyFamily::Secret => Verifier::Daemon(entry.info.id.clone(), m),
+                    family => Verifier::Local(public_key(&entry, family)?),
+                };
                 Ok(VerifyOp {
-                    key,
+                    verifier,
                     scheme,
                     input: Input::new(scheme.prehash),
                     mode: Mode::Fresh,
+                    single_part,
                 })
             },
         )
@@ -439,7 +502,7 @@ impl Library {
             h,
             |s| &mut s.verify,
             |_| false,
-            |op, _| {
+            |op, slot| {
                 match data {
                     Some(d) => {
                         op.mode.enter(Mode::Single)?;
@@ -447,7 +510,17 @@ impl Library {
                     }
                     None => op.mode.enter(Mode::Multi)?,
                 }
-                op.key.verify(&op.scheme, &op.input.value(), signature)
+                match &op.verifier {
+                    Verifier::Local(key) => key.verify(&op.scheme, &op.input.value(), signature),
+                    Verifier::Daemon(id, mechanism) => {
+                        let req = VerifyRequest {
+                            mechanism: mechanism.clone(),
+                            data: SecretBytes(op.input.value()),
+                            signature: kms_api::Bytes(signature.to_vec()),
+                        };
+                        slot.client.verify_mac(slot.bearer().as_ref(), id, &req)
+                    }
+                }
             },
         )
     }
@@ -492,14 +565,22 @@ impl Library {
                         )
                     }
                 }
-                CKM_AES_CBC_PAD | CKM_AES_GCM => {
+                CKM_AES_CBC_PAD | CKM_AES_GCM | CKM_AES_ECB | CKM_AES_CTR => {
                     check_key(&entry, CKO_SECRET_KEY, &[CKK_AES], usage, &m)?;
                     let sizing = match (mech, op) {
                         (CKM_AES_CBC_PAD, KeyOp::Encrypt) => Sizing::PadUp,
                         (CKM_AES_CBC_PAD, _) => Sizing::PadDown,
+                        (CKM_AES_ECB, KeyOp::Encrypt) => Sizing::Blocks(CKR_DATA_LEN_RANGE),
+                        (CKM_AES_ECB, _) => Sizing::Blocks(CKR_ENCRYPTED_DATA_LEN_RANGE),
+                        (CKM_AES_CTR, _) => Sizing::Same,
                         (_, KeyOp::Encrypt) => Sizing::PlusTag,
                         _ => Sizing::MinusTag,
                     };
+                    if let MechParams::Ctr { counter_bits, .. } = &m.params {
+                        if !(1..=128).contains(counter_bits) {
+                            return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
+                        }
+                    }
                     if let MechParams::Gcm { iv, tag_bits, .. } = &m.params {
                         if iv.0.len() != 12 || *tag_bits != 8 * GCM_TAG_LEN as u64 {
                             return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));

@@ -50,7 +50,14 @@ pub fn initialize() -> Result<()> {
         }
         abandon_after_fork();
     }
-    let config = Config::load().map_err(config_error)?;
+    let config = Config::load().inspect_err(|e| {
+        // Configuration problems are what an operator most needs to see: logged even when
+        // only the environment asks for a log.
+        crate::log::configure(None, None);
+        crate::log::message(crate::log::Level::Error, e);
+    });
+    let config = config.map_err(config_error)?;
+    crate::log::configure(config.log.level.as_deref(), config.log.file.as_deref());
     let instance = hex(&random_instance_id()?);
     let slots = config
         .slots
@@ -85,6 +92,13 @@ pub fn finalize() -> Result<()> {
     }
     lib.close_all(None);
     Ok(())
+}
+
+/// Leaves in session `h` (if it exists) why its last call failed, for `ulDeviceError`.
+pub fn record_device_error(h: CK_SESSION_HANDLE, code: CK_ULONG) {
+    if let Ok(session) = library().and_then(|lib| lib.session(h)) {
+        session.lock().device_error = code;
+    }
 }
 
 /// The library, if initialized in this process.

@@ -94,11 +94,20 @@ impl ObjectTable {
 
     /// Forgets every private object of a slot (at logout).
     pub fn forget_private(&self, slot: CK_SLOT_ID) {
+        self.forget_where(slot, ObjectEntry::is_private);
+    }
+
+    /// Forgets every object of a slot (its token was re-initialised).
+    pub fn forget_all(&self, slot: CK_SLOT_ID) {
+        self.forget_where(slot, |_| true);
+    }
+
+    fn forget_where(&self, slot: CK_SLOT_ID, which: impl Fn(&ObjectEntry) -> bool) {
         let mut t = self.tables.write();
         let gone: Vec<_> = t
             .by_handle
             .iter()
-            .filter(|(_, e)| e.slot == slot && e.is_private())
+            .filter(|(_, e)| e.slot == slot && which(e))
             .map(|(h, e)| (*h, e.info.id.clone()))
             .collect();
         for (h, id) in gone {

@@ -49,6 +49,8 @@ pub struct Session {
     pub session_objects: Vec<CK_OBJECT_HANDLE>,
     /// A wrapped key that did not fit the caller's buffer, kept for the retry of that call.
     pub wrap_pending: Option<(String, crate::token::output::Out)>,
+    /// Why the last call on this session failed in kmsd (`ulDeviceError`), 0 if it did not.
+    pub device_error: CK_ULONG,
 }
 
 /// What `C_GetSessionInfo` reports.
@@ -60,6 +62,8 @@ pub struct SessionView {
     pub state: CK_STATE,
     /// `CKF_SERIAL_SESSION` and maybe `CKF_RW_SESSION`.
     pub flags: CK_FLAGS,
+    /// `ulDeviceError`: kmsd's code for the last failed call (`KMS_DEVICE_ERROR_*`), or 0.
+    pub device_error: CK_ULONG,
 }
 
 impl Library {
@@ -119,6 +123,7 @@ impl Library {
             digest: None,
             session_objects: Vec::new(),
             wrap_pending: None,
+            device_error: 0,
         };
         let h = self.new_handle();
         self.sessions
@@ -192,7 +197,10 @@ impl Library {
     /// `C_GetSessionInfo`.
     pub fn session_info(&self, h: CK_SESSION_HANDLE) -> Result<SessionView> {
         let (session, slot) = self.session_slot(h)?;
-        let rw = session.lock().rw;
+        let (rw, device_error) = {
+            let s = session.lock();
+            (s.rw, s.device_error)
+        };
         let state = match (slot.user(), rw) {
             (Some(CKU_SO), _) => CKS_RW_SO_FUNCTIONS,
             (Some(_), true) => CKS_RW_USER_FUNCTIONS,
@@ -205,6 +213,7 @@ impl Library {
             slot: slot.id,
             state,
             flags,
+            device_error,
         })
     }
 
@@ -276,6 +285,32 @@ impl Library {
         check_pin_len(&pin)?;
         slot.invalidate_info();
         slot.client.init_pin(&login.bearer, pin)
+    }
+
+    /// `C_InitToken` on the token of `slot_id`: refused while this application has a session
+    /// on it (`CKR_SESSION_EXISTS`); the label must be the token's own (the configuration names
+    /// the token by it, so it cannot change here: `CKR_ARGUMENTS_BAD`).
+    pub fn init_token(&self, slot_id: CK_SLOT_ID, so_pin: SecretBytes, label: &[u8]) -> Result<()> {
+        let slot = self.slot(slot_id)?;
+        if !self.sessions_on(slot_id).is_empty() {
+            return Err(Error::Ck(CKR_SESSION_EXISTS));
+        }
+        let label = std::str::from_utf8(label)
+            .map(|l| l.trim_end_matches([' ', '\0']))
+            .map_err(|_| Error::Ck(CKR_ARGUMENTS_BAD))?;
+        if label != slot.client.token() {
+            return Err(Error::Ck(CKR_ARGUMENTS_BAD));
+        }
+        check_pin_len(&so_pin)?;
+        let result = slot.client.init_token(so_pin);
+        // Every slot of this application on the same token sees the change at once.
+        for other in self.slots().iter().filter(|o| o.client.token() == label) {
+            other.invalidate_info();
+            if result.is_ok() {
+                self.objects().forget_all(other.id);
+            }
+        }
+        result
     }
 
     /// `C_Logout`.

@@ -1,4 +1,4 @@
-//! Key routes: generate, generate a pair, wrap, unwrap, derive, and the three key operations.
+//! Key routes: generate, generate a pair, wrap, unwrap, derive, and the key operations.
 
 use super::blocking;
 use crate::api::extract::{Ctx, Json, Path};
@@ -8,8 +8,9 @@ use crate::keys::{derive, generate, wrap};
 use crate::state::AppState;
 use axum::extract::State;
 use kms_api::msg::{
-    CryptoRequest, CryptoResponse, DeriveRequest, GenerateKeyPairRequest, GenerateKeyRequest,
-    KeyPairInfo, ObjectInfo, UnwrapRequest, WrapRequest, WrapResponse,
+    CryptoRequest, CryptoResponse, DeriveRequest, Empty, GenerateKeyPairRequest,
+    GenerateKeyRequest, KeyPairInfo, ObjectInfo, UnwrapRequest, VerifyRequest, WrapRequest,
+    WrapResponse,
 };
 
 /// `POST /v1/tokens/{token}/keys/generate`.
@@ -101,6 +102,20 @@ pub async fn sign(
     Json(req): Json<CryptoRequest>,
 ) -> Result<axum::Json<CryptoResponse>> {
     run(s, caller, token, id, Op::Sign, req).await
+}
+
+/// `POST /v1/tokens/{token}/objects/{id}/verify` (secret-key MACs).
+pub async fn verify(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path((token, id)): Path<(String, String)>,
+    Json(req): Json<VerifyRequest>,
+) -> Result<axum::Json<Empty>> {
+    blocking(&s, move |svc| {
+        usage::verify(svc, &caller, &token, &id, &req)
+    })
+    .await
+    .map(axum::Json)
 }
 
 /// `POST /v1/tokens/{token}/objects/{id}/decrypt`.

@@ -1,12 +1,14 @@
-//! `GET /v1/tokens`, login, logout, set-pin and init-pin.
+//! `GET /v1/tokens`, login, logout, set-pin, init-pin and init-token.
 
 use super::blocking;
 use crate::api::extract::{Ctx, Json, Path};
-use crate::auth::session;
+use crate::auth::{reinit, session};
 use crate::error::Result;
 use crate::state::AppState;
 use axum::extract::State;
-use kms_api::msg::{Empty, InitPinRequest, LoginRequest, LoginResponse, SetPinRequest, TokenList};
+use kms_api::msg::{
+    Empty, InitPinRequest, InitTokenRequest, LoginRequest, LoginResponse, SetPinRequest, TokenList,
+};
 
 /// `GET /v1/tokens`.
 pub async fn list(State(s): State<AppState>, _caller: Ctx) -> Result<axum::Json<TokenList>> {
@@ -55,5 +57,19 @@ pub async fn init_pin(
     Json(req): Json<InitPinRequest>,
 ) -> Result<axum::Json<Empty>> {
     blocking(&s, move |svc| session::init_pin(svc, &caller, &token, &req)).await?;
+    Ok(axum::Json(Empty {}))
+}
+
+/// `POST /v1/tokens/{token}/init-token`.
+pub async fn init_token(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(token): Path<String>,
+    Json(req): Json<InitTokenRequest>,
+) -> Result<axum::Json<Empty>> {
+    blocking(&s, move |svc| {
+        reinit::init_token(svc, &caller, &token, &req)
+    })
+    .await?;
     Ok(axum::Json(Empty {}))
 }
