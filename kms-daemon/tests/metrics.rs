@@ -25,6 +25,35 @@ fn health_endpoints_answer_on_the_plain_listener() {
 }
 
 #[test]
+fn the_request_id_is_kmsd_s_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let c = d.client();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = c
+            .connect()
+            .unwrap()
+            .send_with_headers(
+                "GET",
+                "/v1/tokens",
+                b"",
+                false,
+                &[("x-request-id", "chosen-by-the-client")],
+            )
+            .unwrap();
+        assert_eq!(r.status, 200);
+        let id = r.header("x-request-id").unwrap().to_owned();
+        assert_ne!(id, "chosen-by-the-client");
+        assert_eq!(id.len(), 16, "{id}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1], "one id per request");
+    d.stop();
+}
+
+#[test]
 fn counters_follow_a_known_workload() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path());

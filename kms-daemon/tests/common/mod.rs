@@ -388,6 +388,18 @@ impl Conn {
         body: &[u8],
         keep_alive: bool,
     ) -> std::io::Result<Response> {
+        self.send_with_headers(method, path, body, keep_alive, &[])
+    }
+
+    /// [`Conn::send`] with extra request headers.
+    pub fn send_with_headers(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        keep_alive: bool,
+        extra: &[(&str, &str)],
+    ) -> std::io::Result<Response> {
         let connection = if keep_alive { "keep-alive" } else { "close" };
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: {connection}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
@@ -398,6 +410,9 @@ impl Conn {
         }
         if let Some(i) = &self.instance {
             head.push_str(&format!("x-kms-instance: {i}\r\n"));
+        }
+        for (name, value) in extra {
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
         self.tls.write_all(head.as_bytes())?;
