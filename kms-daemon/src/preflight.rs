@@ -188,18 +188,72 @@ pub fn tls_problems(tls: &TlsConfig) -> Vec<Problem> {
     let key_ok = secret_file(&tls.key, "tls.key")
         .map_err(|p| out.push(p))
         .is_ok();
-    if let Ok(certs) = certificates(&tls.cert, "tls.cert").map_err(|p| out.push(p)) {
+    let certs = certificates(&tls.cert, "tls.cert").map_err(|p| out.push(p));
+    let cas = certificates(&tls.client_ca, "tls.client_ca").map_err(|p| out.push(p));
+    if let Ok(certs) = &certs {
         out.extend(check_certificate(&certs[0], &tls.cert, "tls.cert", false));
         if key_ok {
-            out.extend(key_match(certs, &tls.key, &tls.cert).err());
+            out.extend(key_match(certs.clone(), &tls.key, &tls.cert).err());
         }
     }
-    if let Ok(cas) = certificates(&tls.client_ca, "tls.client_ca").map_err(|p| out.push(p)) {
-        for ca in &cas {
+    if let Ok(cas) = &cas {
+        for ca in cas {
             out.extend(check_certificate(ca, &tls.client_ca, "tls.client_ca", true));
         }
     }
+    if let (Ok(certs), Ok(cas)) = (&certs, &cas) {
+        out.extend(chain_to_client_ca(certs, cas, tls));
+    }
     out
+}
+
+/// Where the server certificate names a client-CA certificate as its issuer (one CA for both
+/// sides, as quickstart sets up), it must chain to it: a CA file replaced without the server
+/// certificate (or the other way round) is caught here rather than by every client.
+fn chain_to_client_ca(
+    certs: &[CertificateDer<'static>],
+    cas: &[CertificateDer<'static>],
+    tls: &TlsConfig,
+) -> Option<Problem> {
+    use rustls::{CertificateError, Error as TlsError};
+    let (_, server) = x509_parser::parse_x509_certificate(certs[0].as_ref()).ok()?;
+    let names_a_client_ca = cas.iter().any(|ca| {
+        x509_parser::parse_x509_certificate(ca.as_ref())
+            .is_ok_and(|(_, c)| c.subject().as_raw() == server.issuer().as_raw())
+    });
+    if !names_a_client_ca {
+        return None;
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(cas.iter().cloned());
+    let parsed = rustls::server::ParsedCertificate::try_from(&certs[0]).ok()?;
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let verdict = rustls::client::verify_server_cert_signed_by_trust_anchor(
+        &parsed,
+        &roots,
+        &certs[1..],
+        rustls::pki_types::UnixTime::now(),
+        provider.signature_verification_algorithms.all,
+    );
+    match verdict {
+        Ok(()) => None,
+        // Reported by the validity check already.
+        Err(TlsError::InvalidCertificate(
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. },
+        )) => None,
+        Err(e) => Some(problem(
+            format!(
+                "tls.cert {} names {} (in tls.client_ca {}) as its issuer but does not chain to it: {e}",
+                tls.cert.display(),
+                server.issuer(),
+                tls.client_ca.display()
+            ),
+            "issue the server certificate from the CA in tls.client_ca, or restore the CA file that issued it",
+        )),
+    }
 }
 
 /// The private key parses and is the one the first certificate was issued for.

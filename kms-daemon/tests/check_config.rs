@@ -200,6 +200,24 @@ fn client_ca_that_is_not_a_ca() {
 }
 
 #[test]
+fn server_certificate_that_does_not_chain_to_the_client_ca_it_names() {
+    // Another development PKI: its CA has the same name as ours, but did not sign our server
+    // certificate.
+    let s = Setup::new();
+    let other = tempfile::tempdir().unwrap();
+    pki::create(other.path()).unwrap();
+    std::fs::copy(other.path().join("ca.pem"), s.path("ca.pem")).unwrap();
+    assert_has(
+        &s.problems(),
+        &[
+            "names CN=kmsd development CA (in tls.client_ca",
+            "as its issuer but does not chain to it",
+            "fix: issue the server certificate from the CA in tls.client_ca",
+        ],
+    );
+}
+
+#[test]
 fn missing_store() {
     let s = Setup::new();
     s.edit_config("store = \"kms.db\"", "store = \"other.db\"");
