@@ -11,7 +11,7 @@
 //! disabled; a new DIR's config asks for a free port), the module config export and the module
 //! path, then one naming the admin configuration when there is one.
 
-use super::serve::{bind, bind_metrics, local_addr, serve_on, Listeners};
+use super::serve::{bind, bind_metrics, local_addr, refuse_on_problems, serve_on, Listeners};
 use crate::auth::session::create_token;
 use crate::config::{AuthConfig, Config, LogConfig, MetricsConfig, TlsConfig};
 use crate::error::{Error, Result};
@@ -171,6 +171,7 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let cfg = Config::load(&config_path)?;
     crate::logging::init(&cfg.log);
+    refuse_on_problems(&cfg, &config_path)?;
     let listener = match args.listen {
         Some(addr) => bind(addr)?,
         None => match std::net::TcpListener::bind(cfg.listen) {
@@ -199,7 +200,7 @@ pub fn run(args: &Args) -> Result<()> {
         api: listener,
         metrics,
     };
-    serve_on(&cfg, &config_path, listeners, || {
+    serve_on(&cfg, listeners, || {
         let mut out = std::io::stdout().lock();
         writeln!(out, "kmsd listening on https://{addr}")
             .and_then(|_| match metrics_addr {

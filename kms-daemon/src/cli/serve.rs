@@ -41,6 +41,12 @@ pub fn bind_metrics(
     }
 }
 
+/// Runs the checks of `kmsd check-config` but for the listen addresses (bound next, a failure
+/// reported in the same words), and refuses to start, with the same messages, on any problem.
+pub fn refuse_on_problems(cfg: &Config, config_path: &Path) -> Result<()> {
+    refuse_on(&preflight::check(cfg, config_path, Bind::Skip))
+}
+
 /// The bound address of a listener.
 pub fn local_addr(l: &std::net::TcpListener) -> Result<SocketAddr> {
     l.local_addr().map_err(|e| Error::io("listener", e))
@@ -61,17 +67,14 @@ fn to_tokio(l: std::net::TcpListener) -> Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::from_std(l).map_err(|e| Error::io("listener", e))
 }
 
-/// Runs the configuration checks of `kmsd check-config` (refusing to start, with the same
-/// messages, on any problem), opens the services, and serves on `listeners` until
-/// SIGTERM/SIGINT (SIGHUP reloads the TLS files). `ready` runs once the signal handlers are in place, just before the first
-/// connection is accepted.
+/// Opens the services and serves on `listeners` until SIGTERM/SIGINT (SIGHUP reloads the TLS
+/// files). Callers first run [`refuse_on_problems`]. `ready` runs once the signal handlers are in
+/// place, just before the first connection is accepted.
 pub fn serve_on(
     cfg: &Config,
-    config_path: &Path,
     listeners: Listeners,
     ready: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
-    refuse_on(&preflight::check(cfg, config_path, Bind::Skip))?;
     let tls = Arc::new(TlsState::load(&cfg.tls)?);
     let services = Services::open(cfg)?;
     let idle_ms =
@@ -134,7 +137,7 @@ pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
     let cfg = Config::load(config)?;
     crate::logging::init(&cfg.log);
     let addr = listen.unwrap_or(cfg.listen);
-    refuse_on(&preflight::check(&cfg, config, Bind::Skip))?;
+    refuse_on_problems(&cfg, config)?;
     let listener = std::net::TcpListener::bind(addr)
         .map_err(|e| refusal(&[bind_problem("listen", addr, &e)]))?;
     let local = local_addr(&listener)?;
@@ -144,7 +147,7 @@ pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
         api: listener,
         metrics,
     };
-    serve_on(&cfg, config, listeners, || {
+    serve_on(&cfg, listeners, || {
         match metrics_addr {
             Some(m) => tracing::info!(%local, metrics = %m, "kmsd listening"),
             None => tracing::info!(%local, "kmsd listening (metrics listener disabled)"),
