@@ -145,6 +145,11 @@ impl Kmsd {
         self.child = Some(child);
     }
 
+    /// kmsd's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The quick-start directory.
     pub fn dir(&self) -> &Path {
         self.dir.path()

@@ -292,3 +292,287 @@ fn pkcs11_tool_generates_signs_and_decrypts_and_openssl_agrees() {
     let (ok, out) = kmsd.admin(&["audit", "verify"]);
     assert!(ok && out.contains("audit chain OK"), "{out}");
 }
+
+/// Generates a key pair of `key_type` with pkcs11-tool, signs `data.txt` with `mechanism` and
+/// returns the public key exported as PEM (for openssl).
+fn pair_signs(tool: &Tool, key_type: &str, id: &str, mechanism: &str, format: &[&str]) -> String {
+    let out = tool.run(
+        true,
+        &[
+            "--keypairgen",
+            "--key-type",
+            key_type,
+            "--id",
+            id,
+            "--label",
+            id,
+        ],
+    );
+    assert!(out.contains("Private Key Object"), "{out}");
+    let der = tool.path(&format!("{id}.der"));
+    tool.run(
+        false,
+        &["--read-object", "--type", "pubkey", "--id", id, "-o", &der],
+    );
+    let pem = tool.path(&format!("{id}.pem"));
+    openssl(
+        tool.work,
+        // DER for EC keys, PEM for Ed25519: pkcs11-tool writes each its own way.
+        &["pkey", "-pubin", "-in", &der, "-out", &pem],
+    );
+    let mut sign = vec![
+        "--sign", "--id", id, "-m", mechanism, "-i", "data.txt", "-o",
+    ];
+    let sig = format!("{id}.sig");
+    sign.push(&sig);
+    sign.extend_from_slice(format);
+    tool.run(true, &sign);
+    pem
+}
+
+#[test]
+fn pkcs11_tool_curves_macs_wrapping_and_data_objects() {
+    if !have("pkcs11-tool") || !have("openssl") {
+        return;
+    }
+    let kmsd = Kmsd::start();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let tool = Tool {
+        config: kmsd.module_config(),
+        work: w,
+    };
+    std::fs::write(w.join("data.txt"), b"curves, MACs and wrapping").unwrap();
+
+    // P-521 ECDSA, checked by openssl. (P-384 works the same way, but pkcs11-tool 0.23 cannot
+    // export a P-384 public key from any token — SoftHSM2's neither: "cannot create EVP_PKEY".)
+    let pem = pair_signs(
+        &tool,
+        "EC:secp521r1",
+        "21",
+        "ECDSA-SHA512",
+        &["--signature-format", "openssl"],
+    );
+    let ok = openssl(
+        w,
+        &[
+            "dgst",
+            "-sha512",
+            "-verify",
+            &pem,
+            "-signature",
+            "21.sig",
+            "data.txt",
+        ],
+    );
+    assert!(ok.contains("Verified OK"), "P-521: {ok}");
+
+    // Ed25519 (pure EdDSA over the whole message), checked by openssl.
+    let pem = pair_signs(&tool, "EC:edwards25519", "23", "EDDSA", &[]);
+    let ok = openssl(
+        w,
+        &[
+            "pkeyutl", "-verify", "-pubin", "-inkey", &pem, "-rawin", "-in", "data.txt",
+            "-sigfile", "23.sig",
+        ],
+    );
+    assert!(ok.contains("Signature Verified Successfully"), "{ok}");
+
+    // A generic secret: HMAC-SHA256 signed and verified through the token.
+    let secret = tool.run(
+        true,
+        &[
+            "--keygen",
+            "--key-type",
+            "GENERIC:32",
+            "--id",
+            "24",
+            "--label",
+            "mac24",
+        ],
+    );
+    assert!(secret.contains("Secret Key Object"), "{secret}");
+    tool.run(
+        true,
+        &[
+            "--sign",
+            "--id",
+            "24",
+            "-m",
+            "SHA256-HMAC",
+            "-i",
+            "data.txt",
+            "-o",
+            "mac.bin",
+        ],
+    );
+    assert_eq!(std::fs::read(w.join("mac.bin")).unwrap().len(), 32);
+    let verified = tool.run(
+        true,
+        &[
+            "--verify",
+            "--id",
+            "24",
+            "-m",
+            "SHA256-HMAC",
+            "-i",
+            "data.txt",
+            "--signature-file",
+            "mac.bin",
+        ],
+    );
+    assert!(verified.contains("Signature is valid"), "{verified}");
+
+    // Data objects and certificates: written, read back, deleted.
+    std::fs::write(w.join("blob.bin"), b"opaque application data").unwrap();
+    tool.run(
+        true,
+        &[
+            "--write-object",
+            "blob.bin",
+            "--type",
+            "data",
+            "--label",
+            "blob",
+            "--application-label",
+            "kms-test-app",
+        ],
+    );
+    tool.run(
+        true,
+        &[
+            "--read-object",
+            "--type",
+            "data",
+            "--label",
+            "blob",
+            "-o",
+            "blob.out",
+        ],
+    );
+    assert_eq!(
+        std::fs::read(w.join("blob.out")).unwrap(),
+        b"opaque application data"
+    );
+    tool.run(
+        true,
+        &["--delete-object", "--type", "data", "--label", "blob"],
+    );
+    let listed = tool.run(true, &["-O", "--type", "data"]);
+    assert!(!listed.contains("blob"), "{listed}");
+
+    // AES key wrap with a wrap-only KEK (pkcs11-tool's own keygen asks for decrypt as well,
+    // which kmsd refuses for a wrapping key — security rule R1): the KEK is made directly.
+    let ctx = cryptoki::context::Pkcs11::new(module_path()).unwrap();
+    std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config());
+    ctx.initialize(cryptoki::context::CInitializeArgs::new(
+        cryptoki::context::CInitializeFlags::OS_LOCKING_OK,
+    ))
+    .unwrap();
+    let slot = ctx.get_slots_with_token().unwrap()[0];
+    let s = ctx.open_rw_session(slot).unwrap();
+    s.login(
+        cryptoki::session::UserType::User,
+        Some(&cryptoki::types::AuthPin::new(USER_PIN.into())),
+    )
+    .unwrap();
+    use cryptoki::object::Attribute as A;
+    s.generate_key(
+        &cryptoki::mechanism::Mechanism::AesKeyGen,
+        &[
+            A::Token(true),
+            A::ValueLen(32.into()),
+            A::Id(vec![0x25]),
+            A::Label(b"kek25".to_vec()),
+            A::Wrap(true),
+            A::Unwrap(true),
+            A::Encrypt(false),
+            A::Decrypt(false),
+        ],
+    )
+    .unwrap();
+    tool.run(
+        true,
+        &[
+            "--keygen",
+            "--key-type",
+            "AES:16",
+            "--id",
+            "26",
+            "--label",
+            "victim26",
+            "--extractable",
+        ],
+    );
+    tool.run(
+        true,
+        &[
+            "--wrap",
+            "--id",
+            "25",
+            "--application-id",
+            "26",
+            "-m",
+            "AES-KEY-WRAP",
+            "-o",
+            "wrapped.bin",
+        ],
+    );
+    assert_eq!(std::fs::read(w.join("wrapped.bin")).unwrap().len(), 24);
+    let unwrapped = tool.run(
+        true,
+        &[
+            "--unwrap",
+            "--id",
+            "25",
+            "-m",
+            "AES-KEY-WRAP",
+            "-i",
+            "wrapped.bin",
+            "--key-type",
+            "AES:",
+            "--application-id",
+            "27",
+            "--application-label",
+            "unwrapped27",
+            // Without it pkcs11-tool asks for CKA_SENSITIVE=false, which kmsd refuses for an
+            // unwrapped key (security rule R6: an unwrapped key may not be weaker).
+            "--sensitive",
+        ],
+    );
+    assert!(unwrapped.contains("Secret Key Object"), "{unwrapped}");
+    let listed = tool.run(true, &["-O", "--type", "secrkey"]);
+    assert!(listed.contains("unwrapped27"), "{listed}");
+}
+
+/// OpenSC's pkcs11-spy in front of the module (how people debug PKCS#11 applications): it
+/// writes into the `CK_INTERFACE` the module hands out, which must be writable memory.
+#[test]
+fn pkcs11_spy_can_wrap_the_module() {
+    const SPY: &str = "/usr/lib/x86_64-linux-gnu/pkcs11-spy.so";
+    if !have("pkcs11-tool") || !softhsm_tests::have_file(SPY, "opensc") {
+        return;
+    }
+    let kmsd = Kmsd::start();
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("spy.log");
+    let out = Command::new("pkcs11-tool")
+        .args(["--module", SPY, "-L"])
+        .env("PKCS11SPY", module_path())
+        .env("PKCS11SPY_OUTPUT", &log)
+        .env("KMS_PKCS11_CONFIG", kmsd.module_config())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("token label        : {TOKEN}")),
+        "{text}"
+    );
+    let spied = std::fs::read_to_string(&log).unwrap();
+    assert!(spied.contains("C_GetTokenInfo"), "{spied}");
+}

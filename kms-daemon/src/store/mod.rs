@@ -50,6 +50,8 @@ pub struct Store {
     waiting: AtomicUsize,
     committed: Mutex<Committed>,
     batch_done: Condvar,
+    /// Signals the batch leader that a queued writer has joined.
+    joined: Condvar,
     readers: Mutex<Vec<Connection>>,
     path: PathBuf,
 }
@@ -117,6 +119,7 @@ impl Store {
             waiting: AtomicUsize::new(0),
             committed: Mutex::new(Committed::default()),
             batch_done: Condvar::new(),
+            joined: Condvar::new(),
             readers: Mutex::new(Vec::new()),
             path: path.to_path_buf(),
         })
@@ -167,6 +170,7 @@ impl Store {
         }
         if !leader {
             drop(w);
+            self.joined();
             return match out {
                 // Nothing of ours is in the batch: no need to wait for its commit.
                 Err(e) => Err(e),
@@ -174,15 +178,29 @@ impl Store {
             };
         }
         drop(w);
-        let started = Instant::now();
-        while self.waiting.load(Ordering::SeqCst) > 0 && started.elapsed() < GROUP_WINDOW {
-            std::thread::yield_now();
-        }
+        self.gather(Instant::now() + GROUP_WINDOW);
         let committed = self.commit(batch);
         match (out, committed) {
             (Err(e), _) | (Ok(_), Err(e)) => Err(e),
             (Ok(v), Ok(())) => Ok(v),
         }
+    }
+
+    /// The leader's wait: while writers queue for the lock, let them join the batch (each
+    /// wakes the leader when it is in), until `deadline`. No spinning.
+    fn gather(&self, deadline: Instant) {
+        let mut c = self.committed.lock();
+        while self.waiting.load(Ordering::SeqCst) > 0 {
+            if self.joined.wait_until(&mut c, deadline).timed_out() {
+                break;
+            }
+        }
+    }
+
+    /// A member has joined the open batch (its savepoint is released).
+    fn joined(&self) {
+        let _c = self.committed.lock();
+        self.joined.notify_all();
     }
 
     /// Commits the open batch (the leader's job) and wakes its members.

@@ -25,6 +25,7 @@ pub use unsupported::*;
 use cryptoki_sys::*;
 use general::write_list;
 use guard::{guard, non_null, ok, put, Call};
+use std::cell::UnsafeCell;
 use std::ffi::{c_void, CStr};
 
 /// Builds a function list from the names of the functions it holds.
@@ -101,23 +102,30 @@ static FUNCTIONS_V300: CK_FUNCTION_LIST_3_0 = with_v240_functions!(
 const INTERFACE_NAME: &CStr = c"PKCS 11";
 
 /// The interfaces offered, the newest first. Neither is `CKF_INTERFACE_FORK_SAFE`.
-struct Interfaces([CK_INTERFACE; 2]);
+const fn interfaces() -> [CK_INTERFACE; 2] {
+    [
+        CK_INTERFACE {
+            pInterfaceName: INTERFACE_NAME.as_ptr() as *mut CK_UTF8CHAR,
+            pFunctionList: &FUNCTIONS_V300 as *const CK_FUNCTION_LIST_3_0 as *mut c_void,
+            flags: 0,
+        },
+        CK_INTERFACE {
+            pInterfaceName: INTERFACE_NAME.as_ptr() as *mut CK_UTF8CHAR,
+            pFunctionList: &FUNCTIONS_V240 as *const CK_FUNCTION_LIST as *mut c_void,
+            flags: 0,
+        },
+    ]
+}
 
-// SAFETY: the interfaces only point to immutable statics (the name and the function lists).
-unsafe impl Sync for Interfaces {}
+/// The interfaces `C_GetInterface` hands out, in writable memory: some callers write into the
+/// `CK_INTERFACE` they get (OpenSC's pkcs11-spy replaces its function list), which must not
+/// crash them. The module itself reads only [`interfaces`].
+struct HandedOut(UnsafeCell<[CK_INTERFACE; 2]>);
 
-static INTERFACES: Interfaces = Interfaces([
-    CK_INTERFACE {
-        pInterfaceName: INTERFACE_NAME.as_ptr() as *mut CK_UTF8CHAR,
-        pFunctionList: &FUNCTIONS_V300 as *const CK_FUNCTION_LIST_3_0 as *mut c_void,
-        flags: 0,
-    },
-    CK_INTERFACE {
-        pInterfaceName: INTERFACE_NAME.as_ptr() as *mut CK_UTF8CHAR,
-        pFunctionList: &FUNCTIONS_V240 as *const CK_FUNCTION_LIST as *mut c_void,
-        flags: 0,
-    },
-]);
+// SAFETY: the module never reads or writes the cell; it only hands out pointers into it.
+unsafe impl Sync for HandedOut {}
+
+static HANDED_OUT: HandedOut = HandedOut(UnsafeCell::new(interfaces()));
 
 fn interface_version(i: &CK_INTERFACE) -> CK_VERSION {
     // Both lists start with their CK_VERSION.
@@ -154,7 +162,7 @@ pub unsafe extern "C" fn C_GetInterfaceList(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard(Call::new("C_GetInterfaceList", None), || unsafe {
-        write_list(&INTERFACES.0, p_list, pul_count)
+        write_list(&interfaces(), p_list, pul_count)
     })
 }
 
@@ -180,19 +188,15 @@ pub unsafe extern "C" fn C_GetInterface(
         }
         // SAFETY: NULL or readable by the caller's contract.
         let wanted = (!p_version.is_null()).then(|| unsafe { p_version.read() });
-        let found = INTERFACES.0.iter().find(|i| {
+        let found = interfaces().iter().position(|i| {
             let v = interface_version(i);
             wanted.is_none_or(|w| w.major == v.major && w.minor == v.minor)
                 && i.flags & flags == flags
         });
-        let found = found.ok_or(crate::error::Error::Ck(CKR_ARGUMENTS_BAD))?;
-        // SAFETY: checked for NULL above; the interface is a static.
-        unsafe {
-            put(
-                pp_interface,
-                found as *const CK_INTERFACE as CK_INTERFACE_PTR,
-            )?
-        };
+        let index = found.ok_or(crate::error::Error::Ck(CKR_ARGUMENTS_BAD))?;
+        let handed: *mut CK_INTERFACE = HANDED_OUT.0.get().cast();
+        // SAFETY: checked for NULL above; `index` is within the two-element array.
+        unsafe { put(pp_interface, handed.add(index))? };
         ok()
     })
 }
