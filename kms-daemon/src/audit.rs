@@ -84,6 +84,14 @@ pub fn record_hash(prev_hash: &[u8], seq: i64, ts_ms: i64, e: &Event) -> [u8; 32
 
 /// Appends a record. Call it inside the transaction of the change it records.
 pub fn append(conn: &Connection, e: &Event) -> Result<i64> {
+    let start = std::time::Instant::now();
+    let seq = insert(conn, e)?;
+    crate::metrics::AUDIT_WRITE_DURATION.observe(&[], crate::metrics::seconds_since(start));
+    crate::metrics::record_operation(conn, e);
+    Ok(seq)
+}
+
+fn insert(conn: &Connection, e: &Event) -> Result<i64> {
     let last: Option<(i64, Vec<u8>)> = conn
         .query_row(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",

@@ -18,6 +18,9 @@ pub struct Config {
     pub store: PathBuf,
     /// File with the 32-byte master key (mode 0600).
     pub master_key_file: PathBuf,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT before kmsd exits.
+    #[serde(default = "default_shutdown_timeout")]
+    pub shutdown_timeout_secs: u64,
     /// TLS files.
     pub tls: TlsConfig,
     /// Login policy.
@@ -29,6 +32,44 @@ pub struct Config {
     /// Key life cycle.
     #[serde(default)]
     pub lifecycle: LifecycleConfig,
+    /// The plain-HTTP operations listener (`/metrics`, `/healthz`, `/readyz`).
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+fn default_shutdown_timeout() -> u64 {
+    10
+}
+
+/// `[metrics]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve the operations listener at all (default true).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Its address: plain HTTP, so loopback unless a scraper elsewhere needs it (port 0: any
+    /// free port, printed at start).
+    #[serde(default = "default_metrics_listen")]
+    pub listen: SocketAddr,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The default metrics address, `127.0.0.1:9464`.
+pub fn default_metrics_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9464))
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            listen: default_metrics_listen(),
+        }
+    }
 }
 
 /// `[tls]`.
@@ -108,6 +149,22 @@ pub struct LogConfig {
     /// `tracing` filter (`info`, `kms_daemon=debug` …); `RUST_LOG` wins when set.
     #[serde(default = "default_level")]
     pub level: String,
+    /// Line format on stderr.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// `[log] format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (tracing's default format).
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+    /// `key=value` pairs, one line per event.
+    Logfmt,
 }
 
 fn default_level() -> String {
@@ -118,6 +175,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             level: default_level(),
+            format: LogFormat::default(),
         }
     }
 }
@@ -217,6 +275,10 @@ mod tests {
         assert_eq!(cfg.auth.max_pin_failures, 10);
         assert!(!cfg.tls.allow_tls12);
         assert_eq!(cfg.lifecycle.destroy_wait_secs, 7 * 24 * 3600);
+        assert_eq!(cfg.shutdown_timeout_secs, 10);
+        assert!(cfg.metrics.enabled);
+        assert_eq!(cfg.metrics.listen, default_metrics_listen());
+        assert_eq!(cfg.log.format, LogFormat::Text);
     }
 
     #[test]

@@ -18,11 +18,16 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod health;
 pub mod keys;
+pub mod logging;
+pub mod metrics;
 pub mod pki;
+pub mod preflight;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tls_state;
 pub mod vault;
 
 pub use error::{Error, Result};

@@ -1,31 +1,41 @@
 //! The HTTPS server: rustls (aws-lc-rs provider) with a required client certificate, TLS 1.3
 //! only unless `allow_tls12`, our own accept loop, one hyper HTTP/1 connection per TLS stream,
-//! and graceful shutdown (stop accepting, let in-flight requests finish within 10 s).
+//! graceful shutdown (stop accepting, let in-flight requests finish within
+//! `shutdown_timeout_secs`) and TLS reload on SIGHUP.
+//!
+//! Shutdown, per connection: one idle between requests is closed; one whose request is in flight
+//! answers it, then closes; a new one (TLS handshake done or under way, no request read yet)
+//! gets [`FIRST_REQUEST_GRACE`] to send its request, which is then answered. A client that sent
+//! its request on a fresh connection therefore gets its answer, rather than a closed connection
+//! it cannot tell from a lost request.
 
 use crate::api::extract::ClientIdentity;
 use crate::config::{check_secret_file, TlsConfig};
 use crate::error::{Error, Result};
+use crate::tls_state::TlsState;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::{watch, Notify};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
+/// How long a new connection may take to send its first request once shutdown has begun.
+pub const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(2);
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long in-flight requests get after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_file_iter(path)
@@ -79,59 +89,113 @@ pub fn identity_of(cert: &[u8]) -> Option<String> {
     (!dn.is_empty()).then_some(dn)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains.
+/// Serves `router` on `listener` until `shutdown` completes: each connection gets the TLS
+/// configuration current at its handshake, and `reload` (SIGHUP) re-reads the TLS files. Then
+/// drains: no new connection (those the kernel had already completed are still served), and
+/// in-flight requests get `drain` to finish.
 pub async fn serve(
     listener: TcpListener,
-    tls: Arc<ServerConfig>,
+    tls: Arc<TlsState>,
     router: Router,
+    mut reload: Signal,
     shutdown: impl Future<Output = ()>,
+    drain: Duration,
 ) -> Result<()> {
-    let acceptor = TlsAcceptor::from(tls);
-    let graceful = GracefulShutdown::new();
+    // Each connection holds a receiver until it ends: `closed()` tells when all have.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let spawn = |tcp, peer| {
+        let acceptor = TlsAcceptor::from(tls.current());
+        tokio::spawn(connection(
+            acceptor,
+            tcp,
+            peer,
+            router.clone(),
+            stop_rx.clone(),
+        ));
+    };
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (tcp, peer) = match accepted {
-                    Ok(x) => x,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let conn = connection(acceptor.clone(), tcp, peer, router.clone(), graceful.watcher());
-                tokio::spawn(conn);
-            }
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => spawn(tcp, peer),
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(()) = reload.recv() => reload_tls(&tls),
             () = &mut shutdown => break,
         }
     }
-    drop(listener);
+    for (tcp, peer) in accept_backlog(listener) {
+        spawn(tcp, peer);
+    }
+    drop(stop_rx);
+    let _ = stop_tx.send(true);
     tracing::info!("shutting down: no new connections; draining in-flight requests");
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timeout; closing remaining connections"),
+        () = stop_tx.closed() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(drain) => tracing::warn!("drain timeout; closing remaining connections"),
     }
     Ok(())
+}
+
+/// Takes the connections already waiting in the listen backlog (so that they are served rather
+/// than reset when the listener closes), then closes the listener.
+fn accept_backlog(listener: TcpListener) -> Vec<(tokio::net::TcpStream, SocketAddr)> {
+    let Ok(std_listener) = listener.into_std() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while let Ok((tcp, peer)) = std_listener.accept() {
+        let stream = tcp
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::TcpStream::from_std(tcp));
+        match stream {
+            Ok(s) => out.push((s, peer)),
+            Err(e) => tracing::warn!(%peer, error = %e, "a waiting connection could not be taken"),
+        }
+    }
+    out
+}
+
+/// SIGHUP: re-reads the TLS files; on a problem, logs it and keeps the configuration in force.
+fn reload_tls(tls: &TlsState) {
+    match tls.reload() {
+        Ok(()) => tracing::info!("TLS certificate, key and client CA reloaded"),
+        Err(problems) => {
+            for p in problems {
+                tracing::error!(problem = %p.what, fix = %p.fix, "TLS reload refused; the previous certificate stays in use");
+            }
+        }
+    }
+}
+
+/// A stream of SIGHUPs; installed when called (before serving), so an early SIGHUP does not
+/// kill the process with the default action.
+pub fn reload_signal() -> std::io::Result<Signal> {
+    signal(SignalKind::hangup())
 }
 
 /// Runs one connection: handshake, identity, HTTP/1 (watched for shutdown).
 async fn connection(
     acceptor: TlsAcceptor,
     tcp: tokio::net::TcpStream,
-    peer: std::net::SocketAddr,
+    peer: SocketAddr,
     router: Router,
-    watcher: hyper_util::server::graceful::Watcher,
+    mut stop: watch::Receiver<bool>,
 ) {
     // Answers are small and must not wait for the client's delayed ACK (Nagle).
     let _ = tcp.set_nodelay(true);
     let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
+            crate::metrics::TLS_HANDSHAKE_FAILURES.inc(&[]);
             tracing::debug!(%peer, error = %e, "TLS handshake failed");
             return;
         }
         Err(_) => {
+            crate::metrics::TLS_HANDSHAKE_FAILURES.inc(&[]);
             tracing::debug!(%peer, "TLS handshake timed out");
             return;
         }
@@ -146,7 +210,11 @@ async fn connection(
         tracing::debug!(%peer, "client certificate without a usable subject");
         return;
     };
+    // A permit per request the connection starts (at most one is stored).
+    let requests = Arc::new(Notify::new());
+    let started = requests.clone();
     let svc = router.map_request(move |mut req: hyper::Request<Incoming>| {
+        started.notify_one();
         req.extensions_mut()
             .insert(ClientIdentity(identity.clone()));
         req
@@ -155,7 +223,26 @@ async fn connection(
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))
         .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
-    if let Err(e) = watcher.watch(conn).await {
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        () = async { let _ = stop.wait_for(|stop| *stop).await; } => {
+            // A connection that has not started a request yet gets a short time to send one.
+            tokio::select! {
+                r = conn.as_mut() => return log_end(peer, r),
+                () = requests.notified() => {}
+                () = tokio::time::sleep(FIRST_REQUEST_GRACE) => {}
+            }
+            // Idle: closes now; a request in flight: answered, then the connection closes.
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    log_end(peer, result);
+}
+
+fn log_end(peer: SocketAddr, result: hyper::Result<()>) {
+    if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }
@@ -164,7 +251,6 @@ async fn connection(
 /// called (inside the runtime), so a signal that arrives before serving starts is not lost and
 /// does not kill the process with the default action.
 pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
-    use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     Ok(async move {

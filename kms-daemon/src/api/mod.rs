@@ -9,7 +9,7 @@ pub mod handlers;
 
 use crate::error::Error;
 use crate::state::AppState;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -74,14 +74,29 @@ async fn fallback() -> Error {
     Error::BadRequest("no such route".into())
 }
 
+/// The methods kmsd serves, as metric label values; anything else is `other`.
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        _ => "other",
+    }
+}
+
 /// Gives each request an id, turns error markers into [`ErrorBody`] JSON carrying that id, adds
-/// `x-request-id`, and logs one line per request (never a body or header value).
+/// `x-request-id`, counts the request in the metrics by route template, and logs one line per
+/// request (never a body or header value).
 async fn request_context(mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let request_id = crate::crypto::rng::hex_id(8).unwrap_or_else(|_| "unavailable".into());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let identity = req
         .extensions()
         .get::<ClientIdentity>()
@@ -106,6 +121,9 @@ async fn request_context(mut req: Request, next: Next) -> Response {
         }),
         None => None,
     };
+    let error_code = body
+        .as_ref()
+        .map_or_else(String::new, |b| crate::error::code_str(b.code));
     if let Some(mut body) = body {
         body.request_id = Some(request_id.clone());
         let code = StatusCode::from_u16(body.code.http_status())
@@ -115,13 +133,18 @@ async fn request_context(mut req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(kms_api::REQUEST_ID_HEADER, v);
     }
+    let elapsed = start.elapsed();
+    let status = resp.status().as_u16();
+    crate::metrics::HTTP_REQUESTS.inc(&[&route, method_label(&method), &status.to_string()]);
+    crate::metrics::REQUEST_DURATION.observe(&[&route], elapsed.as_secs_f64());
     tracing::info!(
-        method = %method,
-        path = %path,
-        status = resp.status().as_u16(),
-        duration_ms = start.elapsed().as_millis() as u64,
-        identity = %identity,
         request_id = %request_id,
+        method = %method,
+        route = %route,
+        status,
+        error_code = %error_code,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        identity = %identity,
         "request"
     );
     resp

@@ -84,6 +84,13 @@ pub(crate) fn check_pin(
         Some(r) => r?,
     };
     if !pin::verify(pin_bytes, &hash) {
+        if failures == max {
+            let who = match user_type {
+                UserType::User => "user",
+                UserType::So => "so",
+            };
+            crate::metrics::PIN_LOCKOUTS.inc(&[token, who]);
+        }
         return Err(if failures >= max {
             Error::PinLocked
         } else {

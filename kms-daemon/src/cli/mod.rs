@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand.
 
 pub mod audit;
+pub mod check_config;
 pub mod init;
 pub mod key;
 pub mod quickstart;
@@ -40,6 +41,13 @@ pub enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Check a configuration: files, permissions, certificates, store, addresses. Prints each
+    /// problem with its fix; exits non-zero if there is any.
+    CheckConfig {
+        /// kmsd.toml
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Make (or reuse) a development setup in DIR and serve it in the foreground.
     Quickstart(quickstart::Args),
     /// Manage tokens.
@@ -62,6 +70,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Token(cmd) => token::run(&cmd),
         Command::Key(cmd) => key::run(&cmd),
         Command::Audit(cmd) => return audit::run(&cmd),
+        Command::CheckConfig { config } => return check_config::run(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,12 +6,14 @@
 //! (keys survive restarts, PINs unchanged, `kmsd.toml` never rewritten; a DIR made before admin
 //! certificates existed stays without one). After binding, `DIR/pkcs11.toml` (and, when DIR has
 //! the admin certificate, `DIR/pkcs11-admin.toml`, the same with the admin certificate) is
-//! (re)written with the actual address and three lines are printed for scripts and tests to
-//! parse, then one naming the admin configuration when there is one.
+//! (re)written with the actual address and lines are printed for scripts and tests to parse:
+//! `kmsd listening on https://ADDR`, `kmsd metrics on http://ADDR/metrics` (unless `[metrics]` is
+//! disabled; a new DIR's config asks for a free port), the module config export and the module
+//! path, then one naming the admin configuration when there is one.
 
-use super::serve::{bind, init_logging, serve_on};
+use super::serve::{bind, bind_metrics, local_addr, refuse_on_problems, serve_on, Listeners};
 use crate::auth::session::create_token;
-use crate::config::{AuthConfig, Config, LogConfig, TlsConfig};
+use crate::config::{AuthConfig, Config, LogConfig, MetricsConfig, TlsConfig};
 use crate::error::{Error, Result};
 use crate::pki;
 use crate::store::Store;
@@ -59,6 +61,7 @@ fn config_for(dir: &Path, so_identities: Vec<String>) -> Config {
         listen: DEFAULT_LISTEN,
         store: dir.join("kms.db"),
         master_key_file: dir.join("master.key"),
+        shutdown_timeout_secs: 10,
         tls: TlsConfig {
             cert: dir.join(pki::SERVER_CERT),
             key: dir.join(pki::SERVER_KEY),
@@ -71,6 +74,11 @@ fn config_for(dir: &Path, so_identities: Vec<String>) -> Config {
         },
         log: LogConfig::default(),
         lifecycle: Default::default(),
+        // Port 0: a free port at each start (printed), so several setups run side by side.
+        metrics: MetricsConfig {
+            enabled: true,
+            listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)),
+        },
     }
 }
 
@@ -163,7 +171,8 @@ pub fn run(args: &Args) -> Result<()> {
         create(&dir, args)?;
     }
     let cfg = Config::load(&config_path)?;
-    init_logging(&cfg.log.level);
+    crate::logging::init(&cfg.log);
+    refuse_on_problems(&cfg, &config_path)?;
     let listener = match args.listen {
         Some(addr) => bind(addr)?,
         None => match std::net::TcpListener::bind(cfg.listen) {
@@ -174,9 +183,9 @@ pub fn run(args: &Args) -> Result<()> {
             Err(e) => return Err(Error::io(format!("binding {}", cfg.listen), e)),
         },
     };
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::io("listener", e))?;
+    let addr = local_addr(&listener)?;
+    let metrics = bind_metrics(&cfg, true)?;
+    let metrics_addr = metrics.as_ref().map(local_addr).transpose()?;
     let token = first_token(&cfg, &args.token)?;
     let module_cfg = dir.join("pkcs11.toml");
     std::fs::write(&module_cfg, module_config(&dir, &token, addr))
@@ -188,9 +197,17 @@ pub fn run(args: &Args) -> Result<()> {
             .map_err(|e| Error::io("writing pkcs11-admin.toml", e))?;
     }
     // The lines tests and users wait for are printed once kmsd can take a signal and a request.
-    serve_on(&cfg, listener, || {
+    let listeners = Listeners {
+        api: listener,
+        metrics,
+    };
+    serve_on(&cfg, listeners, || {
         let mut out = std::io::stdout().lock();
         writeln!(out, "kmsd listening on https://{addr}")
+            .and_then(|_| match metrics_addr {
+                Some(m) => writeln!(out, "kmsd metrics on http://{m}/metrics"),
+                None => Ok(()),
+            })
             .and_then(|_| writeln!(out, "export KMS_PKCS11_CONFIG={}", module_cfg.display()))
             .and_then(|_| writeln!(out, "module: {}", module_path()))
             .and_then(|_| {

@@ -1,12 +1,15 @@
 //! `kmsd serve --config FILE [--listen ADDR]`, and the serving loop quickstart shares.
 
-use crate::config::{check_secret_file, Config};
+use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::preflight::{self, bind_problem, refusal, refuse_on, Bind};
 use crate::state::Services;
 use crate::store::{now_ms, objects, sessions};
+use crate::tls_state::TlsState;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Session objects older than this are purged at start.
 const EPHEMERAL_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
@@ -31,31 +34,68 @@ async fn sweep_every(services: Arc<Services>, interval: std::time::Duration) {
     }
 }
 
-/// Sets up logging to stderr: `RUST_LOG` if set, else the configured level.
-pub fn init_logging(level: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Binds `addr` (a std listener, so the caller learns the port before serving).
 pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
     std::net::TcpListener::bind(addr).map_err(|e| Error::io(format!("binding {addr}"), e))
 }
 
-/// Checks files, opens the services, and serves on `listener` until SIGTERM/SIGINT. `ready`
-/// runs once the signal handlers are in place, just before the first connection is accepted.
+/// Binds the operations listener of `[metrics]`, if enabled. With `fallback_to_free_port`
+/// (quickstart), a busy address falls back to a free loopback port.
+pub fn bind_metrics(
+    cfg: &Config,
+    fallback_to_free_port: bool,
+) -> Result<Option<std::net::TcpListener>> {
+    if !cfg.metrics.enabled {
+        return Ok(None);
+    }
+    match std::net::TcpListener::bind(cfg.metrics.listen) {
+        Ok(l) => Ok(Some(l)),
+        Err(e) if fallback_to_free_port && e.kind() == std::io::ErrorKind::AddrInUse => {
+            bind((std::net::Ipv4Addr::LOCALHOST, 0).into()).map(Some)
+        }
+        Err(e) => Err(refusal(&[bind_problem(
+            "metrics.listen",
+            cfg.metrics.listen,
+            &e,
+        )])),
+    }
+}
+
+/// Runs the checks of `kmsd check-config` but for the listen addresses (bound next, a failure
+/// reported in the same words), and refuses to start, with the same messages, on any problem.
+pub fn refuse_on_problems(cfg: &Config, config_path: &Path) -> Result<()> {
+    refuse_on(&preflight::check(cfg, config_path, Bind::Skip))
+}
+
+/// The bound address of a listener.
+pub fn local_addr(l: &std::net::TcpListener) -> Result<SocketAddr> {
+    l.local_addr().map_err(|e| Error::io("listener", e))
+}
+
+/// The sockets kmsd serves on.
+#[derive(Debug)]
+pub struct Listeners {
+    /// The mutual-TLS API.
+    pub api: std::net::TcpListener,
+    /// The plain-HTTP operations listener, unless `[metrics] enabled = false`.
+    pub metrics: Option<std::net::TcpListener>,
+}
+
+fn to_tokio(l: std::net::TcpListener) -> Result<tokio::net::TcpListener> {
+    l.set_nonblocking(true)
+        .map_err(|e| Error::io("listener", e))?;
+    tokio::net::TcpListener::from_std(l).map_err(|e| Error::io("listener", e))
+}
+
+/// Opens the services and serves on `listeners` until SIGTERM/SIGINT (SIGHUP reloads the TLS
+/// files). Callers first run [`refuse_on_problems`]. `ready` runs once the signal handlers are in
+/// place, just before the first connection is accepted.
 pub fn serve_on(
     cfg: &Config,
-    listener: std::net::TcpListener,
+    listeners: Listeners,
     ready: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
-    check_secret_file(&cfg.master_key_file)?;
-    check_secret_file(&cfg.tls.key)?;
-    let tls = crate::server::tls_config(&cfg.tls)?;
+    let tls = Arc::new(TlsState::load(&cfg.tls)?);
     let services = Services::open(cfg)?;
     let idle_ms =
         i64::try_from(cfg.auth.session_idle_timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
@@ -72,39 +112,70 @@ pub fn serve_on(
         destroyed_keys = destroyed,
         "store opened"
     );
-    let services = Arc::new(services);
-    let router = crate::api::app(services.clone());
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::io("listener", e))?;
+    let state = Arc::new(services);
+    let router = crate::api::app(state.clone());
+    let drain = Duration::from_secs(cfg.shutdown_timeout_secs);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
     rt.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::from_std(listener).map_err(|e| Error::io("listener", e))?;
-        let shutdown =
+        let api = to_tokio(listeners.api)?;
+        let signal =
             crate::server::shutdown_signal().map_err(|e| Error::io("signal handlers", e))?;
+        let reload = crate::server::reload_signal().map_err(|e| Error::io("signal handlers", e))?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
+        let ops = match listeners.metrics {
+            Some(l) => Some(tokio::spawn(crate::health::serve(
+                to_tokio(l)?,
+                state.clone(),
+                stopped(),
+            ))),
+            None => None,
+        };
         ready()?;
-        let sweeper = tokio::spawn(sweep_every(services, SWEEP_INTERVAL));
-        let served = crate::server::serve(listener, tls, router, shutdown).await;
+        let sweeper = tokio::spawn(sweep_every(state.clone(), SWEEP_INTERVAL));
+        tokio::spawn(async move {
+            signal.await;
+            let _ = stop_tx.send(true);
+        });
+        let result = crate::server::serve(api, tls, router, reload, stopped(), drain).await;
         sweeper.abort();
-        served
+        if let Some(ops) = ops {
+            if tokio::time::timeout(drain, ops).await.is_err() {
+                tracing::warn!("operations listener did not stop in time");
+            }
+        }
+        result
     })
 }
 
 /// The subcommand.
 pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
     let cfg = Config::load(config)?;
-    init_logging(&cfg.log.level);
+    crate::logging::init(&cfg.log);
     let addr = listen.unwrap_or(cfg.listen);
-    let listener = bind(addr)?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| Error::io("listener", e))?;
-    serve_on(&cfg, listener, || {
-        tracing::info!(%local, "kmsd listening");
+    refuse_on_problems(&cfg, config)?;
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| refusal(&[bind_problem("listen", addr, &e)]))?;
+    let local = local_addr(&listener)?;
+    let metrics = bind_metrics(&cfg, false)?;
+    let metrics_addr = metrics.as_ref().map(local_addr).transpose()?;
+    let listeners = Listeners {
+        api: listener,
+        metrics,
+    };
+    serve_on(&cfg, listeners, || {
+        match metrics_addr {
+            Some(m) => tracing::info!(%local, metrics = %m, "kmsd listening"),
+            None => tracing::info!(%local, "kmsd listening (metrics listener disabled)"),
+        }
         Ok(())
     })
 }

@@ -147,6 +147,13 @@ impl Store {
     /// Runs `f` atomically: its changes are committed (durably) only if it succeeds, and this
     /// returns only once they are. See the module documentation for the group commit.
     pub fn tx<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let start = Instant::now();
+        let result = self.tx_inner(f);
+        crate::metrics::STORE_TX_DURATION.observe(&[], crate::metrics::seconds_since(start));
+        result
+    }
+
+    fn tx_inner<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let mut w = self.writer.lock();
         self.waiting.fetch_sub(1, Ordering::SeqCst);

@@ -21,7 +21,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 pub const USER_PIN: &str = "123456";
@@ -32,14 +32,51 @@ pub const TOKEN: &str = "kms-default";
 pub struct Daemon {
     pub child: Child,
     pub addr: String,
+    /// The operations listener (`/metrics`, `/healthz`, `/readyz`), `host:port`.
+    pub metrics_addr: String,
     pub dir: PathBuf,
     pub stdout_lines: Vec<String>,
+    /// kmsd's stderr lines so far, when started with [`Options::capture_stderr`].
+    pub stderr_lines: Arc<Mutex<Vec<String>>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How to start kmsd.
+pub struct Options {
+    /// `RUST_LOG` for kmsd (`None`: unset, so `[log] level` applies).
+    pub rust_log: Option<&'static str>,
+    /// Collect stderr in [`Daemon::stderr_lines`] instead of passing it through.
+    pub capture_stderr: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rust_log: Some("warn"),
+            capture_stderr: false,
+        }
+    }
 }
 
 impl Daemon {
     /// Starts quickstart on `dir` (new or existing) on a free port.
     pub fn start(dir: &Path) -> Daemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+        Daemon::start_with(dir, &Options::default())
+    }
+
+    /// Starts quickstart on `dir` as `opts` say.
+    pub fn start_with(dir: &Path, opts: &Options) -> Daemon {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmsd"));
+        match opts.rust_log {
+            Some(filter) => cmd.env("RUST_LOG", filter),
+            None => cmd.env_remove("RUST_LOG"),
+        };
+        let stderr = if opts.capture_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        };
+        let mut child = cmd
             .args(["quickstart", "--dir"])
             .arg(dir)
             .args([
@@ -50,11 +87,19 @@ impl Daemon {
                 "--so-pin",
                 SO_PIN,
             ])
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn kmsd");
+        let stderr_lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr_reader = child.stderr.take().map(|err| {
+            let sink = stderr_lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    sink.lock().unwrap().push(line);
+                }
+            })
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -69,49 +114,100 @@ impl Daemon {
         let mut daemon = Daemon {
             child,
             addr: String::new(),
+            metrics_addr: String::new(),
             dir: dir.to_path_buf(),
             stdout_lines: Vec::new(),
+            stderr_lines,
+            stderr_reader,
         };
+        // The address lines, the export line and, last of the block, the module line.
         loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
-                .expect("kmsd did not print its address");
+                .expect("kmsd did not print its addresses");
             lines.push(line.clone());
             if let Some(url) = line.strip_prefix("kmsd listening on https://") {
                 daemon.addr = url.trim().to_owned();
+            }
+            if let Some(url) = line.strip_prefix("kmsd metrics on http://") {
+                daemon.metrics_addr = url.trim().trim_end_matches("/metrics").to_owned();
+            }
+            if line.starts_with("module: ") {
                 break;
             }
         }
-        // The next two lines follow at once.
-        for _ in 0..2 {
-            lines.push(
-                rx.recv_timeout(Duration::from_secs(10))
-                    .expect("export/module lines"),
-            );
-        }
+        assert!(!daemon.addr.is_empty(), "no listening line in {lines:?}");
         daemon.stdout_lines = lines;
         daemon
     }
 
     /// Sends SIGTERM and waits for a clean exit.
     pub fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        for _ in 0..200 {
+        self.terminate();
+    }
+
+    /// Stops kmsd like [`Daemon::stop`] and returns every line it wrote to stderr (captured).
+    pub fn stop_and_collect_stderr(mut self) -> Vec<String> {
+        self.terminate();
+        if let Some(reader) = self.stderr_reader.take() {
+            reader.join().unwrap();
+        }
+        self.stderr_lines.lock().unwrap().clone()
+    }
+
+    fn terminate(&mut self) {
+        self.signal("TERM");
+        let st = self.wait_for_exit();
+        assert!(st.success(), "kmsd exited with {st}");
+    }
+
+    /// Waits (at most 60 s) for kmsd to exit on its own.
+    pub fn wait_for_exit(&mut self) -> std::process::ExitStatus {
+        for _ in 0..1200 {
             if let Some(st) = self.child.try_wait().unwrap() {
-                assert!(st.success(), "kmsd exited with {st}");
-                return;
+                return st;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("kmsd did not stop within 10 s");
+        panic!("kmsd did not stop within 60 s");
     }
 
     pub fn config(&self) -> PathBuf {
         self.dir.join("kmsd.toml")
+    }
+
+    /// Sends `signal` (`HUP`, `TERM` …) to kmsd.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// `GET path` on the plain-HTTP operations listener: (status, body).
+    pub fn ops_get(&self, path: &str) -> (u16, String) {
+        let mut tcp = TcpStream::connect(&self.metrics_addr).expect("connect to the ops listener");
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            tcp,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.metrics_addr
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        tcp.read_to_end(&mut buf).unwrap();
+        let text = String::from_utf8(buf).expect("UTF-8 response");
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, body.to_owned())
+    }
+
+    /// The value of one sample line of `/metrics` (`name{labels}` exactly as rendered), or 0.
+    pub fn metric(&self, series: &str) -> f64 {
+        let (status, body) = self.ops_get("/metrics");
+        assert_eq!(status, 200, "{body}");
+        metric_value(&body, series)
     }
 
     pub fn client(&self) -> Client {
@@ -220,10 +316,27 @@ impl Client {
         }
     }
 
-    /// Sends raw bytes as the body; returns the response, or an error if the connection fails
-    /// before a complete response arrives.
+    /// Connects and completes the TLS handshake (from the client's side).
+    pub fn connect(&self) -> std::io::Result<Conn> {
+        let mut tcp = TcpStream::connect(&self.addr)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        let mut conn = rustls::ClientConnection::new(self.config.clone(), name)
+            .map_err(std::io::Error::other)?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)?;
+        }
+        Ok(Conn {
+            tls: rustls::StreamOwned::new(conn, tcp),
+            bearer: self.bearer.clone(),
+            instance: self.instance.clone(),
+        })
+    }
+
+    /// Sends raw bytes as the body on a new connection; returns the response, or an error if
+    /// the connection fails before a complete response arrives.
     pub fn raw(&self, method: &str, path: &str, body: &[u8]) -> std::io::Result<Response> {
-        self.raw_typed(method, path, "application/json", body)
+        self.connect()?.send(method, path, body, false)
     }
 
     /// [`Client::raw`] with another `Content-Type`.
@@ -234,42 +347,13 @@ impl Client {
         content_type: &str,
         body: &[u8],
     ) -> std::io::Result<Response> {
-        let tcp = TcpStream::connect(&self.addr)?;
-        tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let name = ServerName::try_from("127.0.0.1").unwrap();
-        let conn = rustls::ClientConnection::new(self.config.clone(), name)
-            .map_err(std::io::Error::other)?;
-        let mut tls = rustls::StreamOwned::new(conn, tcp);
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        if let Some(b) = &self.bearer {
-            head.push_str(&format!("Authorization: Bearer {b}\r\n"));
-        }
-        if let Some(i) = &self.instance {
-            head.push_str(&format!("x-kms-instance: {i}\r\n"));
-        }
-        head.push_str("\r\n");
-        tls.write_all(head.as_bytes())?;
-        tls.write_all(body)?;
-        tls.flush()?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 16384];
-        loop {
-            if let Some(resp) = parse(&buf) {
-                return Ok(resp);
-            }
-            match tls.read(&mut chunk) {
-                Ok(0) => {
-                    return parse(&buf).ok_or_else(|| {
-                        std::io::Error::other("connection closed before a response")
-                    })
-                }
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) => return parse(&buf).ok_or(e),
-            }
-        }
+        self.connect()?.send_with_headers(
+            method,
+            path,
+            body,
+            false,
+            &[("Content-Type", content_type)],
+        )
     }
 
     pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Response {
@@ -294,6 +378,91 @@ impl Client {
             self.bearer = Some(r.json()["session"].as_str().unwrap().to_owned());
         }
         r
+    }
+}
+
+/// The value of the sample `series` in an exposition, or 0 when it is absent.
+pub fn metric_value(exposition: &str, series: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// One TLS connection to kmsd, for one request (`Connection: close`) or several (keep-alive).
+pub struct Conn {
+    tls: rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    bearer: Option<String>,
+    instance: Option<String>,
+}
+
+impl Conn {
+    /// Sends one request and reads its response.
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        keep_alive: bool,
+    ) -> std::io::Result<Response> {
+        self.send_with_headers(method, path, body, keep_alive, &[])
+    }
+
+    /// [`Conn::send`] with extra request headers.
+    pub fn send_with_headers(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        keep_alive: bool,
+        extra: &[(&str, &str)],
+    ) -> std::io::Result<Response> {
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        let content_type = extra
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            .map_or("application/json", |(_, v)| *v);
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: {connection}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(b) = &self.bearer {
+            head.push_str(&format!("Authorization: Bearer {b}\r\n"));
+        }
+        if let Some(i) = &self.instance {
+            head.push_str(&format!("x-kms-instance: {i}\r\n"));
+        }
+        for (name, value) in extra
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("content-type"))
+        {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        self.tls.write_all(head.as_bytes())?;
+        self.tls.write_all(body)?;
+        self.tls.flush()?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 16384];
+        loop {
+            if let Some(resp) = parse(&buf) {
+                return Ok(resp);
+            }
+            match self.tls.read(&mut chunk) {
+                Ok(0) => {
+                    return parse(&buf).ok_or_else(|| {
+                        std::io::Error::other("connection closed before a response")
+                    })
+                }
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) => return parse(&buf).ok_or(e),
+            }
+        }
+    }
+
+    /// The server's end-entity certificate (DER).
+    pub fn peer_certificate(&self) -> Vec<u8> {
+        self.tls.conn.peer_certificates().unwrap()[0].to_vec()
     }
 }
 

@@ -1,0 +1,413 @@
+//! The configuration checks `kmsd check-config` prints and `kmsd serve` runs before it starts:
+//! files readable, secret files (master key, TLS key, store) owner-only, certificates that parse,
+//! are within their validity and match their key, a client CA that is a CA, a store whose
+//! directory is writable and whose schema this kmsd knows, a valid log filter, and listen
+//! addresses free to bind. Each [`Problem`] says what is wrong and how to fix it.
+
+use crate::config::{Config, TlsConfig};
+use crate::store::schema;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::time::ASN1Time;
+
+/// One thing wrong with the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// What is wrong, naming the file or setting.
+    pub what: String,
+    /// What to do about it (a command where there is one).
+    pub fix: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "problem: {}\n  fix: {}", self.what, self.fix)
+    }
+}
+
+fn problem(what: impl Into<String>, fix: impl Into<String>) -> Problem {
+    Problem {
+        what: what.into(),
+        fix: fix.into(),
+    }
+}
+
+/// Whether to try binding the listen addresses (`serve` binds them itself, and reports a
+/// failure with [`bind_problem`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bind {
+    /// Bind each address and release it at once.
+    Try,
+    /// Leave the addresses alone.
+    Skip,
+}
+
+/// The problem of an address that could not be bound; `setting` names it (`listen`, `metrics.listen`).
+pub fn bind_problem(setting: &str, addr: SocketAddr, e: &std::io::Error) -> Problem {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        problem(
+            format!("{setting} address {addr} is already in use"),
+            format!(
+                "stop the process that holds it (see: ss -ltnp 'sport = :{}') or set {setting} to a free address",
+                addr.port()
+            ),
+        )
+    } else {
+        problem(
+            format!("{setting} address {addr} cannot be bound: {e}"),
+            format!("set {setting} to an address of this host"),
+        )
+    }
+}
+
+/// A file kmsd must read: `Err` if it cannot.
+fn readable(path: &Path, setting: &str) -> Result<(), Problem> {
+    match std::fs::File::open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(problem(
+            format!("{setting}: {} does not exist", path.display()),
+            format!("create it, or set {setting} to the right path"),
+        )),
+        Err(e) => Err(problem(
+            format!("{setting}: {} cannot be read: {e}", path.display()),
+            format!(
+                "let the user kmsd runs as read it (chown that-user {})",
+                path.display()
+            ),
+        )),
+    }
+}
+
+/// A secret file: readable, and neither group nor others may access it.
+fn secret_file(path: &Path, setting: &str) -> Result<(), Problem> {
+    use std::os::unix::fs::PermissionsExt;
+    readable(path, setting)?;
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0);
+    if mode & 0o077 != 0 {
+        return Err(problem(
+            format!(
+                "{setting}: {} is accessible by group or others (mode {:o})",
+                path.display(),
+                mode & 0o777
+            ),
+            format!("chmod 600 {}", path.display()),
+        ));
+    }
+    Ok(())
+}
+
+fn certificates(path: &Path, setting: &str) -> Result<Vec<CertificateDer<'static>>, Problem> {
+    readable(path, setting)?;
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| {
+            problem(
+                format!(
+                    "{setting}: {} is not a PEM certificate file: {e}",
+                    path.display()
+                ),
+                format!("set {setting} to a PEM file of certificates"),
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(problem(
+            format!("{setting}: {} holds no certificate", path.display()),
+            format!("set {setting} to a PEM file of certificates"),
+        ));
+    }
+    Ok(certs)
+}
+
+/// Parses `der` and checks its validity window; `is_ca` also asks for a CA certificate.
+fn check_certificate(
+    der: &CertificateDer<'_>,
+    path: &Path,
+    setting: &str,
+    is_ca: bool,
+) -> Vec<Problem> {
+    let cert: X509Certificate<'_> = match x509_parser::parse_x509_certificate(der.as_ref()) {
+        Ok((_, c)) => c,
+        Err(e) => {
+            return vec![problem(
+                format!("{setting}: {} does not parse as X.509: {e}", path.display()),
+                format!("set {setting} to a valid certificate"),
+            )]
+        }
+    };
+    let mut out = Vec::new();
+    let now = ASN1Time::now();
+    let validity = cert.validity();
+    let renew = format!(
+        "issue a new certificate into {} (then SIGHUP kmsd)",
+        path.display()
+    );
+    if now < validity.not_before {
+        out.push(problem(
+            format!(
+                "{setting}: {} ({}) is not valid before {}",
+                path.display(),
+                cert.subject(),
+                validity.not_before
+            ),
+            format!("check the system clock, or {renew}"),
+        ));
+    }
+    if now > validity.not_after {
+        out.push(problem(
+            format!(
+                "{setting}: {} ({}) expired on {}",
+                path.display(),
+                cert.subject(),
+                validity.not_after
+            ),
+            renew,
+        ));
+    }
+    if is_ca && !cert.is_ca() {
+        out.push(problem(
+            format!(
+                "{setting}: {} ({}) is not a CA certificate",
+                path.display(),
+                cert.subject()
+            ),
+            format!("set {setting} to the certificate of the CA that issues client certificates"),
+        ));
+    }
+    out
+}
+
+/// The problems of the `[tls]` files (also checked before a SIGHUP reload takes them).
+pub fn tls_problems(tls: &TlsConfig) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let key_ok = secret_file(&tls.key, "tls.key")
+        .map_err(|p| out.push(p))
+        .is_ok();
+    let certs = certificates(&tls.cert, "tls.cert").map_err(|p| out.push(p));
+    let cas = certificates(&tls.client_ca, "tls.client_ca").map_err(|p| out.push(p));
+    if let Ok(certs) = &certs {
+        out.extend(check_certificate(&certs[0], &tls.cert, "tls.cert", false));
+        if key_ok {
+            out.extend(key_match(certs.clone(), &tls.key, &tls.cert).err());
+        }
+    }
+    if let Ok(cas) = &cas {
+        for ca in cas {
+            out.extend(check_certificate(ca, &tls.client_ca, "tls.client_ca", true));
+        }
+    }
+    if let (Ok(certs), Ok(cas)) = (&certs, &cas) {
+        out.extend(chain_to_client_ca(certs, cas, tls));
+    }
+    out
+}
+
+/// Where the server certificate names a client-CA certificate as its issuer (one CA for both
+/// sides, as quickstart sets up), it must chain to it: a CA file replaced without the server
+/// certificate (or the other way round) is caught here rather than by every client.
+fn chain_to_client_ca(
+    certs: &[CertificateDer<'static>],
+    cas: &[CertificateDer<'static>],
+    tls: &TlsConfig,
+) -> Option<Problem> {
+    use rustls::{CertificateError, Error as TlsError};
+    let (_, server) = x509_parser::parse_x509_certificate(certs[0].as_ref()).ok()?;
+    let names_a_client_ca = cas.iter().any(|ca| {
+        x509_parser::parse_x509_certificate(ca.as_ref())
+            .is_ok_and(|(_, c)| c.subject().as_raw() == server.issuer().as_raw())
+    });
+    if !names_a_client_ca {
+        return None;
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(cas.iter().cloned());
+    let parsed = rustls::server::ParsedCertificate::try_from(&certs[0]).ok()?;
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let verdict = rustls::client::verify_server_cert_signed_by_trust_anchor(
+        &parsed,
+        &roots,
+        &certs[1..],
+        rustls::pki_types::UnixTime::now(),
+        provider.signature_verification_algorithms.all,
+    );
+    match verdict {
+        Ok(()) => None,
+        // Reported by the validity check already.
+        Err(TlsError::InvalidCertificate(
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. },
+        )) => None,
+        Err(e) => Some(problem(
+            format!(
+                "tls.cert {} names {} (in tls.client_ca {}) as its issuer but does not chain to it: {e}",
+                tls.cert.display(),
+                server.issuer(),
+                tls.client_ca.display()
+            ),
+            "issue the server certificate from the CA in tls.client_ca, or restore the CA file that issued it",
+        )),
+    }
+}
+
+/// The private key parses and is the one the first certificate was issued for.
+fn key_match(certs: Vec<CertificateDer<'static>>, key: &Path, cert: &Path) -> Result<(), Problem> {
+    let der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        problem(
+            format!("tls.key: {} is not a PEM private key: {e}", key.display()),
+            "set tls.key to the PEM (PKCS#8, SEC1 or PKCS#1) key of tls.cert",
+        )
+    })?;
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let signing = provider.key_provider.load_private_key(der).map_err(|e| {
+        problem(
+            format!("tls.key: {} cannot be used: {e}", key.display()),
+            "use an RSA, ECDSA or Ed25519 key",
+        )
+    })?;
+    rustls::sign::CertifiedKey::new(certs, signing)
+        .keys_match()
+        .map_err(|_| {
+            problem(
+                format!(
+                    "tls.cert {} does not match the private key tls.key {}",
+                    cert.display(),
+                    key.display()
+                ),
+                "set tls.cert and tls.key to a certificate and the key it was issued for",
+            )
+        })
+}
+
+fn store_problems(cfg: &Config, config_hint: &str) -> Vec<Problem> {
+    let store = &cfg.store;
+    let dir = store.parent().unwrap_or(Path::new("."));
+    let probe = dir.join(format!(".kmsd-check-config-{}", std::process::id()));
+    let mut out = Vec::new();
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(e) => out.push(problem(
+            format!(
+                "store: the directory {} is not writable: {e}",
+                dir.display()
+            ),
+            format!(
+                "create it and let the user kmsd runs as write to it (mkdir -p {0}; chown that-user {0})",
+                dir.display()
+            ),
+        )),
+    }
+    if !store.exists() {
+        out.push(problem(
+            format!("store: {} does not exist", store.display()),
+            format!("create it with: kmsd init --config {config_hint}"),
+        ));
+        return out;
+    }
+    if let Err(p) = secret_file(store, "store") {
+        out.push(p);
+        return out;
+    }
+    let flags =
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let version = rusqlite::Connection::open_with_flags(store, flags)
+        .map_err(crate::Error::from)
+        .and_then(|c| schema::version(&c));
+    match version {
+        Err(e) => out.push(problem(
+            format!(
+                "store: {} cannot be opened as a kmsd store: {e}",
+                store.display()
+            ),
+            "set store to the kmsd store file (or restore it from a backup)",
+        )),
+        Ok(v) if v > schema::LATEST => out.push(problem(
+            format!(
+                "store: {} has schema version {v}, newer than this kmsd knows ({})",
+                store.display(),
+                schema::LATEST
+            ),
+            "run the kmsd version that wrote it (or a newer one)",
+        )),
+        Ok(_) => {}
+    }
+    out
+}
+
+fn bind_check(setting: &str, addr: SocketAddr) -> Option<Problem> {
+    std::net::TcpListener::bind(addr)
+        .err()
+        .map(|e| bind_problem(setting, addr, &e))
+}
+
+/// Every problem of `cfg` (loaded from `config_path`); empty when kmsd can start with it.
+pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
+    let hint = config_path.display().to_string();
+    let mut out = Vec::new();
+    match secret_file(&cfg.master_key_file, "master_key_file") {
+        Err(p) if !cfg.master_key_file.exists() => out.push(problem(
+            p.what,
+            format!("create it with: kmsd init --config {hint} (or restore it from a backup)"),
+        )),
+        Err(p) => out.push(p),
+        Ok(()) => {
+            if let Err(e) = crate::vault::Vault::load(&cfg.master_key_file) {
+                out.push(problem(
+                    format!("master_key_file: {e}"),
+                    "restore the 32-byte master key file from a backup",
+                ));
+            }
+        }
+    }
+    out.extend(tls_problems(&cfg.tls));
+    out.extend(store_problems(cfg, &hint));
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&cfg.log.level) {
+        out.push(problem(
+            format!("log.level {:?} is not a valid filter: {e}", cfg.log.level),
+            "use a level (error, warn, info, debug, trace) or directives like info,kms_daemon=debug",
+        ));
+    }
+    if cfg.metrics.enabled && cfg.metrics.listen == cfg.listen && cfg.listen.port() != 0 {
+        out.push(problem(
+            format!(
+                "metrics.listen {} is the API's listen address",
+                cfg.metrics.listen
+            ),
+            "give [metrics] listen another port",
+        ));
+    } else if bind == Bind::Try {
+        out.extend(bind_check("listen", cfg.listen));
+        if cfg.metrics.enabled {
+            out.extend(bind_check("metrics.listen", cfg.metrics.listen));
+        }
+    }
+    out
+}
+
+/// Prints `problems` to stderr and returns the error that refuses to start.
+pub fn refusal(problems: &[Problem]) -> crate::Error {
+    for p in problems {
+        eprintln!("{p}");
+    }
+    crate::Error::Config(format!(
+        "{} configuration problem(s); not starting",
+        problems.len()
+    ))
+}
+
+/// [`refusal`] if there is any problem.
+pub fn refuse_on(problems: &[Problem]) -> crate::Result<()> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(refusal(problems))
+    }
+}
