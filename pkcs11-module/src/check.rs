@@ -297,6 +297,10 @@ fn tls_hint(e: &rustls::Error) -> String {
         E::InvalidCertificate(
             C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. },
         ) => "kmsd's certificate is outside its validity period (or this clock is wrong)",
+        E::InvalidCertificate(C::ApplicationVerificationFailure) => {
+            "kmsd's certificate is not the pinned one: update server_cert_sha256 \
+             (openssl x509 -noout -fingerprint -sha256 -in server.pem) or remove it"
+        }
         E::AlertReceived(A::CertificateRequired) => {
             "kmsd requires a client certificate: set cert_file and key_file"
         }

@@ -60,6 +60,10 @@ pub struct SlotConfig {
     pub cert_file: PathBuf,
     /// PEM file with this client's private key.
     pub key_file: PathBuf,
+    /// SHA-256 of kmsd's server certificate (hex, colons allowed): when set, the certificate
+    /// must also be exactly this one.
+    #[serde(default)]
+    pub server_cert_sha256: Option<String>,
 }
 
 /// Network timeouts in milliseconds.

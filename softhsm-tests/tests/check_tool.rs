@@ -96,3 +96,46 @@ fn each_mistake_fails_at_its_step() {
     kmsd.kill();
     fails_at(&good, None, "connect", "is kmsd running");
 }
+
+/// `server_cert_sha256` pins kmsd's certificate: the right fingerprint works through the module
+/// and the check tool; another one (a certificate the same CA could issue) is refused in the
+/// handshake, with the fix named.
+#[test]
+fn a_pinned_server_certificate_must_match() {
+    if !have("openssl") {
+        return;
+    }
+    let kmsd = Kmsd::start();
+    let out = softhsm_tests::run(
+        "openssl",
+        &[
+            "x509",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+            "-in",
+            &kmsd.dir().join("server.pem").display().to_string(),
+        ],
+    );
+    let fingerprint = out.trim().rsplit('=').next().unwrap().to_string();
+    let base = std::fs::read_to_string(kmsd.module_config()).unwrap();
+    let pinned = |pin: &str| {
+        let text = base.replacen(
+            "key_file =",
+            &format!("server_cert_sha256 = \"{pin}\"\nkey_file ="),
+            1,
+        );
+        let path = kmsd.dir().join(format!("pinned-{}.toml", &pin[..1]));
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (ok, text) = check(&pinned(&fingerprint), Some(USER_PIN));
+    assert!(ok, "{text}");
+    let first = if fingerprint.starts_with('0') {
+        "1"
+    } else {
+        "0"
+    };
+    let wrong = format!("{first}{}", &fingerprint[1..]);
+    fails_at(&pinned(&wrong), None, "TLS", "not the pinned one");
+}

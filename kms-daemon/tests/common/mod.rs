@@ -294,6 +294,16 @@ impl Client {
         identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
         ca: &Path,
     ) -> Client {
+        Client::with_versions(addr, identity, ca, rustls::DEFAULT_VERSIONS)
+    }
+
+    /// A client that offers only the given TLS versions.
+    pub fn with_versions(
+        addr: &str,
+        identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+        ca: &Path,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Client {
         let mut roots = RootCertStore::empty();
         for c in CertificateDer::pem_file_iter(ca).unwrap() {
             roots.add(c.unwrap()).unwrap();
@@ -301,7 +311,7 @@ impl Client {
         let builder = ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
         ))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .unwrap()
         .with_root_certificates(roots);
         let config = match identity {
