@@ -191,7 +191,7 @@ fn counters_follow_a_known_workload() {
     for class in ["private_key", "public_key"] {
         assert_eq!(
             m(&format!(
-                "kmsd_objects{{token=\"{t}\",class=\"{class}\",key_type=\"ec\",lifetime=\"token\"}}"
+                "kmsd_objects{{token=\"{t}\",class=\"{class}\",key_type=\"ec\",lifetime=\"token\",state=\"active\"}}"
             )),
             1.0,
             "{text}"

@@ -141,8 +141,9 @@ fn key_type_name(key_type: Option<u64>) -> &'static str {
 fn render_objects(out: &mut String, store: &Store) -> crate::Result<()> {
     let rows = store.read(|conn| {
         let mut st = conn.prepare(
-            "SELECT token, class, key_type, ephemeral_owner IS NOT NULL, count(*) FROM objects \
-             GROUP BY token, class, key_type, ephemeral_owner IS NOT NULL ORDER BY 1, 2, 3, 4",
+            "SELECT token, class, key_type, ephemeral_owner IS NOT NULL, state, count(*) \
+             FROM objects GROUP BY token, class, key_type, ephemeral_owner IS NOT NULL, state \
+             ORDER BY 1, 2, 3, 4, 5",
         )?;
         let rows = st
             .query_map([], |r| {
@@ -151,7 +152,8 @@ fn render_objects(out: &mut String, store: &Store) -> crate::Result<()> {
                     r.get::<_, i64>(1)?,
                     r.get::<_, Option<i64>>(2)?,
                     r.get::<_, bool>(3)?,
-                    r.get::<_, i64>(4)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -161,22 +163,30 @@ fn render_objects(out: &mut String, store: &Store) -> crate::Result<()> {
     registry::header(
         out,
         name,
-        "Objects in the store, by token, class, key type and lifetime (token or session object).",
+        "Objects in the store, by token, class, key type, lifetime (token or session object) and \
+         life-cycle state.",
         "gauge",
     );
     let mut totals = std::collections::BTreeMap::<Vec<String>, i64>::new();
-    for (token, class, key_type, session, n) in rows {
+    for (token, class, key_type, session, state, n) in rows {
+        let state = crate::keys::lifecycle::State::parse(&state)
+            .map_or("unknown", |s| s.as_str())
+            .to_owned();
         let values = vec![
             token,
             class_name(class as u64).to_owned(),
             key_type_name(key_type.map(|k| k as u64)).to_owned(),
             if session { "session" } else { "token" }.to_owned(),
+            state,
         ];
         *totals.entry(values).or_insert(0) += n;
     }
     for (values, n) in totals {
-        let labels =
-            registry::label_text(&["token", "class", "key_type", "lifetime"], &values, None);
+        let labels = registry::label_text(
+            &["token", "class", "key_type", "lifetime", "state"],
+            &values,
+            None,
+        );
         let _ = writeln!(out, "{name}{labels} {n}");
     }
     Ok(())
