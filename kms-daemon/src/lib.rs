@@ -21,6 +21,7 @@ pub mod error;
 pub mod health;
 pub mod keys;
 pub mod logging;
+pub mod master;
 pub mod metrics;
 pub mod pki;
 pub mod preflight;

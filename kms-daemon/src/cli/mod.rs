@@ -5,8 +5,10 @@ pub mod check_config;
 pub mod init;
 pub mod key;
 pub mod quickstart;
+pub mod secret_input;
 pub mod serve;
 pub mod token;
+pub mod unseal;
 pub mod view;
 
 use clap::{Parser, Subcommand};
@@ -26,8 +28,21 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the SQLite store and the master key file named by the config.
+    /// Create the SQLite store and the master key named by the config: a key file, a key
+    /// wrapped under a passphrase (read from stdin), or shares (printed once).
     Init {
+        /// kmsd.toml
+        #[arg(long)]
+        config: PathBuf,
+        /// With `[master_key] source = "shares"`: how many shares to make.
+        #[arg(long, requires = "threshold")]
+        shares: Option<u8>,
+        /// With `[master_key] source = "shares"`: how many shares unseal kmsd.
+        #[arg(long, requires = "shares")]
+        threshold: Option<u8>,
+    },
+    /// Unseal a running kmsd: the passphrase, or shares one at a time, read from stdin.
+    Unseal {
         /// kmsd.toml
         #[arg(long)]
         config: PathBuf,
@@ -64,7 +79,17 @@ pub enum Command {
 /// Runs a parsed command line; errors are printed to stderr.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Init { config } => init::run(&config),
+        Command::Init {
+            config,
+            shares,
+            threshold,
+        } => init::run(
+            &config,
+            shares
+                .zip(threshold)
+                .map(|(shares, threshold)| init::Split { shares, threshold }),
+        ),
+        Command::Unseal { config } => unseal::run(&config),
         Command::Serve { config, listen } => serve::run(&config, listen),
         Command::Quickstart(args) => quickstart::run(&args),
         Command::Token(cmd) => token::run(&cmd),

@@ -521,3 +521,23 @@ pub fn attr(info: &Value, ty: u64) -> Option<&Value> {
         .find(|a| a["t"].as_u64() == Some(ty))
         .map(|a| &a["v"])
 }
+
+/// The DER OID of P-256 (`CKA_EC_PARAMS`).
+pub const P256_OID: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+
+/// Generates a P-256 token key pair that may sign (`c` logged in); the private key's id.
+pub fn generate_signing_pair(c: &Client) -> String {
+    let r = c.call(
+        "POST",
+        &format!("/v1/tokens/{TOKEN}/keys/generate-pair"),
+        Some(serde_json::json!({
+            "mechanism": {"mechanism": kms_daemon::ck::CKM_EC_KEY_PAIR_GEN},
+            "public_template": [a_bytes(kms_daemon::ck::CKA_EC_PARAMS, &P256_OID),
+                                a_bool(kms_daemon::ck::CKA_TOKEN, true)],
+            "private_template": [a_bool(kms_daemon::ck::CKA_TOKEN, true),
+                                 a_bool(kms_daemon::ck::CKA_SIGN, true)],
+        })),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()["private"]["id"].as_str().unwrap().to_owned()
+}
