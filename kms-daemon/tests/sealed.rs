@@ -8,31 +8,9 @@ mod common;
 use common::*;
 use kms_daemon::ck::*;
 use serde_json::json;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 const PASSPHRASE: &str = "a long and unguessable phrase";
-
-/// Runs `kmsd ARGS --config DIR/kmsd.toml` with `stdin` as its standard input.
-fn kmsd_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
-        .args(args)
-        .arg("--config")
-        .arg(dir.join("kmsd.toml"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand.
 
 pub mod audit;
+pub mod backup;
 pub mod check_config;
 pub mod init;
 pub mod key;
@@ -71,6 +72,29 @@ pub enum Command {
     /// Administer keys: state, destruction, policy.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Write an encrypted, integrity-protected copy of the store (online; the backup
+    /// passphrase is read from stdin).
+    Backup {
+        /// kmsd.toml
+        #[arg(long)]
+        config: PathBuf,
+        /// The backup file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place of the store (stop kmsd first; the backup passphrase is read from
+    /// stdin).
+    Restore {
+        /// kmsd.toml
+        #[arg(long)]
+        config: PathBuf,
+        /// The backup file.
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Replace an existing store.
+        #[arg(long)]
+        force: bool,
+    },
     /// Work with the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -90,6 +114,12 @@ pub fn run(cli: Cli) -> ExitCode {
                 .map(|(shares, threshold)| init::Split { shares, threshold }),
         ),
         Command::Unseal { config } => unseal::run(&config),
+        Command::Backup { config, out } => backup::run_backup(&config, &out),
+        Command::Restore {
+            config,
+            input,
+            force,
+        } => backup::run_restore(&config, &input, force),
         Command::Serve { config, listen } => serve::run(&config, listen),
         Command::Quickstart(args) => quickstart::run(&args),
         Command::Token(cmd) => token::run(&cmd),

@@ -25,9 +25,9 @@ const CHECK_INFO: &[u8] = b"kmsd master key check v1";
 pub const MIN_PASSPHRASE_LEN: usize = 12;
 
 /// argon2id cost of the passphrase KEK (64 MiB, 3 passes, 1 lane: the RFC 9106 second choice).
-const ARGON2_M_KIB: u32 = 64 * 1024;
-const ARGON2_T: u32 = 3;
-const ARGON2_P: u32 = 1;
+pub(crate) const ARGON2_M_KIB: u32 = 64 * 1024;
+pub(crate) const ARGON2_T: u32 = 3;
+pub(crate) const ARGON2_P: u32 = 1;
 
 /// The record of `master_key_file` for the `passphrase` and `shares` sources.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -80,6 +80,50 @@ fn passphrase_kek(
     Ok(kek)
 }
 
+/// A fresh passphrase encryption (master key wrap, backup file): the passphrase length checked,
+/// a new salt and nonce, the AES-256-GCM cipher under the argon2id KEK (default parameters).
+pub(crate) struct PassphraseCipher {
+    /// AES-256-GCM under `argon2id(passphrase, salt)`.
+    pub cipher: Aes256Gcm,
+    /// The argon2id salt.
+    pub salt: [u8; 16],
+    /// The one nonce to use with `cipher`.
+    pub nonce: [u8; 12],
+}
+
+impl PassphraseCipher {
+    /// `what` names the passphrase in the length error (`passphrase`, `backup passphrase`).
+    pub(crate) fn new(passphrase: &[u8], what: &str) -> Result<PassphraseCipher> {
+        if passphrase.len() < MIN_PASSPHRASE_LEN {
+            return Err(Error::Config(format!(
+                "the {what} must be at least {MIN_PASSPHRASE_LEN} characters"
+            )));
+        }
+        let mut salt = [0u8; 16];
+        let mut nonce = [0u8; 12];
+        crate::crypto::rng::fill(&mut salt)?;
+        crate::crypto::rng::fill(&mut nonce)?;
+        let cipher = passphrase_cipher(passphrase, &salt, ARGON2_M_KIB, ARGON2_T, ARGON2_P)?;
+        Ok(PassphraseCipher {
+            cipher,
+            salt,
+            nonce,
+        })
+    }
+}
+
+/// AES-256-GCM under `argon2id(passphrase, salt)` with the given parameters.
+pub(crate) fn passphrase_cipher(
+    passphrase: &[u8],
+    salt: &[u8],
+    m: u32,
+    t: u32,
+    p: u32,
+) -> Result<Aes256Gcm> {
+    let kek = passphrase_kek(passphrase, salt, m, t, p)?;
+    Aes256Gcm::new_from_slice(kek.as_ref()).map_err(|_| Error::Internal("KEK length".into()))
+}
+
 fn check_value(master_key: &[u8]) -> Result<String> {
     let prk = aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, &[]).extract(master_key);
     let mut out = [0u8; 32];
@@ -96,20 +140,11 @@ fn unhex(field: &str, v: &str) -> Result<Vec<u8>> {
 impl Record {
     /// Wraps `master_key` under `passphrase` (at least [`MIN_PASSPHRASE_LEN`] bytes).
     pub fn wrap_with_passphrase(master_key: &[u8], passphrase: &[u8]) -> Result<Record> {
-        if passphrase.len() < MIN_PASSPHRASE_LEN {
-            return Err(Error::Config(format!(
-                "the passphrase must be at least {MIN_PASSPHRASE_LEN} characters"
-            )));
-        }
-        let mut salt = [0u8; 16];
-        let mut nonce = [0u8; 12];
-        crate::crypto::rng::fill(&mut salt)?;
-        crate::crypto::rng::fill(&mut nonce)?;
-        let kek = passphrase_kek(passphrase, &salt, ARGON2_M_KIB, ARGON2_T, ARGON2_P)?;
-        let wrapped = Aes256Gcm::new_from_slice(kek.as_ref())
-            .map_err(|_| Error::Internal("KEK length".into()))?
+        let fresh = PassphraseCipher::new(passphrase, "passphrase")?;
+        let wrapped = fresh
+            .cipher
             .encrypt(
-                Nonce::from_slice(&nonce),
+                Nonce::from_slice(&fresh.nonce),
                 Payload {
                     msg: master_key,
                     aad: WRAP_AAD,
@@ -118,11 +153,11 @@ impl Record {
             .map_err(|_| Error::Internal("wrapping the master key".into()))?;
         Ok(Record::Passphrase {
             format: RECORD_FORMAT,
-            salt: hex::encode(salt),
+            salt: hex::encode(fresh.salt),
             m_kib: ARGON2_M_KIB,
             t: ARGON2_T,
             p: ARGON2_P,
-            nonce: hex::encode(nonce),
+            nonce: hex::encode(fresh.nonce),
             wrapped: hex::encode(wrapped),
         })
     }
@@ -159,9 +194,7 @@ impl Record {
         if nonce.len() != 12 {
             return Err(Error::Config("master key record: bad nonce length".into()));
         }
-        let kek = passphrase_kek(passphrase, &unhex("salt", salt)?, *m_kib, *t, *p)?;
-        let mk = Aes256Gcm::new_from_slice(kek.as_ref())
-            .map_err(|_| Error::Internal("KEK length".into()))?
+        let mk = passphrase_cipher(passphrase, &unhex("salt", salt)?, *m_kib, *t, *p)?
             .decrypt(
                 Nonce::from_slice(&nonce),
                 Payload {

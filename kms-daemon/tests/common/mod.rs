@@ -541,3 +541,21 @@ pub fn generate_signing_pair(c: &Client) -> String {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     r.json()["private"]["id"].as_str().unwrap().to_owned()
 }
+
+/// Runs `kmsd ARGS --config DIR/kmsd.toml` with `stdin` as its standard input (which kmsd may
+/// not read when it refuses early).
+pub fn kmsd_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("kmsd.toml"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().unwrap()
+}
