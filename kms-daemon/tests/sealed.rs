@@ -83,7 +83,7 @@ fn assert_sealed(d: &Daemon) {
 }
 
 /// Logs in, makes a P-256 key pair and signs with it: the vault works.
-fn assert_unsealed_and_signing(d: &Daemon) {
+fn assert_unsealed_and_signing(d: &Daemon) -> String {
     let (status, body) = d.ops_get("/readyz");
     assert_eq!(status, 200, "{body}");
     assert_eq!(d.metric("kmsd_sealed"), 0.0);
@@ -96,6 +96,7 @@ fn assert_unsealed_and_signing(d: &Daemon) {
         Some(json!({"mechanism": {"mechanism": CKM_ECDSA}, "data": b64(&[7u8; 32])})),
     );
     assert_eq!(r.status, 200, "{}", text(&r.body));
+    id
 }
 
 /// Stops kmsd and checks that none of `secrets` reached its log.
@@ -137,9 +138,20 @@ fn passphrase_unseal() {
     let right = kmsd_with_stdin(dir.path(), &["unseal"], &format!("{PASSPHRASE}\n"));
     assert!(right.status.success(), "{}", text(&right.stderr));
     assert!(text(&right.stdout).contains("kmsd unsealed"));
-    assert_unsealed_and_signing(&d);
+    let id = assert_unsealed_and_signing(&d);
     let again = kmsd_with_stdin(dir.path(), &["unseal"], "");
     assert!(text(&again.stdout).contains("already unsealed"));
+    // An administration command that reseals a key asks for the passphrase itself.
+    let deactivate = ["key", "deactivate", "--id", id.as_str()];
+    let wrong = kmsd_with_stdin(dir.path(), &deactivate, "a long but wrong passphrase\n");
+    assert!(
+        text(&wrong.stderr).contains("wrong passphrase"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    let right = kmsd_with_stdin(dir.path(), &deactivate, &format!("{PASSPHRASE}\n"));
+    assert!(right.status.success(), "{}", text(&right.stderr));
+    assert!(text(&right.stdout).contains("deactivated"));
     assert_no_secret_logged(d, &[PASSPHRASE, "but wrong"]);
 }
 

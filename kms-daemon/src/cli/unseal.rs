@@ -6,6 +6,8 @@ use crate::cli::secret_input::read_secret_line;
 use crate::config::{Config, MasterKeySource};
 use crate::error::{Error, Result};
 use crate::master::source::Record;
+use crate::master::unseal::Unsealer;
+use crate::state::Services;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -16,6 +18,18 @@ use zeroize::Zeroizing;
 enum Answer {
     Unsealed,
     Sealed { have: usize, need: usize },
+}
+
+/// The request line `VERB[ SECRET]\n`, in a wiped buffer.
+fn request_line(verb: &str, secret: Option<&str>) -> Zeroizing<Vec<u8>> {
+    let mut line = Zeroizing::new(Vec::with_capacity(256));
+    line.extend_from_slice(verb.as_bytes());
+    if let Some(s) = secret {
+        line.push(b' ');
+        line.extend_from_slice(s.as_bytes());
+    }
+    line.push(b'\n');
+    line
 }
 
 /// Sends one request line (`verb` and an optional secret) and reads the answer.
@@ -29,13 +43,7 @@ fn exchange(socket: &Path, verb: &str, secret: Option<&str>) -> Result<Answer> {
             e,
         )
     })?;
-    let mut line = Zeroizing::new(Vec::with_capacity(256));
-    line.extend_from_slice(verb.as_bytes());
-    if let Some(s) = secret {
-        line.push(b' ');
-        line.extend_from_slice(s.as_bytes());
-    }
-    line.push(b'\n');
+    let line = request_line(verb, secret);
     stream
         .write_all(&line)
         .and_then(|()| stream.shutdown(std::net::Shutdown::Write))
@@ -95,6 +103,27 @@ fn give_shares(socket: &Path, mut have: usize, need: usize) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// The services of `cfg` for an administration command that reseals keys: with a passphrase or
+/// shares source, the passphrase or enough shares are read from stdin and checked exactly as the
+/// unseal socket checks them (no daemon involved).
+pub fn open_services_unsealed(cfg: &Config) -> Result<Services> {
+    let services = Services::open(cfg)?;
+    if !services.vault.is_sealed() {
+        return Ok(services);
+    }
+    let record = crate::master::load_record(cfg)?;
+    let (verb, what) = match record {
+        Record::Passphrase { .. } => ("passphrase", "master key passphrase"),
+        Record::Shares { .. } => ("share", "master key share"),
+    };
+    let unsealer = Unsealer::new(record, std::time::Duration::from_secs(u64::MAX / 4));
+    while services.vault.is_sealed() {
+        let secret = require(read_secret_line(&format!("{what}: "))?, what)?;
+        unsealer.submit(&services.vault, &request_line(verb, Some(&secret)))?;
+    }
+    Ok(services)
 }
 
 /// The subcommand.
