@@ -26,8 +26,8 @@ impl Services {
     /// Opens the store and the master key named by `cfg`: unsealed with a key file, sealed with
     /// a passphrase or shares source (whose record must be readable).
     pub fn open(cfg: &Config) -> Result<Services> {
-        let (vault, _record) = crate::master::open(cfg)?;
         let store = Store::open(&cfg.store)?;
+        let (vault, _record) = crate::master::open(cfg)?;
         Ok(Services {
             store,
             vault,

@@ -6,8 +6,6 @@
 mod common;
 
 use common::*;
-use kms_daemon::ck::*;
-use serde_json::json;
 use std::path::Path;
 use std::process::Output;
 
@@ -15,14 +13,6 @@ const BACKUP_PASS: &str = "backup passphrase of the test";
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn sign(c: &Client, id: &str) -> Response {
-    c.call(
-        "POST",
-        &format!("/v1/tokens/{TOKEN}/objects/{id}/sign"),
-        Some(json!({"mechanism": {"mechanism": CKM_ECDSA}, "data": b64(&[7u8; 32])})),
-    )
 }
 
 /// `kmsd restore --in FILE --force` must fail, with `why` in its message.
@@ -47,7 +37,7 @@ fn backup_destroy_restore_round_trip() {
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let id = generate_signing_pair(&c);
-    assert_eq!(sign(&c, &id).status, 200);
+    assert_eq!(ecdsa_sign(&c, &id).status, 200);
 
     // Online backup while kmsd serves.
     let file = dir.path().join("kms.backup");
@@ -79,7 +69,7 @@ fn backup_destroy_restore_round_trip() {
     // The key is destroyed: it no longer signs.
     let r = c.call("DELETE", &format!("/v1/tokens/{TOKEN}/objects/{id}"), None);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_ne!(sign(&c, &id).status, 200);
+    assert_ne!(ecdsa_sign(&c, &id).status, 200);
 
     // Tampered, truncated, wrong passphrase: refused, nothing replaced.
     let tampered = dir.path().join("tampered");
@@ -94,7 +84,7 @@ fn backup_destroy_restore_round_trip() {
     std::fs::write(&truncated, &bytes[..20]).unwrap();
     refused(dir.path(), &truncated, BACKUP_PASS, "truncated");
     refused(dir.path(), &file, "another passphrase!", "wrong passphrase");
-    assert_ne!(sign(&c, &id).status, 200);
+    assert_ne!(ecdsa_sign(&c, &id).status, 200);
     // A live store is not overwritten without --force.
     let out = kmsd_with_stdin(
         dir.path(),
@@ -116,7 +106,7 @@ fn backup_destroy_restore_round_trip() {
     let d = Daemon::start(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
-    let r = sign(&c, &id);
+    let r = ecdsa_sign(&c, &id);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let verify = kmsd_with_stdin(dir.path(), &["audit", "verify"], "");
     assert!(

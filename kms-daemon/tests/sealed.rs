@@ -6,8 +6,6 @@
 mod common;
 
 use common::*;
-use kms_daemon::ck::*;
-use serde_json::json;
 use std::path::Path;
 
 const PASSPHRASE: &str = "a long and unguessable phrase";
@@ -90,11 +88,7 @@ fn assert_unsealed_and_signing(d: &Daemon) -> String {
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let id = generate_signing_pair(&c);
-    let r = c.call(
-        "POST",
-        &format!("/v1/tokens/{TOKEN}/objects/{id}/sign"),
-        Some(json!({"mechanism": {"mechanism": CKM_ECDSA}, "data": b64(&[7u8; 32])})),
-    );
+    let r = ecdsa_sign(&c, &id);
     assert_eq!(r.status, 200, "{}", text(&r.body));
     id
 }

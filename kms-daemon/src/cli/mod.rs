@@ -5,6 +5,7 @@ pub mod backup;
 pub mod check_config;
 pub mod init;
 pub mod key;
+pub mod master_key;
 pub mod quickstart;
 pub mod secret_input;
 pub mod serve;
@@ -95,6 +96,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Rotate the master key.
+    #[command(subcommand)]
+    MasterKey(master_key::MasterKeyCommand),
     /// Work with the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -124,6 +128,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Quickstart(args) => quickstart::run(&args),
         Command::Token(cmd) => token::run(&cmd),
         Command::Key(cmd) => key::run(&cmd),
+        Command::MasterKey(cmd) => master_key::run(&cmd),
         Command::Audit(cmd) => return audit::run(&cmd),
         Command::CheckConfig { config } => return check_config::run(&config),
     };

@@ -25,7 +25,14 @@ async fn sweep_every(services: Arc<Services>, interval: std::time::Duration) {
     loop {
         tick.tick().await;
         let svc = services.clone();
-        match tokio::task::spawn_blocking(move || crate::keys::destroy::sweep(&svc)).await {
+        // Also follows the keyring, so that erased master key versions leave memory.
+        let work = move || {
+            if let Err(e) = svc.vault.refresh(false) {
+                tracing::error!(error = %e, "master key versions could not be re-read");
+            }
+            crate::keys::destroy::sweep(&svc)
+        };
+        match tokio::task::spawn_blocking(work).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(destroyed_keys = n, "scheduled destructions done"),
             Ok(Err(e)) => tracing::error!(error = %e, "destruction sweep failed"),

@@ -125,12 +125,9 @@ pub(crate) fn passphrase_cipher(
 }
 
 fn check_value(master_key: &[u8]) -> Result<String> {
-    let prk = aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, &[]).extract(master_key);
-    let mut out = [0u8; 32];
-    prk.expand(&[CHECK_INFO], aws_lc_rs::hkdf::HKDF_SHA256)
-        .and_then(|okm| okm.fill(&mut out))
-        .map_err(|_| Error::Internal("check value derivation".into()))?;
-    Ok(hex::encode(out))
+    Ok(hex::encode(
+        crate::vault::hkdf_sha256(master_key, CHECK_INFO)?.as_ref(),
+    ))
 }
 
 fn unhex(field: &str, v: &str) -> Result<Vec<u8>> {

@@ -20,7 +20,6 @@ use super::shamir::Share;
 use super::source::Record;
 use super::VaultSlot;
 use crate::error::{Error, Result};
-use crate::vault::Vault;
 use parking_lot::Mutex;
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -103,7 +102,7 @@ impl Unsealer {
     }
 
     fn install(slot: &VaultSlot, master_key: &[u8]) -> Result<Status> {
-        slot.install(Vault::from_master_key(master_key)?);
+        slot.install_root(master_key)?;
         tracing::info!("kmsd unsealed");
         Ok(Status::Unsealed)
     }

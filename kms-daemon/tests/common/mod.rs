@@ -559,3 +559,27 @@ pub fn kmsd_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::
     }
     child.wait_with_output().unwrap()
 }
+
+/// Signs 32 bytes with ECDSA through the API (`c` logged in).
+pub fn ecdsa_sign(c: &Client, id: &str) -> Response {
+    c.call(
+        "POST",
+        &format!("/v1/tokens/{TOKEN}/objects/{id}/sign"),
+        Some(
+            serde_json::json!({"mechanism": {"mechanism": kms_daemon::ck::CKM_ECDSA},
+                                "data": b64(&[9u8; 32])}),
+        ),
+    )
+}
+
+/// AES-GCM `op` (`encrypt`, `decrypt`) of `data` with key `id` (fixed IV, no AAD, 128-bit tag).
+pub fn gcm(c: &Client, id: &str, op: &str, data: &[u8]) -> Response {
+    c.call(
+        "POST",
+        &format!("/v1/tokens/{TOKEN}/objects/{id}/{op}"),
+        Some(serde_json::json!({
+            "mechanism": {"mechanism": kms_daemon::ck::CKM_AES_GCM,
+                          "params": {"gcm": {"iv": b64(&[4u8; 12]), "aad": "", "tag_bits": 128}}},
+            "data": b64(data)})),
+    )
+}
