@@ -33,9 +33,7 @@ fn refused(dir: &Path, file: &Path, pass: &str, why: &str) {
 #[test]
 fn backup_destroy_restore_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
-    let mut c = d.client();
-    assert_eq!(c.login(USER_PIN).status, 200);
+    let (d, c) = start_logged_in(dir.path());
     let id = generate_signing_pair(&c);
     assert_eq!(ecdsa_sign(&c, &id).status, 200);
 

@@ -45,9 +45,7 @@ fn blob_versions(dir: &Path) -> (Vec<(u32, i64)>, u32) {
 #[test]
 fn rotation_under_load_resumes_after_a_kill_and_erases_the_old_version() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
-    let mut c = d.client();
-    assert_eq!(c.login(USER_PIN).status, 200);
+    let (d, c) = start_logged_in(dir.path());
     let ids: Vec<String> = (0..8).map(|_| generate_signing_pair(&c)).collect();
     let r = c.call(
         "POST",
@@ -200,5 +198,47 @@ fn rotation_under_load_resumes_after_a_kill_and_erases_the_old_version() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("rotated to master key version 3"));
     assert_eq!(blob_versions(dir.path()), (vec![(3, 10)], 3));
     check(&c);
+    d.stop();
+}
+
+#[test]
+fn a_tampered_blob_stops_the_rotation_and_nothing_is_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, c) = start_logged_in(dir.path());
+    let good = generate_signing_pair(&c);
+    let bad = generate_signing_pair(&c);
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        let mut blob: Vec<u8> = conn
+            .query_row("SELECT sealed FROM objects WHERE id = ?1", [&bad], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let last = blob.len() - 1;
+        blob[last] ^= 1;
+        conn.execute(
+            "UPDATE objects SET sealed = ?1 WHERE id = ?2",
+            rusqlite::params![blob, bad],
+        )
+        .unwrap();
+    }
+    let out = kmsd_with_stdin(dir.path(), &["master-key", "rotate"], "");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("object {bad}: its material does not open")),
+        "{err}"
+    );
+    let (versions, erased) = blob_versions(dir.path());
+    assert_eq!(erased, 1, "version 1 still in use, not erased");
+    assert_eq!(
+        versions,
+        vec![(1, 2)],
+        "the failed batch is rolled back as a whole"
+    );
+    // The good key still signs.
+    assert_eq!(ecdsa_sign(&c, &good).status, 200);
     d.stop();
 }

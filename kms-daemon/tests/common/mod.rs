@@ -583,3 +583,11 @@ pub fn gcm(c: &Client, id: &str, op: &str, data: &[u8]) -> Response {
             "data": b64(data)})),
     )
 }
+
+/// Starts quickstart on `dir` and logs a client in as the user.
+pub fn start_logged_in(dir: &Path) -> (Daemon, Client) {
+    let d = Daemon::start(dir);
+    let mut c = d.client();
+    assert_eq!(c.login(USER_PIN).status, 200);
+    (d, c)
+}
