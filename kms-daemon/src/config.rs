@@ -243,6 +243,11 @@ impl Config {
                 "auth.max_pin_failures must be at least 1".into(),
             ));
         }
+        if cfg.master_key.unseal_timeout_secs == 0 {
+            return Err(Error::Config(
+                "master_key.unseal_timeout_secs must be at least 1".into(),
+            ));
+        }
         Ok(cfg)
     }
 
@@ -325,6 +330,20 @@ mod tests {
         assert_eq!(cfg.log.format, LogFormat::Text);
         assert_eq!(cfg.master_key.source, MasterKeySource::File);
         assert_eq!(cfg.master_key.unseal_timeout_secs, 600);
+
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(
+            &p,
+            format!("{text}[master_key]\nsource = \"shares\"\nunseal_timeout_secs = 0\n"),
+        )
+        .unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("unseal_timeout_secs must be at least 1"),
+            "{err}"
+        );
+        std::fs::write(&p, format!("{text}[master_key]\nsource = \"vault\"\n")).unwrap();
+        assert!(Config::load(&p).is_err(), "unknown source");
     }
 
     #[test]
