@@ -16,8 +16,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// SQLite store file.
     pub store: PathBuf,
-    /// File with the 32-byte master key (mode 0600).
+    /// Mode 0600. With `[master_key] source = "file"` (the default): the 32-byte master key;
+    /// with `passphrase` or `shares`: the master key record (wrapped key or share check value,
+    /// no secret in clear) that `kmsd init` writes.
     pub master_key_file: PathBuf,
+    /// Where the master key comes from.
+    #[serde(default)]
+    pub master_key: MasterKeyConfig,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT before kmsd exits.
     #[serde(default = "default_shutdown_timeout")]
     pub shutdown_timeout_secs: u64,
@@ -39,6 +44,45 @@ pub struct Config {
 
 fn default_shutdown_timeout() -> u64 {
     10
+}
+
+/// `[master_key] source`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MasterKeySource {
+    /// `master_key_file` holds the key: kmsd starts unsealed.
+    #[default]
+    File,
+    /// The key is wrapped under a passphrase given with `kmsd unseal`.
+    Passphrase,
+    /// The key is split k of n; `kmsd unseal` gives the shares one at a time.
+    Shares,
+}
+
+/// `[master_key]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MasterKeyConfig {
+    /// Where the master key comes from (default `file`).
+    #[serde(default)]
+    pub source: MasterKeySource,
+    /// Seconds after the first share of an unseal after which the shares given so far are
+    /// discarded (default 600).
+    #[serde(default = "default_unseal_timeout")]
+    pub unseal_timeout_secs: u64,
+}
+
+fn default_unseal_timeout() -> u64 {
+    600
+}
+
+impl Default for MasterKeyConfig {
+    fn default() -> Self {
+        MasterKeyConfig {
+            source: MasterKeySource::default(),
+            unseal_timeout_secs: default_unseal_timeout(),
+        }
+    }
 }
 
 /// `[metrics]`.
@@ -199,6 +243,11 @@ impl Config {
                 "auth.max_pin_failures must be at least 1".into(),
             ));
         }
+        if cfg.master_key.unseal_timeout_secs == 0 {
+            return Err(Error::Config(
+                "master_key.unseal_timeout_secs must be at least 1".into(),
+            ));
+        }
         Ok(cfg)
     }
 
@@ -279,6 +328,22 @@ mod tests {
         assert!(cfg.metrics.enabled);
         assert_eq!(cfg.metrics.listen, default_metrics_listen());
         assert_eq!(cfg.log.format, LogFormat::Text);
+        assert_eq!(cfg.master_key.source, MasterKeySource::File);
+        assert_eq!(cfg.master_key.unseal_timeout_secs, 600);
+
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(
+            &p,
+            format!("{text}[master_key]\nsource = \"shares\"\nunseal_timeout_secs = 0\n"),
+        )
+        .unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("unseal_timeout_secs must be at least 1"),
+            "{err}"
+        );
+        std::fs::write(&p, format!("{text}[master_key]\nsource = \"vault\"\n")).unwrap();
+        assert!(Config::load(&p).is_err(), "unknown source");
     }
 
     #[test]

@@ -105,6 +105,10 @@ pub enum Error {
     /// A stored row failed its integrity check; it is not used.
     #[error("integrity failure: {0}")]
     IntegrityFailure(String),
+    /// kmsd is sealed: the master key has not been given yet (`kmsd unseal`); nothing can be
+    /// sealed or opened.
+    #[error("kmsd is sealed; unseal it with kmsd unseal")]
+    Sealed,
     /// Store failure (SQLite).
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),
@@ -158,6 +162,7 @@ impl Error {
             Error::SignatureLenRange => ErrorCode::SignatureLenRange,
             Error::EncryptedDataLenRange => ErrorCode::EncryptedDataLenRange,
             Error::IntegrityFailure(_) => ErrorCode::IntegrityFailure,
+            Error::Sealed => ErrorCode::Sealed,
             Error::Store(_) | Error::Io { .. } | Error::Config(_) | Error::Internal(_) => {
                 ErrorCode::Internal
             }
@@ -195,6 +200,8 @@ mod tests {
         assert_eq!(Error::PinLocked.code().http_status(), 423);
         assert_eq!(Error::ObjectNotFound.code().http_status(), 404);
         assert_eq!(Error::Internal("x".into()).code().http_status(), 500);
+        assert_eq!(Error::Sealed.code().http_status(), 503);
+        assert_eq!(Error::Sealed.code_str(), "sealed");
         assert_eq!(
             Error::IntegrityFailure("x".into()).code_str(),
             "integrity_failure"

@@ -45,10 +45,22 @@ fn audit_check(svc: &Services) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Every readiness check, in order. (There is no sealed state yet: the master key is loaded
-/// before kmsd serves, so an unsealed vault is implied by the process answering.)
+/// Unsealed: the master key has been given (`kmsd unseal`), so keys can be used.
+fn sealed_check(svc: &Services) -> Result<(), String> {
+    if svc.vault.is_sealed() {
+        Err("sealed; unseal with kmsd unseal".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Every readiness check, in order.
 pub fn readiness(svc: &Services) -> Vec<Check> {
     vec![
+        Check {
+            name: "master_key",
+            result: sealed_check(svc),
+        },
         Check {
             name: "store",
             result: store_check(svc),
@@ -94,9 +106,10 @@ async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    let text = tokio::task::spawn_blocking(move || crate::metrics::render(&s.store))
-        .await
-        .unwrap_or_default();
+    let text =
+        tokio::task::spawn_blocking(move || crate::metrics::render(&s.store, s.vault.is_sealed()))
+            .await
+            .unwrap_or_default();
     ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], text)
 }
 
@@ -135,7 +148,7 @@ mod tests {
         crate::vault::Vault::create_master_key_file(&mk).unwrap();
         let svc = Services {
             store: crate::store::Store::create(&path).unwrap(),
-            vault: crate::vault::Vault::load(&mk).unwrap(),
+            vault: crate::vault::Vault::load(&mk).unwrap().into(),
             auth: Default::default(),
             lifecycle: Default::default(),
         };
@@ -143,14 +156,21 @@ mod tests {
         assert!(checks.iter().all(|c| c.result.is_ok()), "{checks:?}");
         assert_eq!(
             checks.iter().map(|c| c.name).collect::<Vec<_>>(),
-            ["store", "audit"]
+            ["master_key", "store", "audit"]
         );
         // A store whose audit table cannot take a record fails the audit check only.
         svc.store
             .tx(|c| Ok(c.execute_batch("DROP TABLE audit")?))
             .unwrap();
         let checks = readiness(&svc);
-        assert!(checks[0].result.is_ok());
-        assert!(checks[1].result.is_err(), "{checks:?}");
+        assert!(checks[1].result.is_ok());
+        assert!(checks[2].result.is_err(), "{checks:?}");
+        // A sealed kmsd is not ready, and says why.
+        let sealed = Services {
+            vault: crate::master::VaultSlot::sealed(),
+            ..svc
+        };
+        let checks = readiness(&sealed);
+        assert!(checks[0].result.as_ref().unwrap_err().contains("sealed"));
     }
 }

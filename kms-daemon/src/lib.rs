@@ -13,6 +13,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod ck;
 pub mod cli;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod health;
 pub mod keys;
 pub mod logging;
+pub mod master;
 pub mod metrics;
 pub mod pki;
 pub mod preflight;

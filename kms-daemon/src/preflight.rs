@@ -4,7 +4,7 @@
 //! directory is writable and whose schema this kmsd knows, a valid log filter, and listen
 //! addresses free to bind. Each [`Problem`] says what is wrong and how to fix it.
 
-use crate::config::{Config, TlsConfig};
+use crate::config::{Config, MasterKeySource, TlsConfig};
 use crate::store::schema;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -359,11 +359,18 @@ pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
         )),
         Err(p) => out.push(p),
         Ok(()) => {
-            if let Err(e) = crate::vault::Vault::load(&cfg.master_key_file) {
-                out.push(problem(
-                    format!("master_key_file: {e}"),
+            let (loaded, fix) = match cfg.master_key.source {
+                MasterKeySource::File => (
+                    crate::vault::Vault::load(&cfg.master_key_file).map(drop),
                     "restore the 32-byte master key file from a backup",
-                ));
+                ),
+                MasterKeySource::Passphrase | MasterKeySource::Shares => (
+                    crate::master::load_record(cfg).map(drop),
+                    "restore the master key record from a backup, or fix [master_key] source",
+                ),
+            };
+            if let Err(e) = loaded {
+                out.push(problem(format!("master_key_file: {e}"), fix));
             }
         }
     }

@@ -2,8 +2,8 @@
 
 use crate::config::{AuthConfig, Config, LifecycleConfig};
 use crate::error::Result;
+use crate::master::VaultSlot;
 use crate::store::Store;
-use crate::vault::Vault;
 use std::sync::Arc;
 
 /// Everything a request may use.
@@ -11,8 +11,8 @@ use std::sync::Arc;
 pub struct Services {
     /// The SQLite store.
     pub store: Store,
-    /// Seals and opens key material.
-    pub vault: Vault,
+    /// Seals and opens key material; empty while kmsd is sealed.
+    pub vault: VaultSlot,
     /// Login policy.
     pub auth: AuthConfig,
     /// Key life-cycle settings.
@@ -23,10 +23,11 @@ pub struct Services {
 pub type AppState = Arc<Services>;
 
 impl Services {
-    /// Opens the store and the master key named by `cfg`.
+    /// Opens the store and the master key named by `cfg`: unsealed with a key file, sealed with
+    /// a passphrase or shares source (whose record must be readable).
     pub fn open(cfg: &Config) -> Result<Services> {
-        let vault = Vault::load(&cfg.master_key_file)?;
         let store = Store::open(&cfg.store)?;
+        let (vault, _record) = crate::master::open(cfg)?;
         Ok(Services {
             store,
             vault,

@@ -81,9 +81,10 @@ pub fn aad(id: &str, token: &str, class: u64, key_type: Option<u64>, attrs: &Att
     out
 }
 
-/// Seals and opens key material under the KEK.
+/// Seals and opens key material under the KEKs of the master key versions it holds: new blobs
+/// with the newest, any blob with the version its header names ([`crate::master::keyring`]).
 pub struct Vault {
-    kek: Aes256Gcm,
+    keks: std::collections::BTreeMap<u32, Aes256Gcm>,
     kek_version: u32,
 }
 
@@ -93,39 +94,59 @@ impl std::fmt::Debug for Vault {
     }
 }
 
+/// The KEK of a 32-byte master key (of any version).
+pub fn kek_of(master_key: &[u8]) -> Result<Aes256Gcm> {
+    if master_key.len() != 32 {
+        return Err(Error::Config("the master key must be 32 bytes".into()));
+    }
+    let kek = hkdf_sha256(master_key, KEK_INFO)?;
+    Aes256Gcm::new_from_slice(kek.as_ref()).map_err(|_| Error::Internal("KEK length".into()))
+}
+
+/// 32 bytes of `HKDF-SHA256(ikm, no salt, info)`.
+pub fn hkdf_sha256(ikm: &[u8], info: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+    let prk = aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, &[]).extract(ikm);
+    let mut out = Zeroizing::new([0u8; 32]);
+    prk.expand(&[info], aws_lc_rs::hkdf::HKDF_SHA256)
+        .and_then(|okm| okm.fill(out.as_mut()))
+        .map_err(|_| Error::Internal("HKDF derivation".into()))?;
+    Ok(out)
+}
+
+/// The master key version that sealed `blob` (its header), if it has a header.
+pub fn blob_version(blob: &[u8]) -> Option<u32> {
+    (blob.len() >= HEADER_LEN).then(|| u32::from_be_bytes([blob[2], blob[3], blob[4], blob[5]]))
+}
+
 impl Vault {
-    /// Derives the KEK from the master key.
+    /// Derives the KEK from the master key: version 1 only (no rotation yet).
     pub fn from_master_key(master_key: &[u8]) -> Result<Vault> {
-        if master_key.len() != 32 {
-            return Err(Error::Config("the master key must be 32 bytes".into()));
-        }
-        let prk = aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, &[]).extract(master_key);
-        let mut kek = Zeroizing::new([0u8; 32]);
-        prk.expand(&[KEK_INFO], aws_lc_rs::hkdf::HKDF_SHA256)
-            .and_then(|okm| okm.fill(kek.as_mut()))
-            .map_err(|_| Error::Internal("KEK derivation".into()))?;
-        let kek = Aes256Gcm::new_from_slice(kek.as_ref())
-            .map_err(|_| Error::Internal("KEK length".into()))?;
-        Ok(Vault {
-            kek,
-            kek_version: 1,
-        })
+        Vault::from_versions(vec![(1, kek_of(master_key)?)])
+    }
+
+    /// A vault holding the KEKs `keks` (version, KEK); the newest seals.
+    pub fn from_versions(keks: Vec<(u32, Aes256Gcm)>) -> Result<Vault> {
+        let keks: std::collections::BTreeMap<u32, Aes256Gcm> = keks.into_iter().collect();
+        let kek_version = *keks
+            .keys()
+            .next_back()
+            .ok_or_else(|| Error::Internal("no master key version".into()))?;
+        Ok(Vault { keks, kek_version })
+    }
+
+    /// The version new blobs are sealed with.
+    pub fn current_version(&self) -> u32 {
+        self.kek_version
+    }
+
+    /// Whether this vault holds the version that sealed `blob`.
+    pub fn has_version_of(&self, blob: &[u8]) -> bool {
+        blob_version(blob).is_some_and(|v| self.keks.contains_key(&v))
     }
 
     /// Loads the master key file, refusing one that group or others may read.
     pub fn load(path: &Path) -> Result<Vault> {
-        check_secret_file(path)?;
-        let mk = Zeroizing::new(
-            std::fs::read(path)
-                .map_err(|e| Error::io(format!("reading master key {}", path.display()), e))?,
-        );
-        if mk.len() != 32 {
-            return Err(Error::Config(format!(
-                "master key file {} must hold exactly 32 bytes",
-                path.display()
-            )));
-        }
-        Vault::from_master_key(&mk)
+        Vault::from_master_key(&read_master_key_file(path)?)
     }
 
     /// Creates a new master key file (32 random bytes, mode 0600); refuses to overwrite.
@@ -138,8 +159,11 @@ impl Vault {
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
         let mut nonce = [0u8; 12];
         crate::crypto::rng::fill(&mut nonce)?;
-        let ct = self
-            .kek
+        let kek = self
+            .keks
+            .get(&self.kek_version)
+            .ok_or_else(|| Error::Internal("no current KEK".into()))?;
+        let ct = kek
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
@@ -167,21 +191,36 @@ impl Vault {
             return Err(bad("unknown format or algorithm"));
         }
         let version = u32::from_be_bytes([blob[2], blob[3], blob[4], blob[5]]);
-        if version != self.kek_version {
-            return Err(bad("unknown KEK version"));
-        }
+        let Some(kek) = self.keks.get(&version) else {
+            return Err(bad("unknown or erased master key version"));
+        };
         let nonce = Nonce::from_slice(&blob[6..HEADER_LEN]);
-        self.kek
-            .decrypt(
-                nonce,
-                Payload {
-                    msg: &blob[HEADER_LEN..],
-                    aad,
-                },
-            )
-            .map(Zeroizing::new)
-            .map_err(|_| bad("authentication failed"))
+        kek.decrypt(
+            nonce,
+            Payload {
+                msg: &blob[HEADER_LEN..],
+                aad,
+            },
+        )
+        .map(Zeroizing::new)
+        .map_err(|_| bad("authentication failed"))
     }
+}
+
+/// Reads a master key file (32 bytes), refusing one that group or others may read.
+pub fn read_master_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    check_secret_file(path)?;
+    let mk = Zeroizing::new(
+        std::fs::read(path)
+            .map_err(|e| Error::io(format!("reading master key {}", path.display()), e))?,
+    );
+    if mk.len() != 32 {
+        return Err(Error::Config(format!(
+            "master key file {} must hold exactly 32 bytes",
+            path.display()
+        )));
+    }
+    Ok(mk)
 }
 
 #[cfg(test)]

@@ -40,17 +40,6 @@ fn kmsd_ok(d: &Daemon, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn gcm(c: &Client, id: &str, op: &str, data: &[u8]) -> Response {
-    c.call(
-        "POST",
-        &path(&format!("objects/{id}/{op}")),
-        Some(json!({
-            "mechanism": {"mechanism": CKM_AES_GCM,
-                          "params": {"gcm": {"iv": b64(&[4u8; 12]), "aad": "", "tag_bits": 128}}},
-            "data": b64(data)})),
-    )
-}
-
 fn state(c: &Client, id: &str) -> u64 {
     let info = ok(&c.call("GET", &path(&format!("objects/{id}")), None));
     attr(&info, CKA_KMS_STATE).unwrap()["ulong"]

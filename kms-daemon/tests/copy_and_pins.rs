@@ -31,7 +31,7 @@ fn services(max_pin_failures: u32) -> (tempfile::TempDir, Services) {
     session::create_token(&store, "t", USER_PIN, SO_PIN).unwrap();
     let svc = Services {
         store,
-        vault: Vault::from_master_key(&[5u8; 32]).unwrap(),
+        vault: Vault::from_master_key(&[5u8; 32]).unwrap().into(),
         auth: AuthConfig {
             max_pin_failures,
             so_identities: vec![ADMIN.into()],

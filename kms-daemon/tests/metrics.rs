@@ -7,8 +7,6 @@ use common::*;
 use kms_daemon::ck::*;
 use serde_json::json;
 
-const P256_OID: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-
 #[test]
 fn health_endpoints_answer_on_the_plain_listener() {
     let dir = tempfile::tempdir().unwrap();
@@ -18,7 +16,7 @@ fn health_endpoints_answer_on_the_plain_listener() {
     assert_eq!(d.ops_get("/healthz"), (200, "ok\n".to_owned()));
     assert_eq!(
         d.ops_get("/readyz"),
-        (200, "store: ok\naudit: ok\n".to_owned())
+        (200, "master_key: ok\nstore: ok\naudit: ok\n".to_owned())
     );
     assert_eq!(d.ops_get("/nope").0, 404);
     d.stop();
@@ -70,17 +68,7 @@ fn counters_follow_a_known_workload() {
     assert_eq!(c.login(USER_PIN).status, 200);
 
     // One key pair, two signatures, one refused mechanism.
-    let r = c.call(
-        "POST",
-        &format!("/v1/tokens/{TOKEN}/keys/generate-pair"),
-        Some(json!({
-            "mechanism": {"mechanism": CKM_EC_KEY_PAIR_GEN},
-            "public_template": [a_bytes(CKA_EC_PARAMS, &P256_OID), a_bool(CKA_TOKEN, true)],
-            "private_template": [a_bool(CKA_TOKEN, true), a_bool(CKA_SIGN, true)],
-        })),
-    );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let id = r.json()["private"]["id"].as_str().unwrap().to_owned();
+    let id = generate_signing_pair(&c);
     let sign = format!("/v1/tokens/{TOKEN}/objects/{id}/sign");
     for _ in 0..2 {
         let r = c.call(

@@ -20,7 +20,10 @@ impl IntoResponse for Error {
         let code = self.code();
         let status =
             StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let (message, detail) = if status.is_server_error() {
+        let (message, detail) = if matches!(self, Error::Sealed) {
+            // Expected while sealed, not a failure worth a log line per request.
+            (self.to_string(), None)
+        } else if status.is_server_error() {
             let generic = match code {
                 kms_api::ErrorCode::IntegrityFailure => {
                     "a stored object failed its integrity check"

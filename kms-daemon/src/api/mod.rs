@@ -9,7 +9,7 @@ pub mod handlers;
 
 use crate::error::Error;
 use crate::state::AppState;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -66,8 +66,20 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/tokens/{token}/keys/derive", post(keys::derive_key))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_while_sealed,
+        ))
         .layer(middleware::from_fn(request_context))
         .with_state(state)
+}
+
+/// While kmsd is sealed, every route but health answers 503 `sealed` before any handler runs.
+async fn refuse_while_sealed(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if state.vault.is_sealed() && req.uri().path() != msg::HEALTH {
+        return Error::Sealed.into_response();
+    }
+    next.run(req).await
 }
 
 async fn fallback() -> Error {

@@ -377,7 +377,7 @@ mod tests {
         };
         let svc = Services {
             store,
-            vault: Vault::from_master_key(&[1; 32]).unwrap(),
+            vault: Vault::from_master_key(&[1; 32]).unwrap().into(),
             auth,
             lifecycle: Default::default(),
         };

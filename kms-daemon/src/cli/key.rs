@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::keys::admin::{self, PolicyChange};
 use crate::keys::dates::parse_time;
 use crate::keys::lifecycle::Transition;
-use crate::state::Services;
 use crate::store::Store;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -118,7 +117,9 @@ fn print_key(common: &Common, key: &crate::keys::object::StoredObject, done: &st
 
 /// Runs a key subcommand.
 pub fn run(cmd: &KeyCommand) -> Result<()> {
-    let services = |c: &Common| Config::load(&c.config).and_then(|cfg| Services::open(&cfg));
+    let services = |c: &Common| {
+        Config::load(&c.config).and_then(|cfg| crate::cli::unseal::open_services_unsealed(&cfg))
+    };
     match cmd {
         KeyCommand::List { common, token } => {
             let store = Store::open(&Config::load(&common.config)?.store)?;

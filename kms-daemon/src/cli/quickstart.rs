@@ -61,6 +61,7 @@ fn config_for(dir: &Path, so_identities: Vec<String>) -> Config {
         listen: DEFAULT_LISTEN,
         store: dir.join("kms.db"),
         master_key_file: dir.join("master.key"),
+        master_key: Default::default(),
         shutdown_timeout_secs: 10,
         tls: TlsConfig {
             cert: dir.join(pki::SERVER_CERT),

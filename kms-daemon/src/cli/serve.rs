@@ -25,7 +25,14 @@ async fn sweep_every(services: Arc<Services>, interval: std::time::Duration) {
     loop {
         tick.tick().await;
         let svc = services.clone();
-        match tokio::task::spawn_blocking(move || crate::keys::destroy::sweep(&svc)).await {
+        // Also follows the keyring, so that erased master key versions leave memory.
+        let work = move || {
+            if let Err(e) = svc.vault.refresh(false) {
+                tracing::error!(error = %e, "master key versions could not be re-read");
+            }
+            crate::keys::destroy::sweep(&svc)
+        };
+        match tokio::task::spawn_blocking(work).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(destroyed_keys = n, "scheduled destructions done"),
             Ok(Err(e)) => tracing::error!(error = %e, "destruction sweep failed"),
@@ -112,6 +119,15 @@ pub fn serve_on(
         destroyed_keys = destroyed,
         "store opened"
     );
+    let unsealer = if services.vault.is_sealed() {
+        let timeout = Duration::from_secs(cfg.master_key.unseal_timeout_secs);
+        Some(Arc::new(crate::master::unseal::Unsealer::new(
+            crate::master::load_record(cfg)?,
+            timeout,
+        )))
+    } else {
+        None
+    };
     let state = Arc::new(services);
     let router = crate::api::app(state.clone());
     let drain = Duration::from_secs(cfg.shutdown_timeout_secs);
@@ -139,6 +155,24 @@ pub fn serve_on(
             ))),
             None => None,
         };
+        let unseal = match unsealer {
+            Some(u) => {
+                let path = crate::master::unseal_socket_path(cfg);
+                let listener = crate::master::unseal::bind(&path)?;
+                tracing::warn!(
+                    socket = %path.display(),
+                    "kmsd is sealed: the API answers 503 until kmsd unseal gives the master key"
+                );
+                Some(tokio::spawn(crate::master::unseal::serve(
+                    listener,
+                    path,
+                    u,
+                    state.clone(),
+                    stopped(),
+                )))
+            }
+            None => None,
+        };
         ready()?;
         let sweeper = tokio::spawn(sweep_every(state.clone(), SWEEP_INTERVAL));
         tokio::spawn(async move {
@@ -147,6 +181,9 @@ pub fn serve_on(
         });
         let result = crate::server::serve(api, tls, router, reload, stopped(), drain).await;
         sweeper.abort();
+        if let Some(unseal) = unseal {
+            let _ = tokio::time::timeout(drain, unseal).await;
+        }
         if let Some(ops) = ops {
             if tokio::time::timeout(drain, ops).await.is_err() {
                 tracing::warn!("operations listener did not stop in time");

@@ -192,9 +192,9 @@ fn render_objects(out: &mut String, store: &Store) -> crate::Result<()> {
     Ok(())
 }
 
-/// The whole exposition: counters and histograms, `kmsd_build_info`, and the store gauges
-/// (omitted, with `kmsd_store_up 0`, when the store cannot be read).
-pub fn render(store: &Store) -> String {
+/// The whole exposition: counters and histograms, `kmsd_build_info`, `kmsd_sealed`, and the
+/// store gauges (omitted, with `kmsd_store_up 0`, when the store cannot be read).
+pub fn render(store: &Store, sealed: bool) -> String {
     let mut out = String::new();
     registry::header(
         &mut out,
@@ -207,6 +207,13 @@ pub fn render(store: &Store) -> String {
         "kmsd_build_info{} 1",
         registry::label_text(&["version"], &[env!("CARGO_PKG_VERSION").to_owned()], None)
     );
+    registry::header(
+        &mut out,
+        "kmsd_sealed",
+        "1 while kmsd is sealed (the master key not given yet: kmsd unseal), else 0.",
+        "gauge",
+    );
+    let _ = writeln!(out, "kmsd_sealed {}", u8::from(sealed));
     HTTP_REQUESTS.render(&mut out);
     REQUEST_DURATION.render(&mut out);
     OPERATIONS.render(&mut out);
@@ -254,8 +261,10 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        let text = render(&store);
+        let text = render(&store, false);
         assert!(text.contains("kmsd_store_up 1\n"), "{text}");
+        assert!(text.contains("kmsd_sealed 0\n"), "{text}");
+        assert!(render(&store, true).contains("kmsd_sealed 1\n"));
         assert!(text.contains("# TYPE kmsd_objects gauge\n"), "{text}");
         assert!(
             text.contains(&format!(

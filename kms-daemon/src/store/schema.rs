@@ -86,8 +86,25 @@ CREATE INDEX objects_by_destroy_at ON objects(destroy_at) WHERE destroy_at IS NO
 CREATE INDEX audit_by_object ON audit(object_id);
 ";
 
+/// Version 4: master key versions (`master::keyring`). Version 1 is the key of the master key
+/// source itself and has no row; each later version is a random key wrapped under the source
+/// key. Versions below `erased_below` are erased (their rows deleted, refused by the vault).
+/// Which version sealed a blob is in the blob's header (`vault::blob_version`).
+const V4: &str = "
+CREATE TABLE master_keys (
+    version     INTEGER PRIMARY KEY CHECK (version >= 2),
+    wrapped     BLOB NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE master_key_epoch (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    erased_below  INTEGER NOT NULL
+);
+INSERT INTO master_key_epoch (id, erased_below) VALUES (1, 1);
+";
+
 /// The migrations, oldest first.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version a fully migrated store has.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

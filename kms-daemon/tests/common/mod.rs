@@ -531,3 +531,73 @@ pub fn attr(info: &Value, ty: u64) -> Option<&Value> {
         .find(|a| a["t"].as_u64() == Some(ty))
         .map(|a| &a["v"])
 }
+
+/// The DER OID of P-256 (`CKA_EC_PARAMS`).
+pub const P256_OID: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+
+/// Generates a P-256 token key pair that may sign (`c` logged in); the private key's id.
+pub fn generate_signing_pair(c: &Client) -> String {
+    let r = c.call(
+        "POST",
+        &format!("/v1/tokens/{TOKEN}/keys/generate-pair"),
+        Some(serde_json::json!({
+            "mechanism": {"mechanism": kms_daemon::ck::CKM_EC_KEY_PAIR_GEN},
+            "public_template": [a_bytes(kms_daemon::ck::CKA_EC_PARAMS, &P256_OID),
+                                a_bool(kms_daemon::ck::CKA_TOKEN, true)],
+            "private_template": [a_bool(kms_daemon::ck::CKA_TOKEN, true),
+                                 a_bool(kms_daemon::ck::CKA_SIGN, true)],
+        })),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()["private"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Runs `kmsd ARGS --config DIR/kmsd.toml` with `stdin` as its standard input (which kmsd may
+/// not read when it refuses early).
+pub fn kmsd_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("kmsd.toml"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Signs 32 bytes with ECDSA through the API (`c` logged in).
+pub fn ecdsa_sign(c: &Client, id: &str) -> Response {
+    c.call(
+        "POST",
+        &format!("/v1/tokens/{TOKEN}/objects/{id}/sign"),
+        Some(
+            serde_json::json!({"mechanism": {"mechanism": kms_daemon::ck::CKM_ECDSA},
+                                "data": b64(&[9u8; 32])}),
+        ),
+    )
+}
+
+/// AES-GCM `op` (`encrypt`, `decrypt`) of `data` with key `id` (fixed IV, no AAD, 128-bit tag).
+pub fn gcm(c: &Client, id: &str, op: &str, data: &[u8]) -> Response {
+    c.call(
+        "POST",
+        &format!("/v1/tokens/{TOKEN}/objects/{id}/{op}"),
+        Some(serde_json::json!({
+            "mechanism": {"mechanism": kms_daemon::ck::CKM_AES_GCM,
+                          "params": {"gcm": {"iv": b64(&[4u8; 12]), "aad": "", "tag_bits": 128}}},
+            "data": b64(data)})),
+    )
+}
+
+/// Starts quickstart on `dir` and logs a client in as the user.
+pub fn start_logged_in(dir: &Path) -> (Daemon, Client) {
+    let d = Daemon::start(dir);
+    let mut c = d.client();
+    assert_eq!(c.login(USER_PIN).status, 200);
+    (d, c)
+}

@@ -33,7 +33,7 @@ pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
     session::create_token(&store, "t", b"1234", b"5678").unwrap();
     Services {
         store,
-        vault: Vault::from_master_key(master_key).unwrap(),
+        vault: Vault::from_master_key(master_key).unwrap().into(),
         auth: AuthConfig::default(),
         lifecycle: LifecycleConfig::default(),
     }
