@@ -173,7 +173,7 @@ pub fn find(svc: &Services, caller: &Caller, token: &str, req: &FindRequest) -> 
     svc.store.read(|conn| {
         let user = user_logged_in(svc, conn, caller, token)?;
         let owner = caller.owner_tag();
-        let objects = objects::list(conn, token)?
+        let objects = objects::candidates(conn, token, &req.template)?
             .into_iter()
             .filter(|o| o.visible(user, owner.as_deref()) && o.matches(&req.template))
             .map(|o| o.info())

@@ -1,13 +1,15 @@
 //! `objects` rows, with their life cycle (schema v3).
 
+use crate::ck::{CKA_CLASS, CKA_ID, CKA_LABEL};
 use crate::error::{Error, Result};
 use crate::keys::lifecycle::{Lifecycle, State};
 use crate::keys::object::{attrs_from_json, attrs_to_json, StoredObject};
+use kms_api::{Attr, AttrValue};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "id, token, class, key_type, is_private, ephemeral_owner, attrs, sealed, \
      created_at, state, not_before, not_after, max_uses, uses, principals, destroy_at, \
-     state_reason, version";
+     state_reason, version, label, ckid";
 
 /// A row as read, before its JSON columns are decoded.
 struct Raw {
@@ -72,6 +74,16 @@ fn principals_json(life: &Lifecycle) -> Result<Option<String>> {
         .map_err(|e| Error::Internal(format!("encoding principals: {e}")))
 }
 
+/// The search key of a byte attribute: its value as the attribute JSON spells it (base64).
+pub fn search_key(value: Option<&AttrValue>) -> Option<String> {
+    match value {
+        Some(AttrValue::Bytes(b)) => serde_json::to_value(b)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned)),
+        _ => None,
+    }
+}
+
 fn opt_u64(v: Option<u64>) -> Option<i64> {
     v.map(|m| i64::try_from(m).unwrap_or(i64::MAX))
 }
@@ -81,7 +93,8 @@ pub fn insert(conn: &Connection, o: &StoredObject) -> Result<()> {
     conn.execute(
         &format!(
             "INSERT INTO objects ({COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+             ?19, ?20)"
         ),
         params![
             o.id,
@@ -102,6 +115,8 @@ pub fn insert(conn: &Connection, o: &StoredObject) -> Result<()> {
             o.life.destroy_at,
             o.life.reason,
             o.version,
+            search_key(o.attrs.get(&CKA_LABEL)),
+            search_key(o.attrs.get(&CKA_ID)),
         ],
     )?;
     Ok(())
@@ -150,6 +165,30 @@ pub fn list(conn: &Connection, token: &str) -> Result<Vec<StoredObject>> {
     select(conn, "token = ?1", &[&token])
 }
 
+/// The objects of `token` a search template can match, read through an index when the template
+/// names a label, an id or a class (the caller still matches the whole template); else every
+/// object of the token.
+pub fn candidates(conn: &Connection, token: &str, template: &[Attr]) -> Result<Vec<StoredObject>> {
+    let find = |ty| kms_api::attr::find(template, ty);
+    if let Some(label) = find(CKA_LABEL) {
+        let Some(key) = search_key(Some(label)) else {
+            return Ok(Vec::new());
+        };
+        return select(conn, "token = ?1 AND label = ?2", &[&token, &key]);
+    }
+    if let Some(id) = find(CKA_ID) {
+        let Some(key) = search_key(Some(id)) else {
+            return Ok(Vec::new());
+        };
+        return select(conn, "token = ?1 AND ckid = ?2", &[&token, &key]);
+    }
+    if let Some(class) = find(CKA_CLASS).and_then(AttrValue::as_ulong) {
+        let class = i64::try_from(class).unwrap_or(-1);
+        return select(conn, "token = ?1 AND class = ?2", &[&token, &class]);
+    }
+    list(conn, token)
+}
+
 /// Every token object (no session objects) of every token, oldest first (administration).
 pub fn list_all(conn: &Connection) -> Result<Vec<StoredObject>> {
     select(conn, "ephemeral_owner IS NULL", &[])
@@ -171,7 +210,7 @@ pub fn update(conn: &Connection, o: &StoredObject) -> Result<()> {
     conn.execute(
         "UPDATE objects SET attrs = ?2, sealed = ?3, is_private = ?4, state = ?5, \
          not_before = ?6, not_after = ?7, max_uses = ?8, principals = ?9, destroy_at = ?10, \
-         state_reason = ?11, version = ?12 WHERE id = ?1",
+         state_reason = ?11, version = ?12, label = ?13, ckid = ?14 WHERE id = ?1",
         params![
             o.id,
             attrs_to_json(&o.attrs)?,
@@ -185,6 +224,8 @@ pub fn update(conn: &Connection, o: &StoredObject) -> Result<()> {
             o.life.destroy_at,
             o.life.reason,
             o.version,
+            search_key(o.attrs.get(&CKA_LABEL)),
+            search_key(o.attrs.get(&CKA_ID)),
         ],
     )?;
     if o.sealed.is_none() {

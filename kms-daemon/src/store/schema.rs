@@ -103,8 +103,25 @@ CREATE TABLE master_key_epoch (
 INSERT INTO master_key_epoch (id, erased_below) VALUES (1, 1);
 ";
 
+/// Version 5: search keys. `label` and `ckid` hold `CKA_LABEL` and `CKA_ID` as they appear in
+/// the attribute JSON (base64), kept by every insert and update; with the class they are
+/// indexed per token, so that `C_FindObjectsInit` by label, id or class reads only the matching
+/// rows instead of every object of the token. Existing rows are filled from their JSON.
+const V5: &str = "
+ALTER TABLE objects ADD COLUMN label TEXT;
+ALTER TABLE objects ADD COLUMN ckid TEXT;
+UPDATE objects SET
+    label = (SELECT json_extract(value, '$.v.bytes') FROM json_each(objects.attrs)
+             WHERE json_extract(value, '$.t') = 3),
+    ckid = (SELECT json_extract(value, '$.v.bytes') FROM json_each(objects.attrs)
+            WHERE json_extract(value, '$.t') = 258);
+CREATE INDEX objects_by_label ON objects(token, label);
+CREATE INDEX objects_by_ckid ON objects(token, ckid);
+CREATE INDEX objects_by_class ON objects(token, class);
+";
+
 /// The migrations, oldest first.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version a fully migrated store has.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
@@ -194,5 +211,48 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(migrate(&mut conn), Err(Error::Config(_))));
+    }
+
+    #[test]
+    fn search_keys_are_filled_from_existing_attributes_and_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("v3.db")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL); \
+             INSERT INTO schema_version (version) VALUES (3);",
+        )
+        .unwrap();
+        for sql in [V1, V2, V3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO tokens (label, serial, so_pin_hash, created_at) VALUES ('t', '1', 'x', 0)",
+            [],
+        )
+        .unwrap();
+        let attrs = r#"[{"t":0,"v":{"ulong":4}},{"t":3,"v":{"bytes":"bGFiZWw="}},{"t":258,"v":{"bytes":"AQI="}}]"#;
+        conn.execute(
+            "INSERT INTO objects (id, token, class, is_private, attrs, created_at) \
+             VALUES ('o', 't', 4, 0, ?1, 0)",
+            [attrs],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let keys: (String, String) = conn
+            .query_row("SELECT label, ckid FROM objects WHERE id = 'o'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(keys, ("bGFiZWw=".to_owned(), "AQI=".to_owned()));
+        for (column, index) in [("label", "objects_by_label"), ("ckid", "objects_by_ckid")] {
+            let plan: String = conn
+                .query_row(
+                    &format!("EXPLAIN QUERY PLAN SELECT id FROM objects WHERE token = 't' AND {column} = 'x'"),
+                    [],
+                    |r| r.get(3),
+                )
+                .unwrap();
+            assert!(plan.contains(index), "{column}: {plan}");
+        }
     }
 }
