@@ -24,10 +24,8 @@ const CKM_EXTRACT_KEY_FROM_KEY: u64 = 0x365;
 fn started() -> (tempfile::TempDir, Daemon, Attacker) {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path());
-    let mut c = d.client();
-    assert_eq!(c.login(USER_PIN).status, 200);
-    c.instance = Some("attacker".into());
-    (dir, d, Attacker::new(c))
+    let a = Attacker::logged_in(&d, Some("attacker"));
+    (dir, d, a)
 }
 
 /// A generated transport key: WRAP and UNWRAP, no ENCRYPT/DECRYPT, 256 bits.
@@ -62,16 +60,6 @@ fn oaep() -> Value {
 fn gcm() -> Value {
     json!({"mechanism": CKM_AES_GCM,
            "params": {"gcm": {"iv": b64(&[7u8; 12]), "aad": "", "tag_bits": 128}}})
-}
-
-/// Asserts that `r` is the refusal (`status`, `code`) at step `what` of an attack.
-fn refused(r: &Response, status: u16, code: &str, what: &str) {
-    assert_eq!(
-        (r.status, r.code().as_str()),
-        (status, code),
-        "{what}: {}",
-        String::from_utf8_lossy(&r.body)
-    );
 }
 
 #[test]

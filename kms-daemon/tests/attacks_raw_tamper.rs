@@ -78,9 +78,7 @@ fn gcm() -> Value {
 fn a_tampered_row_is_unusable_audited_and_never_weaker_t23() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path());
-    let mut c = d.client();
-    assert_eq!(c.login(USER_PIN).status, 200);
-    let mut a = Attacker::new(c);
+    let mut a = Attacker::logged_in(&d, None);
     let kw = id(&ok(&a.generate_aes(
         32,
         vec![

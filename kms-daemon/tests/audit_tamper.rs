@@ -44,9 +44,7 @@ fn hmac_key(a: &Attacker) -> String {
 fn an_unwritable_audit_sink_stops_every_operation_without_side_effects() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path());
-    let mut c = d.client();
-    assert_eq!(c.login(USER_PIN).status, 200);
-    let a = Attacker::new(c);
+    let a = Attacker::logged_in(&d, None);
     let key = hmac_key(&a);
     let sign = || a.crypt("sign", &key, mech(CKM_SHA256_HMAC), b"to sign");
     ok(&sign());
@@ -111,9 +109,7 @@ fn tampered(src: &Path, sql: &str) -> (bool, String) {
 fn audit_verify_names_the_first_changed_removed_reordered_inserted_or_missing_record() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path());
-    let mut c = d.client();
-    assert_eq!(c.login(USER_PIN).status, 200);
-    let a = Attacker::new(c);
+    let a = Attacker::logged_in(&d, None);
     let key = hmac_key(&a);
     for _ in 0..6 {
         ok(&a.crypt("sign", &key, mech(CKM_SHA256_HMAC), b"x"));

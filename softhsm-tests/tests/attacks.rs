@@ -587,20 +587,12 @@ fn visibility_pins_and_so_t19_t20_t21_t22() {
     s.logout().unwrap();
     assert!(s.find_objects(&[]).unwrap().is_empty(), "T19 find");
     let r = s.get_attributes(k, &[AttributeType::Label]);
-    assert!(
-        matches!(
-            rv(r),
-            RvError::ObjectHandleInvalid | RvError::UserNotLoggedIn
-        ),
-        "T19 handle"
-    );
+    assert_eq!(rv(r), RvError::ObjectHandleInvalid, "T19 handle");
 
     // T20: an empty PIN.
-    assert!(
-        matches!(
-            rv(s.login(UserType::User, Some(&AuthPin::new(String::new().into())))),
-            RvError::PinLenRange | RvError::PinIncorrect
-        ),
+    assert_eq!(
+        rv(s.login(UserType::User, Some(&AuthPin::new(String::new().into())))),
+        RvError::PinLenRange,
         "T20"
     );
 

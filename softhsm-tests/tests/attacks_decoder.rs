@@ -55,6 +55,15 @@ fn refused(rv: CK_RV, what: &str) {
     );
 }
 
+/// `CKA_VALUE` pointing at `v`.
+fn value_attr(v: &mut [u8; 32]) -> CK_ATTRIBUTE {
+    CK_ATTRIBUTE {
+        type_: CKA_VALUE,
+        pValue: v.as_mut_ptr().cast(),
+        ulValueLen: 32,
+    }
+}
+
 #[test]
 fn hostile_templates_and_parameters_are_refused_t24() {
     let l = load();
@@ -105,24 +114,17 @@ fn hostile_templates_and_parameters_are_refused_t24() {
         // A CKA_WRAP_TEMPLATE that contains itself: nesting without end.
         let mut nested: [CK_ATTRIBUTE; 2] = [attr(CKA_WRAP, &mut yes), attr(CKA_WRAP, &mut yes)];
         let self_ptr = nested.as_mut_ptr();
-        self_ptr.add(1).write(CK_ATTRIBUTE {
+        let wrap_template = CK_ATTRIBUTE {
             type_: CKA_WRAP_TEMPLATE,
             pValue: self_ptr.cast(),
             ulValueLen: (2 * std::mem::size_of::<CK_ATTRIBUTE>()) as CK_ULONG,
-        });
+        };
+        self_ptr.add(1).write(wrap_template);
         let mut outer = [
             attr(CKA_CLASS, &mut class),
             attr(CKA_KEY_TYPE, &mut key_type),
-            CK_ATTRIBUTE {
-                type_: CKA_VALUE,
-                pValue: value.as_mut_ptr().cast(),
-                ulValueLen: 32,
-            },
-            CK_ATTRIBUTE {
-                type_: CKA_WRAP_TEMPLATE,
-                pValue: self_ptr.cast(),
-                ulValueLen: (2 * std::mem::size_of::<CK_ATTRIBUTE>()) as CK_ULONG,
-            },
+            value_attr(&mut value),
+            wrap_template,
         ];
         let rv = f.C_CreateObject.unwrap()(s, outer.as_mut_ptr(), 4, &mut h);
         // kmsd keeps no template-valued attribute, so the module refuses the type before it
@@ -133,11 +135,7 @@ fn hostile_templates_and_parameters_are_refused_t24() {
         let mut base_t = [
             attr(CKA_CLASS, &mut class),
             attr(CKA_KEY_TYPE, &mut key_type),
-            CK_ATTRIBUTE {
-                type_: CKA_VALUE,
-                pValue: value.as_mut_ptr().cast(),
-                ulValueLen: 32,
-            },
+            value_attr(&mut value),
             attr(CKA_DERIVE, &mut yes),
         ];
         let mut base = 0;

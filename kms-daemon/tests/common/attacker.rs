@@ -2,7 +2,7 @@
 //! kept, and [`Attacker::assert_no_leak`] scans every byte of every response for the planted key
 //! values, in clear, in base64, and wrapped under any AES key the attacker knows (RFC 3394/5649).
 
-use super::{a_bool, a_bytes, a_ulong, b64, Client, Response, TOKEN};
+use super::{a_bool, a_bytes, a_ulong, b64, Client, Daemon, Response, TOKEN, USER_PIN};
 use aws_lc_rs::key_wrap::{AesKek, KeyWrap as _, KeyWrapPadded as _, AES_128, AES_256};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -26,6 +26,14 @@ impl Attacker {
             planted: Vec::new(),
             known_keys: Vec::new(),
         }
+    }
+
+    /// The quick-start client of `d`, logged in as the user, with `instance` for session objects.
+    pub fn logged_in(d: &Daemon, instance: Option<&str>) -> Attacker {
+        let mut c = d.client();
+        assert_eq!(c.login(USER_PIN).status, 200);
+        c.instance = instance.map(str::to_owned);
+        Attacker::new(c)
     }
 
     /// A path under the quick-start token.
@@ -205,6 +213,16 @@ pub fn ok(r: &Response) -> Value {
 /// The `id` of an object response.
 pub fn id(v: &Value) -> String {
     v["id"].as_str().expect("an object id").to_owned()
+}
+
+/// Asserts that `r` is the refusal (`status`, `code`) at step `what` of an attack.
+pub fn refused(r: &Response, status: u16, code: &str, what: &str) {
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (status, code),
+        "{what}: {}",
+        String::from_utf8_lossy(&r.body)
+    );
 }
 
 /// A mechanism without parameters.
