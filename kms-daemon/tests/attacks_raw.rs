@@ -162,6 +162,16 @@ fn wrap_based_extraction_t1_t2_t6_t7_t8_t9_t10_t11_t12() {
     refused(&r, 403, "attribute_read_only", "T10 create");
     let r = a.set(&k7, vec![flag(CKA_TRUSTED, true)]);
     refused(&r, 403, "attribute_read_only", "T10 set");
+    // A WRAP_WITH_TRUSTED victim is never wrapped by an untrusted (every) transport key.
+    let kt_victim = a.import_secret(
+        &[0xa2; 32],
+        vec![
+            flag(CKA_EXTRACTABLE, true),
+            flag(CKA_WRAP_WITH_TRUSTED, true),
+        ],
+    );
+    let r = a.wrap(mech(KWP), &transport_key(&a), &kt_victim);
+    refused(&r, 403, "key_unextractable", "T10 wrap");
 
     // T11: weaker wrapping keys (AES-128 over AES-256, RSA-2048 over AES-256); DES is gone.
     let weak = id(&ok(&a.generate_aes(

@@ -372,6 +372,18 @@ fn wrap_based_extraction_t1_t2_t6_t7_t8_t9_t10_t11_t12() {
         RvError::AttributeReadOnly,
         "T10 set"
     );
+    let kt_victim = a.import(
+        &[0xa2; 32],
+        &[
+            Attribute::Extractable(true),
+            Attribute::WrapWithTrusted(true),
+        ],
+    );
+    assert_eq!(
+        rv(a.wrap(&kw, transport(&a), kt_victim)),
+        RvError::KeyUnextractable,
+        "T10 wrap"
+    );
 
     // T11: weaker wrapping keys; no DES.
     let weak = a
