@@ -9,7 +9,7 @@
 //! key byte, plaintext, ciphertext or bearer token: only who did what to which object, and how it
 //! ended.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::now_ms;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -85,7 +85,7 @@ pub fn record_hash(prev_hash: &[u8], seq: i64, ts_ms: i64, e: &Event) -> [u8; 32
 /// Appends a record. Call it inside the transaction of the change it records.
 pub fn append(conn: &Connection, e: &Event) -> Result<i64> {
     let start = std::time::Instant::now();
-    let seq = insert(conn, e)?;
+    let seq = insert(conn, e).map_err(|err| Error::AuditUnavailable(err.to_string()))?;
     crate::metrics::AUDIT_WRITE_DURATION.observe(&[], crate::metrics::seconds_since(start));
     crate::metrics::record_operation(conn, e);
     Ok(seq)

@@ -126,6 +126,9 @@ pub enum Error {
     /// Anything else; details only in kmsd's log.
     #[error("internal: {0}")]
     Internal(String),
+    /// The audit record could not be written; the operation's transaction is rolled back.
+    #[error("audit unavailable: {0}")]
+    AuditUnavailable(String),
 }
 
 impl Error {
@@ -163,6 +166,7 @@ impl Error {
             Error::EncryptedDataLenRange => ErrorCode::EncryptedDataLenRange,
             Error::IntegrityFailure(_) => ErrorCode::IntegrityFailure,
             Error::Sealed => ErrorCode::Sealed,
+            Error::AuditUnavailable(_) => ErrorCode::AuditUnavailable,
             Error::Store(_) | Error::Io { .. } | Error::Config(_) | Error::Internal(_) => {
                 ErrorCode::Internal
             }

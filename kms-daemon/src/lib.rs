@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod audit_head;
 pub mod auth;
 pub mod backup;
 pub mod ck;

@@ -337,7 +337,9 @@ fn audit_chain_verifies_and_names_a_tampered_record() {
     assert!(ok, "{out}");
     assert!(out.starts_with("audit chain OK: "), "{out}");
     let n: usize = out
-        .trim()
+        .lines()
+        .next()
+        .unwrap_or_default()
         .trim_start_matches("audit chain OK: ")
         .trim_end_matches(" records")
         .parse()

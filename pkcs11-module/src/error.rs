@@ -130,7 +130,7 @@ fn daemon_rv(code: ErrorCode) -> CK_RV {
         SignatureInvalid => CKR_SIGNATURE_INVALID,
         SignatureLenRange => CKR_SIGNATURE_LEN_RANGE,
         TooManyRequests => CKR_DEVICE_MEMORY,
-        Sealed | IntegrityFailure | Internal => CKR_DEVICE_ERROR,
+        Sealed | IntegrityFailure | Internal | AuditUnavailable => CKR_DEVICE_ERROR,
         // A code newer than this module: the daemon refused, but we cannot say more.
         _ => CKR_DEVICE_ERROR,
     }

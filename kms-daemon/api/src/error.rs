@@ -82,6 +82,9 @@ pub enum ErrorCode {
     IntegrityFailure,
     /// Anything else; details only in kmsd's log. 500.
     Internal,
+    /// The audit record of the operation could not be written, so the operation did not happen
+    /// ("no audit, no operation"). 503; the module maps it to `CKR_DEVICE_ERROR`.
+    AuditUnavailable,
 }
 
 impl ErrorCode {
@@ -118,7 +121,7 @@ impl ErrorCode {
             PinLocked => 423,
             TooManyRequests => 429,
             IntegrityFailure | Internal => 500,
-            Sealed => 503,
+            Sealed | AuditUnavailable => 503,
         }
     }
 }
@@ -268,6 +271,11 @@ pub const DEVICE_ERRORS: &[(ErrorCode, u64, &str)] = &[
         ErrorCode::KeyNotActive,
         34,
         "KMS_DEVICE_ERROR_KEY_NOT_ACTIVE",
+    ),
+    (
+        ErrorCode::AuditUnavailable,
+        35,
+        "KMS_DEVICE_ERROR_AUDIT_UNAVAILABLE",
     ),
 ];
 

@@ -28,6 +28,7 @@ impl IntoResponse for Error {
                 kms_api::ErrorCode::IntegrityFailure => {
                     "a stored object failed its integrity check"
                 }
+                kms_api::ErrorCode::AuditUnavailable => "the audit trail cannot take records",
                 _ => "internal error",
             };
             (generic.to_owned(), Some(self.to_string()))

@@ -1,6 +1,7 @@
 //! `kmsd audit verify|export`: recomputes the hash chain; writes records as JSON lines.
 
-use crate::audit::{self, verify, Filter, Verdict};
+use crate::audit::{self, verify_records, Filter, Verdict};
+use crate::audit_head::{self, Head};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::dates::{parse_time, rfc3339};
@@ -126,16 +127,35 @@ pub fn run(cmd: &AuditCommand) -> ExitCode {
     }
 }
 
+/// The chain's verdict, then the stored head's (tail truncation), and the head to copy away.
+fn verdict(config: &Path) -> Result<(Verdict, Option<Head>)> {
+    let store = Config::load(config)?.store;
+    let records = Store::open(&store)?.read(audit::records)?;
+    let head = audit_head::load(&store)?;
+    let verdict = match (verify_records(&records), &head) {
+        (Verdict::Ok { records: n }, Some(h)) => match audit_head::check(&records, h) {
+            // The first record that should be there and is not (or differs).
+            Some(reason) => Verdict::Broken {
+                seq: records.last().map_or(1, |r| (r.seq + 1).min(h.seq)),
+                reason,
+            },
+            None => Verdict::Ok { records: n },
+        },
+        (v, _) => v,
+    };
+    Ok((verdict, head))
+}
+
 fn run_verify(config: &Path) -> ExitCode {
-    let verdict = Config::load(config)
-        .and_then(|cfg| Store::open(&cfg.store))
-        .and_then(|s| s.read(verify));
-    match verdict {
-        Ok(Verdict::Ok { records }) => {
+    match verdict(config) {
+        Ok((Verdict::Ok { records }, head)) => {
             println!("audit chain OK: {records} records");
+            if let Some(h) = head {
+                println!("audit head: seq={} hash={}", h.seq, hex::encode(&h.hash));
+            }
             ExitCode::SUCCESS
         }
-        Ok(Verdict::Broken { seq, reason }) => {
+        Ok((Verdict::Broken { seq, reason }, _)) => {
             println!("audit chain BROKEN at record seq={seq}: {reason}");
             ExitCode::FAILURE
         }

@@ -79,5 +79,21 @@ pub fn run_restore(config: &Path, input: &Path, force: bool) -> Result<()> {
         cfg.store.display(),
         input.display()
     );
+    // The audit chain is the backup's now: records written after the backup are gone on
+    // purpose, and the head follows (it would otherwise, rightly, refuse every write).
+    let conn = rusqlite::Connection::open(&cfg.store)?;
+    let replaced = crate::audit_head::reset(&conn, &cfg.store)?;
+    let now = crate::audit_head::current(&conn)?;
+    if let (Some(old), Some(new)) = (replaced, now) {
+        if old.seq > new.seq {
+            println!(
+                "audit head moved back from seq {} to seq {}: the {} records after the backup \
+                 are not in the restored store (keep the previous audit export)",
+                old.seq,
+                new.seq,
+                old.seq - new.seq
+            );
+        }
+    }
     Ok(())
 }

@@ -14,6 +14,7 @@ pub mod destroy;
 pub mod generate;
 pub mod lifecycle;
 pub mod object;
+pub mod roles;
 pub mod service;
 pub mod template;
 pub mod usage;

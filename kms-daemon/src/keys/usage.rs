@@ -13,6 +13,7 @@
 //! transaction of the audit record; a refusal there drops the result.
 
 use super::object::StoredObject;
+use super::roles;
 use super::service::{audited, count_use, load_visible, require_user};
 use super::versions;
 use crate::audit;
@@ -440,6 +441,8 @@ fn use_key(
             load_visible(conn, caller, token, id, true)
         })?;
         let plan = authorize(&obj, mech, op, &mechanism.params)?;
+        svc.store
+            .read(|conn| roles::check_separated(conn, &obj, op.flag()))?;
         obj.life.check_use(op, &caller.identity, now_ms())?;
         let blob = obj
             .sealed

@@ -31,6 +31,7 @@
 
 use super::generate::{ec_public_attrs, rsa_public_attrs};
 use super::object::StoredObject;
+use super::roles::other_half_has;
 use super::service::{
     audited, build, check_id, check_non_local_roles, check_only_strengthens, count_use,
     load_visible, require_user, required,
@@ -47,7 +48,6 @@ use crate::state::Services;
 use crate::store::{now_ms, objects};
 use kms_api::msg::{ObjectInfo, UnwrapRequest, WrapRequest, WrapResponse};
 use kms_api::{AttrValue, MechParams};
-use rusqlite::Connection;
 use zeroize::Zeroizing;
 
 /// A checked key-transport mechanism.
@@ -116,21 +116,6 @@ pub fn strength_bits(obj: &StoredObject) -> Result<u64> {
         },
         _ => Err(Error::KeyUnextractable("kmsd cannot wrap this kind of key")),
     }
-}
-
-/// Whether another object of the token is the other half of RSA key `obj` (same modulus) and
-/// has the usage flag `ty` (R1 across a key pair).
-fn other_half_has(conn: &Connection, obj: &StoredObject, class: u64, ty: u64) -> Result<bool> {
-    if obj.key_type != Some(CKK_RSA) {
-        return Ok(false);
-    }
-    let modulus = obj.bytes(CKA_MODULUS);
-    Ok(objects::list(conn, &obj.token)?.iter().any(|o| {
-        o.class == class
-            && o.key_type == Some(CKK_RSA)
-            && o.bytes(CKA_MODULUS) == modulus
-            && o.flag(ty)
-    }))
 }
 
 fn material(obj: &StoredObject) -> Result<&[u8]> {

@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod tokens;
 pub mod versions;
 
+use crate::audit_head;
 use crate::error::{Error, Result};
 use parking_lot::{Condvar, Mutex};
 use rusqlite::Connection;
@@ -211,10 +212,21 @@ impl Store {
         let mut w = self.writer.lock();
         let result = if w.open == Some(batch) {
             w.open = None;
-            let r = w.conn.execute_batch("COMMIT").map_err(Error::from);
+            // The audit head covers the batch before it commits (crate::audit_head); a chain
+            // that no longer reaches the previous head refuses the batch.
+            let (wrote_head, r) = match audit_head::record(&w.conn, &self.path) {
+                Ok(wrote) => (wrote, w.conn.execute_batch("COMMIT").map_err(Error::from)),
+                Err(e) => (false, Err(e)),
+            };
             if r.is_err() {
                 // Leave the connection usable; the batch is lost for every member.
                 let _ = w.conn.execute_batch("ROLLBACK");
+                // A head written for this batch is ahead of the chain now: put it back.
+                if wrote_head {
+                    if let Err(e) = audit_head::reset(&w.conn, &self.path) {
+                        tracing::error!(error = %e, "audit head not rewritten after a failed commit");
+                    }
+                }
             }
             r
         } else {

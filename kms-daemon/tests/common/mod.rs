@@ -8,6 +8,8 @@
 )]
 #![allow(unreachable_pub, reason = "a test helper module, not an API")]
 
+/// A raw-API attacker with a leak oracle, for the attack tests.
+pub mod attacker;
 /// Service-level (no network) set-up and helpers, shared by the service tests.
 pub mod service;
 
