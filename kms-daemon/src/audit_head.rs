@@ -3,11 +3,11 @@
 //! hash chain cannot reveal, since what is left still links up — is detected by
 //! `kmsd audit verify`.
 //!
-//! The store writes the head inside every write batch, just before `COMMIT` (see
-//! `store::Store::commit`): if the head cannot be written the batch is rolled back, so no
-//! audited change exists that the head does not cover (fail closed). If the `COMMIT` itself then
-//! fails, the head is rewritten from what the store really holds; were that to fail too, the head
-//! is ahead of the chain and `verify` raises a false alarm — never a missed truncation.
+//! Before every commit the store checks that the chain still reaches the stored head
+//! ([`check_continuity`]; a cut refuses the batch), and after it writes the new head
+//! ([`record`]). A crash between the two leaves the head one batch behind — still reached by the
+//! chain, so never a false alarm; a head that cannot be written is logged, and the next commit
+//! writes it again.
 //!
 //! What it protects against: someone with write access to the database (but not to the head
 //! file) deleting the last records, or restoring an older copy of the database. What it cannot
@@ -53,33 +53,40 @@ pub fn current(conn: &Connection) -> Result<Option<Head>> {
         .optional()?)
 }
 
-/// Writes the head of `conn`'s chain next to `store`, durably (temporary file, fsync, rename).
-/// The chain must still reach the head written before: if records were cut off the tail since,
-/// this refuses (`audit_unavailable`), so the batch is rolled back and nothing more happens until
-/// an operator looks — the next write cannot quietly cover a truncation with a fresh head.
-/// Returns whether a head was written.
-pub fn record(conn: &Connection, store: &Path) -> Result<bool> {
-    let Some(head) = current(conn)? else {
-        return Ok(false);
+/// Refuses (`audit_unavailable`) when the chain in `conn` no longer reaches the head written
+/// before: records were cut off the tail (or changed) since. The store checks this before every
+/// commit, so the batch is rolled back and nothing more happens until an operator looks — a
+/// write cannot quietly cover a truncation with a fresh head.
+pub fn check_continuity(conn: &Connection, store: &Path) -> Result<()> {
+    let Some(previous) = load(store)? else {
+        return Ok(());
     };
-    if let Some(previous) = load(store)? {
-        let stored: Option<Vec<u8>> = conn
-            .query_row(
-                "SELECT hash FROM audit WHERE seq = ?1",
-                [previous.seq],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if stored.as_deref() != Some(previous.hash.as_slice()) {
-            return Err(Error::AuditUnavailable(format!(
-                "the audit chain no longer reaches its head (seq {}): records were removed or \
-                 changed; run `kmsd audit verify`",
-                previous.seq
-            )));
-        }
+    let stored: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT hash FROM audit WHERE seq = ?1",
+            [previous.seq],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if stored.as_deref() == Some(previous.hash.as_slice()) {
+        Ok(())
+    } else {
+        Err(Error::AuditUnavailable(format!(
+            "the audit chain no longer reaches its head (seq {}): records were removed or \
+             changed; run `kmsd audit verify`",
+            previous.seq
+        )))
     }
-    write(&path_for(store), &head)?;
-    Ok(true)
+}
+
+/// Writes the head of `conn`'s chain next to `store`, durably (temporary file, fsync, rename).
+/// The store calls it after each commit: a crash in between leaves the head one batch behind,
+/// which the chain still reaches (never a false alarm).
+pub fn record(conn: &Connection, store: &Path) -> Result<()> {
+    match current(conn)? {
+        Some(head) => write(&path_for(store), &head),
+        None => Ok(()),
+    }
 }
 
 /// Makes the head of `store` the last record of `conn`, whatever the file said: for

@@ -18,7 +18,13 @@ fn text(b: &[u8]) -> String {
 /// (stdin `init_stdin`), with token kms-default re-created; returns init's stdout.
 fn setup(dir: &Path, source: &str, init_args: &[&str], init_stdin: &str) -> String {
     Daemon::start(dir).stop();
-    for f in ["kms.db", "kms.db-wal", "kms.db-shm", "master.key"] {
+    for f in [
+        "kms.db",
+        "kms.db-wal",
+        "kms.db-shm",
+        "kms.db.audit-head",
+        "master.key",
+    ] {
         let _ = std::fs::remove_file(dir.join(f));
     }
     let cfg = dir.join("kmsd.toml");

@@ -94,6 +94,17 @@ impl Store {
                 path.display()
             )));
         }
+        // A head left by a store that is gone means its audit trail went with it: refuse to
+        // start a new chain over it silently.
+        let head = audit_head::path_for(path);
+        if head.exists() {
+            return Err(Error::Config(format!(
+                "{} holds the audit head of a store that is gone; if {} was removed on \
+                 purpose, remove the head file too",
+                head.display(),
+                path.display()
+            )));
+        }
         // The store holds PIN hashes and sealed material: owner-only from the first byte
         // (SQLite gives the -wal and -shm files the same mode).
         crate::config::write_secret_file(path, b"")?;
@@ -212,19 +223,18 @@ impl Store {
         let mut w = self.writer.lock();
         let result = if w.open == Some(batch) {
             w.open = None;
-            // The audit head covers the batch before it commits (crate::audit_head); a chain
-            // that no longer reaches the previous head refuses the batch.
-            let (wrote_head, r) = match audit_head::record(&w.conn, &self.path) {
-                Ok(wrote) => (wrote, w.conn.execute_batch("COMMIT").map_err(Error::from)),
-                Err(e) => (false, Err(e)),
-            };
-            if r.is_err() {
-                // Leave the connection usable; the batch is lost for every member.
-                let _ = w.conn.execute_batch("ROLLBACK");
-                // A head written for this batch is ahead of the chain now: put it back.
-                if wrote_head {
-                    if let Err(e) = audit_head::reset(&w.conn, &self.path) {
-                        tracing::error!(error = %e, "audit head not rewritten after a failed commit");
+            // A chain cut since the last head refuses the batch (crate::audit_head); after the
+            // commit the head moves to the new end of the chain.
+            let r = audit_head::check_continuity(&w.conn, &self.path)
+                .and_then(|()| w.conn.execute_batch("COMMIT").map_err(Error::from));
+            match &r {
+                Err(_) => {
+                    // Leave the connection usable; the batch is lost for every member.
+                    let _ = w.conn.execute_batch("ROLLBACK");
+                }
+                Ok(()) => {
+                    if let Err(e) = audit_head::record(&w.conn, &self.path) {
+                        tracing::error!(error = %e, "audit head not written; the next commit retries");
                     }
                 }
             }
