@@ -247,3 +247,79 @@ fn kmsd_serve_erases_keys_whose_waiting_period_is_over_when_it_starts() {
     );
     d.stop();
 }
+
+#[test]
+fn attach_cert_pairs_a_certificate_with_its_key_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let mut c = d.client();
+    assert_eq!(c.login(USER_PIN).status, 200);
+    // A key pair whose private half an application keeps elsewhere: its public key on the token.
+    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut point = vec![0x04, kp.public_key_raw().len() as u8];
+    point.extend_from_slice(kp.public_key_raw());
+    let p256 = [0x06u8, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    let public = ok(&c.call(
+        "POST",
+        &path("objects"),
+        Some(json!({"template": [
+            a_ulong(CKA_CLASS, CKO_PUBLIC_KEY), a_ulong(CKA_KEY_TYPE, CKK_EC),
+            a_bool(CKA_TOKEN, true), a_bytes(CKA_EC_PARAMS, &p256), a_bytes(CKA_EC_POINT, &point),
+            a_bytes(CKA_ID, &[0x42]), a_bytes(CKA_LABEL, b"paired")]})),
+    ));
+    let key = public["id"].as_str().unwrap().to_owned();
+    let mut params = rcgen::CertificateParams::new(vec!["paired.example".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "paired");
+    let cert = params.self_signed(&kp).unwrap();
+    let pem = dir.path().join("paired.pem");
+    std::fs::write(&pem, cert.pem()).unwrap();
+
+    // Another key's certificate is refused.
+    let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let stranger = dir.path().join("other.pem");
+    std::fs::write(&stranger, params.self_signed(&other).unwrap().pem()).unwrap();
+    let out = kmsd(
+        &d,
+        &[
+            "key",
+            "attach-cert",
+            "--id",
+            &key,
+            "--cert",
+            stranger.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not this key's"));
+
+    let done = kmsd_ok(
+        &d,
+        &[
+            "key",
+            "attach-cert",
+            "--id",
+            &key,
+            "--cert",
+            pem.to_str().unwrap(),
+        ],
+    );
+    assert!(done.contains("attached to key"), "{done}");
+    let found = ok(&c.call(
+        "POST",
+        &path("objects/find"),
+        Some(json!({"template": [a_ulong(CKA_CLASS, CKO_CERTIFICATE), a_bytes(CKA_ID, &[0x42])]})),
+    ));
+    let certs = found["objects"].as_array().unwrap();
+    assert_eq!(certs.len(), 1, "{found}");
+    assert_eq!(
+        unb64(&attr(&certs[0], CKA_VALUE).unwrap()["bytes"]),
+        cert.der().to_vec()
+    );
+    assert_eq!(
+        unb64(&attr(&certs[0], CKA_LABEL).unwrap()["bytes"]),
+        b"paired".to_vec()
+    );
+    assert!(attr(&certs[0], CKA_SUBJECT).is_some());
+}

@@ -65,6 +65,18 @@ pub enum KeyCommand {
     /// New primary material for a secret key; older versions still decrypt (GCM), verify
     /// (HMAC) and unwrap (AES-KW/KWP).
     Rotate(OneKey),
+    /// Attach an X.509 certificate (PEM or DER file) to a key: a public certificate object on
+    /// the key's token with the key's CKA_ID, as Java, NSS and systemd-cryptenroll look for.
+    AttachCert {
+        #[command(flatten)]
+        key: OneKey,
+        /// The certificate file.
+        #[arg(long)]
+        cert: std::path::PathBuf,
+        /// CKA_LABEL of the certificate object (default: the key's label).
+        #[arg(long)]
+        label: Option<String>,
+    },
     /// Change the use policy: usage limit, validity window, principals.
     SetPolicy {
         #[command(flatten)]
@@ -166,6 +178,28 @@ pub fn run(cmd: &KeyCommand) -> Result<()> {
                 _ => "destroyed: the material is erased",
             };
             print_key(&k.common, &key, done);
+        }
+        KeyCommand::AttachCert {
+            key: k,
+            cert,
+            label,
+        } => {
+            let raw = std::fs::read(cert)
+                .map_err(|e| Error::io(format!("reading {}", cert.display()), e))?;
+            use rustls_pki_types::pem::PemObject as _;
+            let der = match rustls_pki_types::CertificateDer::from_pem_slice(&raw) {
+                Ok(c) => c.to_vec(),
+                Err(_) => raw,
+            };
+            let obj = admin::attach_cert(&services(&k.common)?, &k.id, &der, label.as_deref())?;
+            if k.common.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"certificate": obj.id, "key": k.id})
+                );
+            } else {
+                println!("certificate {} attached to key {}", obj.id, k.id);
+            }
         }
         KeyCommand::Rotate(k) => {
             let key = admin::rotate(&services(&k.common)?, &k.id)?;

@@ -291,3 +291,61 @@ pub fn delete_token(svc: &Services, label: &str) -> Result<usize> {
         })
     })
 }
+
+/// `kmsd key attach-cert`: stores an X.509 certificate (DER) as a public token object next to
+/// key `id` — same token, same `CKA_ID` — which is how Java, NSS and systemd-cryptenroll pair a
+/// certificate with its key. The certificate's public key must be the key's
+/// (`attribute_value_invalid` otherwise). Audited as `object.create` with the key in `detail`.
+pub fn attach_cert(
+    svc: &Services,
+    id: &str,
+    der: &[u8],
+    label: Option<&str>,
+) -> Result<StoredObject> {
+    use crate::ck::*;
+    use kms_api::{AttrValue, Bytes};
+    let mut ev = event("object.create", None);
+    ev.detail = Some(format!("certificate_for={id}"));
+    audited(svc, ev, |ev| {
+        let key = svc.store.read(|conn| load_key(conn, id))?;
+        ev.token = Some(key.token.clone());
+        let spki = key
+            .bytes(CKA_PUBLIC_KEY_INFO)
+            .ok_or(Error::KeyTypeInconsistent)?
+            .to_vec();
+        let (_, cert) = x509_parser::parse_x509_certificate(der)
+            .map_err(|_| Error::AttributeValueInvalid(CKA_VALUE))?;
+        if cert.tbs_certificate.subject_pki.raw != spki.as_slice() {
+            return Err(Error::BadRequest(
+                "the certificate's public key is not this key's".into(),
+            ));
+        }
+        let bytes = |v: &[u8]| AttrValue::Bytes(Bytes(v.to_vec()));
+        let mut map = super::object::AttrMap::new();
+        map.insert(CKA_CLASS, AttrValue::Ulong(CKO_CERTIFICATE));
+        map.insert(CKA_CERTIFICATE_TYPE, AttrValue::Ulong(CKC_X_509));
+        map.insert(CKA_TOKEN, AttrValue::Bool(true));
+        map.insert(CKA_PRIVATE, AttrValue::Bool(false));
+        map.insert(CKA_VALUE, bytes(der));
+        if let Some(ckid) = key.bytes(CKA_ID) {
+            map.insert(CKA_ID, bytes(ckid));
+        }
+        let label = label.map(str::as_bytes).or_else(|| key.bytes(CKA_LABEL));
+        map.insert(CKA_LABEL, bytes(label.unwrap_or_default()));
+        super::create::fill_certificate(&mut map)?;
+        let admin = crate::auth::Caller {
+            identity: ADMIN_ACTOR.to_owned(),
+            request_id: ev.request_id.clone(),
+            instance: None,
+            bearer: None,
+        };
+        let obj = super::service::build(&admin, &key.token, CKO_CERTIFICATE, None, map, None)?;
+        ev.object_id = Some(obj.id.clone());
+        svc.store.tx(|tx| {
+            objects::insert(tx, &obj)?;
+            audit::append(tx, ev)?;
+            Ok(())
+        })?;
+        Ok(obj)
+    })
+}

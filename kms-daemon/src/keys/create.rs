@@ -208,7 +208,7 @@ fn fill_ed_public(map: &mut AttrMap) -> Result<()> {
     Ok(())
 }
 
-fn fill_certificate(map: &mut AttrMap) -> Result<()> {
+pub(crate) fn fill_certificate(map: &mut AttrMap) -> Result<()> {
     let ty = required(map, CKA_CERTIFICATE_TYPE, "CKA_CERTIFICATE_TYPE")?;
     if ty.as_ulong() != Some(CKC_X_509) {
         return Err(Error::TemplateInconsistent(
