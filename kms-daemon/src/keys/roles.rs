@@ -16,12 +16,19 @@ pub fn other_half_has(conn: &Connection, obj: &StoredObject, class: u64, ty: u64
         return Ok(false);
     }
     let modulus = obj.bytes(CKA_MODULUS);
-    Ok(objects::list(conn, &obj.token)?.iter().any(|o| {
-        o.class == class
-            && o.key_type == Some(CKK_RSA)
-            && o.bytes(CKA_MODULUS) == modulus
-            && o.flag(ty)
-    }))
+    // Only keys of the other class are read (through the class index), not the whole token.
+    let of_class = [kms_api::Attr {
+        ty: CKA_CLASS,
+        value: kms_api::AttrValue::Ulong(class),
+    }];
+    Ok(objects::candidates(conn, &obj.token, &of_class)?
+        .iter()
+        .any(|o| {
+            o.class == class
+                && o.key_type == Some(CKK_RSA)
+                && o.bytes(CKA_MODULUS) == modulus
+                && o.flag(ty)
+        }))
 }
 
 /// The role `flag` must not be combined with, on the key or across its pair.
