@@ -436,13 +436,14 @@ fn use_key(
         if !op.is_data() {
             return Err(Error::MechanismInvalid(mech));
         }
-        let obj = svc.store.read(|conn| {
+        // One read: the login, the key, its checks and the role separation across its pair.
+        let (obj, plan) = svc.store.read(|conn| {
             require_user(svc, conn, caller, token)?;
-            load_visible(conn, caller, token, id, true)
+            let obj = load_visible(conn, caller, token, id, true)?;
+            let plan = authorize(&obj, mech, op, &mechanism.params)?;
+            roles::check_separated(conn, &obj, op.flag())?;
+            Ok((obj, plan))
         })?;
-        let plan = authorize(&obj, mech, op, &mechanism.params)?;
-        svc.store
-            .read(|conn| roles::check_separated(conn, &obj, op.flag()))?;
         obj.life.check_use(op, &caller.identity, now_ms())?;
         let blob = obj
             .sealed
