@@ -37,6 +37,9 @@ pub struct Config {
     /// Key life cycle.
     #[serde(default)]
     pub lifecycle: LifecycleConfig,
+    /// `[policy]`: mechanism policy switches.
+    #[serde(default)]
+    pub policy: PolicyConfig,
     /// The plain-HTTP operations listener (`/metrics`, `/healthz`, `/readyz`).
     #[serde(default)]
     pub metrics: MetricsConfig,
@@ -184,6 +187,17 @@ impl Default for LifecycleConfig {
             destroy_wait_secs: default_destroy_wait(),
         }
     }
+}
+
+/// `[policy]`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Raw `CKM_RSA_PKCS` signing of inputs other than a SHA-2 `DigestInfo` (a SHA-1 or MD5
+    /// `DigestInfo`, TLS 1.0's MD5+SHA-1): for old clients only. Off by default (security rule
+    /// R9: MD5/SHA-1 signatures are refused).
+    #[serde(default)]
+    pub legacy_rsa_signatures: bool,
 }
 
 /// `[log]`.

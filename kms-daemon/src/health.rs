@@ -151,6 +151,7 @@ mod tests {
             vault: crate::vault::Vault::load(&mk).unwrap().into(),
             auth: Default::default(),
             lifecycle: Default::default(),
+            policy: Default::default(),
         };
         let checks = readiness(&svc);
         assert!(checks.iter().all(|c| c.result.is_ok()), "{checks:?}");

@@ -1,6 +1,6 @@
 //! The services a request reaches: store, vault and the auth policy, shared by all handlers.
 
-use crate::config::{AuthConfig, Config, LifecycleConfig};
+use crate::config::{AuthConfig, Config, LifecycleConfig, PolicyConfig};
 use crate::error::Result;
 use crate::master::VaultSlot;
 use crate::store::Store;
@@ -17,6 +17,8 @@ pub struct Services {
     pub auth: AuthConfig,
     /// Key life-cycle settings.
     pub lifecycle: LifecycleConfig,
+    /// Mechanism policy switches.
+    pub policy: PolicyConfig,
 }
 
 /// Shared handle to the services (the axum state).
@@ -33,6 +35,7 @@ impl Services {
             vault,
             auth: cfg.auth.clone(),
             lifecycle: cfg.lifecycle.clone(),
+            policy: cfg.policy.clone(),
         })
     }
 }

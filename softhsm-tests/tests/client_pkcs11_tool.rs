@@ -11,8 +11,15 @@ struct Tool<'a> {
 }
 
 impl Tool<'_> {
-    /// Runs pkcs11-tool with the module, the token and (with `login`) the PIN.
+    /// Runs pkcs11-tool with the module, the token and (with `login`) the PIN; it must succeed.
     fn run(&self, login: bool, args: &[&str]) -> String {
+        let (ok, text) = self.output(login, args);
+        assert!(ok, "pkcs11-tool {args:?} failed:\n{text}");
+        text
+    }
+
+    /// Runs pkcs11-tool like [`Tool::run`]; returns whether it succeeded and what it printed.
+    fn output(&self, login: bool, args: &[&str]) -> (bool, String) {
         let module = module_path();
         let mut cmd = Command::new("pkcs11-tool");
         cmd.current_dir(self.work)
@@ -29,8 +36,7 @@ impl Tool<'_> {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success(), "pkcs11-tool {args:?} failed:\n{text}");
-        text
+        (out.status.success(), text)
     }
 
     fn path(&self, name: &str) -> String {
@@ -575,4 +581,54 @@ fn pkcs11_spy_can_wrap_the_module() {
     );
     let spied = std::fs::read_to_string(&log).unwrap();
     assert!(spied.contains("C_GetTokenInfo"), "{spied}");
+}
+
+/// OpenSC's own self-test of a token (`pkcs11-tool --test`, without `--allow-sw`). Its signature
+/// test signs a SHA-1 `DigestInfo` with raw `CKM_RSA_PKCS`, which the default policy refuses
+/// (security rule R9), so the run stops there; with `[policy] legacy_rsa_signatures = true` in
+/// kmsd.toml every part of it passes, with SHA-256 and with SHA-1 OAEP.
+#[test]
+fn pkcs11_tool_self_test_passes_once_legacy_signatures_are_allowed() {
+    if !have("pkcs11-tool") {
+        return;
+    }
+    let mut kmsd = Kmsd::start();
+    let work = tempfile::tempdir().unwrap();
+    let tool = Tool {
+        config: kmsd.module_config(),
+        work: work.path(),
+    };
+    for (ty, id) in [("rsa:2048", "01"), ("EC:prime256v1", "02")] {
+        tool.run(true, &["--keypairgen", "--key-type", ty, "--id", id]);
+    }
+    let (ok, refused) = tool.output(true, &["--test"]);
+    assert!(
+        !ok && refused.contains("C_Sign") && refused.contains("CKR_DATA_INVALID"),
+        "{refused}"
+    );
+
+    let config = std::fs::read_to_string(kmsd.config()).unwrap();
+    assert!(config.contains("legacy_rsa_signatures = false"), "{config}");
+    std::fs::write(
+        kmsd.config(),
+        config.replace(
+            "legacy_rsa_signatures = false",
+            "legacy_rsa_signatures = true",
+        ),
+    )
+    .unwrap();
+    kmsd.restart();
+    for oaep in [
+        &[][..],
+        &["--hash-algorithm", "SHA-1", "--mgf", "MGF1-SHA1"],
+    ] {
+        let out = tool.run(true, &[&["--test"][..], oaep].concat());
+        assert!(
+            out.contains("No errors")
+                // signed, verified and decrypted with raw CKM_RSA_PKCS
+                && out.lines().filter(|l| l.trim() == "RSA-PKCS: OK").count() == 3
+                && !out.contains("ERR"),
+            "{out}"
+        );
+    }
 }

@@ -380,6 +380,7 @@ mod tests {
             vault: Vault::from_master_key(&[1; 32]).unwrap().into(),
             auth,
             lifecycle: Default::default(),
+            policy: Default::default(),
         };
         (dir, svc)
     }

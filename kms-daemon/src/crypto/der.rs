@@ -49,6 +49,29 @@ pub fn parse_octet_string(der: &[u8]) -> Option<&[u8]> {
     (rest.len() == len).then_some(rest)
 }
 
+/// Splits the first DER TLV off `der`: `(tag, content, rest)`. Definite, minimal lengths only
+/// (up to 4 length bytes); `None` for anything else.
+pub fn split_tlv(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (first as usize, rest)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n || rest[0] == 0 {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        if len < 0x80 {
+            return None; // not minimal: not DER
+        }
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
 /// `DigestInfo` prefixes (RFC 8017 §9.2 note 1) for the hashes `CKM_RSA_PKCS` signing accepts.
 const DIGEST_INFO_PREFIXES: [(HashAlg, &[u8]); 3] = [
     (
@@ -104,6 +127,24 @@ mod tests {
         assert_eq!(parse_octet_string(&octet_string(&long)).unwrap(), &long);
         assert!(parse_octet_string(&[0x04, 0x02, 1]).is_none());
         assert!(parse_octet_string(&[0x03, 0x01, 1]).is_none());
+    }
+
+    #[test]
+    fn tlvs_split_and_refuse_what_is_not_der() {
+        let seq = [0x30, 0x03, 0x02, 0x01, 0x05, 0xff];
+        assert_eq!(split_tlv(&seq), Some((0x30, &seq[2..5], &seq[5..])));
+        let long = octet_string(&[9u8; 300]);
+        assert_eq!(
+            split_tlv(&long).map(|(t, c, r)| (t, c.len(), r.len())),
+            Some((4, 300, 0))
+        );
+        assert!(split_tlv(&[0x02, 0x05, 1]).is_none(), "content cut short");
+        assert!(
+            split_tlv(&[0x02, 0x81, 0x05, 1, 2, 3, 4, 5]).is_none(),
+            "long form for 5"
+        );
+        assert!(split_tlv(&[0x02, 0x80]).is_none(), "indefinite length");
+        assert!(split_tlv(&[0x02]).is_none());
     }
 
     #[test]

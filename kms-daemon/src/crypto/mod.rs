@@ -3,7 +3,8 @@
 //! Callers hand in sealed-then-opened material as `Zeroizing` buffers (PKCS#8 DER for RSA and EC
 //! private keys, raw bytes for AES) and get results back; nothing here stores or logs anything.
 //! Key transport (AES-KW/KWP, RSA-OAEP) is in [`wrap`], ECDH in [`ec`].
-//! All private-key operations run on aws-lc-rs (the `rsa` crate is never used: RUSTSEC-2023-0071).
+//! All private-key operations run on aws-lc-rs (the `rsa` crate is never used: RUSTSEC-2023-0071),
+//! but for legacy raw `CKM_RSA_PKCS` signing, off by default, in [`rsa_raw`].
 
 pub mod aes;
 pub mod der;
@@ -12,6 +13,7 @@ pub mod eddsa;
 pub mod mac;
 pub mod rng;
 pub mod rsa;
+pub mod rsa_raw;
 pub mod wrap;
 
 use crate::ck;

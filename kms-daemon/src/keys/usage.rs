@@ -19,7 +19,8 @@ use super::versions;
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
-use crate::crypto::{aes, der, ec, eddsa, mac, rsa, HashAlg};
+use crate::config::PolicyConfig;
+use crate::crypto::{aes, der, ec, eddsa, mac, rsa, rsa_raw, HashAlg};
 use crate::error::{Error, Result};
 use crate::state::Services;
 use crate::store::now_ms;
@@ -334,6 +335,7 @@ fn execute(
     obj: &StoredObject,
     key: &[u8],
     input: Input<'_>,
+    policy: &PolicyConfig,
 ) -> Result<Zeroizing<Vec<u8>>> {
     let z = |v: Vec<u8>| Ok(Zeroizing::new(v));
     let data = input.data;
@@ -342,10 +344,13 @@ fn execute(
         _ => aes::Direction::Decrypt,
     };
     match plan {
-        Plan::RsaDigestInfo => {
-            let (hash, digest) = der::parse_digest_info(data).ok_or(Error::DataInvalid)?;
-            z(rsa::sign_digest(key, rsa::Padding::Pkcs1, hash, digest)?)
-        }
+        Plan::RsaDigestInfo => match der::parse_digest_info(data) {
+            Some((hash, digest)) => z(rsa::sign_digest(key, rsa::Padding::Pkcs1, hash, digest)?),
+            // Anything else (a SHA-1 or MD5 DigestInfo, TLS 1.0's MD5+SHA-1) only for old
+            // clients, when the operator turned it on (security R9).
+            None if policy.legacy_rsa_signatures => z(rsa_raw::sign_pkcs1v15(key, data)?),
+            None => Err(Error::DataInvalid),
+        },
         Plan::RsaSign(padding, hash) => {
             if data.len() != hash.len() {
                 return Err(Error::DataLenRange);
@@ -456,7 +461,7 @@ fn use_key(
             (Plan::AesGcm { .. }, Op::Decrypt) | (Plan::Hmac(_), Op::Verify)
         );
         let out = versions::with_versions(svc, &obj, &key, authenticated, |k| {
-            execute(plan.clone(), op, &obj, k, input)
+            execute(plan.clone(), op, &obj, k, input, &svc.policy)
         })?;
         drop(key);
         svc.store.tx(|tx| {
