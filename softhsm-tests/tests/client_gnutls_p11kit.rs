@@ -1,6 +1,6 @@
 //! Real clients, unmodified: GnuTLS's `p11tool`/`certtool` (which initialise modules with
 //! `CKF_LIBRARY_CANT_CREATE_OS_THREADS`), and p11-kit's `p11-kit server` remoting the token to
-//! `pkcs11-tool` through `p11-kit-client.so`.
+//! `pkcs11-tool` through `p11-kit-client.so`; `p11-kit list-modules` finding it by the shipped module file.
 
 use softhsm_tests::{have, have_file, module_path, run_in, Kmsd, TOKEN, USER_PIN};
 use std::process::{Command, Stdio};
@@ -207,4 +207,61 @@ fn p11_kit_server_remotes_the_token() {
         ],
     );
     assert!(ok.contains("Verified OK"), "{ok}");
+}
+
+/// The shipped p11-kit module file makes the module known to p11-kit: `p11-kit list-modules`
+/// loads it and shows its token. The file goes into p11-kit's module directory inside a private
+/// mount namespace (`unshare -m`, root only), so the machine's own configuration is untouched.
+#[test]
+fn p11_kit_lists_the_module_from_the_shipped_module_file() {
+    if !have("p11-kit") || !have("unshare") {
+        return;
+    }
+    if !Command::new("unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("skipped: no private mount namespace here (needs root), p11-kit's module directory would have to change");
+        return;
+    }
+    let kmsd = Kmsd::start();
+    let modules = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../pkcs11-module/p11-kit/kms-pkcs11.module"),
+    )
+    .unwrap();
+    let module = module_path();
+    let ours: String = shipped
+        .lines()
+        .map(|l| match l.strip_prefix("module:") {
+            Some(_) => format!("module: {}\n", module.display()),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert!(ours.contains(&module.display().to_string()), "{ours}");
+    std::fs::write(modules.path().join("kms-pkcs11.module"), ours).unwrap();
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c"])
+        .arg(format!(
+            "mount --bind {} /usr/share/p11-kit/modules && p11-kit list-modules",
+            modules.path().display()
+        ))
+        .env("KMS_PKCS11_CONFIG", kmsd.module_config())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("kms-pkcs11: {}", module.display()))
+            && text.contains("library-description: PKCS#11 module backed by kmsd")
+            && text.contains(&format!("token: {TOKEN}"))
+            && text.contains("login-required"),
+        "{text}"
+    );
 }
