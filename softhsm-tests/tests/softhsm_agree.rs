@@ -30,6 +30,21 @@ const KNOWN_DIFFERENCES: &[(&str, Outcome, &str)] = &[
         Err(RvError::FunctionNotSupported),
         "both end the operation; SoftHSM2 says CKR_OPERATION_NOT_INITIALIZED, we say CKR_FUNCTION_NOT_SUPPORTED (the mechanism is single-part only: the function is not supported for it), the code pkcs11-tool --test expects",
     ),
+    (
+        "digest readable key",
+        Err(RvError::KeyIndigestible),
+        "SoftHSM2 digests a non-sensitive, extractable secret key; kmsd never reveals a secret key's value in clear (it leaves only wrapped), and the module hashes locally, so every key is CKR_KEY_INDIGESTIBLE",
+    ),
+    (
+        "digest sensitive key",
+        Err(RvError::KeyIndigestible),
+        "SoftHSM2 2.6 digests even a sensitive key, which hands anyone holding the handle a check value of the secret; kmsd refuses every key (line above)",
+    ),
+    (
+        "digest final after a key",
+        Err(RvError::OperationNotInitialized),
+        "follows from the line above: the refused C_DigestKey ended the digest (an error ends it, as C_DigestUpdate's does)",
+    ),
 ];
 
 const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
@@ -296,6 +311,53 @@ fn mechanisms(t: &Target) -> (Vec<(&'static str, Outcome)>, Deterministic, Curve
     let ecb = s.encrypt(&Mechanism::AesEcb, aes, &blocks).unwrap();
     assert_eq!(s.decrypt(&Mechanism::AesEcb, aes, &ecb).unwrap(), blocks);
     same.push(("aes-ecb", ecb));
+
+    // C_DigestKey: SoftHSM2 digests a key whose value an application could read; kmsd never
+    // reveals a secret key's value (not even unsensitive), so every key is indigestible there.
+    let readable = s
+        .create_object(&[
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::AES),
+            Attribute::Token(false),
+            Attribute::Value(AES_VALUE.to_vec()),
+            Attribute::Sensitive(false),
+            Attribute::Extractable(true),
+        ])
+        .unwrap();
+    s.digest_init(&Mechanism::Sha256).unwrap();
+    s.digest_update(b"prefix").unwrap();
+    steps.push(("digest readable key", outcome(s.digest_key(readable))));
+    steps.push(("digest final after a key", outcome(s.digest_final())));
+    let sensitive = s
+        .generate_key(
+            &Mechanism::AesKeyGen,
+            &[
+                Attribute::Token(false),
+                Attribute::ValueLen(32.into()),
+                Attribute::Sensitive(true),
+                Attribute::Encrypt(true),
+            ],
+        )
+        .unwrap();
+    let gone = s
+        .create_object(&[
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::AES),
+            Attribute::Token(false),
+            Attribute::Value(AES_VALUE.to_vec()),
+        ])
+        .unwrap();
+    s.destroy_object(gone).unwrap();
+    // Each case on a fresh digest (whatever the previous one left behind).
+    let fresh = || {
+        let _ = s.digest_final();
+        s.digest_init(&Mechanism::Sha256).unwrap();
+    };
+    fresh();
+    steps.push(("digest sensitive key", outcome(s.digest_key(sensitive))));
+    fresh();
+    steps.push(("digest destroyed key", outcome(s.digest_key(gone))));
+    let _ = s.digest_final();
     steps.push((
         "ecb partial block",
         outcome(s.encrypt(&Mechanism::AesEcb, aes, &blocks[..15])),
@@ -452,7 +514,7 @@ fn softhsm2_and_kms_pkcs11_agree() {
     let more: Vec<_> = targets.iter().map(mechanisms).collect();
     compare(&targets, &more[0].0, &more[1].0);
     let refused: Vec<_> = more[1].0.iter().filter(|(_, o)| o.is_err()).collect();
-    assert_eq!(refused.len(), 6, "the refusals happened: {refused:?}");
+    assert_eq!(refused.len(), 10, "the refusals happened: {refused:?}");
     for ((name, a), (_, b)) in more[0].1.iter().zip(&more[1].1) {
         assert_eq!(
             a, b,

@@ -290,6 +290,17 @@ pub unsafe extern "C" fn C_DigestUpdate(
     })
 }
 
+/// C_DigestKey.
+///
+/// # Safety
+/// No pointer is taken.
+#[no_mangle]
+pub unsafe extern "C" fn C_DigestKey(h: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE) -> CK_RV {
+    guard(Call::new("C_DigestKey", Some(h)), || {
+        library()?.digest_key(h, key).map(|()| CKR_OK)
+    })
+}
+
 /// C_DigestFinal.
 ///
 /// # Safety

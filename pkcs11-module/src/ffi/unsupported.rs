@@ -2,7 +2,6 @@
 //! for "not offered" after the universal checks (`CKR_CRYPTOKI_NOT_INITIALIZED` first):
 //!
 //! - recover and dual-purpose functions (no mechanism here has `CKF_SIGN_RECOVER`/`CKF_VERIFY_RECOVER`);
-//! - `C_DigestKey`: digesting a secret key's value is not offered;
 //! - the v3.0 message-based functions (no mechanism here offers them).
 //!
 //! `C_GetMechanismInfo` never advertises a flag that would lead an application here.
@@ -31,7 +30,6 @@ macro_rules! not_offered {
 }
 
 not_offered! {
-C_DigestKey(_a1: CK_SESSION_HANDLE, _a2: CK_OBJECT_HANDLE);
     C_SignRecoverInit(_a1: CK_SESSION_HANDLE, _a2: *mut CK_MECHANISM, _a3: CK_OBJECT_HANDLE);
     C_SignRecover(_a1: CK_SESSION_HANDLE, _a2: *mut CK_BYTE, _a3: CK_ULONG, _a4: *mut CK_BYTE, _a5: *mut CK_ULONG);
     C_VerifyRecoverInit(_a1: CK_SESSION_HANDLE, _a2: *mut CK_MECHANISM, _a3: CK_OBJECT_HANDLE);

@@ -711,6 +711,27 @@ impl Library {
         self.update_op(h, |s| &mut s.digest, part)
     }
 
+    /// `C_DigestKey`: the value of a secret key would join the digest — if the module could see
+    /// it. The module hashes locally and kmsd never reveals a secret key's value in clear (not
+    /// even an unsensitive one: values leave kmsd only wrapped), so every key is
+    /// `CKR_KEY_INDIGESTIBLE`; a handle that is no object is `CKR_KEY_HANDLE_INVALID`. Like
+    /// `C_DigestUpdate`, an error ends the digest operation. The session, operation and handle
+    /// checks come first, so an application learns exactly why.
+    pub fn digest_key(&self, h: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE) -> Result<()> {
+        self.step_op(
+            h,
+            |s| &mut s.digest,
+            |_| true,
+            |_: &mut DigestOp, _| {
+                self.object(h, key).map_err(|e| match e.rv() {
+                    CKR_OBJECT_HANDLE_INVALID => Error::Ck(CKR_KEY_HANDLE_INVALID),
+                    _ => e,
+                })?;
+                Err(Error::Ck(CKR_KEY_INDIGESTIBLE))
+            },
+        )
+    }
+
     /// `*Init(pMechanism = NULL)`: cancels the operation of that kind.
     pub fn cancel(&self, h: CK_SESSION_HANDLE, kind: OpKind) -> Result<()> {
         match kind {
