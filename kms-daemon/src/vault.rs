@@ -78,6 +78,20 @@ pub fn aad(id: &str, token: &str, class: u64, key_type: Option<u64>, attrs: &Att
         }
         _ => out.extend_from_slice(&u64::MAX.to_be_bytes()),
     }
+    // The templates that bound what a key wraps, unwraps or derives are policy too. Bound only
+    // when present, so the AAD of every key made before they existed stays what it was.
+    for ty in [
+        ck::CKA_WRAP_TEMPLATE,
+        ck::CKA_UNWRAP_TEMPLATE,
+        ck::CKA_DERIVE_TEMPLATE,
+    ] {
+        if let Some(AttrValue::Template(t)) = attrs.get(&ty) {
+            let json = serde_json::to_vec(t).unwrap_or_default();
+            out.extend_from_slice(&ty.to_be_bytes());
+            out.extend_from_slice(&(json.len() as u64).to_be_bytes());
+            out.extend_from_slice(&json);
+        }
+    }
     out
 }
 

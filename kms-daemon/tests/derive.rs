@@ -256,3 +256,58 @@ fn derive_refusals_r13_r5_and_bad_parameters() {
         }
     );
 }
+
+/// CKA_DERIVE_TEMPLATE: what every key derived from the base gets; a contradicting template is
+/// `template_inconsistent`, and it cannot make a sensitive base yield a weak key (R13).
+#[test]
+fn the_derive_template_is_what_derived_keys_get() {
+    let (_dir, svc, c) = setup();
+    let curve = CURVES[0];
+    let template = |attrs: Vec<Attr>| Attr {
+        ty: CKA_DERIVE_TEMPLATE,
+        value: AttrValue::Template(attrs),
+    };
+    let base = ec_pair(
+        &svc,
+        &c,
+        curve,
+        vec![
+            b(CKA_DERIVE, true),
+            template(vec![by(CKA_LABEL, b"derived"), by(CKA_ID, b"d1")]),
+        ],
+    );
+    let peer = ec_pair(&svc, &c, curve, vec![b(CKA_DERIVE, true)]);
+    let point = bytes(&peer.public, CKA_EC_POINT);
+    let derive = |t: Vec<Attr>| {
+        do_derive(
+            &svc,
+            &c,
+            ecdh(CKD_SHA256_KDF, b"", &point),
+            &base.private.id,
+            t,
+        )
+    };
+    let k = derive(aes_template(32)).unwrap();
+    assert_eq!(bytes(&k, CKA_LABEL), b"derived");
+    assert_eq!(bytes(&k, CKA_ID), b"d1");
+    let mut mine = aes_template(32);
+    mine.push(by(CKA_LABEL, b"mine"));
+    assert_eq!(code(derive(mine)), "template_inconsistent");
+
+    let weak = ec_pair(
+        &svc,
+        &c,
+        curve,
+        vec![b(CKA_DERIVE, true), template(vec![b(CKA_SENSITIVE, false)])],
+    );
+    assert_eq!(
+        code(do_derive(
+            &svc,
+            &c,
+            ecdh(CKD_SHA256_KDF, b"", &point),
+            &weak.private.id,
+            aes_template(32),
+        )),
+        "template_inconsistent"
+    );
+}

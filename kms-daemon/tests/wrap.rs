@@ -433,3 +433,119 @@ fn unwrap_refusals_t6_t8_t18() {
         }
     );
 }
+
+fn tmpl(ty: u64, attrs: Vec<Attr>) -> Attr {
+    Attr {
+        ty,
+        value: AttrValue::Template(attrs),
+    }
+}
+
+/// CKA_WRAP_TEMPLATE bounds what a key may wrap; CKA_UNWRAP_TEMPLATE is what every key it
+/// unwraps gets, and is the only way such a key may come out weaker (SENSITIVE=F,
+/// EXTRACTABLE=T: security R6, T18); a conflict is `template_inconsistent`.
+#[test]
+fn wrap_and_unwrap_templates_bound_what_a_key_wraps_and_what_its_keys_get() {
+    let (_dir, svc, c) = setup();
+    let roles = || {
+        vec![
+            b(CKA_WRAP, true),
+            b(CKA_UNWRAP, true),
+            b(CKA_ENCRYPT, false),
+            b(CKA_DECRYPT, false),
+        ]
+    };
+    let mut with_templates = roles();
+    with_templates.push(tmpl(CKA_WRAP_TEMPLATE, vec![by(CKA_ID, b"exportable")]));
+    with_templates.push(tmpl(
+        CKA_UNWRAP_TEMPLATE,
+        vec![
+            b(CKA_SENSITIVE, false),
+            b(CKA_EXTRACTABLE, true),
+            by(CKA_LABEL, b"from-kek"),
+        ],
+    ));
+    let kek_t = aes(&svc, &c, 32, with_templates).unwrap();
+    assert_eq!(
+        value(&kek_t, CKA_WRAP_TEMPLATE),
+        Some(&AttrValue::Template(vec![by(CKA_ID, b"exportable")]))
+    );
+    let kw = || m(CKM_AES_KEY_WRAP_KWP);
+    let exportable = aes(
+        &svc,
+        &c,
+        32,
+        vec![b(CKA_EXTRACTABLE, true), by(CKA_ID, b"exportable")],
+    )
+    .unwrap();
+    let other = aes(
+        &svc,
+        &c,
+        32,
+        vec![b(CKA_EXTRACTABLE, true), by(CKA_ID, b"x")],
+    )
+    .unwrap();
+
+    let blob = do_wrap(&svc, &c, kw(), &kek_t.id, &exportable.id).unwrap();
+    assert_eq!(
+        code(do_wrap(&svc, &c, kw(), &kek_t.id, &other.id)),
+        "key_unextractable"
+    );
+
+    let mut weaker = secret_template();
+    weaker.push(b(CKA_SENSITIVE, false));
+    let new = do_unwrap(&svc, &c, kw(), &kek_t.id, &blob, weaker.clone()).unwrap();
+    assert_eq!(flag(&new, CKA_SENSITIVE), Some(false));
+    assert_eq!(flag(&new, CKA_EXTRACTABLE), Some(true));
+    assert_eq!(bytes(&new, CKA_LABEL), b"from-kek");
+    assert_eq!(
+        fingerprint(&svc, &c, &new.id),
+        fingerprint(&svc, &c, &exportable.id)
+    );
+    let mut contradicting = secret_template();
+    contradicting.push(by(CKA_LABEL, b"mine"));
+    assert_eq!(
+        code(do_unwrap(&svc, &c, kw(), &kek_t.id, &blob, contradicting)),
+        "template_inconsistent"
+    );
+
+    // A key without an unwrap template makes only strong keys (T18).
+    let plain = kek(&svc, &c, 32);
+    let blob = do_wrap(&svc, &c, kw(), &plain, &exportable.id).unwrap();
+    assert_eq!(
+        code(do_unwrap(&svc, &c, kw(), &plain, &blob, weaker)),
+        "template_inconsistent"
+    );
+    assert_eq!(
+        code(do_unwrap(&svc, &c, kw(), &plain, &blob, secret_template())),
+        "ok"
+    );
+
+    // Templates hold plain values, once each, on the classes that have them (T24).
+    for bad in [
+        tmpl(
+            CKA_UNWRAP_TEMPLATE,
+            vec![tmpl(CKA_WRAP_TEMPLATE, vec![b(CKA_TOKEN, true)])],
+        ),
+        tmpl(
+            CKA_UNWRAP_TEMPLATE,
+            vec![b(CKA_TOKEN, true), b(CKA_TOKEN, false)],
+        ),
+        tmpl(CKA_WRAP_TEMPLATE, vec![u(CKA_TOKEN, 1)]),
+        tmpl(CKA_WRAP_TEMPLATE, vec![u(0x7fff_0000, 1)]),
+    ] {
+        let mut t = roles();
+        t.push(bad.clone());
+        assert_eq!(
+            code(aes(&svc, &c, 32, t)),
+            "attribute_value_invalid",
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        svc.store.read(audit::verify).unwrap(),
+        audit::Verdict::Ok {
+            records: svc.store.read(audit::records).unwrap().len()
+        }
+    );
+}

@@ -127,9 +127,9 @@ fn hostile_templates_and_parameters_are_refused_t24() {
             wrap_template,
         ];
         let rv = f.C_CreateObject.unwrap()(s, outer.as_mut_ptr(), 4, &mut h);
-        // kmsd keeps no template-valued attribute, so the module refuses the type before it
-        // follows the pointer: CKR_ATTRIBUTE_TYPE_INVALID, no recursion at all.
-        assert_eq!(rv, CKR_ATTRIBUTE_TYPE_INVALID, "nesting: {rv:#x}");
+        // The module copies an attribute array one level deep and does not follow an array
+        // inside it: CKR_ATTRIBUTE_VALUE_INVALID, no recursion at all.
+        assert_eq!(rv, CKR_ATTRIBUTE_VALUE_INVALID, "nesting: {rv:#x}");
 
         // C_DeriveKey with a NULL mechanism parameter and a non-zero length.
         let mut base_t = [

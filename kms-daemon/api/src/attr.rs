@@ -19,6 +19,9 @@ pub enum AttrValue {
     Date(String),
     /// `CK_MECHANISM_TYPE_PTR` arrays (`CKA_ALLOWED_MECHANISMS`).
     UlongList(Vec<u64>),
+    /// Attribute arrays (`CKA_WRAP_TEMPLATE`, `CKA_UNWRAP_TEMPLATE`, `CKA_DERIVE_TEMPLATE`): one
+    /// level only, a template never holds another ([`MAX_TEMPLATE_DEPTH`]).
+    Template(Vec<Attr>),
 }
 
 impl AttrValue {
@@ -54,6 +57,15 @@ impl AttrValue {
             AttrValue::Bytes(_) => AttrKind::Bytes,
             AttrValue::Date(_) => AttrKind::Date,
             AttrValue::UlongList(_) => AttrKind::UlongList,
+            AttrValue::Template(_) => AttrKind::Template,
+        }
+    }
+
+    /// The attributes, if this is a template.
+    pub fn as_template(&self) -> Option<&[Attr]> {
+        match self {
+            AttrValue::Template(t) => Some(t),
+            _ => None,
         }
     }
 }
@@ -91,7 +103,13 @@ pub enum AttrKind {
     Date,
     /// Array of `CK_ULONG`.
     UlongList,
+    /// Array of attributes.
+    Template,
 }
+
+/// Templates nest one level: the attributes of a `CKA_*_TEMPLATE` are plain values (a nested
+/// template is `CKR_ATTRIBUTE_VALUE_INVALID`, security T24).
+pub const MAX_TEMPLATE_DEPTH: usize = 1;
 
 /// Maximum number of attributes in one template (security rule R19).
 pub const MAX_TEMPLATE_ATTRS: usize = 256;
@@ -100,7 +118,7 @@ pub const MAX_TEMPLATE_ATTRS: usize = 256;
 pub const MAX_VALUE_LEN: usize = 64 * 1024;
 
 /// The kind of each attribute this product knows, or `None` for an unknown type
-/// (`CKR_ATTRIBUTE_TYPE_INVALID`). Templates (`CKA_WRAP_TEMPLATE` …) are not accepted yet.
+/// (`CKR_ATTRIBUTE_TYPE_INVALID`).
 pub fn kind_of(ty: u64) -> Option<AttrKind> {
     let ty = ty as CK_ATTRIBUTE_TYPE;
     Some(match ty {
@@ -138,6 +156,7 @@ pub fn kind_of(ty: u64) -> Option<AttrKind> {
         | CKA_VALUE_BITS => AttrKind::Ulong,
         CKA_START_DATE | CKA_END_DATE => AttrKind::Date,
         CKA_ALLOWED_MECHANISMS => AttrKind::UlongList,
+        CKA_WRAP_TEMPLATE | CKA_UNWRAP_TEMPLATE | CKA_DERIVE_TEMPLATE => AttrKind::Template,
         CKA_LABEL
         | CKA_APPLICATION
         | CKA_VALUE

@@ -97,7 +97,14 @@ pub fn derive_key(
             .ok_or_else(|| Error::IntegrityFailure("EC key without a known curve".into()))?;
         let (kdf, shared_data, peer) = ecdh_params(curve, &req.mechanism.params)?;
 
-        let map = template::normalize(&req.template)?;
+        let mut map = template::normalize(&req.template)?;
+        // The base key's CKA_DERIVE_TEMPLATE: what every key derived from it gets (a sensitive
+        // base still makes only sensitive keys, security R13).
+        template::merge(
+            &mut map,
+            base.template(CKA_DERIVE_TEMPLATE),
+            "CKA_DERIVE_TEMPLATE",
+        )?;
         match map.get(&CKA_KEY_TYPE).and_then(AttrValue::as_ulong) {
             None => return Err(Error::TemplateIncomplete("CKA_KEY_TYPE is required".into())),
             Some(CKK_AES) => {}

@@ -53,6 +53,14 @@ impl StoredObject {
         self.attrs.get(&ty).and_then(AttrValue::as_bytes)
     }
 
+    /// The template attribute `ty` (`CKA_WRAP_TEMPLATE` …), empty when absent.
+    pub fn template(&self, ty: u64) -> &[kms_api::Attr] {
+        self.attrs
+            .get(&ty)
+            .and_then(AttrValue::as_template)
+            .unwrap_or_default()
+    }
+
     /// The vault AAD of this object's (primary) material in its current state: identity and
     /// security attributes ([`vault::aad`]), the life cycle ([`Lifecycle::bind`]), then the
     /// version when it is not the first.

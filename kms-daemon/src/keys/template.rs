@@ -124,6 +124,11 @@ const RULES: &[Rule] = &[
     r(CKA_LOCAL, KEY, ANY, No, No, Ch::No),
     r(CKA_KEY_GEN_MECHANISM, KEY, ANY, No, No, Ch::No),
     r(CKA_ALLOWED_MECHANISMS, KEY, ANY, Yes, Yes, Ch::No),
+    // What a wrapping key may wrap, what an unwrapping key's keys get, what a derived key gets
+    // (§4.8–4.10; security R6, R13): fixed like the usage flags they qualify.
+    r(CKA_WRAP_TEMPLATE, PU | S, ANY, Yes, Yes, Ch::No),
+    r(CKA_UNWRAP_TEMPLATE, PR | S, ANY, Yes, Yes, Ch::No),
+    r(CKA_DERIVE_TEMPLATE, PR | S, ANY, Yes, Yes, Ch::No),
     // The life-cycle state (keys::lifecycle) is kmsd's: shown, never given or changed.
     r(kms_api::vendor::CKA_KMS_STATE, KEY, ANY, No, No, Ch::No),
     r(kms_api::vendor::CKA_KMS_KEY_VERSION, KEY, ANY, No, No, Ch::No),
@@ -228,6 +233,10 @@ pub fn check_limits(template: &[Attr]) -> Result<()> {
         let too_long = match &a.value {
             AttrValue::Bytes(b) => b.0.len() > MAX_VALUE_LEN,
             AttrValue::UlongList(l) => l.len() > MAX_TEMPLATE_ATTRS,
+            AttrValue::Template(t) => {
+                check_limits(t)?;
+                false
+            }
             _ => false,
         };
         if too_long {
@@ -275,10 +284,53 @@ fn check_value(a: &Attr) -> Result<()> {
             invalid
         }
         AttrValue::UlongList(l) if l.len() > MAX_TEMPLATE_ATTRS => invalid,
+        AttrValue::Template(inner) => check_inner_template(a.ty, inner),
         // Standard classes are 0..=9; vendor classes have the top bit set.
         AttrValue::Ulong(v) if a.ty == CKA_CLASS && *v > 9 && *v & 0x8000_0000 == 0 => invalid,
         _ => Ok(()),
     }
+}
+
+/// The attributes of a `CKA_*_TEMPLATE`: known plain values (no template inside a template,
+/// security T24), each type once, within the template limit.
+fn check_inner_template(ty: u64, inner: &[Attr]) -> Result<()> {
+    if inner.len() > MAX_TEMPLATE_ATTRS {
+        return Err(Error::AttributeValueInvalid(ty));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for a in inner {
+        if matches!(a.value, AttrValue::Template(_)) || !seen.insert(a.ty) {
+            return Err(Error::AttributeValueInvalid(ty));
+        }
+        check_value(a).map_err(|_| Error::AttributeValueInvalid(ty))?;
+    }
+    Ok(())
+}
+
+/// Whether `attrs` holds every attribute of `template` with the same value (how a wrapping
+/// key's `CKA_WRAP_TEMPLATE` is matched, §4.10).
+pub fn satisfies(attrs: &AttrMap, template: &[Attr]) -> bool {
+    template.iter().all(|a| attrs.get(&a.ty) == Some(&a.value))
+}
+
+/// Folds a key's `CKA_UNWRAP_TEMPLATE` or `CKA_DERIVE_TEMPLATE` into the template of the key
+/// being made: an attribute both give must agree (`template_inconsistent`); the key's template
+/// adds what the application left out.
+pub fn merge(map: &mut AttrMap, imposed: &[Attr], which: &str) -> Result<()> {
+    for a in imposed {
+        match map.get(&a.ty) {
+            Some(v) if *v != a.value => {
+                return Err(Error::TemplateInconsistent(format!(
+                    "attribute 0x{:08X} contradicts the key's {which}",
+                    a.ty
+                )))
+            }
+            _ => {
+                map.insert(a.ty, a.value.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The remaining checks for an object of `class`/`key_type` built with `mode`.

@@ -157,6 +157,11 @@ fn check_wrap(
             "CKA_WRAP_WITH_TRUSTED needs a CKA_TRUSTED wrapping key",
         ));
     }
+    if !template::satisfies(&target.attrs, wrapping.template(CKA_WRAP_TEMPLATE)) {
+        return Err(Error::KeyUnextractable(
+            "the key does not match the wrapping key's CKA_WRAP_TEMPLATE",
+        ));
+    }
     if matches!(transport, Transport::Oaep(..)) && target.class != CKO_SECRET_KEY {
         return Err(Error::KeyUnextractable("RSA-OAEP wraps secret keys only"));
     }
@@ -284,8 +289,11 @@ fn open_blob(
 fn unwrap_template(
     req: &UnwrapRequest,
     transport: &Transport,
+    unwrapping: &StoredObject,
 ) -> Result<(u64, u64, super::object::AttrMap, Expect)> {
-    let map = template::normalize(&req.template)?;
+    let mut map = template::normalize(&req.template)?;
+    let imposed = unwrapping.template(CKA_UNWRAP_TEMPLATE);
+    template::merge(&mut map, imposed, "CKA_UNWRAP_TEMPLATE")?;
     let class = required(&map, CKA_CLASS, "CKA_CLASS")?
         .as_ulong()
         .unwrap_or(u64::MAX);
@@ -311,7 +319,11 @@ fn unwrap_template(
         }
     }
     template::check(Mode::Generate, class, Some(key_type), &map)?;
-    check_only_strengthens(&map)?;
+    // A standard blob carries no attributes: the new key may be weaker (SENSITIVE=F,
+    // EXTRACTABLE=T) only where the unwrapping key's own template says so (security R6).
+    let mut asked = map.clone();
+    asked.retain(|ty, v| !imposed.iter().any(|a| a.ty == *ty && a.value == *v));
+    check_only_strengthens(&asked)?;
     check_non_local_roles(&map)?;
     let expect = match key_type {
         CKK_AES => {
@@ -372,7 +384,7 @@ pub fn unwrap_key(
                 "the unwrapping key (or its public half) can also encrypt",
             ));
         }
-        let (class, key_type, map, expect) = unwrap_template(req, &transport)?;
+        let (class, key_type, map, expect) = unwrap_template(req, &transport, &unwrapping)?;
         let blob = req.wrapped.as_ref();
         match &transport {
             Transport::Aes(kind) => {

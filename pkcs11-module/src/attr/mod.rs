@@ -15,8 +15,28 @@ const ULONG: usize = std::mem::size_of::<CK_ULONG>();
 pub struct RawAttr {
     /// `CKA_*`.
     pub ty: CK_ATTRIBUTE_TYPE,
-    /// The bytes of `pValue[0..ulValueLen]`.
+    /// The bytes of `pValue[0..ulValueLen]` (empty for an attribute array).
     pub bytes: Vec<u8>,
+    /// The attributes of an attribute-array value (`CKA_*_TEMPLATE`), as the C edge copied
+    /// them in; `None` for every other attribute.
+    pub nested: Option<Vec<RawAttr>>,
+}
+
+impl RawAttr {
+    /// A plain attribute.
+    pub fn new(ty: CK_ATTRIBUTE_TYPE, bytes: Vec<u8>) -> RawAttr {
+        RawAttr {
+            ty,
+            bytes,
+            nested: None,
+        }
+    }
+}
+
+/// Whether values of attribute `ty` are arrays of `CK_ATTRIBUTE` (the C edge copies them in
+/// one level deep; a template inside one is refused by [`decode`]).
+pub fn is_array(ty: CK_ATTRIBUTE_TYPE) -> bool {
+    kind_of(ty as u64) == Some(AttrKind::Template)
 }
 
 /// Decodes one attribute by the kind table.
@@ -49,6 +69,18 @@ pub fn decode(raw: &RawAttr) -> Result<Attr> {
             }
             AttrValue::Bytes(Bytes(b.clone()))
         }
+        // One level: the attributes inside are plain values (security T24).
+        AttrKind::Template => {
+            let inner = raw
+                .nested
+                .as_deref()
+                .ok_or(Error::Ck(CKR_ATTRIBUTE_VALUE_INVALID))?;
+            if inner.len() > MAX_TEMPLATE_ATTRS || inner.iter().any(|a| a.nested.is_some()) {
+                return Err(bad);
+            }
+            let attrs = inner.iter().map(decode).collect::<Result<Vec<_>>>();
+            AttrValue::Template(attrs.map_err(|_| Error::Ck(CKR_ATTRIBUTE_VALUE_INVALID))?)
+        }
     };
     Ok(Attr {
         ty: raw.ty as u64,
@@ -69,7 +101,8 @@ fn ulong_from(b: &[u8]) -> Option<u64> {
     Some(CK_ULONG::from_ne_bytes(arr) as u64)
 }
 
-/// Encodes a value as the bytes an application expects in `pValue`.
+/// Encodes a value as the bytes an application expects in `pValue` (an attribute array has
+/// no bytes of its own: [`get_values`] answers it with [`Fill::Array`]).
 pub fn encode(value: &AttrValue) -> Vec<u8> {
     match value {
         AttrValue::Bool(b) => vec![u8::from(*b)],
@@ -80,6 +113,7 @@ pub fn encode(value: &AttrValue) -> Vec<u8> {
             .iter()
             .flat_map(|v| (*v as CK_ULONG).to_ne_bytes())
             .collect(),
+        AttrValue::Template(_) => Vec::new(),
     }
 }
 
@@ -93,13 +127,24 @@ pub struct AttrQuery {
     pub capacity: Option<usize>,
 }
 
+/// What to write into an application's `pValue`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fill {
+    /// These bytes.
+    Bytes(Vec<u8>),
+    /// An attribute array: into the application's `CK_ATTRIBUTE`s, each one's type, and its
+    /// value by the same per-attribute rule (length when `pValue` is NULL, the bytes when they
+    /// fit, else `CK_UNAVAILABLE_INFORMATION` and `CKR_BUFFER_TOO_SMALL`).
+    Array(Vec<(CK_ATTRIBUTE_TYPE, Vec<u8>)>),
+}
+
 /// The answer for one attribute: the length to report and, when it fits, the value to copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttrAnswer {
     /// Value for `ulValueLen` (`CK_UNAVAILABLE_INFORMATION` when not available).
     pub len: CK_ULONG,
-    /// Bytes to copy into `pValue`.
-    pub value: Option<Vec<u8>>,
+    /// What to copy into `pValue`.
+    pub value: Option<Fill>,
 }
 
 /// Runs the per-attribute algorithm of S14 over an object. Every attribute is processed; the
@@ -121,15 +166,28 @@ pub fn get_values(info: &ObjectInfo, queries: &[AttrQuery]) -> (CK_RV, Vec<AttrA
                 invalid = true;
                 return unavailable;
             };
-            let bytes = encode(&attr.value);
+            let (needed, fill) = match &attr.value {
+                AttrValue::Template(t) => (
+                    t.len() * std::mem::size_of::<CK_ATTRIBUTE>(),
+                    Fill::Array(
+                        t.iter()
+                            .map(|a| (a.ty as CK_ATTRIBUTE_TYPE, encode(&a.value)))
+                            .collect(),
+                    ),
+                ),
+                v => {
+                    let bytes = encode(v);
+                    (bytes.len(), Fill::Bytes(bytes))
+                }
+            };
             match q.capacity {
                 None => AttrAnswer {
-                    len: bytes.len() as CK_ULONG,
+                    len: needed as CK_ULONG,
                     value: None,
                 },
-                Some(cap) if cap >= bytes.len() => AttrAnswer {
-                    len: bytes.len() as CK_ULONG,
-                    value: Some(bytes),
+                Some(cap) if cap >= needed => AttrAnswer {
+                    len: needed as CK_ULONG,
+                    value: Some(fill),
                 },
                 Some(_) => {
                     small = true;
@@ -179,10 +237,7 @@ mod tests {
     use super::*;
 
     fn raw(ty: CK_ATTRIBUTE_TYPE, bytes: &[u8]) -> RawAttr {
-        RawAttr {
-            ty,
-            bytes: bytes.to_vec(),
-        }
+        RawAttr::new(ty, bytes.to_vec())
     }
 
     #[test]
@@ -235,7 +290,7 @@ mod tests {
         );
         assert_eq!(rv, CKR_ATTRIBUTE_SENSITIVE);
         assert_eq!(a[0].len, CK_UNAVAILABLE_INFORMATION);
-        assert_eq!(a[1].value.as_deref(), Some(&b"abc"[..]));
+        assert_eq!(a[1].value, Some(Fill::Bytes(b"abc".to_vec())));
         assert_eq!(a[2].len, CK_UNAVAILABLE_INFORMATION);
         let (rv, a) = get_values(&info, &[q(CKA_LABEL, Some(2))]);
         assert_eq!(

@@ -2,7 +2,7 @@
 //! mechanisms, and the copy-out of variable-length output. Every `unsafe` read or write of
 //! application memory in the crate goes through here.
 
-use crate::attr::RawAttr;
+use crate::attr::{self, RawAttr};
 use crate::error::{Error, Result};
 use crate::mech::{self, ParamKind};
 use crate::token::output::Outcome;
@@ -128,7 +128,8 @@ pub(crate) unsafe fn write_outcome(
 /// Copies in a template.
 ///
 /// # Safety
-/// `ptr` must point to `count` `CK_ATTRIBUTE`s whose `pValue` point to `ulValueLen` bytes.
+/// `ptr` must point to `count` `CK_ATTRIBUTE`s whose `pValue` point to `ulValueLen` bytes (for
+/// an attribute array, to `ulValueLen / sizeof(CK_ATTRIBUTE)` attributes of the same kind).
 pub(crate) unsafe fn template(ptr: *const CK_ATTRIBUTE, count: CK_ULONG) -> Result<Vec<RawAttr>> {
     if count == 0 {
         return Ok(Vec::new());
@@ -142,17 +143,63 @@ pub(crate) unsafe fn template(ptr: *const CK_ATTRIBUTE, count: CK_ULONG) -> Resu
     attrs
         .iter()
         .map(|a| {
+            if attr::is_array(a.type_) {
+                // SAFETY: forwarded contract.
+                return unsafe { array_attr(a) };
+            }
             if a.ulValueLen as usize > MAX_VALUE_LEN {
                 return Err(Error::Ck(CKR_ATTRIBUTE_VALUE_INVALID));
             }
             // SAFETY: `pValue` holds `ulValueLen` bytes by the caller's contract.
             let value = unsafe { bytes(a.pValue as *const CK_BYTE, a.ulValueLen)? };
-            Ok(RawAttr {
-                ty: a.type_,
-                bytes: value.to_vec(),
-            })
+            Ok(RawAttr::new(a.type_, value.to_vec()))
         })
         .collect()
+}
+
+/// Copies in an attribute-array value (`CKA_WRAP_TEMPLATE` …): whole `CK_ATTRIBUTE`s, at most
+/// [`MAX_TEMPLATE_ATTRS`], copied one level deep — an array inside one is not followed (it is
+/// marked and refused when decoded: security T24, no recursion on application data).
+///
+/// # Safety
+/// `a.pValue` must point to `a.ulValueLen / sizeof(CK_ATTRIBUTE)` attributes whose own `pValue`
+/// point to `ulValueLen` bytes.
+unsafe fn array_attr(a: &CK_ATTRIBUTE) -> Result<RawAttr> {
+    let size = std::mem::size_of::<CK_ATTRIBUTE>();
+    let len = a.ulValueLen as usize;
+    if !len.is_multiple_of(size) || len / size > MAX_TEMPLATE_ATTRS {
+        return Err(Error::Ck(CKR_ATTRIBUTE_VALUE_INVALID));
+    }
+    let inner: &[CK_ATTRIBUTE] = if len == 0 {
+        &[]
+    } else {
+        let p = non_null(a.pValue as *const CK_ATTRIBUTE)?;
+        // SAFETY: non-NULL; `len / size` entries by the caller's contract (bounded above).
+        unsafe { std::slice::from_raw_parts(p, len / size) }
+    };
+    let nested = inner
+        .iter()
+        .map(|n| {
+            if attr::is_array(n.type_) {
+                return Ok(RawAttr {
+                    ty: n.type_,
+                    bytes: Vec::new(),
+                    nested: Some(Vec::new()),
+                });
+            }
+            if n.ulValueLen as usize > MAX_VALUE_LEN {
+                return Err(Error::Ck(CKR_ATTRIBUTE_VALUE_INVALID));
+            }
+            // SAFETY: `pValue` holds `ulValueLen` bytes by the caller's contract.
+            let value = unsafe { bytes(n.pValue as *const CK_BYTE, n.ulValueLen)? };
+            Ok(RawAttr::new(n.type_, value.to_vec()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RawAttr {
+        ty: a.type_,
+        bytes: Vec::new(),
+        nested: Some(nested),
+    })
 }
 
 /// Reads a parameter structure of exactly its own size.

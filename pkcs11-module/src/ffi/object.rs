@@ -1,7 +1,7 @@
 //! Object management functions (PKCS#11 v3.0 §5.7).
 
 use super::guard::{guard, non_null, ok, put, template, Call};
-use crate::attr::AttrQuery;
+use crate::attr::{AttrQuery, Fill};
 use crate::error::{Error, Result};
 use crate::token::library;
 use cryptoki_sys::*;
@@ -116,18 +116,62 @@ pub unsafe extern "C" fn C_GetAttributeValue(
                 capacity: (!a.pValue.is_null()).then_some(a.ulValueLen as usize),
             })
             .collect();
-        let (rv, answers) = lib.get_attributes(h, object, &queries)?;
+        let (mut rv, answers) = lib.get_attributes(h, object, &queries)?;
         for (a, answer) in attrs.iter_mut().zip(answers) {
-            if let Some(value) = answer.value {
-                // SAFETY: `pValue` is non-NULL and holds `ulValueLen >= value.len()` bytes.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(value.as_ptr(), a.pValue as *mut u8, value.len())
-                };
+            match answer.value {
+                Some(Fill::Bytes(value)) => {
+                    // SAFETY: `pValue` is non-NULL and holds `ulValueLen >= value.len()` bytes.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            value.as_ptr(),
+                            a.pValue as *mut u8,
+                            value.len(),
+                        )
+                    };
+                }
+                Some(Fill::Array(items)) => {
+                    // SAFETY: `pValue` is non-NULL and holds `ulValueLen` bytes, which
+                    // `get_attributes` checked cover `items.len()` attributes.
+                    let inner = unsafe {
+                        std::slice::from_raw_parts_mut(a.pValue as *mut CK_ATTRIBUTE, items.len())
+                    };
+                    // SAFETY: each inner `pValue` is NULL or holds its `ulValueLen` bytes.
+                    let fits = unsafe { fill_array(inner, &items) };
+                    if !fits && rv == CKR_OK {
+                        rv = CKR_BUFFER_TOO_SMALL;
+                    }
+                }
+                None => {}
             }
             a.ulValueLen = answer.len;
         }
         Ok(rv)
     })
+}
+
+/// Writes an attribute array into the application's `CK_ATTRIBUTE`s by the per-attribute rule;
+/// returns whether every value fitted.
+///
+/// # Safety
+/// Each `pValue` in `inner` must be NULL or hold its `ulValueLen` writable bytes.
+unsafe fn fill_array(inner: &mut [CK_ATTRIBUTE], items: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> bool {
+    let mut fits = true;
+    for (slot, (ty, value)) in inner.iter_mut().zip(items) {
+        slot.type_ = *ty;
+        if slot.pValue.is_null() {
+            slot.ulValueLen = value.len() as CK_ULONG;
+        } else if slot.ulValueLen as usize >= value.len() {
+            // SAFETY: non-NULL and holds `ulValueLen >= value.len()` bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(value.as_ptr(), slot.pValue as *mut u8, value.len())
+            };
+            slot.ulValueLen = value.len() as CK_ULONG;
+        } else {
+            slot.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+            fits = false;
+        }
+    }
+    fits
 }
 
 /// C_SetAttributeValue.
