@@ -152,6 +152,7 @@ mod tests {
             auth: Default::default(),
             lifecycle: Default::default(),
             policy: Default::default(),
+            key_cache: Default::default(),
         };
         let checks = readiness(&svc);
         assert!(checks.iter().all(|c| c.result.is_ok()), "{checks:?}");

@@ -1,6 +1,7 @@
 //! The services a request reaches: store, vault and the auth policy, shared by all handlers.
 
 use crate::config::{AuthConfig, Config, LifecycleConfig, PolicyConfig};
+use crate::crypto::keycache::KeyCache;
 use crate::error::Result;
 use crate::master::VaultSlot;
 use crate::store::Store;
@@ -19,6 +20,8 @@ pub struct Services {
     pub lifecycle: LifecycleConfig,
     /// Mechanism policy switches.
     pub policy: PolicyConfig,
+    /// Private keys kept parsed between uses.
+    pub key_cache: KeyCache,
 }
 
 /// Shared handle to the services (the axum state).
@@ -36,6 +39,7 @@ impl Services {
             auth: cfg.auth.clone(),
             lifecycle: cfg.lifecycle.clone(),
             policy: cfg.policy.clone(),
+            key_cache: KeyCache::default(),
         })
     }
 }

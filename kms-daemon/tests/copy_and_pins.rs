@@ -39,6 +39,7 @@ fn services(max_pin_failures: u32) -> (tempfile::TempDir, Services) {
         },
         lifecycle: Default::default(),
         policy: Default::default(),
+        key_cache: Default::default(),
     };
     (dir, svc)
 }

@@ -381,6 +381,7 @@ mod tests {
             auth,
             lifecycle: Default::default(),
             policy: Default::default(),
+            key_cache: Default::default(),
         };
         (dir, svc)
     }

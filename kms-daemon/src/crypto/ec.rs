@@ -10,7 +10,7 @@ use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _, ParsedPublicKey};
 use zeroize::Zeroizing;
 
 /// The curves kmsd offers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Curve {
     /// NIST P-256 (secp256r1).
     P256,
@@ -133,7 +133,8 @@ fn public_of(curve: Curve, kp: &EcdsaKeyPair) -> Result<EcPublic> {
     })
 }
 
-fn parse(curve: Curve, pkcs8: &[u8]) -> Result<EcdsaKeyPair> {
+/// A stored private key, parsed for signing.
+pub fn parse(curve: Curve, pkcs8: &[u8]) -> Result<EcdsaKeyPair> {
     EcdsaKeyPair::from_pkcs8(curve.signing(), pkcs8)
         .map_err(|_| Error::IntegrityFailure("stored EC key unusable".into()))
 }
@@ -314,13 +315,18 @@ pub fn fit_digest(curve: Curve, digest_bytes: &[u8]) -> Vec<u8> {
 
 /// Signs a digest of 1..=64 bytes; returns raw `r ‖ s` of fixed length.
 pub fn sign_digest(curve: Curve, pkcs8: &[u8], digest_bytes: &[u8]) -> Result<Vec<u8>> {
+    sign_digest_with(curve, &parse(curve, pkcs8)?, digest_bytes)
+}
+
+/// [`sign_digest`] with a parsed key ([`super::keycache`]).
+pub fn sign_digest_with(curve: Curve, key: &EcdsaKeyPair, digest_bytes: &[u8]) -> Result<Vec<u8>> {
     if digest_bytes.is_empty() || digest_bytes.len() > 64 {
         return Err(Error::DataLenRange);
     }
     let fitted = fit_digest(curve, digest_bytes);
     let d = digest::Digest::import_less_safe(&fitted, curve.digest_alg())
         .map_err(|_| Error::Internal("digest import".into()))?;
-    let sig = parse(curve, pkcs8)?
+    let sig = key
         .sign_digest(&d)
         .map_err(|_| Error::Internal("ECDSA signing".into()))?;
     Ok(sig.as_ref().to_vec())

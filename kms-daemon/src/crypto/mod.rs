@@ -10,6 +10,7 @@ pub mod aes;
 pub mod der;
 pub mod ec;
 pub mod eddsa;
+pub mod keycache;
 pub mod mac;
 pub mod rng;
 pub mod rsa;

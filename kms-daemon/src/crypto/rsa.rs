@@ -76,7 +76,8 @@ fn bit_len(be: &[u8]) -> u64 {
     }
 }
 
-fn parse(pkcs8: &[u8]) -> Result<KeyPair> {
+/// A stored private key, parsed for signing.
+pub fn parse(pkcs8: &[u8]) -> Result<KeyPair> {
     KeyPair::from_pkcs8(pkcs8)
         .map_err(|_| Error::IntegrityFailure("stored RSA key unusable".into()))
 }
@@ -225,6 +226,16 @@ pub fn sign_digest(
     hash: HashAlg,
     digest_bytes: &[u8],
 ) -> Result<Vec<u8>> {
+    sign_digest_with(&parse(pkcs8)?, padding, hash, digest_bytes)
+}
+
+/// [`sign_digest`] with a parsed key ([`super::keycache`]).
+pub fn sign_digest_with(
+    kp: &KeyPair,
+    padding: Padding,
+    hash: HashAlg,
+    digest_bytes: &[u8],
+) -> Result<Vec<u8>> {
     let encoding: &'static dyn signature::RsaEncoding = match (padding, hash) {
         (Padding::Pkcs1, HashAlg::Sha256) => &signature::RSA_PKCS1_SHA256,
         (Padding::Pkcs1, HashAlg::Sha384) => &signature::RSA_PKCS1_SHA384,
@@ -236,7 +247,6 @@ pub fn sign_digest(
     };
     let d = digest::Digest::import_less_safe(digest_bytes, hash.digest_alg())
         .map_err(|_| Error::DataLenRange)?;
-    let kp = parse(pkcs8)?;
     let mut sig = vec![0u8; kp.public_modulus_len()];
     // aws-lc verifies the CRT result before releasing a signature (fault check, security R12).
     kp.sign_digest(encoding, &d, &mut sig)
@@ -249,7 +259,8 @@ pub fn modulus_len(pkcs8: &[u8]) -> Result<usize> {
     Ok(parse(pkcs8)?.public_modulus_len())
 }
 
-fn decrypting_key(pkcs8: &[u8]) -> Result<PrivateDecryptingKey> {
+/// A stored private key, parsed for decryption.
+pub fn decrypting_key(pkcs8: &[u8]) -> Result<PrivateDecryptingKey> {
     PrivateDecryptingKey::from_pkcs8(pkcs8)
         .map_err(|_| Error::IntegrityFailure("stored RSA key unusable".into()))
 }
@@ -257,6 +268,22 @@ fn decrypting_key(pkcs8: &[u8]) -> Result<PrivateDecryptingKey> {
 /// RSA-OAEP decryption (SHA-1 or SHA-256, MGF1 of the same hash, optional label).
 pub fn decrypt_oaep(
     pkcs8: &[u8],
+    hash: HashAlg,
+    label: &[u8],
+    ct: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    decrypt_oaep_with(&oaep_key(pkcs8)?, hash, label, ct)
+}
+
+/// A stored private key, parsed for OAEP decryption.
+pub fn oaep_key(pkcs8: &[u8]) -> Result<OaepPrivateDecryptingKey> {
+    OaepPrivateDecryptingKey::new(decrypting_key(pkcs8)?)
+        .map_err(|_| Error::Internal("OAEP key".into()))
+}
+
+/// [`decrypt_oaep`] with a parsed key ([`super::keycache`]).
+pub fn decrypt_oaep_with(
+    key: &OaepPrivateDecryptingKey,
     hash: HashAlg,
     label: &[u8],
     ct: &[u8],
@@ -270,8 +297,6 @@ pub fn decrypt_oaep(
             ))
         }
     };
-    let key = OaepPrivateDecryptingKey::new(decrypting_key(pkcs8)?)
-        .map_err(|_| Error::Internal("OAEP key".into()))?;
     if ct.len() != key.key_size_bytes() {
         return Err(Error::EncryptedDataLenRange);
     }

@@ -20,6 +20,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
 use crate::config::PolicyConfig;
+use crate::crypto::keycache::{self, Parsed};
 use crate::crypto::{aes, der, ec, eddsa, mac, rsa, rsa_raw, HashAlg};
 use crate::error::{Error, Result};
 use crate::state::Services;
@@ -329,10 +330,61 @@ struct Input<'a> {
     mac: Option<&'a [u8]>,
 }
 
+/// The parsed form a plan's private operation can run on, if it has one: RSA signatures over a
+/// SHA-2 digest, RSA-OAEP decryption and ECDSA. (PKCS#1 v1.5 decryption needs the key's bytes
+/// for its implicit rejection, legacy raw RSA signatures too; they open the key each time.)
+fn cached_kind(plan: &Plan, obj: &StoredObject, data: &[u8]) -> Result<Option<keycache::Kind>> {
+    Ok(match plan {
+        Plan::RsaDigestInfo if der::parse_digest_info(data).is_some() => {
+            Some(keycache::Kind::RsaSign)
+        }
+        Plan::RsaSign(..) => Some(keycache::Kind::RsaSign),
+        Plan::RsaOaepDecrypt(..) => Some(keycache::Kind::RsaOaep),
+        Plan::Ecdsa(_) => Some(keycache::Kind::Ecdsa(curve_of(obj)?)),
+        _ => None,
+    })
+}
+
+/// The private operation of `plan` with a parsed key (see [`cached_kind`]).
+fn execute_parsed(
+    plan: &Plan,
+    key: &Parsed,
+    obj: &StoredObject,
+    data: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    let z = |v: Vec<u8>| Ok(Zeroizing::new(v));
+    match (plan, key) {
+        (Plan::RsaDigestInfo, Parsed::RsaSign(kp)) => {
+            let (hash, digest) = der::parse_digest_info(data).ok_or(Error::DataInvalid)?;
+            z(rsa::sign_digest_with(
+                kp,
+                rsa::Padding::Pkcs1,
+                hash,
+                digest,
+            )?)
+        }
+        (Plan::RsaSign(padding, hash), Parsed::RsaSign(kp)) => {
+            if data.len() != hash.len() {
+                return Err(Error::DataLenRange);
+            }
+            z(rsa::sign_digest_with(kp, *padding, *hash, data)?)
+        }
+        (Plan::RsaOaepDecrypt(hash, label), Parsed::RsaOaep(k)) => {
+            rsa::decrypt_oaep_with(k, *hash, label, data)
+        }
+        (Plan::Ecdsa(hash), Parsed::Ecdsa(kp)) => {
+            if hash.is_some_and(|h| h.len() != data.len()) {
+                return Err(Error::DataLenRange);
+            }
+            z(ec::sign_digest_with(curve_of(obj)?, kp, data)?)
+        }
+        _ => Err(Error::Internal("parsed key of another kind".into())),
+    }
+}
+
 fn execute(
     plan: Plan,
     op: Op,
-    obj: &StoredObject,
     key: &[u8],
     input: Input<'_>,
     policy: &PolicyConfig,
@@ -344,24 +396,14 @@ fn execute(
         _ => aes::Direction::Decrypt,
     };
     match plan {
-        Plan::RsaDigestInfo => match der::parse_digest_info(data) {
-            Some((hash, digest)) => z(rsa::sign_digest(key, rsa::Padding::Pkcs1, hash, digest)?),
-            // Anything else (a SHA-1 or MD5 DigestInfo, TLS 1.0's MD5+SHA-1) only for old
-            // clients, when the operator turned it on (security R9).
-            None if policy.legacy_rsa_signatures => z(rsa_raw::sign_pkcs1v15(key, data)?),
-            None => Err(Error::DataInvalid),
-        },
-        Plan::RsaSign(padding, hash) => {
-            if data.len() != hash.len() {
-                return Err(Error::DataLenRange);
-            }
-            z(rsa::sign_digest(key, padding, hash, data)?)
+        // A SHA-2 DigestInfo runs on the parsed key; anything else (a SHA-1 or MD5 DigestInfo,
+        // TLS 1.0's MD5+SHA-1) only for old clients, when the operator turned it on (R9).
+        Plan::RsaDigestInfo if policy.legacy_rsa_signatures => {
+            z(rsa_raw::sign_pkcs1v15(key, data)?)
         }
-        Plan::Ecdsa(hash) => {
-            if hash.is_some_and(|h| h.len() != data.len()) {
-                return Err(Error::DataLenRange);
-            }
-            z(ec::sign_digest(curve_of(obj)?, key, data)?)
+        Plan::RsaDigestInfo => Err(Error::DataInvalid),
+        Plan::RsaSign(..) | Plan::Ecdsa(_) | Plan::RsaOaepDecrypt(..) => {
+            Err(Error::Internal("a parsed-key plan without its key".into()))
         }
         Plan::Eddsa => z(eddsa::sign(key, data)?),
         Plan::Hmac(hash) => match input.mac {
@@ -371,7 +413,6 @@ fn execute(
         Plan::AesEcb => aes::ecb(key, dir, data),
         Plan::AesCtr { counter_bits, cb } => aes::ctr(key, counter_bits, &cb, data),
         Plan::RsaPkcs1Decrypt => rsa::decrypt_pkcs1(key, data),
-        Plan::RsaOaepDecrypt(hash, label) => rsa::decrypt_oaep(key, hash, &label, data),
         Plan::AesCbcPad(iv) => match op {
             Op::Encrypt => z(aes::cbc_pad_encrypt(key, &iv, data)?),
             _ => aes::cbc_pad_decrypt(key, &iv, data),
@@ -454,16 +495,28 @@ fn use_key(
             .sealed
             .as_deref()
             .ok_or_else(|| Error::IntegrityFailure("key without material".into()))?;
-        let key = svc.vault.open(&obj.aad(), blob)?;
-        // GCM decryption and MAC verification prove which version they need (keys::versions).
-        let authenticated = matches!(
-            (&plan, op),
-            (Plan::AesGcm { .. }, Op::Decrypt) | (Plan::Hmac(_), Op::Verify)
-        );
-        let out = versions::with_versions(svc, &obj, &key, authenticated, |k| {
-            execute(plan.clone(), op, &obj, k, input, &svc.policy)
-        })?;
-        drop(key);
+        let aad = obj.aad();
+        let out = match cached_kind(&plan, &obj, input.data)? {
+            // RSA and EC private operations: the key parsed once (crypto::keycache).
+            Some(kind) => {
+                let parsed = svc
+                    .key_cache
+                    .get_or_open(kind, &obj.id, &aad, blob, || svc.vault.open(&aad, blob))?;
+                execute_parsed(&plan, &parsed, &obj, input.data)?
+            }
+            None => {
+                let key = svc.vault.open(&aad, blob)?;
+                // GCM decryption and MAC verification prove which version they need
+                // (keys::versions).
+                let authenticated = matches!(
+                    (&plan, op),
+                    (Plan::AesGcm { .. }, Op::Decrypt) | (Plan::Hmac(_), Op::Verify)
+                );
+                versions::with_versions(svc, &obj, &key, authenticated, |k| {
+                    execute(plan.clone(), op, k, input, &svc.policy)
+                })?
+            }
+        };
         svc.store.tx(|tx| {
             count_use(tx, caller, &obj, op)?;
             audit::append(tx, ev)

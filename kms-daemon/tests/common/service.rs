@@ -37,6 +37,7 @@ pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
         auth: AuthConfig::default(),
         lifecycle: LifecycleConfig::default(),
         policy: Default::default(),
+        key_cache: Default::default(),
     }
 }
 
