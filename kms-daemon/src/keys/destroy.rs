@@ -30,6 +30,8 @@ pub fn schedule(svc: &Services, obj: &StoredObject, now: i64) -> Result<StoredOb
     let wait_ms =
         i64::try_from(svc.lifecycle.destroy_wait_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     let mut new = obj.clone();
+    // Scheduled or erased, the key is unusable from now on: no parsed form of it stays.
+    svc.key_cache.forget(&obj.id);
     if wait_ms == 0 {
         erase(&mut new, now);
         return Ok(new);
@@ -106,6 +108,7 @@ pub fn sweep(svc: &Services) -> Result<usize> {
             )?;
             Ok(true)
         })?;
+        svc.key_cache.forget(&obj.id);
         done += usize::from(erased);
     }
     Ok(done)
