@@ -14,6 +14,11 @@ use kms_api::msg::{DeriveRequest, UnwrapRequest, WrapRequest};
 use kms_api::{Bytes, Mechanism};
 use zeroize::Zeroizing;
 
+/// The longest wrapped key `C_UnwrapKey` accepts. The largest key this token wraps (an RSA-8192
+/// private key as PKCS#8 under KWP) is under 8 KiB; a longer blob is out of range, and is refused
+/// here rather than sent to kmsd, whose request limit (1 MiB) it could exceed.
+const MAX_WRAPPED_LEN: usize = 64 * 1024;
+
 /// An upper bound of the wrapped size, so a size query needs no round trip (S7 allows a bound).
 fn wrapped_bound(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> usize {
     let modulus = |e: &ObjectEntry| attr::bytes(&e.info, CKA_MODULUS).map_or(512, unsigned_len);
@@ -90,6 +95,9 @@ impl Library {
             .map_err(|e| e.in_role(WrapRole::Unwrapping))?;
         let template = attr::decode_template(raw)?;
         self.check_writable(h, wants_token(&template))?;
+        if wrapped.len() > MAX_WRAPPED_LEN {
+            return Err(Error::Ck(CKR_WRAPPED_KEY_LEN_RANGE));
+        }
         let req = UnwrapRequest {
             mechanism: m,
             unwrapping_key: unwrapping.info.id.clone(),
