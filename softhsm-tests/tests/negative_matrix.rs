@@ -3175,8 +3175,9 @@ fn negative_matrix_agrees_with_softhsm2() {
     let mut rows = rows();
     rows.sort_by_key(|row| !row.logged_in);
     let mut names = std::collections::HashSet::new();
-    for row in &rows {
-        assert!(names.insert(row.name), "row {} twice", row.name);
+    let steps = lifecycle_steps();
+    for name in rows.iter().map(|r| r.name).chain(steps.iter().map(|s| s.0)) {
+        assert!(names.insert(name), "row {name} twice");
     }
     for (name, _, _) in KNOWN_DIFFERENCES.iter().chain(OUR_BUGS) {
         assert!(names.contains(name), "table entry {name} has no row");
@@ -3212,4 +3213,213 @@ fn negative_matrix_agrees_with_softhsm2() {
         failures.join("\n")
     );
     assert!(rows.len() >= 150);
+}
+
+/// A library-lifecycle step: the module's function list and the session the steps share.
+struct Lifecycle {
+    f: CK_FUNCTION_LIST,
+    session: std::cell::Cell<CK_SESSION_HANDLE>,
+}
+
+/// One step of the lifecycle sequence: its name, kms-pkcs11's expected code, the call.
+type Step = (&'static str, CK_RV, fn(&Lifecycle) -> CK_RV);
+
+/// A mutex callback that is never meant to run (the module must refuse the partial set).
+unsafe extern "C" fn create_mutex(_mutex: *mut *mut c_void) -> CK_RV {
+    CKR_GENERAL_ERROR
+}
+
+fn init_args(flags: CK_FLAGS, reserved: *mut c_void) -> CK_C_INITIALIZE_ARGS {
+    CK_C_INITIALIZE_ARGS {
+        CreateMutex: None,
+        DestroyMutex: None,
+        LockMutex: None,
+        UnlockMutex: None,
+        flags,
+        pReserved: reserved,
+    }
+}
+
+/// C_Initialize, C_Finalize and calls around them, in order: they change the library's state,
+/// so they run in their own process ([`lifecycle_child`]).
+// SAFETY (every `unsafe` block below): pointers to locals that outlive the calls, or the
+// deliberately invalid arguments the step names.
+fn lifecycle_steps() -> Vec<Step> {
+    vec![
+        (
+            "C_GetInfo before C_Initialize",
+            CKR_CRYPTOKI_NOT_INITIALIZED,
+            |l| unsafe {
+                let mut info = std::mem::zeroed();
+                f!(l, C_GetInfo)(&mut info)
+            },
+        ),
+        (
+            "C_GetSlotList before C_Initialize",
+            CKR_CRYPTOKI_NOT_INITIALIZED,
+            |l| unsafe {
+                let mut count = 0;
+                f!(l, C_GetSlotList)(TRUE, null_mut(), &mut count)
+            },
+        ),
+        (
+            "C_OpenSession before C_Initialize",
+            CKR_CRYPTOKI_NOT_INITIALIZED,
+            |l| unsafe {
+                let mut h = 0;
+                f!(l, C_OpenSession)(0, CKF_SERIAL_SESSION, null_mut(), None, &mut h)
+            },
+        ),
+        (
+            "C_Finalize before C_Initialize",
+            CKR_CRYPTOKI_NOT_INITIALIZED,
+            |l| unsafe { f!(l, C_Finalize)(null_mut()) },
+        ),
+        (
+            "C_GetFunctionList before C_Initialize",
+            CKR_OK,
+            |l| unsafe {
+                let mut list = null_mut();
+                f!(l, C_GetFunctionList)(&mut list)
+            },
+        ),
+        ("C_Initialize reserved set", CKR_ARGUMENTS_BAD, |l| unsafe {
+            let mut args = init_args(CKF_OS_LOCKING_OK, std::ptr::dangling_mut());
+            f!(l, C_Initialize)(&mut args as *mut _ as *mut c_void)
+        }),
+        (
+            "C_Initialize one mutex function of four",
+            CKR_ARGUMENTS_BAD,
+            |l| unsafe {
+                let mut args = init_args(0, null_mut());
+                args.CreateMutex = Some(create_mutex);
+                f!(l, C_Initialize)(&mut args as *mut _ as *mut c_void)
+            },
+        ),
+        ("C_Initialize", CKR_OK, |l| unsafe {
+            let mut args = init_args(CKF_OS_LOCKING_OK, null_mut());
+            f!(l, C_Initialize)(&mut args as *mut _ as *mut c_void)
+        }),
+        (
+            "C_Initialize twice",
+            CKR_CRYPTOKI_ALREADY_INITIALIZED,
+            |l| unsafe { f!(l, C_Initialize)(null_mut()) },
+        ),
+        ("C_Finalize reserved set", CKR_ARGUMENTS_BAD, |l| unsafe {
+            f!(l, C_Finalize)(std::ptr::dangling_mut())
+        }),
+        ("C_OpenSession after C_Initialize", CKR_OK, |l| unsafe {
+            let mut h = 0;
+            let flags = CKF_SERIAL_SESSION | CKF_RW_SESSION;
+            let rv = f!(l, C_OpenSession)(first_slot(&l.f), flags, null_mut(), None, &mut h);
+            l.session.set(h);
+            rv
+        }),
+        ("C_CloseAllSessions", CKR_OK, |l| unsafe {
+            f!(l, C_CloseAllSessions)(first_slot(&l.f))
+        }),
+        (
+            "C_GetSessionInfo after C_CloseAllSessions",
+            CKR_SESSION_HANDLE_INVALID,
+            |l| unsafe {
+                let mut info = std::mem::zeroed();
+                f!(l, C_GetSessionInfo)(l.session.get(), &mut info)
+            },
+        ),
+        ("C_Finalize", CKR_OK, |l| unsafe {
+            f!(l, C_Finalize)(null_mut())
+        }),
+        (
+            "C_Finalize twice",
+            CKR_CRYPTOKI_NOT_INITIALIZED,
+            |l| unsafe { f!(l, C_Finalize)(null_mut()) },
+        ),
+        (
+            "C_GetInfo after C_Finalize",
+            CKR_CRYPTOKI_NOT_INITIALIZED,
+            |l| unsafe {
+                let mut info = std::mem::zeroed();
+                f!(l, C_GetInfo)(&mut info)
+            },
+        ),
+        (
+            "C_CloseSession after C_Finalize",
+            CKR_CRYPTOKI_NOT_INITIALIZED,
+            |l| unsafe { f!(l, C_CloseSession)(l.session.get()) },
+        ),
+        (
+            "C_GetFunctionList NULL after C_Finalize",
+            CKR_ARGUMENTS_BAD,
+            |l| unsafe { f!(l, C_GetFunctionList)(null_mut()) },
+        ),
+        ("C_Initialize after C_Finalize", CKR_OK, |l| unsafe {
+            f!(l, C_Initialize)(null_mut())
+        }),
+        ("C_Finalize at the end", CKR_OK, |l| unsafe {
+            f!(l, C_Finalize)(null_mut())
+        }),
+    ]
+}
+
+/// The lifecycle steps on both tokens, in this process (run by [`lifecycle_in_its_own_process`]).
+#[test]
+#[ignore = "changes the library state of the process: run alone, by lifecycle_in_its_own_process"]
+fn lifecycle_child() {
+    let _softhsm = SoftHsm::new(TOKEN, SO_PIN, USER_PIN);
+    let kmsd = Kmsd::start();
+    std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config_for(&[TOKEN]));
+    let run_all = |path: &Path| {
+        let (lib, f) = load(path);
+        let l = Lifecycle {
+            f,
+            session: std::cell::Cell::new(0),
+        };
+        let rvs: Vec<CK_RV> = lifecycle_steps()
+            .iter()
+            .map(|(_, _, call)| call(&l))
+            .collect();
+        drop(lib);
+        rvs
+    };
+    let theirs = run_all(Path::new(SOFTHSM_MODULE));
+    let mine = run_all(&module_path());
+    let mut failures = Vec::new();
+    let mut listed = 0;
+    for (((name, want, _), mine), theirs) in lifecycle_steps().iter().zip(mine).zip(theirs) {
+        eprintln!(
+            "step {name:<45} want {:>5} ours {:>5} softhsm2 {}",
+            rv_name(*want),
+            rv_name(mine),
+            rv_name(theirs)
+        );
+        listed += usize::from(judge(name, *want, mine, theirs, &mut failures));
+    }
+    println!(
+        "lifecycle: {} steps, {listed} listed differences, {} failures",
+        lifecycle_steps().len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn lifecycle_in_its_own_process() {
+    if !SoftHsm::available() {
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "lifecycle_child", "--ignored", "--nocapture"])
+        .output()
+        .expect("run the lifecycle child");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert!(
+        out.status.success(),
+        "lifecycle child failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("lifecycle: 20 steps") && stdout.contains("1 passed"),
+        "the child ran the steps:\n{stdout}"
+    );
 }
