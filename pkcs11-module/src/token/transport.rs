@@ -36,6 +36,34 @@ fn wrapped_bound(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> us
     plain.div_ceil(8) * 8 + 8
 }
 
+/// The wrapping rules the objects' own attributes decide, in kmsd's order (key type, then
+/// usage, then extractability). kmsd enforces them on every wrap; a size query is answered
+/// without a round trip, so it checks them here, or it would answer CKR_OK for a wrap that
+/// cannot happen.
+fn check_wrap_attributes(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> Result<()> {
+    let is_false = |e: &ObjectEntry, ty| {
+        attr::value_of(&e.info, ty).and_then(kms_api::AttrValue::as_bool) == Some(false)
+    };
+    let needs = match m.mechanism as CK_MECHANISM_TYPE {
+        CKM_AES_KEY_WRAP | CKM_AES_KEY_WRAP_KWP | CKM_AES_KEY_WRAP_PAD => Some(CKK_AES),
+        CKM_RSA_PKCS_OAEP => Some(CKK_RSA),
+        _ => None,
+    };
+    if needs
+        .zip(wrapping.key_type())
+        .is_some_and(|(need, have)| need != have)
+    {
+        return Err(Error::Ck(CKR_WRAPPING_KEY_TYPE_INCONSISTENT));
+    }
+    if is_false(wrapping, CKA_WRAP) {
+        return Err(Error::Ck(CKR_KEY_FUNCTION_NOT_PERMITTED));
+    }
+    if is_false(key, CKA_EXTRACTABLE) {
+        return Err(Error::Ck(CKR_KEY_UNEXTRACTABLE));
+    }
+    Ok(())
+}
+
 impl Library {
     /// `C_WrapKey`, under the variable-length output rule: a size query gets an upper bound;
     /// a result that does not fit is kept for the retry, so kmsd wraps (and audits) once.
@@ -53,6 +81,7 @@ impl Library {
             .object(h, wrapping)
             .map_err(|e| e.in_role(WrapRole::Wrapping))?;
         let key = self.object(h, key).map_err(Error::for_key)?;
+        check_wrap_attributes(&m, &wrapping, &key)?;
         let call = format!("{}|{}|{}", m.mechanism, wrapping.info.id, key.info.id);
         let mut pending = session
             .lock()
