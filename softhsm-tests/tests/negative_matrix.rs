@@ -93,7 +93,6 @@ const KNOWN_DIFFERENCES: &[(&str, CK_RV, &str)] = &[
 /// Rows where kms-pkcs11 does not give the row's (the specification's) code yet: row → the code
 /// it gives → the bug. A row leaves this table when its bug is fixed (a stale entry fails).
 const OUR_BUGS: &[(&str, CK_RV, &str)] = &[
-    ("C_Sign RSA PKCS data 246 bytes", CKR_DATA_INVALID, "raw CKM_RSA_PKCS signing of input longer than k-11 says CKR_DATA_INVALID (DigestInfo check first); the length check comes first (CKR_DATA_LEN_RANGE)"),
     ("C_GenerateKeyPair EC unknown curve", CKR_ATTRIBUTE_VALUE_INVALID, "a well-formed but unsupported curve OID gives CKR_ATTRIBUTE_VALUE_INVALID; v2.40 has CKR_CURVE_NOT_SUPPORTED for it"),
 ];
 
