@@ -446,6 +446,13 @@ impl Library {
                     op.mode.enter(Mode::Multi)?;
                 }
                 produce(&mut op.pending, capacity, Size::Exact(op.sig_len), || {
+                    // Raw PKCS#1 v1.5 signs at most k - 11 bytes (RFC 8017 §9.2): longer input
+                    // is out of range whatever its content (v2.40 §5.1.8: length first).
+                    if op.mechanism.mechanism == CKM_RSA_PKCS as u64
+                        && op.input.len() + 11 > op.sig_len
+                    {
+                        return Err(Error::Ck(CKR_DATA_LEN_RANGE));
+                    }
                     key_op(
                         slot,
                         &op.key_id,

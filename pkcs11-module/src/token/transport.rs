@@ -14,6 +14,11 @@ use kms_api::msg::{DeriveRequest, UnwrapRequest, WrapRequest};
 use kms_api::{Bytes, Mechanism};
 use zeroize::Zeroizing;
 
+/// The longest wrapped key `C_UnwrapKey` accepts. The largest key this token wraps (an RSA-8192
+/// private key as PKCS#8 under KWP) is under 8 KiB; a longer blob is out of range, and is refused
+/// here rather than sent to kmsd, whose request limit (1 MiB) it could exceed.
+const MAX_WRAPPED_LEN: usize = 64 * 1024;
+
 /// An upper bound of the wrapped size, so a size query needs no round trip (S7 allows a bound).
 fn wrapped_bound(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> usize {
     let modulus = |e: &ObjectEntry| attr::bytes(&e.info, CKA_MODULUS).map_or(512, unsigned_len);
@@ -29,6 +34,34 @@ fn wrapped_bound(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> us
         _ => 256,
     };
     plain.div_ceil(8) * 8 + 8
+}
+
+/// The wrapping rules the objects' own attributes decide, in kmsd's order (key type, then
+/// usage, then extractability). kmsd enforces them on every wrap; a size query is answered
+/// without a round trip, so it checks them here, or it would answer CKR_OK for a wrap that
+/// cannot happen.
+fn check_wrap_attributes(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> Result<()> {
+    let is_false = |e: &ObjectEntry, ty| {
+        attr::value_of(&e.info, ty).and_then(kms_api::AttrValue::as_bool) == Some(false)
+    };
+    let needs = match m.mechanism as CK_MECHANISM_TYPE {
+        CKM_AES_KEY_WRAP | CKM_AES_KEY_WRAP_KWP | CKM_AES_KEY_WRAP_PAD => Some(CKK_AES),
+        CKM_RSA_PKCS_OAEP => Some(CKK_RSA),
+        _ => None,
+    };
+    if needs
+        .zip(wrapping.key_type())
+        .is_some_and(|(need, have)| need != have)
+    {
+        return Err(Error::Ck(CKR_WRAPPING_KEY_TYPE_INCONSISTENT));
+    }
+    if is_false(wrapping, CKA_WRAP) {
+        return Err(Error::Ck(CKR_KEY_FUNCTION_NOT_PERMITTED));
+    }
+    if is_false(key, CKA_EXTRACTABLE) {
+        return Err(Error::Ck(CKR_KEY_UNEXTRACTABLE));
+    }
+    Ok(())
 }
 
 impl Library {
@@ -48,6 +81,7 @@ impl Library {
             .object(h, wrapping)
             .map_err(|e| e.in_role(WrapRole::Wrapping))?;
         let key = self.object(h, key).map_err(Error::for_key)?;
+        check_wrap_attributes(&m, &wrapping, &key)?;
         let call = format!("{}|{}|{}", m.mechanism, wrapping.info.id, key.info.id);
         let mut pending = session
             .lock()
@@ -90,6 +124,9 @@ impl Library {
             .map_err(|e| e.in_role(WrapRole::Unwrapping))?;
         let template = attr::decode_template(raw)?;
         self.check_writable(h, wants_token(&template))?;
+        if wrapped.len() > MAX_WRAPPED_LEN {
+            return Err(Error::Ck(CKR_WRAPPED_KEY_LEN_RANGE));
+        }
         let req = UnwrapRequest {
             mechanism: m,
             unwrapping_key: unwrapping.info.id.clone(),
