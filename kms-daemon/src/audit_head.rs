@@ -103,7 +103,10 @@ pub fn reset(conn: &Connection, store: &Path) -> Result<Option<Head>> {
 }
 
 fn write(path: &Path, head: &Head) -> Result<()> {
-    let tmp = path.with_extension("audit-head.tmp");
+    // One temporary file per process: replicas sharing a store each write the head (within a
+    // process the store's writer lock orders them), and a shared name would let one rename
+    // away the file another is still writing.
+    let tmp = path.with_extension(format!("audit-head.{}.tmp", std::process::id()));
     let io = |e| Error::io("audit head", e);
     let mut f = std::fs::File::create(&tmp).map_err(io)?;
     writeln!(f, "{} {}", head.seq, hex::encode(&head.hash)).map_err(io)?;
