@@ -483,3 +483,51 @@ fn decode<Resp: DeserializeOwned>(resp: Response) -> Result<Resp> {
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kms_api::ErrorCode;
+
+    fn resp(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            body: Zeroizing::new(body.as_bytes().to_vec()),
+        }
+    }
+
+    fn unavailable(r: Response) -> Unavailable {
+        match judge(r) {
+            Ok(_) => panic!("judged an answer"),
+            Err(u) => u,
+        }
+    }
+
+    #[test]
+    fn unavailable_and_gateway_answers_fail_the_endpoint() {
+        assert!(judge(resp(200, "{}")).is_ok());
+        let not_found = r#"{"code":"object_not_found","message":"x"}"#;
+        assert!(
+            judge(resp(404, not_found)).is_ok(),
+            "a refusal is an answer"
+        );
+        let sealed = unavailable(resp(503, r#"{"code":"sealed","message":"x"}"#));
+        assert!(!sealed.acted, "sealed: refused before acting");
+        assert_eq!(sealed.code, Some(ErrorCode::Sealed));
+        let audit = r#"{"code":"audit_unavailable","message":"x"}"#;
+        assert!(!unavailable(resp(503, audit)).acted);
+        let proxy = unavailable(resp(503, "<html>busy</html>"));
+        assert!(proxy.acted, "a proxy's 503 says nothing about the replica");
+        assert_eq!(proxy.code, None);
+        assert!(unavailable(resp(502, "")).acted);
+        assert!(unavailable(resp(504, "")).acted);
+    }
+
+    #[test]
+    fn idempotency_keys_are_fresh_128_bit_hex() {
+        let (a, b) = (idempotency_key().unwrap(), idempotency_key().unwrap());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+    }
+}
