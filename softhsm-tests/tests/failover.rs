@@ -8,7 +8,9 @@
 //! before the kills (on whichever replica served it) holds on every replica. A restarted
 //! replica serves again (it is the only one left at the end of the run). With every replica
 //! down a call fails with `CKR_DEVICE_ERROR` and a transport device error; once one is back
-//! the next call works, still logged in, without `C_Finalize`.
+//! the next call works, still logged in, without `C_Finalize`. Afterwards the audit chain that
+//! three processes appended to verifies, and wrong PINs spread over the three replicas lock the
+//! PIN after the configured number in total (the failure counter is in the store).
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
@@ -203,4 +205,27 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
     s.verify(&Mechanism::EcdsaSha256, public, b"back again", &sig)
         .unwrap();
     assert_eq!(s.get_session_info().unwrap().device_error(), 0);
+
+    // One chain, whichever replica wrote each record.
+    let (ok, out) = a.admin(&["audit", "verify"]);
+    assert!(ok, "{out}");
+
+    // Wrong PINs round-robin over the three replicas: locked after 10 in total, not 10 each.
+    a.restart();
+    b.start();
+    s.logout().unwrap();
+    let wrong = AuthPin::new("00000000".into());
+    for i in 1..=10 {
+        let r = rv(s.login(UserType::User, Some(&wrong)));
+        let expected = if i < 10 {
+            RvError::PinIncorrect
+        } else {
+            RvError::PinLocked
+        };
+        assert_eq!(r, expected, "wrong PIN {i}");
+    }
+    assert_eq!(
+        rv(s.login(UserType::User, Some(&AuthPin::new(USER_PIN.into())))),
+        RvError::PinLocked
+    );
 }
