@@ -115,8 +115,9 @@ impl DaemonClient {
 
     /// Tries the endpoints in [`Endpoints::order`] as `retry` allows, all within one budget;
     /// creations carry a fresh `Idempotency-Key`. Returns kmsd's answer and whether an earlier
-    /// attempt may have been acted on; `Error::Device` naming each failure when no endpoint
-    /// answered (or, when the last one refused with a code, that code).
+    /// attempt may have been acted on. When no endpoint answered: `Error::Device` naming each
+    /// failure, or kmsd's code when every endpoint tried refused with that same code (all
+    /// sealed, say), so that `ulDeviceError` says so.
     fn exchange(
         &self,
         method: &str,
@@ -171,15 +172,7 @@ impl DaemonClient {
                 (Some(Some(a)), Some(b)) if a == b => Some(Some(a)),
                 _ => None,
             };
-            let url = self.endpoints.url(index);
-            if self.endpoints.failed(index) {
-                crate::log::message(
-                    crate::log::Level::Error,
-                    &format!("kmsd endpoint {url} marked down: {why}"),
-                );
-            }
-            self.pool.forget(index);
-            failures.push(format!("{url}: {why}"));
+            failures.push(self.mark_down(index, why));
             acted_before |= acted;
             if acted && retry == Retry::NotSent {
                 break;
@@ -192,6 +185,20 @@ impl DaemonClient {
             failures.push("no endpoint tried within the request timeout".into());
         }
         Err(Error::Device(failures.join("; ")))
+    }
+
+    /// Endpoint `index` failed: it rests, its pooled connections go, and its first failure in a
+    /// row is logged. Returns the failure as text for the call's error.
+    fn mark_down(&self, index: usize, why: &str) -> String {
+        let url = self.endpoints.url(index);
+        if self.endpoints.failed(index) {
+            crate::log::message(
+                crate::log::Level::Error,
+                &format!("kmsd endpoint {url} marked down: {why}"),
+            );
+        }
+        self.pool.forget(index);
+        format!("{url}: {why}")
     }
 
     fn post<Req: Serialize, Resp: DeserializeOwned>(
