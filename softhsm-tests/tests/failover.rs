@@ -1,8 +1,8 @@
 //! Failover through the module: three kmsd replicas over one store (one quick-start daemon and
 //! two `kmsd serve --listen` on its configuration), the module configured with all three.
 //!
-//! Threads generate token key pairs and sign with them while replicas are killed with SIGKILL
-//! and restarted: no operation fails (those in flight at a kill are retried on another
+//! Threads generate token key pairs and sign with them, and generate AES keys, encrypt, decrypt
+//! and destroy them, while replicas are killed with SIGKILL and restarted: no operation fails (those in flight at a kill are retried on another
 //! replica, creations with their idempotency key), every signature verifies, and the store
 //! holds exactly the key pairs that were acknowledged — none lost, none twice. The login made
 //! before the kills (on whichever replica served it) holds on every replica. A restarted
@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const LABEL: &[u8] = b"failover";
+const AES_LABEL: &[u8] = b"failover-aes";
 const THREADS: usize = 4;
 
 /// What the workers did.
@@ -36,6 +37,9 @@ struct Tally {
     rounds: AtomicUsize,
     /// Key pairs whose generation was acknowledged.
     pairs: AtomicUsize,
+    /// AES keys whose generation was acknowledged, and those whose destruction was.
+    aes_made: AtomicUsize,
+    aes_destroyed: AtomicUsize,
     /// Every operation that failed, with its error.
     failures: Mutex<Vec<String>>,
     stop: AtomicBool,
@@ -58,7 +62,8 @@ fn generate(s: &Session) -> Result<(ObjectHandle, ObjectHandle), Error> {
     )
 }
 
-/// One round: a token key pair, three signatures, each verified.
+/// One round: a token key pair, three signatures, each verified; an AES token key, a message
+/// encrypted and decrypted under it, the key destroyed.
 fn round(s: &Session, tally: &Tally, n: usize) -> Result<(), String> {
     let (public, private) = generate(s).map_err(|e| format!("generate: {e}"))?;
     tally.pairs.fetch_add(1, Ordering::SeqCst);
@@ -70,6 +75,32 @@ fn round(s: &Session, tally: &Tally, n: usize) -> Result<(), String> {
         s.verify(&Mechanism::EcdsaSha256, public, data.as_bytes(), &sig)
             .map_err(|e| format!("verify: {e}"))?;
     }
+    let aes = s
+        .generate_key(
+            &Mechanism::AesKeyGen,
+            &[
+                Attribute::Token(true),
+                Attribute::ValueLen(32.into()),
+                Attribute::Label(AES_LABEL.to_vec()),
+                Attribute::Encrypt(true),
+                Attribute::Decrypt(true),
+            ],
+        )
+        .map_err(|e| format!("generate AES: {e}"))?;
+    tally.aes_made.fetch_add(1, Ordering::SeqCst);
+    let cbc = Mechanism::AesCbcPad([7u8; 16]);
+    let data = format!("round {n} secret");
+    let ct = s
+        .encrypt(&cbc, aes, data.as_bytes())
+        .map_err(|e| format!("encrypt: {e}"))?;
+    let pt = s
+        .decrypt(&cbc, aes, &ct)
+        .map_err(|e| format!("decrypt: {e}"))?;
+    if pt != data.as_bytes() {
+        return Err("decrypt: another plaintext".into());
+    }
+    s.destroy_object(aes).map_err(|e| format!("destroy: {e}"))?;
+    tally.aes_destroyed.fetch_add(1, Ordering::SeqCst);
     Ok(())
 }
 
@@ -161,6 +192,15 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
         ])
         .unwrap();
     assert_eq!(private.len(), tally.pairs.load(Ordering::SeqCst));
+    let aes_left = s
+        .find_objects(&[Attribute::Label(AES_LABEL.to_vec())])
+        .unwrap()
+        .len();
+    assert_eq!(
+        aes_left,
+        tally.aes_made.load(Ordering::SeqCst) - tally.aes_destroyed.load(Ordering::SeqCst),
+        "every AES key made once, every destroyed one gone"
+    );
     // The module saw the replicas go (and moved on): each was marked down.
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     for ep in [&a.endpoint, &b.endpoint(), &c.endpoint()] {
