@@ -12,6 +12,10 @@
 //!
 //! A replay is audited as `request.replay` (object = the first object, detail = the original
 //! action), so the trail shows one creation and the retries that returned it.
+//!
+//! A replay does not check the login again: it needs the same client identity, the same
+//! bearer token (in the fingerprint) and the random key, and only returns what that request
+//! was already answered — what it created, as those objects are now.
 
 use crate::audit;
 use crate::auth::session::record_refusal;
