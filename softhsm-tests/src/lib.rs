@@ -185,22 +185,8 @@ impl Kmsd {
 
     /// Stops kmsd with SIGTERM (graceful) and waits for it.
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(c.id().to_string())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    untrack(c.id());
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-            untrack(c.id());
+        if let Some(c) = self.child.take() {
+            terminate(c);
         }
     }
 
@@ -329,6 +315,13 @@ impl Replica {
         self.child = Some(child);
     }
 
+    /// Stops it with SIGTERM (graceful drain) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(c) = self.child.take() {
+            terminate(c);
+        }
+    }
+
     /// Kills it with SIGKILL (no drain, no clean close) and waits for it.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -343,6 +336,26 @@ impl Drop for Replica {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Sends SIGTERM (kmsd drains: in-flight requests are answered, then it exits) and waits for
+/// the exit; SIGKILL after 15 s.
+fn terminate(mut c: Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(c.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = c.try_wait() {
+            untrack(c.id());
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = c.kill();
+    let _ = c.wait();
+    untrack(c.id());
 }
 
 impl Drop for Kmsd {

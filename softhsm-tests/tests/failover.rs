@@ -4,7 +4,8 @@
 //! Threads generate token key pairs and sign with them, and generate AES keys, encrypt, decrypt
 //! and destroy them, while replicas are killed with SIGKILL and restarted: no operation fails (those in flight at a kill are retried on another
 //! replica, creations with their idempotency key), every signature verifies, and the store
-//! holds exactly the key pairs that were acknowledged — none lost, none twice. The login made
+//! holds exactly the key pairs that were acknowledged — none lost, none twice. A replica stopped
+//! gracefully (SIGTERM: it drains) is left the same way. The login made
 //! before the kills (on whichever replica served it) holds on every replica. A restarted
 //! replica serves again (it is the only one left at the end of the run). With every replica
 //! down a call fails with `CKR_DEVICE_ERROR` and a transport device error; once one is back
@@ -163,14 +164,15 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
         })
         .collect();
 
-    // All three serve; then B dies mid-run, comes back; then A and C die, leaving B alone.
+    // All three serve; then B dies mid-run, comes back; then C drains and stops (SIGTERM) and
+    // A dies, leaving B alone.
     run_rounds(&tally, 40);
     b.kill();
     run_rounds(&tally, 80);
     b.start();
     run_rounds(&tally, 40);
+    c.stop();
     a.kill();
-    c.kill();
     run_rounds(&tally, 80);
     tally.stop.store(true, Ordering::SeqCst);
     for w in workers {
