@@ -1,5 +1,6 @@
 //! Failover through the module: three kmsd replicas over one store (one quick-start daemon and
-//! two `kmsd serve --listen` on its configuration), the module configured with all three.
+//! two `kmsd serve --listen` on its configuration), the module configured with all three and
+//! with a fourth endpoint that accepts connections and closes them (a TLS failure, every time).
 //!
 //! Threads generate token key pairs and sign with them, and generate AES keys, encrypt, decrypt
 //! and destroy them, while replicas are killed with SIGKILL and restarted: no operation fails (those in flight at a kill are retried on another
@@ -138,12 +139,30 @@ fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
     }
 }
 
+/// An endpoint that accepts TCP connections and closes them at once: no TLS handshake succeeds.
+fn broken_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            drop(conn);
+        }
+    });
+    url
+}
+
 #[test]
 fn the_module_fails_over_between_replicas_and_creates_once() {
     let mut a = Kmsd::start();
     let mut b = a.replica();
     let mut c = a.replica();
-    let config = a.module_config_endpoints(&[a.endpoint.clone(), b.endpoint(), c.endpoint()]);
+    let broken = broken_endpoint();
+    let config = a.module_config_endpoints(&[
+        a.endpoint.clone(),
+        b.endpoint(),
+        broken.clone(),
+        c.endpoint(),
+    ]);
     std::env::set_var("KMS_PKCS11_CONFIG", config);
     let log = a.dir().join("module.log");
     std::env::set_var("KMS_PKCS11_LOG", "error");
@@ -205,7 +224,7 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
     );
     // The module saw the replicas go (and moved on): each was marked down.
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    for ep in [&a.endpoint, &b.endpoint(), &c.endpoint()] {
+    for ep in [&a.endpoint, &b.endpoint(), &c.endpoint(), &broken] {
         assert!(
             text.contains(&format!("kmsd endpoint {ep} marked down")),
             "{ep} not marked down in:\n{text}"
@@ -252,7 +271,8 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
     let (ok, out) = a.admin(&["audit", "verify"]);
     assert!(ok, "{out}");
 
-    // Wrong PINs round-robin over the three replicas: locked after 10 in total, not 10 each.
+    // Wrong PINs round-robin over the three replicas (a login moves on from the broken endpoint:
+    // nothing was sent there): locked after 10 in total, not 10 each.
     a.restart();
     b.start();
     s.logout().unwrap();
