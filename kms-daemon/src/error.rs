@@ -129,6 +129,9 @@ pub enum Error {
     /// The audit record could not be written; the operation's transaction is rolled back.
     #[error("audit unavailable: {0}")]
     AuditUnavailable(String),
+    /// The idempotency key was already used for a different request by this client.
+    #[error("idempotency key already used for a different request")]
+    IdempotencyConflict,
 }
 
 impl Error {
@@ -167,6 +170,7 @@ impl Error {
             Error::IntegrityFailure(_) => ErrorCode::IntegrityFailure,
             Error::Sealed => ErrorCode::Sealed,
             Error::AuditUnavailable(_) => ErrorCode::AuditUnavailable,
+            Error::IdempotencyConflict => ErrorCode::IdempotencyConflict,
             Error::Store(_) | Error::Io { .. } | Error::Config(_) | Error::Internal(_) => {
                 ErrorCode::Internal
             }

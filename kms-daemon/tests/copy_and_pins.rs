@@ -50,6 +50,7 @@ fn caller(identity: &str, instance: Option<&str>) -> Caller {
         request_id: "r".into(),
         instance: instance.map(str::to_owned),
         bearer: None,
+        idempotency: None,
     }
 }
 

@@ -3,14 +3,16 @@
 //! ```toml
 //! [[slots]]
 //! token = "kms-default"                       # token label on kmsd
-//! endpoints = ["https://127.0.0.1:7443"]      # one or more kmsd replicas
+//! endpoints = ["https://127.0.0.1:7443"]      # one or more kmsd replicas (load spread,
+//!                                             # failover: client::endpoints)
 //! ca_file = "/etc/kms-pkcs11/ca.pem"          # CA that issued kmsd's certificate
 //! cert_file = "/etc/kms-pkcs11/client.pem"    # this client's certificate
 //! key_file = "/etc/kms-pkcs11/client.key"     # its private key (the only secret referenced)
 //!
 //! [timeouts]
 //! connect_ms = 2000                           # TCP + TLS connect
-//! request_ms = 5000                           # whole request, after which CKR_DEVICE_ERROR
+//! request_ms = 5000                           # whole call, every endpoint tried included,
+//!                                             # after which CKR_DEVICE_ERROR
 //! ```
 
 use serde::Deserialize;
@@ -52,7 +54,8 @@ pub struct LogConfig {
 pub struct SlotConfig {
     /// The token label on kmsd.
     pub token: String,
-    /// kmsd endpoints (`https://host:port`), tried in order.
+    /// kmsd endpoints (`https://host:port`): replicas over one store. Calls are spread over
+    /// them and move on from one that fails (`client` documents when).
     pub endpoints: Vec<String>,
     /// PEM file with the CA certificate(s) that issued kmsd's certificate.
     pub ca_file: PathBuf,
@@ -73,7 +76,7 @@ pub struct Timeouts {
     /// Connect (TCP and TLS handshake).
     #[serde(default = "default_connect_ms")]
     pub connect_ms: u64,
-    /// Whole request.
+    /// Whole C call: every attempt on every endpoint within it.
     #[serde(default = "default_request_ms")]
     pub request_ms: u64,
 }

@@ -185,22 +185,8 @@ impl Kmsd {
 
     /// Stops kmsd with SIGTERM (graceful) and waits for it.
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(c.id().to_string())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    untrack(c.id());
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-            untrack(c.id());
+        if let Some(c) = self.child.take() {
+            terminate(c);
         }
     }
 
@@ -236,20 +222,140 @@ impl Kmsd {
     /// A module configuration with one slot per (token label, certificate) pair: the
     /// certificate is `client` (the quick-start client) or `admin` (its SO identity).
     pub fn module_config_with(&self, slots: &[(&str, &str)]) -> PathBuf {
+        let name: Vec<String> = slots.iter().map(|(t, c)| format!("{t}.{c}")).collect();
+        self.write_module_config(
+            &format!("pkcs11-{}.toml", name.join("-")),
+            slots,
+            std::slice::from_ref(&self.endpoint),
+        )
+    }
+
+    /// A module configuration with one slot for [`TOKEN`], as the client, listing `endpoints`
+    /// (replicas over this daemon's store, see [`Kmsd::replica`]).
+    pub fn module_config_endpoints(&self, endpoints: &[String]) -> PathBuf {
+        self.write_module_config("pkcs11-replicas.toml", &[(TOKEN, "client")], endpoints)
+    }
+
+    fn write_module_config(
+        &self,
+        file: &str,
+        slots: &[(&str, &str)],
+        endpoints: &[String],
+    ) -> PathBuf {
         let d = self.dir().display();
+        let list: Vec<String> = endpoints.iter().map(|e| format!("\"{e}\"")).collect();
+        let list = list.join(", ");
         let mut text = String::new();
         for (token, cert) in slots {
             text.push_str(&format!(
-                "[[slots]]\ntoken = \"{token}\"\nendpoints = [\"{}\"]\nca_file = \"{d}/ca.pem\"\ncert_file = \"{d}/{cert}.pem\"\nkey_file = \"{d}/{cert}.key\"\n\n",
-                self.endpoint
+                "[[slots]]\ntoken = \"{token}\"\nendpoints = [{list}]\nca_file = \"{d}/ca.pem\"\ncert_file = \"{d}/{cert}.pem\"\nkey_file = \"{d}/{cert}.key\"\n\n"
             ));
         }
         text.push_str("[timeouts]\nconnect_ms = 2000\nrequest_ms = 5000\n");
-        let name: Vec<String> = slots.iter().map(|(t, c)| format!("{t}.{c}")).collect();
-        let path = self.dir().join(format!("pkcs11-{}.toml", name.join("-")));
+        let path = self.dir().join(file);
         std::fs::write(&path, text).expect("write module config");
         path
     }
+
+    /// Another kmsd replica on this daemon's configuration and store (`kmsd serve --listen`),
+    /// on a free loopback port.
+    pub fn replica(&self) -> Replica {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut r = Replica {
+            config: self.config(),
+            port,
+            child: None,
+        };
+        r.start();
+        r
+    }
+}
+
+/// A `kmsd serve` replica sharing a [`Kmsd`]'s store; killed when dropped.
+pub struct Replica {
+    config: PathBuf,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Replica {
+    /// `https://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it (again, on the same port) and waits until it accepts connections.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "replica already running");
+        let mut child = Command::new(kmsd_bin())
+            .arg("serve")
+            .arg("--config")
+            .arg(&self.config)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kmsd serve");
+        track(child.id());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("kmsd serve on port {} exited: {status}", self.port);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kmsd serve did not listen in 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.child = Some(child);
+    }
+
+    /// Stops it with SIGTERM (graceful drain) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(c) = self.child.take() {
+            terminate(c);
+        }
+    }
+
+    /// Kills it with SIGKILL (no drain, no clean close) and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            untrack(c.id());
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Sends SIGTERM (kmsd drains: in-flight requests are answered, then it exits) and waits for
+/// the exit; SIGKILL after 15 s.
+fn terminate(mut c: Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(c.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = c.try_wait() {
+            untrack(c.id());
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = c.kill();
+    let _ = c.wait();
+    untrack(c.id());
 }
 
 impl Drop for Kmsd {

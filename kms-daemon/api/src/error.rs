@@ -85,6 +85,10 @@ pub enum ErrorCode {
     /// The audit record of the operation could not be written, so the operation did not happen
     /// ("no audit, no operation"). 503; the module maps it to `CKR_DEVICE_ERROR`.
     AuditUnavailable,
+    /// The `Idempotency-Key` of this creation was already used by this client for a different
+    /// request (another route, body or login session). 409; the module, which makes a fresh key
+    /// per call, maps it to `CKR_FUNCTION_FAILED`.
+    IdempotencyConflict,
 }
 
 impl ErrorCode {
@@ -117,7 +121,7 @@ impl ErrorCode {
             | ActionProhibited
             | KeyUnextractable => 403,
             TokenNotFound | ObjectNotFound => 404,
-            UserPinNotInitialized => 409,
+            UserPinNotInitialized | IdempotencyConflict => 409,
             PinLocked => 423,
             TooManyRequests => 429,
             IntegrityFailure | Internal => 500,
@@ -276,6 +280,11 @@ pub const DEVICE_ERRORS: &[(ErrorCode, u64, &str)] = &[
         ErrorCode::AuditUnavailable,
         35,
         "KMS_DEVICE_ERROR_AUDIT_UNAVAILABLE",
+    ),
+    (
+        ErrorCode::IdempotencyConflict,
+        36,
+        "KMS_DEVICE_ERROR_IDEMPOTENCY_CONFLICT",
     ),
 ];
 

@@ -29,5 +29,11 @@ pub const AUTHORIZATION: &str = "authorization";
 /// Header naming the module instance (one per `C_Initialize`); session objects are bound to it.
 pub const INSTANCE_HEADER: &str = "x-kms-instance";
 
+/// Header with the idempotency key of a creation (generate, generate a pair, create, copy,
+/// unwrap, derive): 16 to 64 characters of `[A-Za-z0-9_-]`, fresh per PKCS#11 call. kmsd keeps
+/// (client identity, key) → the created objects for a while, so a retry of the same request
+/// returns the first answer instead of creating again.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
 /// Header with the request id kmsd assigns; echoed in its log and audit records.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";

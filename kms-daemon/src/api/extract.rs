@@ -60,11 +60,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
                 Some(Zeroizing::new(token.trim().to_owned()))
             }
         };
+        let idempotency = match parts.headers.get(kms_api::IDEMPOTENCY_KEY_HEADER) {
+            None => None,
+            Some(v) => {
+                let s = v
+                    .to_str()
+                    .map_err(|_| Error::BadRequest("invalid idempotency key".into()))?;
+                Some(crate::keys::idempotent::parse_key(s)?)
+            }
+        };
         Ok(Ctx(Caller {
             identity,
             request_id,
             instance,
             bearer,
+            idempotency,
         }))
     }
 }

@@ -18,6 +18,8 @@ pub struct Caller {
     pub instance: Option<String>,
     /// The bearer token of `Authorization: Bearer …`, if sent (still base64).
     pub bearer: Option<Zeroizing<String>>,
+    /// The `Idempotency-Key` header of a creation, if sent (`keys::idempotent`).
+    pub idempotency: Option<crate::keys::idempotent::Idempotency>,
 }
 
 impl std::fmt::Debug for Caller {
@@ -27,6 +29,7 @@ impl std::fmt::Debug for Caller {
             .field("request_id", &self.request_id)
             .field("instance", &self.instance)
             .field("bearer", &self.bearer.as_ref().map(|_| "<redacted>"))
+            .field("idempotency", &self.idempotency)
             .finish()
     }
 }

@@ -392,6 +392,7 @@ mod tests {
             request_id: "r".into(),
             instance: None,
             bearer: None,
+            idempotency: None,
         }
     }
 

@@ -4,7 +4,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::preflight::{self, bind_problem, refusal, refuse_on, Bind};
 use crate::state::Services;
-use crate::store::{now_ms, objects, sessions};
+use crate::store::{idempotency, now_ms, objects, sessions};
 use crate::tls_state::TlsState;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -17,7 +17,8 @@ const EPHEMERAL_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
 /// How often keys whose destruction is due are erased (`keys::destroy::sweep`).
 const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Erases keys whose waiting period is over, every `interval`, off the async threads. A failed
+/// Erases keys whose waiting period is over and forgets expired idempotency keys
+/// (`keys::idempotent`), every `interval`, off the async threads. A failed
 /// sweep is logged and tried again next time (the keys stay unusable meanwhile).
 async fn sweep_every(services: Arc<Services>, interval: std::time::Duration) {
     let mut tick = tokio::time::interval(interval);
@@ -29,6 +30,9 @@ async fn sweep_every(services: Arc<Services>, interval: std::time::Duration) {
         let work = move || {
             if let Err(e) = svc.vault.refresh(false) {
                 tracing::error!(error = %e, "master key versions could not be re-read");
+            }
+            if let Err(e) = svc.store.tx(|tx| idempotency::sweep(tx, now_ms())) {
+                tracing::error!(error = %e, "expired idempotency keys could not be swept");
             }
             crate::keys::destroy::sweep(&svc)
         };

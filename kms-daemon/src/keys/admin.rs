@@ -338,6 +338,7 @@ pub fn attach_cert(
             request_id: ev.request_id.clone(),
             instance: None,
             bearer: None,
+            idempotency: None,
         };
         let obj = super::service::build(&admin, &key.token, CKO_CERTIFICATE, None, map, None)?;
         ev.object_id = Some(obj.id.clone());

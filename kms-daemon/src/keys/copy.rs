@@ -21,6 +21,7 @@
 //! of the caller's module instance. The audit record `object.copy` names the new object and, in
 //! `detail`, the source (`source=<id>`); a refusal names the source as its object.
 
+use super::idempotent;
 use super::lifecycle::{has_lifecycle, Lifecycle};
 use super::object::{AttrMap, StoredObject};
 use super::service::{audited, load_visible, require_user, reseal, update_checked};
@@ -149,6 +150,7 @@ pub fn copy_object(
             |tx, _, copy| {
                 require_user(svc, tx, caller, token)?;
                 objects::insert(tx, copy)?;
+                idempotent::record(tx, caller, token, &[&copy.id])?;
                 let mut done = ev.clone();
                 done.object_id = Some(copy.id.clone());
                 done.detail = Some(format!("source={id}"));

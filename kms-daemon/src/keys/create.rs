@@ -9,6 +9,7 @@
 //! keys get LOCAL=F, ALWAYS_SENSITIVE=F, NEVER_EXTRACTABLE=F and may not wrap or unwrap (R5).
 
 use super::generate::{ec_public_attrs, ed_public_attrs, rsa_public_attrs};
+use super::idempotent;
 use super::object::AttrMap;
 use super::service::{audited, build, check_non_local_roles, require_user, required};
 use super::template::{self, Mode};
@@ -98,6 +99,7 @@ pub fn create_object(
         ev.object_id = Some(obj.id.clone());
         svc.store.tx(|tx| {
             objects::insert(tx, &obj)?;
+            idempotent::record(tx, caller, token, &[&obj.id])?;
             audit::append(tx, ev)?;
             Ok(())
         })?;

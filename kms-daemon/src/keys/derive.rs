@@ -17,6 +17,7 @@
 //! The derived key has LOCAL=F, ALWAYS_SENSITIVE = base ALWAYS_SENSITIVE ∧ SENSITIVE and
 //! NEVER_EXTRACTABLE = base NEVER_EXTRACTABLE ∧ ¬EXTRACTABLE.
 
+use super::idempotent;
 use super::service::{
     audited, build, check_id, check_non_local_roles, check_only_strengthens, count_use,
     load_visible, require_user, required,
@@ -151,6 +152,7 @@ pub fn derive_key(
         svc.store.tx(|tx| {
             count_use(tx, caller, &base, Op::Derive)?;
             objects::insert(tx, &obj)?;
+            idempotent::record(tx, caller, token, &[&obj.id])?;
             let mut done = ev.clone();
             done.object_id = Some(obj.id.clone());
             done.detail = Some(format!("base_key={}", base.id));

@@ -2,6 +2,7 @@
 //! Ed25519).
 
 use super::create::secret_len_ok;
+use super::idempotent;
 use super::object::{AttrMap, StoredObject};
 use super::service::{audited, build, require_user, required};
 use super::template::{self, Mode};
@@ -55,6 +56,7 @@ pub fn generate_key(
         ev.object_id = Some(obj.id.clone());
         svc.store.tx(|tx| {
             objects::insert(tx, &obj)?;
+            idempotent::record(tx, caller, token, &[&obj.id])?;
             audit::append(tx, ev)?;
             Ok(())
         })?;
@@ -237,7 +239,7 @@ pub fn generate_pair(
         }
         private.sealed = Some(svc.vault.seal(&private.aad(), &pkcs8)?);
         drop(pkcs8);
-        store_pair(svc, ev, &public, &private)?;
+        store_pair(svc, caller, ev, &public, &private)?;
         Ok(KeyPairInfo {
             public: public.info(),
             private: private.info(),
@@ -247,11 +249,13 @@ pub fn generate_pair(
 
 fn store_pair(
     svc: &Services,
+    caller: &Caller,
     ev: &mut audit::Event,
     public: &StoredObject,
     private: &StoredObject,
 ) -> Result<()> {
     svc.store.tx(|tx| {
+        idempotent::record(tx, caller, &public.token, &[&public.id, &private.id])?;
         for o in [public, private] {
             objects::insert(tx, o)?;
             ev.object_id = Some(o.id.clone());

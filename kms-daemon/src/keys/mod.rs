@@ -12,6 +12,7 @@ pub mod dates;
 pub mod derive;
 pub mod destroy;
 pub mod generate;
+pub mod idempotent;
 pub mod lifecycle;
 pub mod object;
 pub mod roles;

@@ -30,6 +30,7 @@
 //! says SENSITIVE=T/EXTRACTABLE=F anyway.
 
 use super::generate::{ec_public_attrs, rsa_public_attrs};
+use super::idempotent;
 use super::object::StoredObject;
 use super::roles::other_half_has;
 use super::service::{
@@ -418,6 +419,7 @@ pub fn unwrap_key(
         svc.store.tx(|tx| {
             count_use(tx, caller, &unwrapping, Op::Unwrap)?;
             objects::insert(tx, &obj)?;
+            idempotent::record(tx, caller, token, &[&obj.id])?;
             let mut done = ev.clone();
             done.object_id = Some(obj.id.clone());
             done.detail = Some(format!("unwrapping_key={}", unwrapping.id));

@@ -10,6 +10,7 @@
 //! batch is committed, so "no audit, no operation" holds exactly as with one transaction each.
 //! A failing closure rolls back its own savepoint only; a failing commit fails the whole batch.
 
+pub mod idempotency;
 pub mod objects;
 pub mod schema;
 pub mod sessions;

@@ -120,8 +120,27 @@ CREATE INDEX objects_by_ckid ON objects(token, ckid);
 CREATE INDEX objects_by_class ON objects(token, class);
 ";
 
+/// Version 6: idempotent creations (`store::idempotency`). A creation sent with an
+/// `Idempotency-Key` remembers, in the transaction of the creation and its audit record, which
+/// objects it made, keyed by the client identity and the key; a retry with the same key and the
+/// same request gets those objects again. Entries expire (`expires_at`, ms) and are swept.
+/// Portable types only (TEXT, BIGINT): no BLOB, no SQLite functions.
+const V6: &str = "
+CREATE TABLE idempotency (
+    principal    TEXT NOT NULL,
+    idem_key     TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    token        TEXT NOT NULL,
+    object_ids   TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    PRIMARY KEY (principal, idem_key)
+);
+CREATE INDEX idempotency_by_expiry ON idempotency(expires_at);
+";
+
 /// The migrations, oldest first.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version a fully migrated store has.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

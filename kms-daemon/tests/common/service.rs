@@ -48,6 +48,7 @@ pub fn new_caller() -> Caller {
         request_id: "r".into(),
         instance: Some("inst-1".into()),
         bearer: None,
+        idempotency: None,
     }
 }
 

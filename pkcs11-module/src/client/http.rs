@@ -5,6 +5,8 @@
 //! p11-kit and GnuTLS initialise modules with `CKF_LIBRARY_CANT_CREATE_OS_THREADS`, a forked
 //! child must not inherit a runtime, and a round trip through another thread costs latency.
 //! Only what kmsd speaks is supported: `Content-Length` or chunked bodies, keep-alive.
+//! Connections have TCP keepalive on, so a peer that vanished without a FIN (host down, cable
+//! cut) is noticed on an idle pooled connection too.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -22,6 +24,10 @@ const MAX_HEAD: usize = 16 * 1024;
 const MAX_IDLE: usize = 16;
 /// An idle connection older than this is not reused (kmsd may have closed it).
 const IDLE_LIFETIME: Duration = Duration::from_secs(50);
+/// TCP keepalive: first probe after this much idle time …
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+/// … then one every this often.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 
 type Tls = StreamOwned<ClientConnection, TcpStream>;
 
@@ -111,22 +117,21 @@ struct Idle {
 pub(crate) struct Pool {
     tls: Arc<ClientConfig>,
     connect_timeout: Duration,
-    request_timeout: Duration,
     idle: Mutex<Vec<Idle>>,
 }
 
 impl Pool {
-    pub(crate) fn new(
-        tls: ClientConfig,
-        connect_timeout: Duration,
-        request_timeout: Duration,
-    ) -> Pool {
+    pub(crate) fn new(tls: ClientConfig, connect_timeout: Duration) -> Pool {
         Pool {
             tls: Arc::new(tls),
             connect_timeout,
-            request_timeout,
             idle: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Drops the idle connections to `endpoint` (it failed: they are likely dead too).
+    pub(crate) fn forget(&self, endpoint: usize) {
+        self.idle.lock().retain(|c| c.endpoint != endpoint);
     }
 
     /// A kept-alive connection to `endpoint` that kmsd has not closed meanwhile. A request is
@@ -163,9 +168,22 @@ impl Pool {
             .collect();
         let tcp = addrs
             .iter()
-            .find_map(|a| TcpStream::connect_timeout(a, self.connect_timeout).ok())
+            .find_map(|a| {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let limit = self.connect_timeout.min(left);
+                if limit.is_zero() {
+                    return None;
+                }
+                TcpStream::connect_timeout(a, limit).ok()
+            })
             .ok_or(HttpError::Connect)?;
         tcp.set_nodelay(true).map_err(|_| HttpError::Connect)?;
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(KEEPALIVE_IDLE)
+            .with_interval(KEEPALIVE_INTERVAL);
+        socket2::SockRef::from(&tcp)
+            .set_tcp_keepalive(&keepalive)
+            .map_err(|_| HttpError::Connect)?;
         let conn = ClientConnection::new(self.tls.clone(), ep.server_name.clone())
             .map_err(|_| HttpError::Connect)?;
         let mut tls = StreamOwned::new(conn, tcp);
@@ -179,7 +197,9 @@ impl Pool {
         Ok(tls)
     }
 
-    /// Sends one request to endpoint `index` and reads the whole response.
+    /// Sends one request to endpoint `index` and reads the whole response, all before
+    /// `deadline` (connecting takes at most the connect timeout of that).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn request(
         &self,
         index: usize,
@@ -188,8 +208,8 @@ impl Pool {
         path: &str,
         headers: &[(&str, &str)],
         body: &[u8],
+        deadline: Instant,
     ) -> Result<Response, HttpError> {
-        let deadline = Instant::now() + self.request_timeout;
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
             ep.authority,

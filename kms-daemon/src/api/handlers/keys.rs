@@ -1,12 +1,13 @@
 //! Key routes: generate, generate a pair, wrap, unwrap, derive, and the key operations.
 
-use super::blocking;
+use super::{blocking, create_once, Creation};
 use crate::api::extract::{Ctx, Json, Path};
 use crate::error::Result;
 use crate::keys::usage::{self, Op};
 use crate::keys::{derive, generate, wrap};
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::Uri;
 use kms_api::msg::{
     CryptoRequest, CryptoResponse, DeriveRequest, Empty, GenerateKeyPairRequest,
     GenerateKeyRequest, KeyPairInfo, ObjectInfo, UnwrapRequest, VerifyRequest, WrapRequest,
@@ -17,28 +18,40 @@ use kms_api::msg::{
 pub async fn generate(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
+    uri: Uri,
     Path(token): Path<String>,
     Json(req): Json<GenerateKeyRequest>,
 ) -> Result<axum::Json<ObjectInfo>> {
-    blocking(&s, move |svc| {
-        generate::generate_key(svc, &caller, &token, &req)
-    })
-    .await
-    .map(axum::Json)
+    let c = Creation {
+        caller,
+        uri,
+        token,
+        action: "key.generate",
+        req,
+    };
+    create_once(&s, c, generate::generate_key)
+        .await
+        .map(axum::Json)
 }
 
 /// `POST /v1/tokens/{token}/keys/generate-pair`.
 pub async fn generate_pair(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
+    uri: Uri,
     Path(token): Path<String>,
     Json(req): Json<GenerateKeyPairRequest>,
 ) -> Result<axum::Json<KeyPairInfo>> {
-    blocking(&s, move |svc| {
-        generate::generate_pair(svc, &caller, &token, &req)
-    })
-    .await
-    .map(axum::Json)
+    let c = Creation {
+        caller,
+        uri,
+        token,
+        action: "key.generate_pair",
+        req,
+    };
+    create_once(&s, c, generate::generate_pair)
+        .await
+        .map(axum::Json)
 }
 
 /// `POST /v1/tokens/{token}/keys/wrap`.
@@ -57,26 +70,36 @@ pub async fn wrap_key(
 pub async fn unwrap_key(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
+    uri: Uri,
     Path(token): Path<String>,
     Json(req): Json<UnwrapRequest>,
 ) -> Result<axum::Json<ObjectInfo>> {
-    blocking(&s, move |svc| wrap::unwrap_key(svc, &caller, &token, &req))
-        .await
-        .map(axum::Json)
+    let c = Creation {
+        caller,
+        uri,
+        token,
+        action: Op::Unwrap.action(),
+        req,
+    };
+    create_once(&s, c, wrap::unwrap_key).await.map(axum::Json)
 }
 
 /// `POST /v1/tokens/{token}/keys/derive`.
 pub async fn derive_key(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
+    uri: Uri,
     Path(token): Path<String>,
     Json(req): Json<DeriveRequest>,
 ) -> Result<axum::Json<ObjectInfo>> {
-    blocking(&s, move |svc| {
-        derive::derive_key(svc, &caller, &token, &req)
-    })
-    .await
-    .map(axum::Json)
+    let c = Creation {
+        caller,
+        uri,
+        token,
+        action: Op::Derive.action(),
+        req,
+    };
+    create_once(&s, c, derive::derive_key).await.map(axum::Json)
 }
 
 async fn run(

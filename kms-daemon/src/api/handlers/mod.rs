@@ -5,8 +5,12 @@ pub mod misc;
 pub mod objects;
 pub mod tokens;
 
+use crate::auth::Caller;
 use crate::error::{Error, Result};
+use crate::keys::idempotent::{self, Created};
 use crate::state::{AppState, Services};
+use axum::http::Uri;
+use serde::Serialize;
 
 /// Runs a service call on the blocking pool (SQLite, argon2, RSA never run on the async workers).
 pub async fn blocking<T: Send + 'static>(
@@ -17,4 +21,42 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&s))
         .await
         .map_err(|_| Error::Internal("worker task failed".into()))?
+}
+
+/// A creation request as its handler received it.
+pub struct Creation<Req> {
+    /// Who asks.
+    pub caller: Caller,
+    /// The request URI (its path is part of the idempotency fingerprint).
+    pub uri: Uri,
+    /// The token.
+    pub token: String,
+    /// The audit action of the creation.
+    pub action: &'static str,
+    /// The body.
+    pub req: Req,
+}
+
+/// Runs a creation on the blocking pool, at most once per idempotency key
+/// (`keys::idempotent`): a retry with the caller's key gets the first answer again.
+pub async fn create_once<Req, R>(
+    state: &AppState,
+    c: Creation<Req>,
+    f: impl FnOnce(&Services, &Caller, &str, &Req) -> Result<R> + Send + 'static,
+) -> Result<R>
+where
+    Req: Serialize + Send + 'static,
+    R: Created + Send + 'static,
+{
+    blocking(state, move |svc| {
+        let request = idempotent::Request {
+            path: c.uri.path(),
+            token: &c.token,
+            action: c.action,
+        };
+        idempotent::once(svc, c.caller, request, &c.req, |caller| {
+            f(svc, caller, &c.token, &c.req)
+        })
+    })
+    .await
 }

@@ -1,11 +1,12 @@
 //! Object routes: find, create, get, set attributes, copy, destroy.
 
-use super::blocking;
+use super::{blocking, create_once, Creation};
 use crate::api::extract::{Ctx, Json, Path};
 use crate::error::Result;
 use crate::keys::{copy, create, service};
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::Uri;
 use kms_api::msg::{
     CopyObjectRequest, CreateObjectRequest, Empty, FindRequest, ObjectInfo, ObjectList,
     SetAttributesRequest,
@@ -27,11 +28,19 @@ pub async fn find(
 pub async fn create(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
+    uri: Uri,
     Path(token): Path<String>,
     Json(req): Json<CreateObjectRequest>,
 ) -> Result<axum::Json<ObjectInfo>> {
-    blocking(&s, move |svc| {
-        create::create_object(svc, &caller, &token, &req.template)
+    let c = Creation {
+        caller,
+        uri,
+        token,
+        action: "object.create",
+        req,
+    };
+    create_once(&s, c, |svc, caller, token, req| {
+        create::create_object(svc, caller, token, &req.template)
     })
     .await
     .map(axum::Json)
@@ -66,11 +75,19 @@ pub async fn set_attributes(
 pub async fn copy(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
+    uri: Uri,
     Path((token, id)): Path<(String, String)>,
     Json(req): Json<CopyObjectRequest>,
 ) -> Result<axum::Json<ObjectInfo>> {
-    blocking(&s, move |svc| {
-        copy::copy_object(svc, &caller, &token, &id, &req.template)
+    let c = Creation {
+        caller,
+        uri,
+        token,
+        action: "object.copy",
+        req,
+    };
+    create_once(&s, c, move |svc, caller, token, req| {
+        copy::copy_object(svc, caller, token, &id, &req.template)
     })
     .await
     .map(axum::Json)
