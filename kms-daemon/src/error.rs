@@ -68,6 +68,9 @@ pub enum Error {
     /// Attribute value of the wrong kind or out of range.
     #[error("attribute 0x{0:08X} has an invalid value")]
     AttributeValueInvalid(u64),
+    /// `CKA_EC_PARAMS` is a well-formed curve OID this token does not offer.
+    #[error("curve not supported")]
+    CurveNotSupported,
     /// The attribute may not be given or changed.
     #[error("attribute 0x{0:08X} is read-only")]
     AttributeReadOnly(u64),
@@ -156,6 +159,7 @@ impl Error {
             Error::MechanismParamInvalid(_) => ErrorCode::MechanismParamInvalid,
             Error::AttributeTypeInvalid(_) => ErrorCode::AttributeTypeInvalid,
             Error::AttributeValueInvalid(_) => ErrorCode::AttributeValueInvalid,
+            Error::CurveNotSupported => ErrorCode::CurveNotSupported,
             Error::AttributeReadOnly(_) => ErrorCode::AttributeReadOnly,
             Error::TemplateIncomplete(_) => ErrorCode::TemplateIncomplete,
             Error::TemplateInconsistent(_) => ErrorCode::TemplateInconsistent,

@@ -133,6 +133,7 @@ fn daemon_rv(code: ErrorCode) -> CK_RV {
         // The module makes a fresh key per call: a conflict means the call could not be done,
         // and ulDeviceError says why (KMS_DEVICE_ERROR_IDEMPOTENCY_CONFLICT).
         IdempotencyConflict => CKR_FUNCTION_FAILED,
+        CurveNotSupported => CKR_CURVE_NOT_SUPPORTED,
         Sealed | IntegrityFailure | Internal | AuditUnavailable => CKR_DEVICE_ERROR,
         // A code newer than this module: the daemon refused, but we cannot say more.
         _ => CKR_DEVICE_ERROR,

@@ -92,9 +92,7 @@ const KNOWN_DIFFERENCES: &[(&str, CK_RV, &str)] = &[
 
 /// Rows where kms-pkcs11 does not give the row's (the specification's) code yet: row → the code
 /// it gives → the bug. A row leaves this table when its bug is fixed (a stale entry fails).
-const OUR_BUGS: &[(&str, CK_RV, &str)] = &[
-    ("C_GenerateKeyPair EC unknown curve", CKR_ATTRIBUTE_VALUE_INVALID, "a well-formed but unsupported curve OID gives CKR_ATTRIBUTE_VALUE_INVALID; v2.40 has CKR_CURVE_NOT_SUPPORTED for it"),
-];
+const OUR_BUGS: &[(&str, CK_RV, &str)] = &[];
 
 /// A fixture token: the loaded module, its function list, its slot and the handles rows use.
 struct Token {

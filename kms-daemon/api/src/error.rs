@@ -89,6 +89,9 @@ pub enum ErrorCode {
     /// request (another route, body or login session). 409; the module, which makes a fresh key
     /// per call, maps it to `CKR_FUNCTION_FAILED`.
     IdempotencyConflict,
+    /// `CKA_EC_PARAMS` names a curve (a well-formed OID) this token does not offer. 400;
+    /// `CKR_CURVE_NOT_SUPPORTED`.
+    CurveNotSupported,
 }
 
 impl ErrorCode {
@@ -111,7 +114,8 @@ impl ErrorCode {
             | EncryptedDataInvalid
             | EncryptedDataLenRange
             | SignatureInvalid
-            | SignatureLenRange => 400,
+            | SignatureLenRange
+            | CurveNotSupported => 400,
             Unauthenticated | UserNotLoggedIn | PinIncorrect => 401,
             UserTypeInvalid
             | KeyFunctionNotPermitted
@@ -285,6 +289,11 @@ pub const DEVICE_ERRORS: &[(ErrorCode, u64, &str)] = &[
         ErrorCode::IdempotencyConflict,
         36,
         "KMS_DEVICE_ERROR_IDEMPOTENCY_CONFLICT",
+    ),
+    (
+        ErrorCode::CurveNotSupported,
+        37,
+        "KMS_DEVICE_ERROR_CURVE_NOT_SUPPORTED",
     ),
 ];
 

@@ -38,6 +38,16 @@ impl Curve {
         }
     }
 
+    /// The curve `CKA_EC_PARAMS` names: `curve_not_supported` for a well-formed OID of another
+    /// curve, `attribute_value_invalid` for anything that is no OID (or for a missing value).
+    pub fn of_params(params: Option<&[u8]>) -> Result<Curve> {
+        let params = params.ok_or(Error::AttributeValueInvalid(crate::ck::CKA_EC_PARAMS))?;
+        Curve::from_params(params).ok_or_else(|| match super::der::split_tlv(params) {
+            Some((0x06, oid, [])) if !oid.is_empty() => Error::CurveNotSupported,
+            _ => Error::AttributeValueInvalid(crate::ck::CKA_EC_PARAMS),
+        })
+    }
+
     /// `CKA_EC_PARAMS` of this curve.
     pub fn params(self) -> &'static [u8] {
         match self {

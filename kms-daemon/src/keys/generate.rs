@@ -159,10 +159,7 @@ fn ec_params(public: &AttrMap, private: &AttrMap) -> Result<AttrValue> {
 }
 
 fn ec_spec(public: &AttrMap, private: &AttrMap) -> Result<Spec> {
-    let curve = ec_params(public, private)?
-        .as_bytes()
-        .and_then(ec::Curve::from_params)
-        .ok_or(Error::AttributeValueInvalid(CKA_EC_PARAMS))?;
+    let curve = ec::Curve::of_params(ec_params(public, private)?.as_bytes())?;
     Ok(Spec::Ec(curve))
 }
 
