@@ -58,6 +58,7 @@
 #define KMS_DEVICE_ERROR_INTERNAL 33UL
 #define KMS_DEVICE_ERROR_KEY_NOT_ACTIVE 34UL
 #define KMS_DEVICE_ERROR_AUDIT_UNAVAILABLE 35UL
+#define KMS_DEVICE_ERROR_SESSION_LIMIT 36UL
 /* kmsd unreachable, TLS refused, timed out, or a malformed answer. */
 #define KMS_DEVICE_ERROR_TRANSPORT 0x100UL
 

@@ -2,6 +2,7 @@
 
 use crate::config::{AuthConfig, Config, LifecycleConfig};
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::master::VaultSlot;
 use crate::store::Store;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ pub struct Services {
     pub auth: AuthConfig,
     /// Key life-cycle settings.
     pub lifecycle: LifecycleConfig,
+    /// Caps per client identity: requests in flight, login sessions.
+    pub limits: Limits,
 }
 
 /// Shared handle to the services (the axum state).
@@ -33,6 +36,7 @@ impl Services {
             vault,
             auth: cfg.auth.clone(),
             lifecycle: cfg.lifecycle.clone(),
+            limits: Limits::new(cfg.limits.clone()),
         })
     }
 }

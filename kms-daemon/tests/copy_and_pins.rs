@@ -38,6 +38,7 @@ fn services(max_pin_failures: u32) -> (tempfile::TempDir, Services) {
             ..AuthConfig::default()
         },
         lifecycle: Default::default(),
+        limits: Default::default(),
     };
     (dir, svc)
 }

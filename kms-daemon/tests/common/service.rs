@@ -36,6 +36,7 @@ pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
         vault: Vault::from_master_key(master_key).unwrap().into(),
         auth: AuthConfig::default(),
         lifecycle: LifecycleConfig::default(),
+        limits: Default::default(),
     }
 }
 
