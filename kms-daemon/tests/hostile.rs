@@ -223,6 +223,14 @@ fn ten_thousand_bad_requests_get_4xx_and_the_good_ones_are_still_served() {
         .all(|(_, _, b)| serde_json::from_str::<Value>(b).is_ok_and(|v| v["code"].is_string()));
     assert!(coded, "an error body without a code");
     let after = rss_kib(d.child.id());
+    let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
+    for (status, _, _) in &all {
+        *by_status.entry(*status).or_default() += 1;
+    }
+    println!(
+        "{} malformed requests: answers by status {by_status:?}; kmsd RSS {before} KiB before, {after} KiB after",
+        all.len()
+    );
     assert!(
         after < before + 64 * 1024,
         "kmsd grew from {before} KiB to {after} KiB"
