@@ -43,6 +43,9 @@ pub struct Config {
     /// The plain-HTTP operations listener (`/metrics`, `/healthz`, `/readyz`).
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// What one client identity may hold at once.
+    #[serde(default)]
+    pub limits: LimitsConfig,
 }
 
 fn default_shutdown_timeout() -> u64 {
@@ -115,6 +118,38 @@ impl Default for MetricsConfig {
         MetricsConfig {
             enabled: true,
             listen: default_metrics_listen(),
+        }
+    }
+}
+
+/// `[limits]`: caps per client identity (the subject DN of its certificate), so that one
+/// client cannot take every login slot or worker from the others (security R19).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Live (not idle-expired) login sessions an identity may hold; the next login is refused
+    /// with `session_limit` (default 256).
+    #[serde(default = "default_max_sessions")]
+    pub max_sessions_per_identity: u32,
+    /// Requests an identity may have in flight; the next one is refused at once with
+    /// `too_many_requests` and `Retry-After` (default 64).
+    #[serde(default = "default_max_inflight")]
+    pub max_inflight_per_identity: u32,
+}
+
+fn default_max_sessions() -> u32 {
+    256
+}
+
+fn default_max_inflight() -> u32 {
+    64
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_sessions_per_identity: default_max_sessions(),
+            max_inflight_per_identity: default_max_inflight(),
         }
     }
 }
@@ -344,6 +379,9 @@ mod tests {
         assert_eq!(cfg.log.format, LogFormat::Text);
         assert_eq!(cfg.master_key.source, MasterKeySource::File);
         assert_eq!(cfg.master_key.unseal_timeout_secs, 600);
+        assert_eq!(cfg.limits, LimitsConfig::default());
+        assert_eq!(cfg.limits.max_sessions_per_identity, 256);
+        assert_eq!(cfg.limits.max_inflight_per_identity, 64);
 
         let text = std::fs::read_to_string(&p).unwrap();
         std::fs::write(

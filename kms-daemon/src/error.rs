@@ -112,6 +112,12 @@ pub enum Error {
     /// sealed or opened.
     #[error("kmsd is sealed; unseal it with kmsd unseal")]
     Sealed,
+    /// The caller's identity has `[limits] max_inflight_per_identity` requests in flight.
+    #[error("too many requests in flight for this client identity; retry later")]
+    TooManyRequests,
+    /// The caller's identity holds `[limits] max_sessions_per_identity` live login sessions.
+    #[error("too many login sessions for this client identity; log out of one first")]
+    SessionLimit,
     /// Store failure (SQLite).
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),
@@ -173,6 +179,8 @@ impl Error {
             Error::EncryptedDataLenRange => ErrorCode::EncryptedDataLenRange,
             Error::IntegrityFailure(_) => ErrorCode::IntegrityFailure,
             Error::Sealed => ErrorCode::Sealed,
+            Error::TooManyRequests => ErrorCode::TooManyRequests,
+            Error::SessionLimit => ErrorCode::SessionLimit,
             Error::AuditUnavailable(_) => ErrorCode::AuditUnavailable,
             Error::IdempotencyConflict => ErrorCode::IdempotencyConflict,
             Error::Store(_) | Error::Io { .. } | Error::Config(_) | Error::Internal(_) => {
@@ -214,6 +222,8 @@ mod tests {
         assert_eq!(Error::Internal("x".into()).code().http_status(), 500);
         assert_eq!(Error::Sealed.code().http_status(), 503);
         assert_eq!(Error::Sealed.code_str(), "sealed");
+        assert_eq!(Error::TooManyRequests.code().http_status(), 429);
+        assert_eq!(Error::SessionLimit.code_str(), "session_limit");
         assert_eq!(
             Error::IntegrityFailure("x".into()).code_str(),
             "integrity_failure"

@@ -106,10 +106,11 @@ async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    let text =
-        tokio::task::spawn_blocking(move || crate::metrics::render(&s.store, s.vault.is_sealed()))
-            .await
-            .unwrap_or_default();
+    let text = tokio::task::spawn_blocking(move || {
+        crate::metrics::render(&s.store, s.vault.is_sealed(), s.limits.inflight.total())
+    })
+    .await
+    .unwrap_or_default();
     ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], text)
 }
 
@@ -153,6 +154,7 @@ mod tests {
             lifecycle: Default::default(),
             policy: Default::default(),
             key_cache: Default::default(),
+            limits: Default::default(),
         };
         let checks = readiness(&svc);
         assert!(checks.iter().all(|c| c.result.is_ok()), "{checks:?}");

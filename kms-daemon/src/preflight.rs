@@ -4,7 +4,7 @@
 //! directory is writable and whose schema this kmsd knows, a valid log filter, and listen
 //! addresses free to bind. Each [`Problem`] says what is wrong and how to fix it.
 
-use crate::config::{Config, MasterKeySource, TlsConfig};
+use crate::config::{Config, LimitsConfig, MasterKeySource, TlsConfig};
 use crate::store::schema;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -348,6 +348,31 @@ fn bind_check(setting: &str, addr: SocketAddr) -> Option<Problem> {
         .map(|e| bind_problem(setting, addr, &e))
 }
 
+/// A zero limit would refuse every login or every request.
+fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
+    [
+        (
+            "max_sessions_per_identity",
+            limits.max_sessions_per_identity,
+            "every login",
+        ),
+        (
+            "max_inflight_per_identity",
+            limits.max_inflight_per_identity,
+            "every request",
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, v, _)| *v == 0)
+    .map(|(key, _, what)| {
+        problem(
+            format!("limits.{key} is 0: kmsd would refuse {what}"),
+            format!("set [limits] {key} to at least 1, or remove it for the default"),
+        )
+    })
+    .collect()
+}
+
 /// Every problem of `cfg` (loaded from `config_path`); empty when kmsd can start with it.
 pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
     let hint = config_path.display().to_string();
@@ -382,6 +407,7 @@ pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
             "use a level (error, warn, info, debug, trace) or directives like info,kms_daemon=debug",
         ));
     }
+    out.extend(limits_problems(&cfg.limits));
     if cfg.metrics.enabled && cfg.metrics.listen == cfg.listen && cfg.listen.port() != 0 {
         out.push(problem(
             format!(

@@ -3,6 +3,7 @@
 use crate::config::{AuthConfig, Config, LifecycleConfig, PolicyConfig};
 use crate::crypto::keycache::KeyCache;
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::master::VaultSlot;
 use crate::store::Store;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct Services {
     pub policy: PolicyConfig,
     /// Private keys kept parsed between uses.
     pub key_cache: KeyCache,
+    /// Caps per client identity: requests in flight, login sessions.
+    pub limits: Limits,
 }
 
 /// Shared handle to the services (the axum state).
@@ -40,6 +43,7 @@ impl Services {
             lifecycle: cfg.lifecycle.clone(),
             policy: cfg.policy.clone(),
             key_cache: KeyCache::default(),
+            limits: Limits::new(cfg.limits.clone()),
         })
     }
 }

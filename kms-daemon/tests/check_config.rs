@@ -350,3 +350,28 @@ fn serve_refuses_with_the_same_message() {
         "{stderr}"
     );
 }
+
+#[test]
+fn zero_limits() {
+    let s = Setup::new();
+    s.write_config(&format!(
+        "{CONFIG}[limits]\nmax_sessions_per_identity = 0\nmax_inflight_per_identity = 0\n"
+    ));
+    assert_has(
+        &s.problems(),
+        &[
+            "problem: limits.max_sessions_per_identity is 0: kmsd would refuse every login",
+            "problem: limits.max_inflight_per_identity is 0: kmsd would refuse every request",
+            "fix: set [limits] max_inflight_per_identity to at least 1",
+        ],
+    );
+    s.write_config(&format!(
+        "{CONFIG}[limits]\nmax_inflight_per_identity = 8\n"
+    ));
+    let out = s.kmsd("check-config");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

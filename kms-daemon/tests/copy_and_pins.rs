@@ -40,6 +40,7 @@ fn services(max_pin_failures: u32) -> (tempfile::TempDir, Services) {
         lifecycle: Default::default(),
         policy: Default::default(),
         key_cache: Default::default(),
+        limits: Default::default(),
     };
     (dir, svc)
 }

@@ -156,32 +156,26 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-#[test]
-fn ten_thousand_bad_requests_get_4xx_and_the_good_ones_are_still_served() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
-    let mut good = d.client();
-    assert_eq!(good.login(USER_PIN).status, 200);
-    let bodies = valid_bodies();
-    // Warm up, then measure memory from a steady state.
-    for _ in 0..50 {
-        assert_eq!(
-            good.call("POST", &path("objects/find"), Some(json!({"template": []})))
-                .status,
-            200
-        );
-    }
-    let before = rss_kib(d.child.id());
-    let threads = 4;
-    let per_thread = 2500;
-    let results: Vec<Vec<(u16, String, String)>> = std::thread::scope(|scope| {
+/// What one malformed request got: status, what was sent (shortened), the answer's body.
+type Seen = (u16, String, String);
+
+/// `threads` × `per_thread` malformed requests (seeds from `seed`), while `good` keeps making
+/// well-formed ones that must be served.
+fn burst(
+    d: &Daemon,
+    good: &Client,
+    bodies: &[(&'static str, String, Value)],
+    seed: u64,
+    threads: usize,
+    per_thread: usize,
+) -> Vec<Seen> {
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
                 let mut c = d.client();
                 c.bearer = good.bearer.clone();
-                let bodies = &bodies;
                 scope.spawn(move || {
-                    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1));
+                    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (seed + t as u64 + 1));
                     let mut seen = Vec::with_capacity(per_thread);
                     for _ in 0..per_thread {
                         let (m, p, ct, body) = bad_request(&mut rng, bodies);
@@ -199,17 +193,43 @@ fn ten_thousand_bad_requests_get_4xx_and_the_good_ones_are_still_served() {
             })
             .collect();
         // Well-formed traffic keeps being served meanwhile.
-        for _ in 0..200 {
+        for _ in 0..100 {
             assert_eq!(
                 good.call("POST", &path("objects/find"), Some(json!({"template": []})))
                     .status,
                 200
             );
         }
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
-    let all: Vec<_> = results.into_iter().flatten().collect();
-    assert_eq!(all.len(), threads * per_thread);
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    })
+}
+
+#[test]
+fn ten_thousand_bad_requests_get_4xx_and_the_good_ones_are_still_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let mut good = d.client();
+    assert_eq!(good.login(USER_PIN).status, 200);
+    let bodies = valid_bodies();
+    // Warm up, then measure memory from a steady state.
+    for _ in 0..50 {
+        assert_eq!(
+            good.call("POST", &path("objects/find"), Some(json!({"template": []})))
+                .status,
+            200
+        );
+    }
+    let before = rss_kib(d.child.id());
+    let (threads, per_thread) = (4, 1250);
+    // Two halves of 5,000, so that the log shows where memory goes: the first half warms the
+    // allocator up, the second shows whether it keeps growing.
+    let mut all = burst(&d, &good, &bodies, 0, threads, per_thread);
+    let half = rss_kib(d.child.id());
+    all.extend(burst(&d, &good, &bodies, 1 << 32, threads, per_thread));
+    assert_eq!(all.len(), 2 * threads * per_thread);
     for (status, what, body) in &all {
         assert!(
             (400..500).contains(status),
@@ -223,6 +243,14 @@ fn ten_thousand_bad_requests_get_4xx_and_the_good_ones_are_still_served() {
         .all(|(_, _, b)| serde_json::from_str::<Value>(b).is_ok_and(|v| v["code"].is_string()));
     assert!(coded, "an error body without a code");
     let after = rss_kib(d.child.id());
+    let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
+    for (status, _, _) in &all {
+        *by_status.entry(*status).or_default() += 1;
+    }
+    println!(
+        "{} malformed requests: answers by status {by_status:?}; kmsd RSS {before} KiB before, {half} KiB after 5,000, {after} KiB after 10,000",
+        all.len()
+    );
     assert!(
         after < before + 64 * 1024,
         "kmsd grew from {before} KiB to {after} KiB"

@@ -129,11 +129,16 @@ fn daemon_rv(code: ErrorCode) -> CK_RV {
         KeyUnextractable => CKR_KEY_UNEXTRACTABLE,
         SignatureInvalid => CKR_SIGNATURE_INVALID,
         SignatureLenRange => CKR_SIGNATURE_LEN_RANGE,
-        TooManyRequests => CKR_DEVICE_MEMORY,
         // The module makes a fresh key per call: a conflict means the call could not be done,
         // and ulDeviceError says why (KMS_DEVICE_ERROR_IDEMPOTENCY_CONFLICT).
         IdempotencyConflict => CKR_FUNCTION_FAILED,
         CurveNotSupported => CKR_CURVE_NOT_SUPPORTED,
+        // Transient (too many requests in flight for this identity): CKR_FUNCTION_FAILED is
+        // legal for every function, and "not necessarily hopeless"; ulDeviceError says why.
+        TooManyRequests => CKR_FUNCTION_FAILED,
+        // Only C_Login meets it, and C_Login may not return CKR_SESSION_COUNT: the nearest
+        // code it may return is CKR_DEVICE_MEMORY (no room on the token for another login).
+        SessionLimit => CKR_DEVICE_MEMORY,
         Sealed | IntegrityFailure | Internal | AuditUnavailable => CKR_DEVICE_ERROR,
         // A code newer than this module: the daemon refused, but we cannot say more.
         _ => CKR_DEVICE_ERROR,
@@ -152,6 +157,10 @@ mod tests {
             CKR_USER_NOT_LOGGED_IN
         );
         assert_eq!(Error::Device("refused".into()).rv(), CKR_DEVICE_ERROR);
+        let busy = Error::Daemon(ErrorCode::TooManyRequests);
+        assert_eq!((busy.rv(), busy.device_error()), (CKR_FUNCTION_FAILED, 30));
+        let full = Error::Daemon(ErrorCode::SessionLimit);
+        assert_eq!((full.rv(), full.device_error()), (CKR_DEVICE_MEMORY, 36));
         assert_eq!(
             Error::Daemon(ErrorCode::ObjectNotFound).for_key().rv(),
             CKR_KEY_HANDLE_INVALID

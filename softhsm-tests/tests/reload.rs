@@ -31,6 +31,7 @@ fn a_hundred_load_use_unload_cycles() {
         cycle(i);
     }
     let after = rss_kib();
+    println!("dlopen/C_Initialize/sign/C_Finalize/dlclose: RSS {before} KiB after 10 cycles, {after} KiB after 100");
     assert!(
         after < before + 32 * 1024,
         "90 cycles grew the process from {before} KiB to {after} KiB"

@@ -74,8 +74,15 @@ pub enum ErrorCode {
     SignatureLenRange,
     /// The key cannot be revealed or wrapped. 403.
     KeyUnextractable,
-    /// Too many sessions or requests for this identity. 429.
+    /// Too many requests in flight for this client identity (`[limits]
+    /// max_inflight_per_identity`): refused before any work, with `Retry-After`. 429; the module
+    /// maps it to `CKR_FUNCTION_FAILED` (legal for every function) with `ulDeviceError` set.
     TooManyRequests,
+    /// The client identity already holds `[limits] max_sessions_per_identity` live login
+    /// sessions: the login is refused (the PIN is not checked, its failure counter untouched).
+    /// 429; the module maps it to `CKR_DEVICE_MEMORY`, the code `C_Login` may return that is
+    /// nearest to `CKR_SESSION_COUNT` (which `C_Login` may not return).
+    SessionLimit,
     /// kmsd is sealed: no key can be used. 503.
     Sealed,
     /// A stored object failed its integrity check; it is not used. 500.
@@ -127,7 +134,7 @@ impl ErrorCode {
             TokenNotFound | ObjectNotFound => 404,
             UserPinNotInitialized | IdempotencyConflict => 409,
             PinLocked => 423,
-            TooManyRequests => 429,
+            TooManyRequests | SessionLimit => 429,
             IntegrityFailure | Internal => 500,
             Sealed | AuditUnavailable => 503,
         }
@@ -294,6 +301,11 @@ pub const DEVICE_ERRORS: &[(ErrorCode, u64, &str)] = &[
         ErrorCode::CurveNotSupported,
         37,
         "KMS_DEVICE_ERROR_CURVE_NOT_SUPPORTED",
+    ),
+    (
+        ErrorCode::SessionLimit,
+        38,
+        "KMS_DEVICE_ERROR_SESSION_LIMIT",
     ),
 ];
 

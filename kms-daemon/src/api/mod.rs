@@ -10,6 +10,7 @@ pub mod handlers;
 use crate::error::Error;
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -70,6 +71,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             refuse_while_sealed,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_inflight,
+        ))
         .layer(middleware::from_fn(request_context))
         .with_state(state)
 }
@@ -80,6 +85,37 @@ async fn refuse_while_sealed(State(state): State<AppState>, req: Request, next: 
         return Error::Sealed.into_response();
     }
     next.run(req).await
+}
+
+/// Seconds a client refused with `too_many_requests` is told to wait (`Retry-After`).
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// At most `[limits] max_inflight_per_identity` requests per client identity: the next one is
+/// refused at once with 429 `too_many_requests` and `Retry-After` (never queued). An admitted
+/// request runs in a task of its own that holds the permit until the handler has finished, so a
+/// client that hangs up does not free its slot while its work still runs.
+async fn limit_inflight(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(identity) = req
+        .extensions()
+        .get::<ClientIdentity>()
+        .map(|i| i.0.clone())
+    else {
+        return next.run(req).await;
+    };
+    let Some(permit) = state.limits.admit(&identity) else {
+        let mut resp = Error::TooManyRequests.into_response();
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        return resp;
+    };
+    let handled = tokio::spawn(async move {
+        let resp = next.run(req).await;
+        drop(permit);
+        resp
+    });
+    handled
+        .await
+        .unwrap_or_else(|_| Error::Internal("request task failed".into()).into_response())
 }
 
 async fn fallback() -> Error {
@@ -140,7 +176,11 @@ async fn request_context(mut req: Request, next: Next) -> Response {
         body.request_id = Some(request_id.clone());
         let code = StatusCode::from_u16(body.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = resp.headers().get(RETRY_AFTER).cloned();
         resp = (code, axum::Json(body)).into_response();
+        if let Some(v) = retry_after {
+            resp.headers_mut().insert(RETRY_AFTER, v);
+        }
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(kms_api::REQUEST_ID_HEADER, v);

@@ -5,6 +5,11 @@
 //! looking at the PIN) and incremented; only then is the PIN compared (argon2id, no lock held).
 //! Success resets the counter and creates the session in one transaction with its audit record.
 //! `C_SetPIN` checks the old PIN the same way; `C_InitPIN` needs an SO session.
+//!
+//! An identity holds at most `[limits] max_sessions_per_identity` live login sessions: a login
+//! beyond that is refused with `session_limit` before the PIN is looked at (so it neither costs
+//! an argon2 run nor counts as a PIN failure), and checked again in the transaction that creates
+//! the session, so that concurrent logins cannot exceed it.
 
 use super::{pin, Caller};
 use crate::audit;
@@ -109,6 +114,8 @@ fn login_inner(
     ev: &audit::Event,
 ) -> Result<LoginResponse> {
     pin::check_len(pin_bytes)?;
+    svc.store
+        .read(|conn| session_room(svc, conn, &caller.identity))?;
     check_pin(svc, caller, token, user_type, pin_bytes)?;
     let secret = rng::secret::<32>()?;
     let id_hash = sha256(secret.as_ref());
@@ -118,16 +125,41 @@ fn login_inner(
         user_type,
         last_seen: now_ms(),
     };
-    svc.store.tx(|tx| {
+    // The PIN was right: its failure counter is reset even when the limit refuses the session.
+    let created = svc.store.tx(|tx| {
         tokens::reset_failures(tx, token, user_type)?;
+        match session_room(svc, tx, &caller.identity) {
+            Err(Error::SessionLimit) => return Ok(false),
+            other => other?,
+        }
         sessions::insert(tx, &id_hash, &row)?;
         audit::append(tx, ev)?;
-        Ok(())
+        Ok(true)
     })?;
+    if !created {
+        return Err(Error::SessionLimit);
+    }
     Ok(LoginResponse {
         session: SecretBytes(Zeroizing::new(secret.to_vec())),
         idle_timeout_secs: svc.auth.session_idle_timeout_secs,
     })
+}
+
+/// The idle timeout in milliseconds.
+fn idle_ms(auth: &AuthConfig) -> i64 {
+    i64::try_from(auth.session_idle_timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// `session_limit` unless `identity` holds fewer live login sessions (on any token) than
+/// `[limits] max_sessions_per_identity`.
+fn session_room(svc: &Services, conn: &Connection, identity: &str) -> Result<()> {
+    let since = now_ms().saturating_sub(idle_ms(&svc.auth));
+    let live = sessions::count_live(conn, identity, since)?;
+    if svc.limits.session_room(live) {
+        Ok(())
+    } else {
+        Err(Error::SessionLimit)
+    }
 }
 
 fn bearer_hash(caller: &Caller) -> Result<Option<[u8; 32]>> {
@@ -158,8 +190,7 @@ pub fn resolve(
         return Err(Error::Unauthenticated);
     }
     let now = now_ms();
-    let idle_ms =
-        i64::try_from(auth.session_idle_timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let idle_ms = idle_ms(auth);
     if now.saturating_sub(row.last_seen) > idle_ms {
         sessions::delete(conn, &h)?;
         return Err(Error::Unauthenticated);
@@ -382,6 +413,7 @@ mod tests {
             lifecycle: Default::default(),
             policy: Default::default(),
             key_cache: Default::default(),
+            limits: Default::default(),
         };
         (dir, svc)
     }
@@ -445,6 +477,51 @@ mod tests {
                 "pin_locked"
             ]
         );
+    }
+
+    #[test]
+    fn sessions_per_identity_are_capped_without_counting_pin_failures() {
+        let (_d, mut svc) = services(2);
+        svc.limits = crate::limits::Limits::new(crate::config::LimitsConfig {
+            max_sessions_per_identity: 2,
+            ..Default::default()
+        });
+        let a = caller("CN=a");
+        let first = login(&svc, &a, "t", &req(b"1234")).unwrap();
+        login(&svc, &a, "t", &req(b"1234")).unwrap();
+        for pin in [b"1234", b"0000", b"0000"] {
+            assert!(matches!(
+                login(&svc, &a, "t", &req(pin)),
+                Err(Error::SessionLimit)
+            ));
+        }
+        let info = &list_tokens(&svc).unwrap()[0];
+        assert!(
+            !info.user_pin_count_low,
+            "a refused login is no PIN failure"
+        );
+        login(&svc, &caller("CN=b"), "t", &req(b"1234")).expect("another identity");
+        let bearer = Some(Zeroizing::new(STANDARD.encode(first.session.as_ref())));
+        logout(
+            &svc,
+            &Caller {
+                bearer,
+                ..a.clone()
+            },
+            "t",
+        )
+        .unwrap();
+        login(&svc, &a, "t", &req(b"1234")).expect("room again after a logout");
+        let last = svc.store.read(audit::records).unwrap().pop().unwrap();
+        assert_eq!(last.event.outcome, "ok");
+        let refused = svc
+            .store
+            .read(audit::records)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.event.outcome == "session_limit")
+            .count();
+        assert_eq!(refused, 3, "each refusal audited");
     }
 
     #[test]

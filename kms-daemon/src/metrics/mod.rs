@@ -57,6 +57,14 @@ pub static PIN_LOCKOUTS: Counter = Counter::new(
     &["token", "user_type"],
 );
 
+/// `kmsd_limit_refusals_total{limit}`.
+pub static LIMIT_REFUSALS: Counter = Counter::new(
+    "kmsd_limit_refusals_total",
+    "Requests refused by a per-identity limit: inflight (max_inflight_per_identity, HTTP 429 \
+     too_many_requests) or sessions (max_sessions_per_identity, HTTP 429 session_limit).",
+    &["limit"],
+);
+
 /// `kmsd_tls_handshake_failures_total`.
 pub static TLS_HANDSHAKE_FAILURES: Counter = Counter::new(
     "kmsd_tls_handshake_failures_total",
@@ -194,7 +202,7 @@ fn render_objects(out: &mut String, store: &Store) -> crate::Result<()> {
 
 /// The whole exposition: counters and histograms, `kmsd_build_info`, `kmsd_sealed`, and the
 /// store gauges (omitted, with `kmsd_store_up 0`, when the store cannot be read).
-pub fn render(store: &Store, sealed: bool) -> String {
+pub fn render(store: &Store, sealed: bool, in_flight: u64) -> String {
     let mut out = String::new();
     registry::header(
         &mut out,
@@ -214,11 +222,19 @@ pub fn render(store: &Store, sealed: bool) -> String {
         "gauge",
     );
     let _ = writeln!(out, "kmsd_sealed {}", u8::from(sealed));
+    registry::header(
+        &mut out,
+        "kmsd_requests_in_flight",
+        "API requests admitted and not finished yet, all identities together.",
+        "gauge",
+    );
+    let _ = writeln!(out, "kmsd_requests_in_flight {in_flight}");
     HTTP_REQUESTS.render(&mut out);
     REQUEST_DURATION.render(&mut out);
     OPERATIONS.render(&mut out);
     LOGIN_FAILURES.render(&mut out);
     PIN_LOCKOUTS.render(&mut out);
+    LIMIT_REFUSALS.render(&mut out);
     TLS_HANDSHAKE_FAILURES.render(&mut out);
     STORE_TX_DURATION.render(&mut out);
     AUDIT_WRITE_DURATION.render(&mut out);
@@ -261,10 +277,11 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        let text = render(&store, false);
+        let text = render(&store, false, 3);
+        assert!(text.contains("kmsd_requests_in_flight 3\n"), "{text}");
         assert!(text.contains("kmsd_store_up 1\n"), "{text}");
         assert!(text.contains("kmsd_sealed 0\n"), "{text}");
-        assert!(render(&store, true).contains("kmsd_sealed 1\n"));
+        assert!(render(&store, true, 0).contains("kmsd_sealed 1\n"));
         assert!(text.contains("# TYPE kmsd_objects gauge\n"), "{text}");
         assert!(
             text.contains(&format!(

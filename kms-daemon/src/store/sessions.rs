@@ -64,6 +64,16 @@ pub fn get(conn: &Connection, id_hash: &[u8]) -> Result<Option<SessionRow>> {
         .optional()?)
 }
 
+/// How many login sessions of `identity` (on any token) were used at or after `since_ms`.
+pub fn count_live(conn: &Connection, identity: &str, since_ms: i64) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM login_sessions WHERE identity = ?1 AND last_seen >= ?2",
+        params![identity, since_ms],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Records a use.
 pub fn touch(conn: &Connection, id_hash: &[u8], now_ms: i64) -> Result<()> {
     conn.execute(

@@ -451,9 +451,19 @@ impl Conn {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        self.tls.write_all(head.as_bytes())?;
-        self.tls.write_all(body)?;
-        self.tls.flush()?;
+        self.write_raw(head.as_bytes())?;
+        self.write_raw(body)?;
+        self.read_response()
+    }
+
+    /// Writes bytes on the connection as they are (a request sent in pieces).
+    pub fn write_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.tls.write_all(bytes)?;
+        self.tls.flush()
+    }
+
+    /// Reads one response.
+    pub fn read_response(&mut self) -> std::io::Result<Response> {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 16384];
         loop {

@@ -38,6 +38,7 @@ pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
         lifecycle: LifecycleConfig::default(),
         policy: Default::default(),
         key_cache: Default::default(),
+        limits: Default::default(),
     }
 }
 
