@@ -9,6 +9,7 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
+use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
 use cryptoki::mechanism::vendor_defined::VendorDefinedMechanism;
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
@@ -524,4 +525,82 @@ fn softhsm2_and_kms_pkcs11_agree() {
     for (verifier, signer) in [(0, 1), (1, 0)] {
         verify_foreign_curves(&targets[verifier].session, &more[signer].2);
     }
+    key_moves_from_softhsm2(&targets[0].session, &targets[1].session);
+}
+
+fn oaep_sha1() -> Mechanism<'static> {
+    Mechanism::RsaPkcsOaep(PkcsOaepParams::new(
+        MechanismType::SHA1,
+        PkcsMgfType::MGF1_SHA1,
+        PkcsOaepSource::empty(),
+    ))
+}
+
+/// A key wrapped by one token unwraps in the other: SoftHSM2 wraps an AES key with RSA-OAEP
+/// (SHA-1: the one hash SoftHSM2 2.6 offers for OAEP) under the public half of a key pair made
+/// in kmsd, which unwraps it; the two copies then encrypt alike. The other direction is refused
+/// by policy, not by a difference: kmsd wraps only with keys generated in kmsd (security R5),
+/// so a SoftHSM2 public key imported into it cannot wrap.
+fn key_moves_from_softhsm2(softhsm: &Session, ours: &Session) {
+    let (public, private) = ours
+        .generate_key_pair(
+            &Mechanism::RsaPkcsKeyPairGen,
+            &[
+                Attribute::Token(false),
+                Attribute::ModulusBits(2048.into()),
+                Attribute::PublicExponent(vec![1, 0, 1]),
+                Attribute::Wrap(true),
+                Attribute::Encrypt(false),
+            ],
+            &[
+                Attribute::Token(false),
+                Attribute::Unwrap(true),
+                Attribute::Decrypt(false),
+                Attribute::Sign(false),
+            ],
+        )
+        .unwrap();
+    let modulus = attr_bytes(ours, public, AttributeType::Modulus);
+    let exponent = attr_bytes(ours, public, AttributeType::PublicExponent);
+    let theirs_public = softhsm
+        .create_object(&[
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::RSA),
+            Attribute::Token(false),
+            Attribute::Modulus(modulus),
+            Attribute::PublicExponent(exponent),
+            Attribute::Wrap(true),
+        ])
+        .unwrap();
+    let aes = softhsm
+        .create_object(&[
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::AES),
+            Attribute::Token(false),
+            Attribute::Value(AES_VALUE.to_vec()),
+            Attribute::Extractable(true),
+            Attribute::Encrypt(true),
+        ])
+        .unwrap();
+    let blob = softhsm.wrap_key(&oaep_sha1(), theirs_public, aes).unwrap();
+    let moved = ours
+        .unwrap_key(
+            &oaep_sha1(),
+            private,
+            &blob,
+            &[
+                Attribute::Class(ObjectClass::SECRET_KEY),
+                Attribute::KeyType(KeyType::AES),
+                Attribute::Token(false),
+                Attribute::Encrypt(true),
+                Attribute::Decrypt(true),
+            ],
+        )
+        .expect("kmsd unwraps what SoftHSM2 wrapped");
+    let block = [0x42u8; 16];
+    assert_eq!(
+        ours.encrypt(&Mechanism::AesEcb, moved, &block).unwrap(),
+        softhsm.encrypt(&Mechanism::AesEcb, aes, &block).unwrap(),
+        "the moved key is the same key"
+    );
 }
