@@ -160,7 +160,7 @@ mod tests {
         let busy = Error::Daemon(ErrorCode::TooManyRequests);
         assert_eq!((busy.rv(), busy.device_error()), (CKR_FUNCTION_FAILED, 30));
         let full = Error::Daemon(ErrorCode::SessionLimit);
-        assert_eq!((full.rv(), full.device_error()), (CKR_DEVICE_MEMORY, 36));
+        assert_eq!((full.rv(), full.device_error()), (CKR_DEVICE_MEMORY, 38));
         assert_eq!(
             Error::Daemon(ErrorCode::ObjectNotFound).for_key().rv(),
             CKR_KEY_HANDLE_INVALID
