@@ -112,6 +112,9 @@ pub enum Error {
     /// Store failure (SQLite).
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),
+    /// Store failure (PostgreSQL).
+    #[error("store: {0}")]
+    StorePg(#[from] postgres::Error),
     /// File or socket failure.
     #[error("{context}: {source}")]
     Io {
@@ -167,9 +170,11 @@ impl Error {
             Error::IntegrityFailure(_) => ErrorCode::IntegrityFailure,
             Error::Sealed => ErrorCode::Sealed,
             Error::AuditUnavailable(_) => ErrorCode::AuditUnavailable,
-            Error::Store(_) | Error::Io { .. } | Error::Config(_) | Error::Internal(_) => {
-                ErrorCode::Internal
-            }
+            Error::Store(_)
+            | Error::StorePg(_)
+            | Error::Io { .. }
+            | Error::Config(_)
+            | Error::Internal(_) => ErrorCode::Internal,
         }
     }
 

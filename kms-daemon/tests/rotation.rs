@@ -82,11 +82,11 @@ fn a_rotated_aes_key_encrypts_with_the_new_version_and_decrypts_both() {
     let left: i64 = svc
         .store
         .read(|conn| {
-            Ok(conn.query_row(
+            conn.query_one(
                 "SELECT count(*) FROM key_versions WHERE object_id = ?1 AND sealed IS NOT NULL",
-                [&id],
+                kms_daemon::store::db::params![id],
                 |r| r.get(0),
-            )?)
+            )
         })
         .unwrap();
     assert_eq!(left, 0);
