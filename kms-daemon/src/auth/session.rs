@@ -64,7 +64,7 @@ pub(crate) fn check_pin(
     }
     let max = svc.auth.max_pin_failures;
     let counted = svc.store.tx(|tx| {
-        let Some(row) = tokens::get(tx, token)? else {
+        let Some(row) = tokens::get_locked(tx, token)? else {
             return Ok(None);
         };
         if row.failures(user_type) >= max {

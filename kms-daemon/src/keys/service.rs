@@ -224,7 +224,7 @@ pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result
 /// Whether `obj` is still stored as it was read, its use counter aside.
 fn unchanged(conn: &Db<'_>, obj: &StoredObject) -> Result<bool> {
     Ok(
-        objects::get(conn, &obj.token, &obj.id)?.is_some_and(|mut now| {
+        objects::get_locked(conn, &obj.token, &obj.id)?.is_some_and(|mut now| {
             now.life.uses = obj.life.uses;
             now == *obj
         }),
@@ -275,7 +275,7 @@ pub fn reseal(svc: &Services, old: &StoredObject, new: &mut StoredObject) -> Res
 /// the transaction of the use's audit record: a state change or another use since `obj` was
 /// read is seen, so a usage limit holds exactly under concurrency.
 pub fn count_use(conn: &Db<'_>, caller: &Caller, obj: &StoredObject, op: Op) -> Result<()> {
-    let current = objects::get(conn, &obj.token, &obj.id)?.ok_or(Error::ObjectNotFound)?;
+    let current = objects::get_locked(conn, &obj.token, &obj.id)?.ok_or(Error::ObjectNotFound)?;
     current.life.check_use(op, &caller.identity, now_ms())?;
     objects::count_use(conn, &obj.id)
 }

@@ -175,9 +175,14 @@ pub fn load_record(cfg: &Config) -> Result<Record> {
     Ok(record)
 }
 
-/// The unseal socket: next to the store, `<store>.unseal.sock`.
+/// The unseal socket: next to the store, `<store>.unseal.sock`; with a PostgreSQL store, next to
+/// the master key record, `<master_key_file>.unseal.sock`.
 pub fn unseal_socket_path(cfg: &Config) -> PathBuf {
-    let mut name = cfg.store.as_os_str().to_owned();
+    let beside = match crate::store::Location::of(&cfg.store) {
+        crate::store::Location::Sqlite(store) => store,
+        crate::store::Location::Postgres(_) => &cfg.master_key_file,
+    };
+    let mut name = beside.as_os_str().to_owned();
     name.push(".unseal.sock");
     PathBuf::from(name)
 }

@@ -170,6 +170,14 @@ impl Reader {
         }))
     }
 
+    /// The store's schema version (0 for an empty file or database).
+    pub fn schema_version(&self) -> Result<u32> {
+        match &self.0 {
+            ReaderConn::Sqlite(c) => schema::version(c),
+            ReaderConn::Pg(pool) => pool.with(|c| schema_pg::version(&Db::postgres(c))),
+        }
+    }
+
     /// Runs `f` on the connection.
     pub fn read<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
         match &self.0 {

@@ -133,6 +133,22 @@ pub fn get(db: &Db<'_>, token: &str, id: &str) -> Result<Option<StoredObject>> {
     .transpose()
 }
 
+/// The object `id` of `token`, its row locked until the transaction ends ([`Db::for_update`]):
+/// for a read–check–write of it (use limits, unchanged-since-read) that other replicas must not
+/// interleave with.
+pub fn get_locked(db: &Db<'_>, token: &str, id: &str) -> Result<Option<StoredObject>> {
+    db.query_opt(
+        &format!(
+            "SELECT {COLUMNS} FROM objects WHERE token = ?1 AND id = ?2{}",
+            db.for_update()
+        ),
+        params![token, id],
+        from_row,
+    )?
+    .map(finish)
+    .transpose()
+}
+
 /// The object `id`, whatever its token (administration).
 pub fn get_any(db: &Db<'_>, id: &str) -> Result<Option<StoredObject>> {
     db.query_opt(

@@ -118,8 +118,17 @@ const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 const _: () = assert!(MIGRATIONS.len() == super::schema::LATEST as usize);
 
-/// The schema version (the `schema_version` table exists).
+/// The schema version (0 for a database without a kmsd store).
 pub(super) fn version(db: &Db<'_>) -> Result<u32> {
+    let tables: i64 = db.query_one(
+        "SELECT COUNT(*) FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_name = 'schema_version'",
+        params![],
+        |r| r.get(0),
+    )?;
+    if tables == 0 {
+        return Ok(0);
+    }
     db.query_one(
         "SELECT COALESCE(MAX(version), 0) FROM schema_version",
         params![],

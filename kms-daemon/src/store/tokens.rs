@@ -61,6 +61,19 @@ pub fn get(db: &Db<'_>, label: &str) -> Result<Option<TokenRow>> {
     )
 }
 
+/// The token with this label, its row locked until the transaction ends ([`Db::for_update`]):
+/// the PIN check reads the failure counter and counts a failure as one step on every replica.
+pub fn get_locked(db: &Db<'_>, label: &str) -> Result<Option<TokenRow>> {
+    db.query_opt(
+        &format!(
+            "SELECT {COLUMNS} FROM tokens WHERE label = ?1{}",
+            db.for_update()
+        ),
+        params![label],
+        from_row,
+    )
+}
+
 /// Every token, in label order.
 pub fn list(db: &Db<'_>) -> Result<Vec<TokenRow>> {
     db.query_all(

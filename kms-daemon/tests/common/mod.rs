@@ -15,6 +15,7 @@ pub mod service;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use kms_daemon::store::scratch_db::ScratchDb;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
@@ -29,6 +30,34 @@ use std::time::Duration;
 pub const USER_PIN: &str = "123456";
 pub const SO_PIN: &str = "87654321";
 pub const TOKEN: &str = "kms-default";
+
+/// The store a test's new `dir` gets: `dir/kms.db`, or, when `KMS_TEST_PG` names a PostgreSQL
+/// server, a fresh database of its own there. The database outlives the test (a restarted kmsd
+/// finds it again); CI's PostgreSQL cluster is thrown away after the run.
+pub fn store_location(dir: &Path) -> PathBuf {
+    static DATABASES: Mutex<Vec<(PathBuf, ScratchDb)>> = Mutex::new(Vec::new());
+    let Some(_) = std::env::var_os(kms_daemon::store::scratch_db::ENV) else {
+        return dir.join("kms.db");
+    };
+    let mut dbs = DATABASES.lock().unwrap();
+    if let Some((_, db)) = dbs.iter().find(|(d, _)| d == dir) {
+        return PathBuf::from(&db.url);
+    }
+    let db = ScratchDb::from_env().expect("KMS_TEST_PG");
+    let url = PathBuf::from(&db.url);
+    dbs.push((dir.to_path_buf(), db));
+    url
+}
+
+/// Whether the tests run against PostgreSQL (`KMS_TEST_PG`); a test that is SQLite by nature
+/// (the store file itself) prints why it skips.
+pub fn on_postgres(test: &str, why: &str) -> bool {
+    let pg = std::env::var_os(kms_daemon::store::scratch_db::ENV).is_some();
+    if pg {
+        println!("{test}: skipped on PostgreSQL: {why}");
+    }
+    pg
+}
 
 /// A running `kmsd quickstart`; killed on drop.
 pub struct Daemon {
@@ -78,8 +107,15 @@ impl Daemon {
         } else {
             Stdio::inherit()
         };
+        if !dir.join("kmsd.toml").exists() {
+            cmd.arg("quickstart")
+                .arg("--store")
+                .arg(store_location(dir));
+        } else {
+            cmd.arg("quickstart");
+        }
         let mut child = cmd
-            .args(["quickstart", "--dir"])
+            .arg("--dir")
             .arg(dir)
             .args([
                 "--listen",

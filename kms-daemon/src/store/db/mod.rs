@@ -209,6 +209,16 @@ impl<'a> Db<'a> {
         }
     }
 
+    /// The clause that makes a `SELECT` in a transaction lock the rows it reads until the
+    /// transaction ends: ` FOR UPDATE` on PostgreSQL, where replicas write concurrently; nothing
+    /// on SQLite, where a transaction already holds the one write lock.
+    pub fn for_update(&self) -> &'static str {
+        match self.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// The SQLite connection, for the few things that are SQLite by nature (audit head).
     pub fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
         match self.0 {
