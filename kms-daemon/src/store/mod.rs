@@ -41,6 +41,14 @@ impl<'a> Location<'a> {
         }
     }
 
+    /// The store for messages: the file, or the URL without its password.
+    pub fn describe(self) -> String {
+        match self {
+            Location::Sqlite(p) => p.display().to_string(),
+            Location::Postgres(url) => without_password(url),
+        }
+    }
+
     /// The SQLite file, or an error naming `what` as a SQLite-only operation and pg_dump as the
     /// way on PostgreSQL.
     pub fn sqlite_file(self, what: &str) -> Result<&'a Path> {
@@ -51,6 +59,19 @@ impl<'a> Location<'a> {
                  tools (pg_dump / pg_restore, or continuous archiving)"
             ))),
         }
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+fn without_password(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[start..].find('/').map_or(url.len(), |i| start + i);
+    match url[start..authority_end].rfind('@') {
+        Some(at) => match url[start..start + at].find(':') {
+            Some(colon) => format!("{}:***{}", &url[..start + colon], &url[start + at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
     }
 }
 
@@ -280,6 +301,17 @@ mod tests {
             count("SELECT COUNT(*) FROM t WHERE i % 7 = 3 OR i % 7 = -3"),
             0
         );
+    }
+
+    #[test]
+    fn store_urls_are_described_without_password() {
+        let d = |s: &str| Location::of(Path::new(s)).describe();
+        assert_eq!(
+            d("postgres://kms:s3cret@h:5/db"),
+            "postgres://kms:***@h:5/db"
+        );
+        assert_eq!(d("postgres://kms@h/db"), "postgres://kms@h/db");
+        assert_eq!(d("/var/lib/kms/kms.db"), "/var/lib/kms/kms.db");
     }
 
     #[test]

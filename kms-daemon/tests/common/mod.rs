@@ -15,6 +15,7 @@ pub mod service;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use kms_daemon::store::db::{Params, Row};
 use kms_daemon::store::scratch_db::ScratchDb;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -57,6 +58,47 @@ pub fn on_postgres(test: &str, why: &str) -> bool {
         println!("{test}: skipped on PostgreSQL: {why}");
     }
     pg
+}
+
+/// The store of a test's `dir` ([`store_location`]) opened beside kmsd, for tests that look at
+/// or change rows behind its back: each statement commits on its own (on SQLite, the audit head
+/// does not move).
+pub struct RawStore(kms_daemon::store::Store);
+
+impl RawStore {
+    pub fn open(dir: &Path) -> RawStore {
+        RawStore(kms_daemon::store::Store::open(&store_location(dir)).unwrap())
+    }
+
+    pub fn dialect(&self) -> kms_daemon::store::Dialect {
+        self.0.dialect()
+    }
+
+    pub fn execute(&self, sql: &str, params: Params<'_>) -> kms_daemon::Result<usize> {
+        self.0.read(|db| db.execute(sql, params))
+    }
+
+    pub fn execute_batch(&self, sql: &str) -> kms_daemon::Result<()> {
+        self.0.read(|db| db.execute_batch(sql))
+    }
+
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnMut(&Row<'_>) -> kms_daemon::Result<T>,
+    ) -> kms_daemon::Result<T> {
+        self.0.read(|db| db.query_one(sql, params, f))
+    }
+
+    pub fn query_all<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnMut(&Row<'_>) -> kms_daemon::Result<T>,
+    ) -> kms_daemon::Result<Vec<T>> {
+        self.0.read(|db| db.query_all(sql, params, f))
+    }
 }
 
 /// A running `kmsd quickstart`; killed on drop.
@@ -630,6 +672,43 @@ pub fn gcm(c: &Client, id: &str, op: &str, data: &[u8]) -> Response {
                           "params": {"gcm": {"iv": b64(&[4u8; 12]), "aad": "", "tag_bits": 128}}},
             "data": b64(data)})),
     )
+}
+
+/// Starts another replica on the store of `dir`'s config: `kmsd serve --config DIR/kmsd.toml
+/// --listen 127.0.0.1:PORT` on a free port; returns once it accepts connections.
+pub fn start_replica(dir: &Path) -> Daemon {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+        .env("RUST_LOG", "warn")
+        .args(["serve", "--config"])
+        .arg(dir.join("kmsd.toml"))
+        .args(["--listen", &addr])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn kmsd serve");
+    let mut daemon = Daemon {
+        child,
+        addr: addr.clone(),
+        metrics_addr: String::new(),
+        dir: dir.to_path_buf(),
+        stdout_lines: Vec::new(),
+        stderr_lines: Arc::new(Mutex::new(Vec::new())),
+        stderr_reader: None,
+    };
+    for _ in 0..1200 {
+        if TcpStream::connect(&addr).is_ok() {
+            return daemon;
+        }
+        if let Some(st) = daemon.child.try_wait().unwrap() {
+            panic!("kmsd serve exited with {st}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("kmsd serve did not listen on {addr} within 60 s");
 }
 
 /// Starts quickstart on `dir` and logs a client in as the user.

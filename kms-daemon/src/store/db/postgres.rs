@@ -190,6 +190,19 @@ impl PgPool {
     }
 }
 
+impl Drop for PgPool {
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut *self.idle.lock());
+        if idle.is_empty() {
+            return;
+        }
+        // The blocking client closes its connection with a blocking call, which panics on an
+        // async thread (kmsd's services are dropped at the end of its runtime): close them on
+        // a thread of their own.
+        let _ = std::thread::spawn(move || drop(idle)).join();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::placeholders;
