@@ -85,10 +85,35 @@ pub fn record_hash(prev_hash: &[u8], seq: i64, ts_ms: i64, e: &Event) -> [u8; 32
 /// Appends a record. Call it inside the transaction of the change it records.
 pub fn append(conn: &Db<'_>, e: &Event) -> Result<i64> {
     let start = std::time::Instant::now();
+    let storable;
+    let e = if conn.dialect() == Dialect::Postgres {
+        storable = without_nul(e);
+        &storable
+    } else {
+        e
+    };
     let seq = insert(conn, e).map_err(|err| Error::AuditUnavailable(err.to_string()))?;
     crate::metrics::AUDIT_WRITE_DURATION.observe(&[], crate::metrics::seconds_since(start));
     crate::metrics::record_operation(conn, e);
     Ok(seq)
+}
+
+/// `e` with each NUL character (which a hostile client can put in a token label or object id
+/// of a path) as U+FFFD: PostgreSQL text cannot hold NUL, and the refusal must still be
+/// recorded. The record is hashed as stored.
+fn without_nul(e: &Event) -> Event {
+    let clean = |s: &str| s.replace('\0', "\u{FFFD}");
+    let clean_opt = |s: &Option<String>| s.as_deref().map(clean);
+    Event {
+        request_id: clean(&e.request_id),
+        actor: clean(&e.actor),
+        token: clean_opt(&e.token),
+        action: clean(&e.action),
+        object_id: clean_opt(&e.object_id),
+        mechanism: clean_opt(&e.mechanism),
+        outcome: clean(&e.outcome),
+        detail: clean_opt(&e.detail),
+    }
 }
 
 /// The transaction-scoped advisory lock that serializes audit appends of all replicas on

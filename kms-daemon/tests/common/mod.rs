@@ -101,6 +101,22 @@ impl RawStore {
     }
 }
 
+/// Removes the store of `dir` (kmsd stopped): its SQLite files, or every table of its
+/// PostgreSQL database, so that `kmsd init` can make a new one there.
+pub fn remove_store(dir: &Path) {
+    let store = store_location(dir);
+    match kms_daemon::store::Location::of(&store) {
+        kms_daemon::store::Location::Sqlite(_) => {
+            for f in ["kms.db", "kms.db-wal", "kms.db-shm", "kms.db.audit-head"] {
+                let _ = std::fs::remove_file(dir.join(f));
+            }
+        }
+        kms_daemon::store::Location::Postgres(_) => RawStore::open(dir)
+            .execute_batch("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            .unwrap(),
+    }
+}
+
 /// A running `kmsd quickstart`; killed on drop.
 pub struct Daemon {
     pub child: Child,

@@ -75,6 +75,19 @@ impl ToSql for Bind<'_> {
     to_sql_checked!();
 }
 
+/// The parameters to bind. PostgreSQL text cannot hold a NUL character (SQLite's can): such a
+/// value, which only a hostile client sends, is refused as invalid data instead of failing in
+/// the server as an internal error.
+fn binds<'p>(params: Params<'p>) -> Result<Vec<Bind<'p>>> {
+    params
+        .iter()
+        .map(|p| match p.param() {
+            Value::Text(s) if s.contains('\0') => Err(Error::DataInvalid),
+            v => Ok(Bind(v)),
+        })
+        .collect()
+}
+
 pub(super) fn value(row: &::postgres::Row, i: usize) -> Result<Value<'_>> {
     let ty = row
         .columns()
@@ -108,7 +121,7 @@ impl PgConn {
 
     pub(super) fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<usize> {
         let st = self.statement(sql)?;
-        let binds: Vec<Bind<'_>> = params.iter().map(|p| Bind(p.param())).collect();
+        let binds = binds(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
         let n = self.client.execute(&st, &refs)?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
@@ -116,7 +129,7 @@ impl PgConn {
 
     pub(super) fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<::postgres::Row>> {
         let st = self.statement(sql)?;
-        let binds: Vec<Bind<'_>> = params.iter().map(|p| Bind(p.param())).collect();
+        let binds = binds(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
         Ok(self.client.query(&st, &refs)?)
     }
