@@ -304,6 +304,34 @@ mod tests {
     }
 
     #[test]
+    fn replicas_starting_together_migrate_once() {
+        let scratch = testing::scratch();
+        if Location::of(&scratch.location) == Location::Sqlite(&scratch.location) {
+            println!("PostgreSQL only (KMS_TEST_PG): SQLite stores are created by kmsd init");
+            return;
+        }
+        let location = std::sync::Arc::new(scratch.location.clone());
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let location = location.clone();
+                std::thread::spawn(move || Store::open(&location).map(|s| s.schema_version()))
+            })
+            .collect();
+        for s in starts {
+            assert_eq!(s.join().unwrap().unwrap().unwrap(), schema::LATEST);
+        }
+        let s = Store::open(&scratch.location).unwrap();
+        let steps: i64 = s
+            .read(|c| {
+                c.query_one("SELECT COUNT(*) FROM schema_version", params![], |r| {
+                    r.get(0)
+                })
+            })
+            .unwrap();
+        assert_eq!(steps, i64::from(schema::LATEST));
+    }
+
+    #[test]
     fn store_urls_are_described_without_password() {
         let d = |s: &str| Location::of(Path::new(s)).describe();
         assert_eq!(
