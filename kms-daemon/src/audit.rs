@@ -10,8 +10,8 @@
 //! ended.
 
 use crate::error::{Error, Result};
+use crate::store::db::{params, Db, Dialect};
 use crate::store::now_ms;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// One event to record.
 #[derive(Clone, Debug, Default)]
@@ -83,22 +83,58 @@ pub fn record_hash(prev_hash: &[u8], seq: i64, ts_ms: i64, e: &Event) -> [u8; 32
 }
 
 /// Appends a record. Call it inside the transaction of the change it records.
-pub fn append(conn: &Connection, e: &Event) -> Result<i64> {
+pub fn append(conn: &Db<'_>, e: &Event) -> Result<i64> {
     let start = std::time::Instant::now();
+    let storable;
+    let e = if conn.dialect() == Dialect::Postgres {
+        storable = without_nul(e);
+        &storable
+    } else {
+        e
+    };
     let seq = insert(conn, e).map_err(|err| Error::AuditUnavailable(err.to_string()))?;
     crate::metrics::AUDIT_WRITE_DURATION.observe(&[], crate::metrics::seconds_since(start));
     crate::metrics::record_operation(conn, e);
     Ok(seq)
 }
 
-fn insert(conn: &Connection, e: &Event) -> Result<i64> {
-    let last: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+/// `e` with each NUL character (which a hostile client can put in a token label or object id
+/// of a path) as U+FFFD: PostgreSQL text cannot hold NUL, and the refusal must still be
+/// recorded. The record is hashed as stored.
+fn without_nul(e: &Event) -> Event {
+    let clean = |s: &str| s.replace('\0', "\u{FFFD}");
+    let clean_opt = |s: &Option<String>| s.as_deref().map(clean);
+    Event {
+        request_id: clean(&e.request_id),
+        actor: clean(&e.actor),
+        token: clean_opt(&e.token),
+        action: clean(&e.action),
+        object_id: clean_opt(&e.object_id),
+        mechanism: clean_opt(&e.mechanism),
+        outcome: clean(&e.outcome),
+        detail: clean_opt(&e.detail),
+    }
+}
+
+/// The transaction-scoped advisory lock that serializes audit appends of all replicas on
+/// PostgreSQL ("kmsd" + 2); SQLite has one writer.
+const APPEND_LOCK: i64 = 0x6b6d_7364_0002;
+
+fn insert(conn: &Db<'_>, e: &Event) -> Result<i64> {
+    if conn.dialect() == Dialect::Postgres {
+        // Held until the transaction ends: the next replica reads the end of the chain only
+        // after this record is committed (READ COMMITTED takes a new snapshot per statement),
+        // so the chain never forks and `seq` has no gap.
+        conn.execute(
+            &format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"),
+            params![],
+        )?;
+    }
+    let last: Option<(i64, Vec<u8>)> = conn.query_opt(
+        "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let (seq, prev) = match last {
         Some((s, h)) => (s + 1, h),
         None => (1, vec![0u8; 32]),
@@ -142,28 +178,28 @@ pub struct Filter {
 }
 
 /// Every record, in sequence order.
-pub fn records(conn: &Connection) -> Result<Vec<Record>> {
+pub fn records(conn: &Db<'_>) -> Result<Vec<Record>> {
     records_matching(conn, &Filter::default())
 }
 
 /// The records `filter` selects, in sequence order.
-pub fn records_matching(conn: &Connection, filter: &Filter) -> Result<Vec<Record>> {
-    let mut st = conn.prepare(
+pub fn records_matching(conn: &Db<'_>, filter: &Filter) -> Result<Vec<Record>> {
+    conn.query_all(
         "SELECT seq, ts_ms, request_id, actor, token, action, object_id, mechanism, outcome, \
          prev_hash, hash, detail FROM audit \
-         WHERE (?1 IS NULL OR object_id = ?1) AND (?2 IS NULL OR actor = ?2) \
-         AND (?3 IS NULL OR token = ?3) AND (?4 IS NULL OR ts_ms >= ?4) \
-         AND (?5 IS NULL OR ts_ms < ?5) ORDER BY seq",
-    )?;
-    let args = params![
-        filter.object_id,
-        filter.actor,
-        filter.token,
-        filter.since,
-        filter.until
-    ];
-    let rows = st
-        .query_map(args, |r| {
+         WHERE (CAST(?1 AS TEXT) IS NULL OR object_id = ?1) \
+         AND (CAST(?2 AS TEXT) IS NULL OR actor = ?2) \
+         AND (CAST(?3 AS TEXT) IS NULL OR token = ?3) \
+         AND (CAST(?4 AS BIGINT) IS NULL OR ts_ms >= ?4) \
+         AND (CAST(?5 AS BIGINT) IS NULL OR ts_ms < ?5) ORDER BY seq",
+        params![
+            filter.object_id,
+            filter.actor,
+            filter.token,
+            filter.since,
+            filter.until
+        ],
+        |r| {
             Ok(Record {
                 seq: r.get(0)?,
                 ts_ms: r.get(1)?,
@@ -180,9 +216,8 @@ pub fn records_matching(conn: &Connection, filter: &Filter) -> Result<Vec<Record
                 prev_hash: r.get(9)?,
                 hash: r.get(10)?,
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        },
+    )
 }
 
 /// The result of checking the chain.
@@ -227,14 +262,13 @@ pub fn verify_records(records: &[Record]) -> Verdict {
 }
 
 /// Checks the chain stored in `conn`.
-pub fn verify(conn: &Connection) -> Result<Verdict> {
+pub fn verify(conn: &Db<'_>) -> Result<Verdict> {
     Ok(verify_records(&records(conn)?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     fn ev(action: &str, outcome: &str) -> Event {
         Event {
@@ -251,8 +285,7 @@ mod tests {
 
     #[test]
     fn chain_verifies_and_detects_tamper() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(&dir.path().join("a.db")).unwrap();
+        let (_scratch, store) = crate::store::testing::fresh();
         for i in 0..5 {
             store
                 .tx(|tx| {
@@ -276,7 +309,10 @@ mod tests {
 
         // Updates are refused by the trigger…
         assert!(store
-            .read(|c| Ok(c.execute("UPDATE audit SET outcome = 'ok' WHERE seq = 3", [])?))
+            .read(|c| c.execute(
+                "UPDATE audit SET outcome = 'ok' WHERE seq = 3",
+                crate::store::db::params![]
+            ))
             .is_err());
 
         // …and edits that bypass it are caught by the chain, at the edited record.
@@ -302,8 +338,7 @@ mod tests {
 
     #[test]
     fn detail_is_stored_and_covered_by_the_chain() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(&dir.path().join("a.db")).unwrap();
+        let (_scratch, store) = crate::store::testing::fresh();
         let plain = ev("login", "ok");
         let with_detail = Event {
             detail: Some("source=00aa".into()),

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// Address to listen on (`127.0.0.1:7443`).
     pub listen: SocketAddr,
-    /// SQLite store file.
+    /// The store: a SQLite file, or a PostgreSQL URL (`postgres://user@host:port/db`), which
+    /// several kmsd replicas can share.
     pub store: PathBuf,
     /// Mode 0600. With `[master_key] source = "file"` (the default): the 32-byte master key;
     /// with `passphrase` or `shares`: the master key record (wrapped key or share check value,
@@ -308,7 +309,8 @@ impl Config {
             &mut self.tls.key,
             &mut self.tls.client_ca,
         ] {
-            if p.is_relative() {
+            let url = p.to_str().is_some_and(crate::store::is_postgres_url);
+            if p.is_relative() && !url {
                 *p = base.join(&*p);
             }
         }

@@ -121,6 +121,9 @@ pub enum Error {
     /// Store failure (SQLite).
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),
+    /// Store failure (PostgreSQL).
+    #[error("store: {0}")]
+    StorePg(#[from] postgres::Error),
     /// File or socket failure.
     #[error("{context}: {source}")]
     Io {
@@ -183,9 +186,11 @@ impl Error {
             Error::SessionLimit => ErrorCode::SessionLimit,
             Error::AuditUnavailable(_) => ErrorCode::AuditUnavailable,
             Error::IdempotencyConflict => ErrorCode::IdempotencyConflict,
-            Error::Store(_) | Error::Io { .. } | Error::Config(_) | Error::Internal(_) => {
-                ErrorCode::Internal
-            }
+            Error::Store(_)
+            | Error::StorePg(_)
+            | Error::Io { .. }
+            | Error::Config(_)
+            | Error::Internal(_) => ErrorCode::Internal,
         }
     }
 

@@ -29,7 +29,7 @@ pub struct Check {
 /// Store reachable: a cheap query on the schema version.
 fn store_check(svc: &Services) -> Result<(), String> {
     svc.store
-        .read(crate::store::schema::version)
+        .schema_version()
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -39,7 +39,10 @@ fn store_check(svc: &Services) -> Result<(), String> {
 fn audit_check(svc: &Services) -> Result<(), String> {
     svc.store
         .tx(|conn| {
-            conn.execute("INSERT INTO audit SELECT * FROM audit WHERE 0", [])?;
+            conn.execute(
+                "INSERT INTO audit SELECT * FROM audit WHERE 1 = 0",
+                crate::store::db::params![],
+            )?;
             Ok(())
         })
         .map_err(|e| e.to_string())
@@ -143,12 +146,11 @@ mod tests {
 
     #[test]
     fn ready_on_a_fresh_store_and_not_without_an_audit_table() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.db");
-        let mk = dir.path().join("mk");
+        let (scratch, store) = crate::store::testing::fresh();
+        let mk = scratch.dir.path().join("mk");
         crate::vault::Vault::create_master_key_file(&mk).unwrap();
         let svc = Services {
-            store: crate::store::Store::create(&path).unwrap(),
+            store,
             vault: crate::vault::Vault::load(&mk).unwrap().into(),
             auth: Default::default(),
             lifecycle: Default::default(),
@@ -166,7 +168,7 @@ mod tests {
         // outside a write batch: a batch cannot commit without the audit table any more, since
         // the audit head is written from it.)
         svc.store
-            .read(|c| Ok(c.execute_batch("DROP TABLE audit")?))
+            .read(|c| c.execute_batch("DROP TABLE audit"))
             .unwrap();
         let checks = readiness(&svc);
         assert!(checks[1].result.is_ok());

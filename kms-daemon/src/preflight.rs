@@ -5,7 +5,7 @@
 //! addresses free to bind. Each [`Problem`] says what is wrong and how to fix it.
 
 use crate::config::{Config, LimitsConfig, MasterKeySource, TlsConfig};
-use crate::store::schema;
+use crate::store::{schema, Location, Reader};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::fmt;
@@ -286,6 +286,9 @@ fn key_match(certs: Vec<CertificateDer<'static>>, key: &Path, cert: &Path) -> Re
 }
 
 fn store_problems(cfg: &Config, config_hint: &str) -> Vec<Problem> {
+    if let Location::Postgres(_) = Location::of(&cfg.store) {
+        return schema_problems(&cfg.store, config_hint, "the PostgreSQL store");
+    }
     let store = &cfg.store;
     let dir = store.parent().unwrap_or(Path::new("."));
     let probe = dir.join(format!(".kmsd-check-config-{}", std::process::id()));
@@ -316,30 +319,37 @@ fn store_problems(cfg: &Config, config_hint: &str) -> Vec<Problem> {
         out.push(p);
         return out;
     }
-    let flags =
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let version = rusqlite::Connection::open_with_flags(store, flags)
-        .map_err(crate::Error::from)
-        .and_then(|c| schema::version(&c));
+    out.extend(schema_problems(
+        store,
+        config_hint,
+        &store.display().to_string(),
+    ));
+    out
+}
+
+/// Opens the store read-only and checks its schema version; `what` names it in messages (never
+/// a PostgreSQL URL, which may carry a password).
+fn schema_problems(store: &Path, config_hint: &str, what: &str) -> Vec<Problem> {
+    let version = Reader::open(store).and_then(|r| r.schema_version());
     match version {
-        Err(e) => out.push(problem(
+        Err(e) => vec![problem(
+            format!("store: {what} cannot be opened as a kmsd store: {e}"),
+            "set store to the kmsd store file or a reachable postgres:// URL (or restore the \
+             store from a backup)",
+        )],
+        Ok(0) if matches!(Location::of(store), Location::Postgres(_)) => vec![problem(
+            format!("store: {what} holds no kmsd store yet"),
+            format!("create it with: kmsd init --config {config_hint}"),
+        )],
+        Ok(v) if v > schema::LATEST => vec![problem(
             format!(
-                "store: {} cannot be opened as a kmsd store: {e}",
-                store.display()
-            ),
-            "set store to the kmsd store file (or restore it from a backup)",
-        )),
-        Ok(v) if v > schema::LATEST => out.push(problem(
-            format!(
-                "store: {} has schema version {v}, newer than this kmsd knows ({})",
-                store.display(),
+                "store: {what} has schema version {v}, newer than this kmsd knows ({})",
                 schema::LATEST
             ),
             "run the kmsd version that wrote it (or a newer one)",
-        )),
-        Ok(_) => {}
+        )],
+        Ok(_) => Vec::new(),
     }
-    out
 }
 
 fn bind_check(setting: &str, addr: SocketAddr) -> Option<Problem> {

@@ -164,22 +164,23 @@ fn quickstart_admin_certificate_is_the_only_so_and_unlocks_the_user() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+    let conn = RawStore::open(dir.path());
     let detail: String = conn
         .query_row(
             "SELECT detail FROM audit WHERE action = 'object.copy' AND outcome = 'ok'",
-            [],
+            kms_daemon::store::db::params![],
             |r| r.get(0),
         )
         .unwrap();
     assert_eq!(detail, format!("source={src}"));
     let actions: String = conn
-        .query_row(
-            "SELECT group_concat(action || ':' || outcome, ' ') FROM audit",
-            [],
-            |r| r.get(0),
+        .query_all(
+            "SELECT action || ':' || outcome FROM audit ORDER BY seq",
+            kms_daemon::store::db::params![],
+            |r| r.get::<String>(0),
         )
-        .unwrap();
+        .unwrap()
+        .join(" ");
     for want in [
         "pin.init:user_not_logged_in",
         "pin.init:ok",

@@ -221,9 +221,12 @@ fn kmsd_serve_erases_keys_whose_waiting_period_is_over_when_it_starts() {
     d.stop();
 
     // Seven days later (the schedule moved to the past here; only its presence is sealed).
-    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
-    conn.execute("UPDATE objects SET destroy_at = 1 WHERE id = ?1", [&id])
-        .unwrap();
+    let conn = RawStore::open(dir.path());
+    conn.execute(
+        "UPDATE objects SET destroy_at = 1 WHERE id = ?1",
+        kms_daemon::store::db::params![id],
+    )
+    .unwrap();
     drop(conn);
     let d = Daemon::start(dir.path());
     let shown: Value =

@@ -12,21 +12,26 @@ use serde_json::{json, Value};
 use std::process::Command;
 
 /// A tampering of the row of key `id` with write access to the database.
-type Tamper = fn(&rusqlite::Connection, &str, &str);
+type Tamper = fn(&RawStore, &str, &str);
 
-fn set_flag(conn: &rusqlite::Connection, id: &str, ty: u64, from: bool, to: bool) {
+fn set_flag(conn: &RawStore, id: &str, ty: u64, from: bool, to: bool) {
     let attrs: String = conn
-        .query_row("SELECT attrs FROM objects WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT attrs FROM objects WHERE id = ?1",
+            kms_daemon::store::db::params![id],
+            |r| r.get(0),
+        )
         .unwrap();
     let edited = attrs.replace(
         &format!(r#"{{"t":{ty},"v":{{"bool":{from}}}}}"#),
         &format!(r#"{{"t":{ty},"v":{{"bool":{to}}}}}"#),
     );
     assert_ne!(attrs, edited, "attribute {ty:#x} not found as {from}");
-    conn.execute("UPDATE objects SET attrs = ?1 WHERE id = ?2", [&edited, id])
-        .unwrap();
+    conn.execute(
+        "UPDATE objects SET attrs = ?1 WHERE id = ?2",
+        kms_daemon::store::db::params![edited, id],
+    )
+    .unwrap();
 }
 
 const TAMPERS: &[(&str, Tamper)] = &[
@@ -43,13 +48,13 @@ const TAMPERS: &[(&str, Tamper)] = &[
         set_flag(c, id, CKA_SIGN, false, true)
     }),
     ("deactivated -> active", |c, id, _| {
-        c.execute("UPDATE objects SET state = 'active', not_after = NULL, state_reason = NULL WHERE id = ?1", [id])
+        c.execute("UPDATE objects SET state = 'active', not_after = NULL, state_reason = NULL WHERE id = ?1", kms_daemon::store::db::params![id])
             .unwrap();
     }),
     ("sealed blobs swapped", |c, id, other| {
         c.execute(
             "UPDATE objects SET sealed = (SELECT sealed FROM objects WHERE id = ?2) WHERE id = ?1",
-            [id, other],
+            kms_daemon::store::db::params![id, other],
         )
         .unwrap();
     }),
@@ -87,7 +92,7 @@ fn a_tampered_row_is_unusable_audited_and_never_weaker_t23() {
             flag(CKA_DECRYPT, false),
         ],
     )));
-    let db = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+    let db = RawStore::open(dir.path());
 
     for (i, (what, tamper)) in TAMPERS.iter().enumerate() {
         let value = [0x10 + i as u8; 32];
@@ -126,7 +131,7 @@ fn a_tampered_row_is_unusable_audited_and_never_weaker_t23() {
             .query_row(
                 "SELECT action, outcome FROM audit WHERE object_id = ?1 AND action = 'key.encrypt' \
                  ORDER BY seq DESC LIMIT 1",
-                [&victim],
+                kms_daemon::store::db::params![victim],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();

@@ -32,6 +32,12 @@ fn refused(dir: &Path, file: &Path, pass: &str, why: &str) {
 
 #[test]
 fn backup_destroy_restore_round_trip() {
+    if on_postgres(
+        "backup_destroy_restore_round_trip",
+        "kmsd backup/restore use SQLite's backup API (PostgreSQL: pg_dump; see backup_refuses_a_postgres_store)",
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (d, c) = start_logged_in(dir.path());
     let id = generate_signing_pair(&c);
@@ -114,4 +120,29 @@ fn backup_destroy_restore_round_trip() {
     );
     assert!(String::from_utf8_lossy(&verify.stdout).contains("audit chain OK"));
     d.stop();
+}
+
+#[test]
+fn backup_refuses_a_postgres_store_naming_pg_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kmsd.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\nstore = \"postgres://kms@127.0.0.1:1/kms\"\n\
+         master_key_file = \"master.key\"\n[tls]\ncert = \"s.pem\"\nkey = \"s.key\"\n\
+         client_ca = \"ca.pem\"\n",
+    )
+    .unwrap();
+    for args in [
+        &["backup", "--out", "x.backup"][..],
+        &["restore", "--in", "x.backup", "--force"][..],
+    ] {
+        let out = kmsd_with_stdin(dir.path(), args, "a long enough passphrase\n");
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(
+            err.contains("SQLite store only") && err.contains("pg_dump"),
+            "{err}"
+        );
+    }
 }

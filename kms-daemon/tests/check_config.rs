@@ -375,3 +375,31 @@ fn zero_limits() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn a_postgres_store_is_connected_to_and_its_failure_reported_without_the_password() {
+    let s = Setup::new();
+    // Nothing listens on port 1.
+    s.edit_config(
+        "store = \"kms.db\"",
+        "store = \"postgres://kms:pg-secret@127.0.0.1:1/kms\"",
+    );
+    let problems = s.problems();
+    assert_has(
+        &problems,
+        &[
+            "store: the PostgreSQL store cannot be opened as a kmsd store",
+            "error connecting to server",
+        ],
+    );
+    assert!(!problems.contains("pg-secret"), "{problems}");
+    if let Some(url) = std::env::var_os(kms_daemon::store::scratch_db::ENV) {
+        // A reachable empty database: kmsd init makes it a store, then no problem is left.
+        let db = kms_daemon::store::scratch_db::ScratchDb::create(url.to_str().unwrap()).unwrap();
+        s.edit_config("store = \"kms.db\"", &format!("store = \"{}\"", db.url));
+        assert_has(&s.problems(), &["holds no kmsd store yet", "kmsd init"]);
+        Store::create(Path::new(&db.url)).unwrap();
+        let out = s.kmsd("check-config");
+        assert!(out.status.success(), "{}", s.problems());
+    }
+}

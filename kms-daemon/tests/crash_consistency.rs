@@ -156,11 +156,16 @@ fn sigkill_at_any_moment_loses_nothing_acknowledged() {
     );
     let config = d.config();
     d.stop();
-    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(integrity, "ok");
+    if !on_postgres(
+        "sigkill_at_any_moment…: PRAGMA integrity_check",
+        "the file-level integrity check is SQLite's (the rest of the test runs)",
+    ) {
+        let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+        let integrity: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(integrity, "ok");
+    }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmsd"))
         .args(["audit", "verify", "--config"])
         .arg(&config)

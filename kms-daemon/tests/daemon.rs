@@ -347,23 +347,32 @@ fn audit_chain_verifies_and_names_a_tampered_record() {
     assert!(n >= 6, "{out}");
 
     // No record holds a PIN.
-    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+    let conn = RawStore::open(dir.path());
     let dump: String = conn
-        .query_row("SELECT group_concat(request_id || actor || ifnull(token,'') || action || ifnull(object_id,'') || ifnull(mechanism,'') || outcome) FROM audit", [], |r| r.get(0))
-        .unwrap();
+        .query_all("SELECT request_id || actor || COALESCE(token,'') || action || COALESCE(object_id,'') || COALESCE(mechanism,'') || outcome FROM audit", kms_daemon::store::db::params![], |r| r.get::<String>(0))
+        .unwrap()
+        .join(",");
     assert!(!dump.contains(USER_PIN) && !dump.contains("999999"));
     assert!(dump.contains("key.sign") && dump.contains("pin_incorrect"));
 
     // Change one byte of record 3 behind kmsd's back.
-    conn.execute_batch("DROP TRIGGER audit_no_update").unwrap();
+    conn.execute_batch(match conn.dialect() {
+        kms_daemon::store::Dialect::Sqlite => "DROP TRIGGER audit_no_update",
+        kms_daemon::store::Dialect::Postgres => "DROP TRIGGER audit_no_change ON audit",
+    })
+    .unwrap();
     let action: String = conn
-        .query_row("SELECT action FROM audit WHERE seq = 3", [], |r| r.get(0))
+        .query_row(
+            "SELECT action FROM audit WHERE seq = 3",
+            kms_daemon::store::db::params![],
+            |r| r.get(0),
+        )
         .unwrap();
     let mut tampered = action.into_bytes();
     tampered[0] ^= 0x01;
     conn.execute(
         "UPDATE audit SET action = ?1 WHERE seq = 3",
-        [String::from_utf8(tampered).unwrap()],
+        kms_daemon::store::db::params![String::from_utf8(tampered).unwrap()],
     )
     .unwrap();
     drop(conn);

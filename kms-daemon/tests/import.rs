@@ -155,8 +155,39 @@ fn private_key_import_validates_pairwise_and_keeps_components_sealed() {
 
     // No private component is stored in clear anywhere in the database.
     drop(svc);
-    let db = std::fs::read(dir.path().join("kms.db")).unwrap();
-    let wal = std::fs::read(dir.path().join("kms.db-wal")).unwrap_or_default();
+    let (db, wal) = if std::env::var_os(kms_daemon::store::scratch_db::ENV).is_some() {
+        // On PostgreSQL: every stored text and byte column of objects and key versions.
+        let raw = common::RawStore::open(dir.path());
+        let mut all = Vec::new();
+        for sql in [
+            "SELECT attrs, sealed, label, ckid, principals FROM objects",
+            "SELECT object_id, sealed, object_id, object_id, object_id FROM key_versions",
+        ] {
+            for row in raw
+                .query_all(sql, kms_daemon::store::db::params![], |r| {
+                    Ok((
+                        r.get::<Option<String>>(0)?,
+                        r.get::<Option<Vec<u8>>>(1)?,
+                        r.get::<Option<String>>(2)?,
+                        r.get::<Option<String>>(3)?,
+                        r.get::<Option<String>>(4)?,
+                    ))
+                })
+                .unwrap()
+            {
+                for text in [row.0, row.2, row.3, row.4].into_iter().flatten() {
+                    all.extend_from_slice(text.as_bytes());
+                }
+                all.extend(row.1.unwrap_or_default());
+            }
+        }
+        (all, Vec::new())
+    } else {
+        (
+            std::fs::read(dir.path().join("kms.db")).unwrap(),
+            std::fs::read(dir.path().join("kms.db-wal")).unwrap_or_default(),
+        )
+    };
     for secret in [&ints[3], &ints[4], &ints[8], &scalar] {
         let b64 = STANDARD.encode(secret);
         for hay in [&db, &wal] {

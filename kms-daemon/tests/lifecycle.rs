@@ -4,6 +4,7 @@
 //! destruction, and that every refusal is audited.
 
 mod common;
+use common::RawStore;
 
 use common::service::{aes, attr, b, code, last_audit, new_caller, setup_with_master_key, u};
 use common::service::{ec_pair, user_login};
@@ -222,10 +223,10 @@ fn a_state_edited_in_the_database_makes_the_key_unusable() {
     let (dir, svc, c) = setup();
     let id = token_aes(&svc, &c, vec![]);
     admin::transition(&svc, &id, Transition::Revoke, Some("test")).unwrap();
-    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+    let conn = RawStore::open(dir.path());
     conn.execute(
         "UPDATE objects SET state = 'active', state_reason = NULL WHERE id = ?1",
-        [&id],
+        kms_daemon::store::db::params![id],
     )
     .unwrap();
     assert_eq!(code(encrypt(&svc, &c, &id)), "integrity_failure");
@@ -387,15 +388,21 @@ fn destroy_object_schedules_destruction_that_can_be_cancelled() {
 
     // Clearing the schedule in the database does not bring a key back.
     admin::schedule_destroy(&svc, &id).unwrap();
-    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
-    conn.execute("UPDATE objects SET destroy_at = NULL WHERE id = ?1", [&id])
-        .unwrap();
+    let conn = RawStore::open(dir.path());
+    conn.execute(
+        "UPDATE objects SET destroy_at = NULL WHERE id = ?1",
+        kms_daemon::store::db::params![id],
+    )
+    .unwrap();
     assert_eq!(code(decrypt(&svc, &c, &id, &ct)), "integrity_failure");
 
     // Once the waiting period is over (moved to the past here), the sweep erases the material
     // and keeps the row, destroyed.
-    conn.execute("UPDATE objects SET destroy_at = 1 WHERE id = ?1", [&id])
-        .unwrap();
+    conn.execute(
+        "UPDATE objects SET destroy_at = 1 WHERE id = ?1",
+        kms_daemon::store::db::params![id],
+    )
+    .unwrap();
     assert_eq!(destroy::sweep(&svc).unwrap(), 1);
     let gone = stored(&svc, &id);
     assert_eq!((gone.life.state, gone.sealed), (State::Destroyed, None));

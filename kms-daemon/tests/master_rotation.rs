@@ -17,27 +17,26 @@ use std::sync::Arc;
 
 /// Sealed blobs per master key version (from the blob headers), and `erased_below`.
 fn blob_versions(dir: &Path) -> (Vec<(u32, i64)>, u32) {
-    let conn = rusqlite::Connection::open(dir.join("kms.db")).unwrap();
-    let mut stmt = conn
-        .prepare(
+    let conn = RawStore::open(dir);
+    let counts = conn
+        .query_all(
             "SELECT v, COUNT(*) FROM (
                SELECT substr(sealed, 3, 4) AS v FROM objects WHERE sealed IS NOT NULL
-               UNION ALL SELECT substr(sealed, 3, 4) FROM key_versions WHERE sealed IS NOT NULL)
+               UNION ALL SELECT substr(sealed, 3, 4) FROM key_versions WHERE sealed IS NOT NULL) AS b
              GROUP BY v ORDER BY v",
+            kms_daemon::store::db::params![],
+            |r| {
+                let v: Vec<u8> = r.get(0)?;
+                Ok((u32::from_be_bytes(v.try_into().unwrap()), r.get(1)?))
+            },
         )
         .unwrap();
-    let counts = stmt
-        .query_map([], |r| {
-            let v: Vec<u8> = r.get(0)?;
-            Ok((u32::from_be_bytes(v.try_into().unwrap()), r.get(1)?))
-        })
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
     let erased: u32 = conn
-        .query_row("SELECT erased_below FROM master_key_epoch", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT erased_below FROM master_key_epoch",
+            kms_daemon::store::db::params![],
+            |r| r.get(0),
+        )
         .unwrap();
     (counts, erased)
 }
@@ -208,19 +207,19 @@ fn a_tampered_blob_stops_the_rotation_and_nothing_is_erased() {
     let good = generate_signing_pair(&c);
     let bad = generate_signing_pair(&c);
     {
-        let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .unwrap();
+        let conn = RawStore::open(dir.path());
         let mut blob: Vec<u8> = conn
-            .query_row("SELECT sealed FROM objects WHERE id = ?1", [&bad], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT sealed FROM objects WHERE id = ?1",
+                kms_daemon::store::db::params![bad],
+                |r| r.get(0),
+            )
             .unwrap();
         let last = blob.len() - 1;
         blob[last] ^= 1;
         conn.execute(
             "UPDATE objects SET sealed = ?1 WHERE id = ?2",
-            rusqlite::params![blob, bad],
+            kms_daemon::store::db::params![blob, bad],
         )
         .unwrap();
     }

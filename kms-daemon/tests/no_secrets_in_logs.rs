@@ -59,24 +59,23 @@ fn json_trace_logs(config: &std::path::Path) {
 
 /// Every column of every audit record, as text.
 fn audit_rows(dir: &std::path::Path) -> Vec<Vec<String>> {
-    let conn = rusqlite::Connection::open(dir.join("kms.db")).unwrap();
-    let mut st = conn.prepare("SELECT * FROM audit ORDER BY seq").unwrap();
-    let n = st.column_count();
-    st.query_map([], |r| {
-        (0..n)
-            .map(|i| {
-                Ok(match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => String::new(),
-                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
-                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
-                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                    rusqlite::types::ValueRef::Blob(b) => hex::encode(b),
-                })
-            })
-            .collect::<rusqlite::Result<Vec<_>>>()
-    })
-    .unwrap()
-    .collect::<rusqlite::Result<Vec<_>>>()
+    let conn = RawStore::open(dir);
+    conn.query_all(
+        "SELECT seq, ts_ms, request_id, actor, token, action, object_id, mechanism, outcome, \
+         prev_hash, hash, detail FROM audit ORDER BY seq",
+        kms_daemon::store::db::params![],
+        |r| {
+            let mut row = Vec::new();
+            for i in 0..12 {
+                row.push(match i {
+                    0 | 1 => r.get::<i64>(i)?.to_string(),
+                    9 | 10 => hex::encode(r.get::<Vec<u8>>(i)?),
+                    _ => r.get::<Option<String>>(i)?.unwrap_or_default(),
+                });
+            }
+            Ok(row)
+        },
+    )
     .unwrap()
 }
 

@@ -3,6 +3,7 @@
 //! and unwrap (AES-KW); the PKCS#11 object stays the same and shows its version.
 
 mod common;
+use common::RawStore;
 
 use common::service::{aes, b, code, do_unwrap, do_wrap, last_audit, m, setup_with_master_key, u};
 use kms_api::msg::{CryptoRequest, VerifyRequest};
@@ -82,11 +83,11 @@ fn a_rotated_aes_key_encrypts_with_the_new_version_and_decrypts_both() {
     let left: i64 = svc
         .store
         .read(|conn| {
-            Ok(conn.query_row(
+            conn.query_one(
                 "SELECT count(*) FROM key_versions WHERE object_id = ?1 AND sealed IS NOT NULL",
-                [&id],
+                kms_daemon::store::db::params![id],
                 |r| r.get(0),
-            )?)
+            )
         })
         .unwrap();
     assert_eq!(left, 0);
@@ -186,11 +187,11 @@ fn a_retired_version_moved_to_another_key_is_never_used() {
     admin::rotate(&svc, &a).unwrap();
     admin::rotate(&svc, &b_key).unwrap();
     // Give a the retired material of b: it no longer opens, and nothing is decrypted.
-    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+    let conn = RawStore::open(dir.path());
     conn.execute(
         "UPDATE key_versions SET sealed = (SELECT sealed FROM key_versions WHERE object_id = ?2) \
          WHERE object_id = ?1",
-        [&a, &b_key],
+        kms_daemon::store::db::params![a, b_key],
     )
     .unwrap();
     let refused = usage::run(&svc, &c, "t", &a, Op::Decrypt, &gcm(&old_ct));

@@ -18,15 +18,8 @@ fn text(b: &[u8]) -> String {
 /// (stdin `init_stdin`), with token kms-default re-created; returns init's stdout.
 fn setup(dir: &Path, source: &str, init_args: &[&str], init_stdin: &str) -> String {
     Daemon::start(dir).stop();
-    for f in [
-        "kms.db",
-        "kms.db-wal",
-        "kms.db-shm",
-        "kms.db.audit-head",
-        "master.key",
-    ] {
-        let _ = std::fs::remove_file(dir.join(f));
-    }
+    remove_store(dir);
+    let _ = std::fs::remove_file(dir.join("master.key"));
     let cfg = dir.join("kmsd.toml");
     let toml = std::fs::read_to_string(&cfg).unwrap();
     assert!(toml.contains("source = \"file\""), "{toml}");
@@ -118,7 +111,13 @@ fn passphrase_unseal() {
     assert_sealed(&d);
     {
         use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-        let meta = std::fs::metadata(dir.path().join("kms.db.unseal.sock")).unwrap();
+        // Next to the store file; with a PostgreSQL store, next to the master key record.
+        let socket = if std::env::var_os(kms_daemon::store::scratch_db::ENV).is_some() {
+            "master.key.unseal.sock"
+        } else {
+            "kms.db.unseal.sock"
+        };
+        let meta = std::fs::metadata(dir.path().join(socket)).unwrap();
         assert!(meta.file_type().is_socket());
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }

@@ -1,6 +1,7 @@
 //! Service-level tests (no network): policy paths that are awkward to reach over HTTPS.
 
 mod common;
+use common::RawStore;
 
 use common::service::{aes, attr, setup_with_master_key};
 use kms_api::msg::{CryptoRequest, GenerateKeyRequest};
@@ -45,11 +46,13 @@ fn a_tampered_row_is_never_used_and_is_audited() {
     usage::run(&svc, &caller, "t", &id, Op::Encrypt, &cbc(b"x")).unwrap();
 
     // Make the key extractable behind kmsd's back: the AAD no longer matches.
-    let conn = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+    let conn = RawStore::open(dir.path());
     let attrs: String = conn
-        .query_row("SELECT attrs FROM objects WHERE id = ?1", [&id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT attrs FROM objects WHERE id = ?1",
+            kms_daemon::store::db::params![id],
+            |r| r.get(0),
+        )
         .unwrap();
     let edited = attrs.replace(
         &format!(r#"{{"t":{CKA_EXTRACTABLE},"v":{{"bool":false}}}}"#),
@@ -58,7 +61,7 @@ fn a_tampered_row_is_never_used_and_is_audited() {
     assert_ne!(attrs, edited);
     conn.execute(
         "UPDATE objects SET attrs = ?1 WHERE id = ?2",
-        [&edited, &id],
+        kms_daemon::store::db::params![edited, id],
     )
     .unwrap();
 

@@ -17,6 +17,7 @@ use crate::config::AuthConfig;
 use crate::crypto::{rng, sha256};
 use crate::error::{Error, Result};
 use crate::state::Services;
+use crate::store::Db;
 use crate::store::{now_ms, sessions, tokens};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -24,7 +25,6 @@ use kms_api::msg::{
     InitPinRequest, LoginRequest, LoginResponse, SetPinRequest, TokenInfo, UserType,
 };
 use kms_api::SecretBytes;
-use rusqlite::Connection;
 use zeroize::Zeroizing;
 
 /// `POST /v1/tokens/{token}/login`.
@@ -69,7 +69,7 @@ pub(crate) fn check_pin(
     }
     let max = svc.auth.max_pin_failures;
     let counted = svc.store.tx(|tx| {
-        let Some(row) = tokens::get(tx, token)? else {
+        let Some(row) = tokens::get_locked(tx, token)? else {
             return Ok(None);
         };
         if row.failures(user_type) >= max {
@@ -152,7 +152,7 @@ fn idle_ms(auth: &AuthConfig) -> i64 {
 
 /// `session_limit` unless `identity` holds fewer live login sessions (on any token) than
 /// `[limits] max_sessions_per_identity`.
-fn session_room(svc: &Services, conn: &Connection, identity: &str) -> Result<()> {
+fn session_room(svc: &Services, conn: &Db<'_>, identity: &str) -> Result<()> {
     let since = now_ms().saturating_sub(idle_ms(&svc.auth));
     let live = sessions::count_live(conn, identity, since)?;
     if svc.limits.session_room(live) {
@@ -177,7 +177,7 @@ fn bearer_hash(caller: &Caller) -> Result<Option<[u8; 32]>> {
 /// The login the caller's bearer token holds on `token`: `None` without a bearer token;
 /// `unauthenticated` for an unknown or expired one, or one of another identity or token.
 pub fn resolve(
-    conn: &Connection,
+    conn: &Db<'_>,
     auth: &AuthConfig,
     caller: &Caller,
     token: &str,
@@ -292,7 +292,7 @@ pub fn init_pin(svc: &Services, caller: &Caller, token: &str, req: &InitPinReque
 }
 
 /// Whether the caller holds an SO session on `token` (token not found → `token_not_found`).
-fn so_logged_in(svc: &Services, conn: &Connection, caller: &Caller, token: &str) -> Result<bool> {
+fn so_logged_in(svc: &Services, conn: &Db<'_>, caller: &Caller, token: &str) -> Result<bool> {
     tokens::get(conn, token)?.ok_or(Error::TokenNotFound)?;
     Ok(
         resolve(conn, &svc.auth, caller, token)? == Some(UserType::So)
@@ -395,12 +395,10 @@ pub fn create_token(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
     use crate::vault::Vault;
 
-    fn services(max: u32) -> (tempfile::TempDir, Services) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(&dir.path().join("s.db")).unwrap();
+    fn services(max: u32) -> (crate::store::testing::Scratch, Services) {
+        let (dir, store) = crate::store::testing::fresh();
         create_token(&store, "t", b"1234", b"87654321").unwrap();
         let auth = AuthConfig {
             max_pin_failures: max,

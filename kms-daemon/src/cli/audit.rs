@@ -5,7 +5,7 @@ use crate::audit_head::{self, Head};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::dates::{parse_time, rfc3339};
-use crate::store::Store;
+use crate::store::{Location, Store};
 use clap::Subcommand;
 use serde::Serialize;
 use std::io::Write;
@@ -131,7 +131,11 @@ pub fn run(cmd: &AuditCommand) -> ExitCode {
 fn verdict(config: &Path) -> Result<(Verdict, Option<Head>)> {
     let store = Config::load(config)?.store;
     let records = Store::open(&store)?.read(audit::records)?;
-    let head = audit_head::load(&store)?;
+    // The head file guards a SQLite file against tail truncation; a PostgreSQL store has none.
+    let head = match Location::of(&store) {
+        Location::Sqlite(file) => audit_head::load(file)?,
+        Location::Postgres(_) => None,
+    };
     let verdict = match (verify_records(&records), &head) {
         (Verdict::Ok { records: n }, Some(h)) => match audit_head::check(&records, h) {
             // The first record that should be there and is not (or differs).

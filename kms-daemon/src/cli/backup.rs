@@ -5,6 +5,7 @@ use crate::backup;
 use crate::cli::secret_input::read_secret_line;
 use crate::config::{write_secret_file, Config};
 use crate::error::{Error, Result};
+use crate::store::Location;
 use std::io::IsTerminal;
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -24,6 +25,7 @@ fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
 /// `kmsd backup`: an online copy of the store, encrypted; refuses to overwrite `out`.
 pub fn run_backup(config: &Path, out: &Path) -> Result<()> {
     let cfg = Config::load(config)?;
+    Location::of(&cfg.store).sqlite_file("kmsd backup")?;
     if out.exists() {
         return Err(Error::Config(format!(
             "{} already exists; refusing to overwrite it",
@@ -49,6 +51,7 @@ pub fn run_backup(config: &Path, out: &Path) -> Result<()> {
 /// in place of the store; an existing store is replaced only with `force` (stop kmsd first).
 pub fn run_restore(config: &Path, input: &Path, force: bool) -> Result<()> {
     let cfg = Config::load(config)?;
+    Location::of(&cfg.store).sqlite_file("kmsd restore")?;
     let file =
         std::fs::read(input).map_err(|e| Error::io(format!("reading {}", input.display()), e))?;
     let pass = passphrase(false)?;

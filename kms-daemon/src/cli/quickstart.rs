@@ -44,6 +44,11 @@ pub struct Args {
     /// SO PIN for a new DIR (default: random, printed once).
     #[arg(long)]
     pub so_pin: Option<String>,
+    /// The store of a new DIR: a PostgreSQL URL (`postgres://user@host:port/db`, an empty
+    /// database) for a first replica that others join with `kmsd serve --config DIR/kmsd.toml
+    /// --listen ADDR`; default: the SQLite file DIR/kms.db.
+    #[arg(long)]
+    pub store: Option<PathBuf>,
 }
 
 fn random_pin() -> Result<Zeroizing<String>> {
@@ -56,10 +61,10 @@ fn random_pin() -> Result<Zeroizing<String>> {
     }
 }
 
-fn config_for(dir: &Path, so_identities: Vec<String>) -> Config {
+fn config_for(dir: &Path, so_identities: Vec<String>, store: Option<&Path>) -> Config {
     Config {
         listen: DEFAULT_LISTEN,
-        store: dir.join("kms.db"),
+        store: store.map_or_else(|| dir.join("kms.db"), Path::to_path_buf),
         master_key_file: dir.join("master.key"),
         master_key: Default::default(),
         shutdown_timeout_secs: 10,
@@ -88,7 +93,7 @@ fn config_for(dir: &Path, so_identities: Vec<String>) -> Config {
 fn create(dir: &Path, args: &Args) -> Result<()> {
     pki::create(dir)?;
     let admin = pki::identity_of_file(&dir.join(pki::ADMIN_CERT))?;
-    let cfg = config_for(dir, vec![admin]);
+    let cfg = config_for(dir, vec![admin], args.store.as_deref());
     Vault::create_master_key_file(&cfg.master_key_file)?;
     let store = Store::create(&cfg.store)?;
     let user_pin = match &args.user_pin {
@@ -265,6 +270,7 @@ mod tests {
             token: "t".into(),
             user_pin: Some("123456".into()),
             so_pin: Some("87654321".into()),
+            store: None,
         };
         create(dir.path(), &args).unwrap();
         let cfg = Config::load(&dir.path().join("kmsd.toml")).unwrap();

@@ -15,8 +15,8 @@ use super::service::{audited, check_id, update_checked};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::state::Services;
+use crate::store::Db;
 use crate::store::{now_ms, objects, sessions, tokens};
-use rusqlite::Connection;
 
 /// The actor of administrative audit records: whoever can run `kmsd` on the store file.
 pub const ADMIN_ACTOR: &str = "local-admin";
@@ -40,7 +40,7 @@ fn event(action: &str, id: Option<&str>) -> Event {
 
 /// A token key by id, whatever its state (`object_not_found` for anything else: session
 /// objects, certificates, data objects).
-pub fn load_key(conn: &Connection, id: &str) -> Result<StoredObject> {
+pub fn load_key(conn: &Db<'_>, id: &str) -> Result<StoredObject> {
     check_id(id)?;
     objects::get_any(conn, id)?
         .filter(|o| has_lifecycle(o.class) && o.ephemeral_owner.is_none())
@@ -48,7 +48,7 @@ pub fn load_key(conn: &Connection, id: &str) -> Result<StoredObject> {
 }
 
 /// Every token key, of one token or all, oldest first.
-pub fn list_keys(conn: &Connection, token: Option<&str>) -> Result<Vec<StoredObject>> {
+pub fn list_keys(conn: &Db<'_>, token: Option<&str>) -> Result<Vec<StoredObject>> {
     Ok(objects::list_all(conn)?
         .into_iter()
         .filter(|o| has_lifecycle(o.class) && token.is_none_or(|t| o.token == t))

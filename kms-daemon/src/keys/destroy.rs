@@ -82,7 +82,7 @@ pub fn sweep(svc: &Services) -> Result<usize> {
     let mut done = 0;
     for obj in due {
         let erased = svc.store.tx(|tx| {
-            let Some(mut current) = objects::get(tx, &obj.token, &obj.id)? else {
+            let Some(mut current) = objects::get_locked(tx, &obj.token, &obj.id)? else {
                 return Ok(false);
             };
             if current.life.state == State::Destroyed

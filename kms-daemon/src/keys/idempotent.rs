@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::state::Services;
 use crate::store::{idempotency, now_ms, objects};
 use kms_api::msg::{KeyPairInfo, ObjectInfo};
-use rusqlite::Connection;
+use crate::store::Db;
 use serde::Serialize;
 
 /// How long a key is remembered. A module retries within one call (its request timeout), so an
@@ -177,7 +177,7 @@ fn replay<R: Created>(
 /// In the creation's transaction: remembers the objects `created` made for the caller's key, if
 /// it sent one. A key already taken (a racing request with the same key committed first) is
 /// `idempotency_conflict`, which rolls this creation back; [`once`] then answers as a replay.
-pub fn record(tx: &Connection, caller: &Caller, token: &str, created: &[&str]) -> Result<()> {
+pub fn record(tx: &Db<'_>, caller: &Caller, token: &str, created: &[&str]) -> Result<()> {
     let Some(idem) = &caller.idempotency else {
         return Ok(());
     };

@@ -7,11 +7,11 @@ use super::object::StoredObject;
 use crate::ck::*;
 use crate::error::{Error, Result};
 use crate::store::objects;
-use rusqlite::Connection;
+use crate::store::Db;
 
 /// Whether another object of the token is the other half of RSA key `obj` (same modulus) and
 /// has the usage flag `ty` (R1 across a key pair).
-pub fn other_half_has(conn: &Connection, obj: &StoredObject, class: u64, ty: u64) -> Result<bool> {
+pub fn other_half_has(conn: &Db<'_>, obj: &StoredObject, class: u64, ty: u64) -> Result<bool> {
     if obj.key_type != Some(CKK_RSA) {
         return Ok(false);
     }
@@ -42,7 +42,7 @@ fn conflicting(flag: u64) -> Option<u64> {
 
 /// Refuses the use of `obj` for `flag` (CKA_DECRYPT, CKA_ENCRYPT …) when the key or the other
 /// half of its pair also holds the conflicting role: `key_function_not_permitted`.
-pub fn check_separated(conn: &Connection, obj: &StoredObject, flag: u64) -> Result<()> {
+pub fn check_separated(conn: &Db<'_>, obj: &StoredObject, flag: u64) -> Result<()> {
     let Some(other) = conflicting(flag) else {
         return Ok(());
     };

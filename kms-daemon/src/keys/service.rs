@@ -12,24 +12,19 @@ use crate::ck::*;
 use crate::crypto::rng;
 use crate::error::{Error, Result};
 use crate::state::Services;
+use crate::store::Db;
 use crate::store::{now_ms, objects, tokens};
 use kms_api::msg::{FindRequest, ObjectInfo, ObjectList, UserType};
 use kms_api::{Attr, AttrValue};
-use rusqlite::Connection;
 
 /// Checks the token exists and resolves the caller's login; true when a user is logged in.
-pub fn user_logged_in(
-    svc: &Services,
-    conn: &Connection,
-    caller: &Caller,
-    token: &str,
-) -> Result<bool> {
+pub fn user_logged_in(svc: &Services, conn: &Db<'_>, caller: &Caller, token: &str) -> Result<bool> {
     tokens::get(conn, token)?.ok_or(Error::TokenNotFound)?;
     Ok(resolve(conn, &svc.auth, caller, token)? == Some(UserType::User))
 }
 
 /// Like [`user_logged_in`], but a user login is required (`user_not_logged_in`).
-pub fn require_user(svc: &Services, conn: &Connection, caller: &Caller, token: &str) -> Result<()> {
+pub fn require_user(svc: &Services, conn: &Db<'_>, caller: &Caller, token: &str) -> Result<()> {
     if user_logged_in(svc, conn, caller, token)? {
         Ok(())
     } else {
@@ -39,7 +34,7 @@ pub fn require_user(svc: &Services, conn: &Connection, caller: &Caller, token: &
 
 /// The object, if it exists and the caller may see it; else `object_not_found`.
 pub fn load_visible(
-    conn: &Connection,
+    conn: &Db<'_>,
     caller: &Caller,
     token: &str,
     id: &str,
@@ -198,7 +193,7 @@ pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result
     let mut ev = caller.event(Some(token), "object.destroy");
     ev.object_id = Some(id.to_owned());
     audited(svc, ev, |ev| {
-        let load = |conn: &Connection| {
+        let load = |conn: &Db<'_>| {
             require_user(svc, conn, caller, token)?;
             let obj = load_visible(conn, caller, token, id, true)?;
             if !obj.flag(CKA_DESTROYABLE) {
@@ -227,9 +222,9 @@ pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result
 }
 
 /// Whether `obj` is still stored as it was read, its use counter aside.
-fn unchanged(conn: &Connection, obj: &StoredObject) -> Result<bool> {
+fn unchanged(conn: &Db<'_>, obj: &StoredObject) -> Result<bool> {
     Ok(
-        objects::get(conn, &obj.token, &obj.id)?.is_some_and(|mut now| {
+        objects::get_locked(conn, &obj.token, &obj.id)?.is_some_and(|mut now| {
             now.life.uses = obj.life.uses;
             now == *obj
         }),
@@ -242,9 +237,9 @@ fn unchanged(conn: &Connection, obj: &StoredObject) -> Result<bool> {
 /// request changed it meanwhile, the cycle runs again, a few times at most.
 pub fn update_checked<T>(
     svc: &Services,
-    load: impl Fn(&Connection) -> Result<StoredObject>,
+    load: impl Fn(&Db<'_>) -> Result<StoredObject>,
     compute: impl Fn(&StoredObject) -> Result<T>,
-    mut write: impl FnMut(&Connection, &StoredObject, &T) -> Result<()>,
+    mut write: impl FnMut(&Db<'_>, &StoredObject, &T) -> Result<()>,
 ) -> Result<T> {
     for _ in 0..3 {
         let obj = svc.store.read(&load)?;
@@ -279,8 +274,8 @@ pub fn reseal(svc: &Services, old: &StoredObject, new: &mut StoredObject) -> Res
 /// Checks one use of `obj` for `op` again on the row as it is now, and counts it. Call it in
 /// the transaction of the use's audit record: a state change or another use since `obj` was
 /// read is seen, so a usage limit holds exactly under concurrency.
-pub fn count_use(conn: &Connection, caller: &Caller, obj: &StoredObject, op: Op) -> Result<()> {
-    let current = objects::get(conn, &obj.token, &obj.id)?.ok_or(Error::ObjectNotFound)?;
+pub fn count_use(conn: &Db<'_>, caller: &Caller, obj: &StoredObject, op: Op) -> Result<()> {
+    let current = objects::get_locked(conn, &obj.token, &obj.id)?.ok_or(Error::ObjectNotFound)?;
     current.life.check_use(op, &caller.identity, now_ms())?;
     objects::count_use(conn, &obj.id)
 }

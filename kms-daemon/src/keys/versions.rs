@@ -113,8 +113,8 @@ fn rotated(svc: &Services, obj: &StoredObject) -> Result<Rotated> {
 /// `kmsd key rotate`: audited by the caller's `write` (`keys::admin`).
 pub fn rotate(
     svc: &Services,
-    load: impl Fn(&rusqlite::Connection) -> Result<StoredObject>,
-    mut record: impl FnMut(&rusqlite::Connection, &StoredObject) -> Result<()>,
+    load: impl Fn(&crate::store::Db<'_>) -> Result<StoredObject>,
+    mut record: impl FnMut(&crate::store::Db<'_>, &StoredObject) -> Result<()>,
 ) -> Result<StoredObject> {
     let done = update_checked(
         svc,

@@ -9,10 +9,10 @@
 //! is refused rather than deleted).
 
 use crate::error::{Error, Result};
+use crate::store::db::{params, Db};
 use crate::vault::{kek_of, Vault};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use rusqlite::{params, Connection, OptionalExtension};
 use zeroize::Zeroizing;
 
 const KEYRING_INFO: &[u8] = b"kmsd keyring v1";
@@ -34,19 +34,19 @@ impl Keyring {
 }
 
 /// Reads the keyring.
-pub fn read(conn: &Connection) -> Result<Keyring> {
+pub fn read(conn: &Db<'_>) -> Result<Keyring> {
     let erased_below: u32 = conn
-        .query_row(
+        .query_opt(
             "SELECT erased_below FROM master_key_epoch WHERE id = 1",
-            [],
+            params![],
             |r| r.get(0),
-        )
-        .optional()?
+        )?
         .unwrap_or(1);
-    let mut stmt = conn.prepare("SELECT version, wrapped FROM master_keys ORDER BY version")?;
-    let versions = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<(u32, Vec<u8>)>>>()?;
+    let versions = conn.query_all(
+        "SELECT version, wrapped FROM master_keys ORDER BY version",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok(Keyring {
         erased_below,
         versions,
@@ -101,7 +101,7 @@ pub fn vault(root: &[u8], ring: &Keyring) -> Result<Vault> {
 }
 
 /// Adds master key version `version` (random), wrapped under `root`.
-pub fn add_version(conn: &Connection, root: &[u8], version: u32) -> Result<()> {
+pub fn add_version(conn: &Db<'_>, root: &[u8], version: u32) -> Result<()> {
     let mk = crate::crypto::rng::secret::<32>()?;
     let mut nonce = [0u8; 12];
     crate::crypto::rng::fill(&mut nonce)?;
@@ -124,11 +124,14 @@ pub fn add_version(conn: &Connection, root: &[u8], version: u32) -> Result<()> {
 }
 
 /// Erases every version below `version`.
-pub fn erase_below(conn: &Connection, version: u32) -> Result<()> {
-    conn.execute("DELETE FROM master_keys WHERE version < ?1", [version])?;
+pub fn erase_below(conn: &Db<'_>, version: u32) -> Result<()> {
+    conn.execute(
+        "DELETE FROM master_keys WHERE version < ?1",
+        params![version],
+    )?;
     conn.execute(
         "UPDATE master_key_epoch SET erased_below = ?1 WHERE id = 1",
-        [version],
+        params![version],
     )?;
     Ok(())
 }
@@ -139,8 +142,7 @@ mod tests {
 
     #[test]
     fn versions_open_and_erased_ones_do_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::Store::create(&dir.path().join("k.db")).unwrap();
+        let (_scratch, store) = crate::store::testing::fresh();
         let root = [9u8; 32];
         let v1 = vault(&root, &store.read(read).unwrap()).unwrap();
         assert_eq!(v1.current_version(), 1);

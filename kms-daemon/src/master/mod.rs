@@ -32,7 +32,7 @@ pub struct VaultSlot {
     root: Mutex<Option<Zeroizing<Vec<u8>>>>,
     /// The store whose keyring to follow, and a read connection to it.
     keyring_db: Option<PathBuf>,
-    conn: Mutex<Option<rusqlite::Connection>>,
+    conn: Mutex<Option<crate::store::Reader>>,
     /// (newest version, erased_below) the current vault was built from.
     built_from: Mutex<(u32, u32)>,
 }
@@ -93,15 +93,10 @@ impl VaultSlot {
     fn read_keyring(&self, path: &Path) -> Result<keyring::Keyring> {
         let mut conn = self.conn.lock();
         if conn.is_none() {
-            let c = rusqlite::Connection::open_with_flags(
-                path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            )?;
-            c.busy_timeout(std::time::Duration::from_secs(5))?;
-            *conn = Some(c);
+            *conn = Some(crate::store::Reader::open(path)?);
         }
         match conn.as_ref() {
-            Some(c) => keyring::read(c),
+            Some(c) => c.read(keyring::read),
             None => Err(Error::Internal("keyring connection".into())),
         }
     }
@@ -180,9 +175,14 @@ pub fn load_record(cfg: &Config) -> Result<Record> {
     Ok(record)
 }
 
-/// The unseal socket: next to the store, `<store>.unseal.sock`.
+/// The unseal socket: next to the store, `<store>.unseal.sock`; with a PostgreSQL store, next to
+/// the master key record, `<master_key_file>.unseal.sock`.
 pub fn unseal_socket_path(cfg: &Config) -> PathBuf {
-    let mut name = cfg.store.as_os_str().to_owned();
+    let beside = match crate::store::Location::of(&cfg.store) {
+        crate::store::Location::Sqlite(store) => store,
+        crate::store::Location::Postgres(_) => &cfg.master_key_file,
+    };
+    let mut name = beside.as_os_str().to_owned();
     name.push(".unseal.sock");
     PathBuf::from(name)
 }

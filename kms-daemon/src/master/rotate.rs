@@ -12,8 +12,8 @@ use super::keyring;
 use crate::error::{Error, Result};
 use crate::keys::versions::retired_aad;
 use crate::state::Services;
+use crate::store::db::{params, Db};
 use crate::store::objects;
-use rusqlite::{params, Connection};
 use std::time::Duration;
 
 /// How to rotate.
@@ -47,45 +47,40 @@ fn version_bytes(v: u32) -> Vec<u8> {
 }
 
 /// Blobs sealed under another version than `version`.
-pub fn count_other(conn: &Connection, version: u32) -> Result<u64> {
+pub fn count_other(conn: &Db<'_>, version: u32) -> Result<u64> {
     let v = version_bytes(version);
-    let n: i64 = conn.query_row(
+    let n: i64 = conn.query_one(
         "SELECT (SELECT COUNT(*) FROM objects WHERE sealed IS NOT NULL AND substr(sealed, 3, 4) != ?1)
               + (SELECT COUNT(*) FROM key_versions WHERE sealed IS NOT NULL AND substr(sealed, 3, 4) != ?1)",
-        [&v],
+        params![v],
         |r| r.get(0),
     )?;
     Ok(u64::try_from(n).unwrap_or_default())
 }
 
-fn next_batch(conn: &Connection, version: u32, limit: usize) -> Result<Vec<Item>> {
+fn next_batch(conn: &Db<'_>, version: u32, limit: usize) -> Result<Vec<Item>> {
     let v = version_bytes(version);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut out: Vec<Item> = conn
-        .prepare(
-            "SELECT id FROM objects WHERE sealed IS NOT NULL AND substr(sealed, 3, 4) != ?1 LIMIT ?2",
-        )?
-        .query_map(params![v, limit], |r| r.get(0))?
-        .map(|r| r.map(Item::Primary))
-        .collect::<rusqlite::Result<_>>()?;
+    let mut out: Vec<Item> = conn.query_all(
+        "SELECT id FROM objects WHERE sealed IS NOT NULL AND substr(sealed, 3, 4) != ?1 LIMIT ?2",
+        params![v, limit],
+        |r| Ok(Item::Primary(r.get(0)?)),
+    )?;
     let left = limit - out.len() as i64;
     if left > 0 {
-        let retired = conn
-            .prepare(
-                "SELECT object_id, version FROM key_versions \
-                 WHERE sealed IS NOT NULL AND substr(sealed, 3, 4) != ?1 LIMIT ?2",
-            )?
-            .query_map(params![v, left], |r| {
-                Ok(Item::Retired(r.get(0)?, r.get(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let retired = conn.query_all(
+            "SELECT object_id, version FROM key_versions \
+             WHERE sealed IS NOT NULL AND substr(sealed, 3, 4) != ?1 LIMIT ?2",
+            params![v, left],
+            |r| Ok(Item::Retired(r.get(0)?, r.get(1)?)),
+        )?;
         out.extend(retired);
     }
     Ok(out)
 }
 
 /// Rewraps one blob inside the batch's transaction; false when it was already done.
-fn rewrap(svc: &Services, conn: &Connection, item: &Item, version: u32) -> Result<bool> {
+fn rewrap(svc: &Services, conn: &Db<'_>, item: &Item, version: u32) -> Result<bool> {
     let id = match item {
         Item::Primary(id) | Item::Retired(id, _) => id,
     };
@@ -94,10 +89,10 @@ fn rewrap(svc: &Services, conn: &Connection, item: &Item, version: u32) -> Resul
         Item::Primary(_) => (obj.aad(), obj.sealed.clone()),
         Item::Retired(_, v) => (
             retired_aad(&obj, *v),
-            conn.query_row(
+            conn.query_one(
                 "SELECT sealed FROM key_versions WHERE object_id = ?1 AND version = ?2",
                 params![id, v],
-                |r| r.get::<_, Option<Vec<u8>>>(0),
+                |r| r.get::<Option<Vec<u8>>>(0),
             )?,
         ),
     };

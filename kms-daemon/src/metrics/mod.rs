@@ -14,9 +14,9 @@
 pub mod registry;
 
 use crate::ck::*;
+use crate::store::db::{params, Db};
 use crate::store::Store;
 use registry::{Counter, Histogram, LATENCY_BUCKETS};
-use rusqlite::Connection;
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -94,7 +94,7 @@ pub fn seconds_since(start: Instant) -> f64 {
 }
 
 /// The token label to use for `token`: itself if the token table has it, else `unknown`.
-pub fn token_label(conn: &Connection, token: Option<&str>) -> String {
+pub fn token_label(conn: &Db<'_>, token: Option<&str>) -> String {
     let Some(t) = token else {
         return "none".to_owned();
     };
@@ -114,7 +114,7 @@ pub fn mechanism_label(mechanism: Option<&str>) -> &str {
 }
 
 /// Records an audited operation (called by the audit writer, inside the store transaction).
-pub fn record_operation(conn: &Connection, e: &crate::audit::Event) {
+pub fn record_operation(conn: &Db<'_>, e: &crate::audit::Event) {
     let token = token_label(conn, e.token.as_deref());
     let mechanism = mechanism_label(e.mechanism.as_deref());
     OPERATIONS.inc(&[&e.action, mechanism, &e.outcome, &token]);
@@ -148,24 +148,22 @@ fn key_type_name(key_type: Option<u64>) -> &'static str {
 /// `kmsd_objects{token,class,key_type,lifetime}`: counted from the store at scrape time.
 fn render_objects(out: &mut String, store: &Store) -> crate::Result<()> {
     let rows = store.read(|conn| {
-        let mut st = conn.prepare(
+        conn.query_all(
             "SELECT token, class, key_type, ephemeral_owner IS NOT NULL, state, count(*) \
              FROM objects GROUP BY token, class, key_type, ephemeral_owner IS NOT NULL, state \
              ORDER BY 1, 2, 3, 4, 5",
-        )?;
-        let rows = st
-            .query_map([], |r| {
+            params![],
+            |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, bool>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
+                    r.get::<String>(0)?,
+                    r.get::<i64>(1)?,
+                    r.get::<Option<i64>>(2)?,
+                    r.get::<bool>(3)?,
+                    r.get::<String>(4)?,
+                    r.get::<i64>(5)?,
                 ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+            },
+        )
     })?;
     let name = "kmsd_objects";
     registry::header(
@@ -266,8 +264,7 @@ mod tests {
         assert_eq!(mechanism_label(Some("CKM_0x80001234")), "other");
         assert_eq!(mechanism_label(Some("CKM_ECDSA")), "CKM_ECDSA");
         assert_eq!(mechanism_label(None), "none");
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(&dir.path().join("m.db")).unwrap();
+        let (_scratch, store) = crate::store::testing::fresh();
         crate::auth::session::create_token(&store, "known", b"123456", b"12345678").unwrap();
         store
             .read(|c| {

@@ -5,7 +5,7 @@
 //! the same statements must run on PostgreSQL.
 
 use crate::error::Result;
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::db::{params, Db};
 
 /// One remembered creation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,39 +19,37 @@ pub struct Entry {
 }
 
 /// The unexpired entry of `key` for `principal`.
-pub fn get(conn: &Connection, principal: &str, key: &str, now_ms: i64) -> Result<Option<Entry>> {
-    Ok(conn
-        .query_row(
-            "SELECT fingerprint, token, object_ids FROM idempotency \
-             WHERE principal = ?1 AND idem_key = ?2 AND expires_at > ?3",
-            params![principal, key, now_ms],
-            |r| {
-                let ids: String = r.get(2)?;
-                Ok(Entry {
-                    fingerprint: r.get(0)?,
-                    token: r.get(1)?,
-                    object_ids: ids.split(' ').map(str::to_owned).collect(),
-                })
-            },
-        )
-        .optional()?)
+pub fn get(db: &Db<'_>, principal: &str, key: &str, now_ms: i64) -> Result<Option<Entry>> {
+    db.query_opt(
+        "SELECT fingerprint, token, object_ids FROM idempotency \
+         WHERE principal = ?1 AND idem_key = ?2 AND expires_at > ?3",
+        params![principal, key, now_ms],
+        |r| {
+            let ids: String = r.get(2)?;
+            Ok(Entry {
+                fingerprint: r.get(0)?,
+                token: r.get(1)?,
+                object_ids: ids.split(' ').map(str::to_owned).collect(),
+            })
+        },
+    )
 }
 
 /// Remembers `entry` until `expires_ms`. Returns false, writing nothing, when an unexpired entry
 /// of this key exists already (a concurrent request with the same key got there first).
 pub fn insert(
-    conn: &Connection,
+    db: &Db<'_>,
     principal: &str,
     key: &str,
     entry: &Entry,
     now_ms: i64,
     expires_ms: i64,
 ) -> Result<bool> {
-    conn.execute(
+    db.execute(
         "DELETE FROM idempotency WHERE principal = ?1 AND idem_key = ?2 AND expires_at <= ?3",
         params![principal, key, now_ms],
     )?;
-    let written = conn.execute(
+    let written = db.execute(
         "INSERT INTO idempotency \
          (principal, idem_key, fingerprint, token, object_ids, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
@@ -70,8 +68,11 @@ pub fn insert(
 }
 
 /// Deletes expired entries; returns how many.
-pub fn sweep(conn: &Connection, now_ms: i64) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM idempotency WHERE expires_at <= ?1", [now_ms])?)
+pub fn sweep(db: &Db<'_>, now_ms: i64) -> Result<usize> {
+    db.execute(
+        "DELETE FROM idempotency WHERE expires_at <= ?1",
+        params![now_ms],
+    )
 }
 
 #[cfg(test)]

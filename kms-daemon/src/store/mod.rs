@@ -1,292 +1,211 @@
-//! The SQLite store: WAL, `synchronous=FULL`, foreign keys on. Callers never hold a connection
-//! during crypto: they read, release, compute, then write in one transaction with its audit
-//! record.
-//!
-//! Reads run on a small pool of connections, in parallel with each other and with the writer
-//! (WAL readers see committed data only). Writes run on the one writer connection with **group
-//! commit**: each [`Store::tx`] runs inside a savepoint of a shared transaction, and the first
-//! writer of a batch commits it for everyone once no other writer is waiting (bounded by
-//! [`GROUP_WINDOW`]). One fsync then makes a whole batch durable; no caller returns before its
-//! batch is committed, so "no audit, no operation" holds exactly as with one transaction each.
-//! A failing closure rolls back its own savepoint only; a failing commit fails the whole batch.
+//! The store: SQLite (embedded default, [`sqlite`]) or PostgreSQL (several replicas, [`pg`]),
+//! chosen by the `store` setting: a `postgres://` URL selects PostgreSQL, anything else is a
+//! SQLite file. Callers never hold a connection during crypto: they read, release, compute, then
+//! write in one transaction with its audit record. Store code is written once against
+//! [`db::Db`].
 
+pub mod db;
 pub mod idempotency;
 pub mod objects;
+mod pg;
 pub mod schema;
+mod schema_pg;
+pub mod scratch_db;
 pub mod sessions;
+mod sqlite;
 pub mod tokens;
 pub mod versions;
 
-use crate::audit_head;
+pub use db::{Db, Dialect};
+
 use crate::error::{Error, Result};
-use parking_lot::{Condvar, Mutex};
-use rusqlite::Connection;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use pg::PgStore;
+use sqlite::SqliteStore;
+use std::path::Path;
+use std::time::Instant;
 
-/// Longest a batch leader waits for more writers before committing.
-pub const GROUP_WINDOW: Duration = Duration::from_millis(2);
-/// Read connections kept open when idle.
-const MAX_IDLE_READERS: usize = 8;
-
-/// The writer connection and the batch it has open, if any.
-struct Writer {
-    conn: Connection,
-    open: Option<u64>,
-    next: u64,
+/// Where a store lives, as the `store` setting says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location<'a> {
+    /// A SQLite file.
+    Sqlite(&'a Path),
+    /// A PostgreSQL URL (`postgres://user@host:port/db`).
+    Postgres(&'a str),
 }
 
-/// The fate of committed batches, for the writers waiting on them.
-#[derive(Default)]
-struct Committed {
-    /// Every batch up to this one is finished.
-    upto: u64,
-    /// Finished batches whose commit failed (kept until their members have looked).
-    failed: Vec<u64>,
+impl<'a> Location<'a> {
+    /// Reads the `store` setting.
+    pub fn of(store: &'a Path) -> Location<'a> {
+        match store.to_str() {
+            Some(url) if is_postgres_url(url) => Location::Postgres(url),
+            _ => Location::Sqlite(store),
+        }
+    }
+
+    /// The store for messages: the file, or the URL without its password.
+    pub fn describe(self) -> String {
+        match self {
+            Location::Sqlite(p) => p.display().to_string(),
+            Location::Postgres(url) => without_password(url),
+        }
+    }
+
+    /// The SQLite file, or an error naming `what` as a SQLite-only operation and pg_dump as the
+    /// way on PostgreSQL.
+    pub fn sqlite_file(self, what: &str) -> Result<&'a Path> {
+        match self {
+            Location::Sqlite(p) => Ok(p),
+            Location::Postgres(_) => Err(Error::Config(format!(
+                "{what} works on a SQLite store only; on PostgreSQL use the database's own \
+                 tools (pg_dump / pg_restore, or continuous archiving)"
+            ))),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+fn without_password(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[start..].find('/').map_or(url.len(), |i| start + i);
+    match url[start..authority_end].rfind('@') {
+        Some(at) => match url[start..start + at].find(':') {
+            Some(colon) => format!("{}:***{}", &url[..start + colon], &url[start + at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Whether a `store` setting is a PostgreSQL URL.
+pub fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+enum Backend {
+    Sqlite(SqliteStore),
+    Pg(PgStore),
 }
 
 /// The store.
 pub struct Store {
-    writer: Mutex<Writer>,
-    /// Writers queued for the writer lock; a batch leader commits when none are.
-    waiting: AtomicUsize,
-    committed: Mutex<Committed>,
-    batch_done: Condvar,
-    /// Signals the batch leader that a queued writer has joined.
-    joined: Condvar,
-    readers: Mutex<Vec<Connection>>,
-    path: PathBuf,
+    backend: Backend,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Store({})", self.path.display())
+        match &self.backend {
+            Backend::Sqlite(s) => s.fmt(f),
+            Backend::Pg(s) => s.fmt(f),
+        }
     }
-}
-
-fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(Duration::from_secs(5))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Erased material (destroyed keys, deleted rows) is overwritten, not left in free pages.
-    conn.pragma_update(None, "secure_delete", "ON")?;
-    Ok(())
-}
-
-fn connect(path: &Path, create: bool) -> Result<Connection> {
-    use rusqlite::OpenFlags;
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if create {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
-    }
-    let conn = Connection::open_with_flags(path, flags)?;
-    configure(&conn)?;
-    Ok(conn)
 }
 
 impl Store {
-    /// Creates a new store file (refuses an existing one) and runs the migrations.
-    pub fn create(path: &Path) -> Result<Store> {
-        if path.exists() {
-            return Err(Error::Config(format!(
-                "store {} already exists",
-                path.display()
-            )));
-        }
-        // A head left by a store that is gone means its audit trail went with it: refuse to
-        // start a new chain over it silently.
-        let head = audit_head::path_for(path);
-        if head.exists() {
-            return Err(Error::Config(format!(
-                "{} holds the audit head of a store that is gone; if {} was removed on \
-                 purpose, remove the head file too",
-                head.display(),
-                path.display()
-            )));
-        }
-        // The store holds PIN hashes and sealed material: owner-only from the first byte
-        // (SQLite gives the -wal and -shm files the same mode).
-        crate::config::write_secret_file(path, b"")?;
-        Store::open_inner(path, true)
+    /// Creates a new store (refuses an existing one) and runs the migrations.
+    pub fn create(store: &Path) -> Result<Store> {
+        Ok(Store {
+            backend: match Location::of(store) {
+                Location::Sqlite(p) => Backend::Sqlite(SqliteStore::create(p)?),
+                Location::Postgres(url) => Backend::Pg(PgStore::open(url, true)?),
+            },
+        })
     }
 
     /// Opens an existing store and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store> {
-        if !path.exists() {
-            return Err(Error::Config(format!(
-                "store {} does not exist (run `kmsd init` first)",
-                path.display()
-            )));
-        }
-        Store::open_inner(path, false)
-    }
-
-    fn open_inner(path: &Path, create: bool) -> Result<Store> {
-        let mut conn = connect(path, create)?;
-        schema::migrate(&mut conn)?;
+    pub fn open(store: &Path) -> Result<Store> {
         Ok(Store {
-            writer: Mutex::new(Writer {
-                conn,
-                open: None,
-                next: 1,
-            }),
-            waiting: AtomicUsize::new(0),
-            committed: Mutex::new(Committed::default()),
-            batch_done: Condvar::new(),
-            joined: Condvar::new(),
-            readers: Mutex::new(Vec::new()),
-            path: path.to_path_buf(),
+            backend: match Location::of(store) {
+                Location::Sqlite(p) => Backend::Sqlite(SqliteStore::open(p)?),
+                Location::Postgres(url) => Backend::Pg(PgStore::open(url, false)?),
+            },
         })
     }
 
     /// Runs `f` on a read connection (it sees committed data; a single statement that writes
     /// commits on its own).
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let pooled = self.readers.lock().pop();
-        let conn = match pooled {
-            Some(c) => c,
-            None => connect(&self.path, false)?,
-        };
-        let out = f(&conn);
-        let mut idle = self.readers.lock();
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
+    pub fn read<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(f),
+            Backend::Pg(s) => s.read(f),
         }
-        out
     }
 
     /// Runs `f` atomically: its changes are committed (durably) only if it succeeds, and this
-    /// returns only once they are. See the module documentation for the group commit.
-    pub fn tx<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    /// returns only once they are.
+    pub fn tx<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
         let start = Instant::now();
-        let result = self.tx_inner(f);
+        let result = match &self.backend {
+            Backend::Sqlite(s) => s.tx(f),
+            Backend::Pg(s) => s.tx(f),
+        };
         crate::metrics::STORE_TX_DURATION.observe(&[], crate::metrics::seconds_since(start));
         result
     }
 
-    fn tx_inner<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        let mut w = self.writer.lock();
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let leader = w.open.is_none();
-        if leader {
-            w.conn.execute_batch("BEGIN IMMEDIATE")?;
-            w.open = Some(w.next);
-            w.next += 1;
-        }
-        let batch = w.open.unwrap_or_default();
-        let out = run_in_savepoint(&w.conn, f);
-        if w.conn.is_autocommit() {
-            // An error made SQLite roll the whole transaction back: the batch is lost. No one
-            // may join it any more, and its members must not be told it committed.
-            self.committed.lock().failed.push(batch);
-            w.open = None;
-        }
-        if !leader {
-            drop(w);
-            self.joined();
-            return match out {
-                // Nothing of ours is in the batch: no need to wait for its commit.
-                Err(e) => Err(e),
-                Ok(v) => self.wait_for(batch).map(|()| v),
-            };
-        }
-        drop(w);
-        self.gather(Instant::now() + GROUP_WINDOW);
-        let committed = self.commit(batch);
-        match (out, committed) {
-            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
-            (Ok(v), Ok(())) => Ok(v),
+    /// The schema version.
+    pub fn schema_version(&self) -> Result<u32> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(|db| db.as_sqlite().map_or(Ok(0), schema::version)),
+            Backend::Pg(s) => s.schema_version(),
         }
     }
 
-    /// The leader's wait: while writers queue for the lock, let them join the batch (each
-    /// wakes the leader when it is in), until `deadline`. No spinning.
-    fn gather(&self, deadline: Instant) {
-        let mut c = self.committed.lock();
-        while self.waiting.load(Ordering::SeqCst) > 0 {
-            if self.joined.wait_until(&mut c, deadline).timed_out() {
-                break;
-            }
+    /// The SQL dialect of the store.
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Pg(_) => Dialect::Postgres,
         }
     }
 
-    /// A member has joined the open batch (its savepoint is released).
-    fn joined(&self) {
-        let _c = self.committed.lock();
-        self.joined.notify_all();
-    }
-
-    /// Commits the open batch (the leader's job) and wakes its members.
-    fn commit(&self, batch: u64) -> Result<()> {
-        let mut w = self.writer.lock();
-        let result = if w.open == Some(batch) {
-            w.open = None;
-            // A chain cut since the last head refuses the batch (crate::audit_head); after the
-            // commit the head moves to the new end of the chain.
-            let r = audit_head::check_continuity(&w.conn, &self.path)
-                .and_then(|()| w.conn.execute_batch("COMMIT").map_err(Error::from));
-            match &r {
-                Err(_) => {
-                    // Leave the connection usable; the batch is lost for every member.
-                    let _ = w.conn.execute_batch("ROLLBACK");
-                }
-                Ok(()) => {
-                    if let Err(e) = audit_head::record(&w.conn, &self.path) {
-                        tracing::error!(error = %e, "audit head not written; the next commit retries");
-                    }
-                }
-            }
-            r
-        } else {
-            Err(Error::Internal("the store rolled the batch back".into()))
-        };
-        drop(w);
-        let mut c = self.committed.lock();
-        c.upto = c.upto.max(batch);
-        if result.is_err() && !c.failed.contains(&batch) {
-            c.failed.push(batch);
+    /// The store file, for a SQLite store.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sqlite(s) => Some(s.path()),
+            Backend::Pg(_) => None,
         }
-        self.batch_done.notify_all();
-        result
-    }
-
-    /// Waits until `batch` is committed; its failure is this member's failure.
-    fn wait_for(&self, batch: u64) -> Result<()> {
-        let mut c = self.committed.lock();
-        while c.upto < batch {
-            self.batch_done.wait(&mut c);
-        }
-        if c.failed.contains(&batch) {
-            // The last member to look could remove it; keeping a few ids is harmless.
-            if c.failed.len() > 64 {
-                c.failed.remove(0);
-            }
-            return Err(Error::Internal("the store could not commit".into()));
-        }
-        Ok(())
-    }
-
-    /// The store file.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 
-/// Runs `f` in a savepoint: released when it succeeds, rolled back when it fails.
-fn run_in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.execute_batch("SAVEPOINT op")?;
-    let out = f(conn);
-    let end = match &out {
-        Ok(_) => conn.execute_batch("RELEASE op"),
-        Err(_) => conn.execute_batch("ROLLBACK TO op; RELEASE op"),
-    };
-    match (out, end) {
-        (Ok(v), Ok(())) => Ok(v),
-        (Err(e), _) => Err(e),
-        (Ok(_), Err(e)) => Err(e.into()),
+/// A read-only connection to a store, outside any [`Store`] (the vault follows the keyring
+/// through one: it must not wait behind the writer).
+pub struct Reader(ReaderConn);
+
+enum ReaderConn {
+    Sqlite(rusqlite::Connection),
+    Pg(Box<db::PgPool>),
+}
+
+impl Reader {
+    /// Opens a reader on the store at `store`.
+    pub fn open(store: &Path) -> Result<Reader> {
+        Ok(Reader(match Location::of(store) {
+            Location::Sqlite(path) => {
+                let c = rusqlite::Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(5))?;
+                ReaderConn::Sqlite(c)
+            }
+            Location::Postgres(url) => ReaderConn::Pg(Box::new(db::PgPool::new(url)?)),
+        }))
+    }
+
+    /// The store's schema version (0 for an empty file or database).
+    pub fn schema_version(&self) -> Result<u32> {
+        match &self.0 {
+            ReaderConn::Sqlite(c) => schema::version(c),
+            ReaderConn::Pg(pool) => pool.with(|c| schema_pg::version(&Db::postgres(c))),
+        }
+    }
+
+    /// Runs `f` on the connection.
+    pub fn read<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        match &self.0 {
+            ReaderConn::Sqlite(c) => f(&Db::sqlite(c)),
+            ReaderConn::Pg(pool) => pool.with(|c| f(&Db::postgres(c))),
+        }
     }
 }
 
@@ -298,26 +217,67 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A store for one unit test: a SQLite file in a temporary folder, or a fresh PostgreSQL
+/// database when `KMS_TEST_PG` is set ([`scratch_db`]).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::scratch_db::ScratchDb;
+    use super::Store;
+    use std::path::PathBuf;
+
+    /// What a test store lives in; the store is gone with it.
+    pub(crate) struct Scratch {
+        /// A temporary folder (the SQLite file, or other files of the test).
+        pub(crate) dir: tempfile::TempDir,
+        _pg: Option<ScratchDb>,
+        /// The `store` setting.
+        pub(crate) location: PathBuf,
+    }
+
+    /// A place for a new store; `Store::create(&s.location)` makes it.
+    pub(crate) fn scratch() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = ScratchDb::from_env();
+        let location = match &pg {
+            Some(db) => PathBuf::from(&db.url),
+            None => dir.path().join("kms.db"),
+        };
+        Scratch {
+            dir,
+            _pg: pg,
+            location,
+        }
+    }
+
+    /// A new store.
+    pub(crate) fn fresh() -> (Scratch, Store) {
+        let s = scratch();
+        let store = Store::create(&s.location).unwrap();
+        (s, store)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::db::params;
     use super::*;
 
     #[test]
     fn group_commit_keeps_each_writer_atomic() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = std::sync::Arc::new(Store::create(&dir.path().join("kms.db")).unwrap());
+        let (_scratch, store) = testing::fresh();
+        let store = std::sync::Arc::new(store);
         store
-            .tx(|c| Ok(c.execute("CREATE TABLE t (w INTEGER, i INTEGER)", [])?))
+            .tx(|c| c.execute_batch("CREATE TABLE t (w BIGINT, i BIGINT)"))
             .unwrap();
         let threads: Vec<_> = (0..8)
-            .map(|w| {
+            .map(|w: i64| {
                 let store = store.clone();
                 std::thread::spawn(move || {
                     let mut acknowledged = 0;
-                    for i in 0..60 {
+                    for i in 0..60i64 {
                         let r = store.tx(|c| {
-                            c.execute("INSERT INTO t VALUES (?1, ?2)", [w, i])?;
-                            c.execute("INSERT INTO t VALUES (?1, ?2)", [w, -i])?;
+                            c.execute("INSERT INTO t VALUES (?1, ?2)", params![w, i])?;
+                            c.execute("INSERT INTO t VALUES (?1, ?2)", params![w, -i])?;
                             if i % 7 == 3 {
                                 return Err(Error::DataInvalid);
                             }
@@ -332,7 +292,7 @@ mod tests {
         let acknowledged: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
         let count = |sql: &str| -> i64 {
             store
-                .read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+                .read(|c| c.query_one(sql, params![], |r| r.get(0)))
                 .unwrap()
         };
         // Both rows of every acknowledged closure, none of a failed one.
@@ -345,14 +305,59 @@ mod tests {
     }
 
     #[test]
-    fn create_then_open_keeps_schema_version() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("kms.db");
-        drop(Store::create(&p).unwrap());
-        assert!(Store::create(&p).is_err());
-        let s = Store::open(&p).unwrap();
-        s.tx(|tx| Ok(tx.execute("INSERT INTO schema_version (version) VALUES (0)", [])?))
+    fn replicas_starting_together_migrate_once() {
+        let scratch = testing::scratch();
+        if Location::of(&scratch.location) == Location::Sqlite(&scratch.location) {
+            println!("PostgreSQL only (KMS_TEST_PG): SQLite stores are created by kmsd init");
+            return;
+        }
+        let location = std::sync::Arc::new(scratch.location.clone());
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let location = location.clone();
+                std::thread::spawn(move || Store::open(&location).map(|s| s.schema_version()))
+            })
+            .collect();
+        for s in starts {
+            assert_eq!(s.join().unwrap().unwrap().unwrap(), schema::LATEST);
+        }
+        let s = Store::open(&scratch.location).unwrap();
+        let steps: i64 = s
+            .read(|c| {
+                c.query_one("SELECT COUNT(*) FROM schema_version", params![], |r| {
+                    r.get(0)
+                })
+            })
             .unwrap();
+        assert_eq!(steps, i64::from(schema::LATEST));
+    }
+
+    #[test]
+    fn store_urls_are_described_without_password() {
+        let d = |s: &str| Location::of(Path::new(s)).describe();
+        assert_eq!(
+            d("postgres://kms:s3cret@h:5/db"),
+            "postgres://kms:***@h:5/db"
+        );
+        assert_eq!(d("postgres://kms@h/db"), "postgres://kms@h/db");
+        assert_eq!(d("/var/lib/kms/kms.db"), "/var/lib/kms/kms.db");
+    }
+
+    #[test]
+    fn create_then_open_keeps_schema_version() {
+        let scratch = testing::scratch();
+        let p = &scratch.location;
+        drop(Store::create(p).unwrap());
+        assert!(Store::create(p).is_err());
+        let s = Store::open(p).unwrap();
+        s.tx(|tx| tx.execute("INSERT INTO schema_version (version) VALUES (0)", params![]))
+            .unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::LATEST);
+        if s.dialect() == Dialect::Postgres {
+            println!("SQLite only from here: file modes and journal mode");
+            return;
+        }
+        let dir = &scratch.dir;
         use std::os::unix::fs::PermissionsExt;
         for f in ["kms.db", "kms.db-wal", "kms.db-shm"] {
             let mode = std::fs::metadata(dir.path().join(f))
@@ -361,10 +366,8 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o077, 0, "{f} mode {mode:o}");
         }
-        let v = s.read(schema::version).unwrap();
-        assert_eq!(v, schema::LATEST);
         let mode: String = s
-            .read(|c| Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?))
+            .read(|c| c.query_one("PRAGMA journal_mode", params![], |r| r.get(0)))
             .unwrap();
         assert_eq!(mode, "wal");
     }

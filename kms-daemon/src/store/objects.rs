@@ -4,8 +4,8 @@ use crate::ck::{CKA_CLASS, CKA_ID, CKA_LABEL};
 use crate::error::{Error, Result};
 use crate::keys::lifecycle::{Lifecycle, State};
 use crate::keys::object::{attrs_from_json, attrs_to_json, StoredObject};
+use crate::store::db::{params, Db, Params, Row};
 use kms_api::{Attr, AttrValue};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "id, token, class, key_type, is_private, ephemeral_owner, attrs, sealed, \
      created_at, state, not_before, not_after, max_uses, uses, principals, destroy_at, \
@@ -19,7 +19,7 @@ struct Raw {
     principals: Option<String>,
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Raw> {
+fn from_row(r: &Row<'_>) -> Result<Raw> {
     let class: i64 = r.get(2)?;
     let key_type: Option<i64> = r.get(3)?;
     let max_uses: Option<i64> = r.get(12)?;
@@ -89,8 +89,8 @@ fn opt_u64(v: Option<u64>) -> Option<i64> {
 }
 
 /// Inserts a new object.
-pub fn insert(conn: &Connection, o: &StoredObject) -> Result<()> {
-    conn.execute(
+pub fn insert(db: &Db<'_>, o: &StoredObject) -> Result<()> {
+    db.execute(
         &format!(
             "INSERT INTO objects ({COLUMNS}) VALUES \
              (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
@@ -123,91 +123,100 @@ pub fn insert(conn: &Connection, o: &StoredObject) -> Result<()> {
 }
 
 /// The object `id` of `token`.
-pub fn get(conn: &Connection, token: &str, id: &str) -> Result<Option<StoredObject>> {
-    conn.query_row(
+pub fn get(db: &Db<'_>, token: &str, id: &str) -> Result<Option<StoredObject>> {
+    db.query_opt(
         &format!("SELECT {COLUMNS} FROM objects WHERE token = ?1 AND id = ?2"),
-        [token, id],
+        params![token, id],
         from_row,
-    )
-    .optional()?
+    )?
+    .map(finish)
+    .transpose()
+}
+
+/// The object `id` of `token`, its row locked until the transaction ends ([`Db::for_update`]):
+/// for a read–check–write of it (use limits, unchanged-since-read) that other replicas must not
+/// interleave with.
+pub fn get_locked(db: &Db<'_>, token: &str, id: &str) -> Result<Option<StoredObject>> {
+    db.query_opt(
+        &format!(
+            "SELECT {COLUMNS} FROM objects WHERE token = ?1 AND id = ?2{}",
+            db.for_update()
+        ),
+        params![token, id],
+        from_row,
+    )?
     .map(finish)
     .transpose()
 }
 
 /// The object `id`, whatever its token (administration).
-pub fn get_any(conn: &Connection, id: &str) -> Result<Option<StoredObject>> {
-    conn.query_row(
+pub fn get_any(db: &Db<'_>, id: &str) -> Result<Option<StoredObject>> {
+    db.query_opt(
         &format!("SELECT {COLUMNS} FROM objects WHERE id = ?1"),
-        [id],
+        params![id],
         from_row,
-    )
-    .optional()?
+    )?
     .map(finish)
     .transpose()
 }
 
-fn select(
-    conn: &Connection,
-    filter: &str,
-    args: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<StoredObject>> {
-    let mut st = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM objects WHERE {filter} ORDER BY created_at, rowid"
-    ))?;
-    let rows = st
-        .query_map(args, from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter().map(finish).collect()
+fn select(db: &Db<'_>, filter: &str, args: Params<'_>) -> Result<Vec<StoredObject>> {
+    // `rowid` is SQLite's implicit column and a column of its own on PostgreSQL.
+    db.query_all(
+        &format!("SELECT {COLUMNS} FROM objects WHERE {filter} ORDER BY created_at, rowid"),
+        args,
+        |r| from_row(r).and_then(finish),
+    )
 }
 
 /// Every object of `token`, oldest first.
-pub fn list(conn: &Connection, token: &str) -> Result<Vec<StoredObject>> {
-    select(conn, "token = ?1", &[&token])
+pub fn list(db: &Db<'_>, token: &str) -> Result<Vec<StoredObject>> {
+    select(db, "token = ?1", params![token])
 }
 
 /// The objects of `token` a search template can match, read through an index when the template
 /// names a label, an id or a class (the caller still matches the whole template); else every
 /// object of the token.
-pub fn candidates(conn: &Connection, token: &str, template: &[Attr]) -> Result<Vec<StoredObject>> {
+pub fn candidates(db: &Db<'_>, token: &str, template: &[Attr]) -> Result<Vec<StoredObject>> {
     let find = |ty| kms_api::attr::find(template, ty);
     if let Some(label) = find(CKA_LABEL) {
         let Some(key) = search_key(Some(label)) else {
             return Ok(Vec::new());
         };
-        return select(conn, "token = ?1 AND label = ?2", &[&token, &key]);
+        return select(db, "token = ?1 AND label = ?2", params![token, key]);
     }
     if let Some(id) = find(CKA_ID) {
         let Some(key) = search_key(Some(id)) else {
             return Ok(Vec::new());
         };
-        return select(conn, "token = ?1 AND ckid = ?2", &[&token, &key]);
+        return select(db, "token = ?1 AND ckid = ?2", params![token, key]);
     }
     if let Some(class) = find(CKA_CLASS).and_then(AttrValue::as_ulong) {
         let class = i64::try_from(class).unwrap_or(-1);
-        return select(conn, "token = ?1 AND class = ?2", &[&token, &class]);
+        return select(db, "token = ?1 AND class = ?2", params![token, class]);
     }
-    list(conn, token)
+    list(db, token)
 }
 
 /// Every token object (no session objects) of every token, oldest first (administration).
-pub fn list_all(conn: &Connection) -> Result<Vec<StoredObject>> {
-    select(conn, "ephemeral_owner IS NULL", &[])
+pub fn list_all(db: &Db<'_>) -> Result<Vec<StoredObject>> {
+    select(db, "ephemeral_owner IS NULL", params![])
 }
 
 /// Objects whose scheduled destruction is due at `now` and not done yet.
-pub fn due_for_destruction(conn: &Connection, now: i64) -> Result<Vec<StoredObject>> {
+pub fn due_for_destruction(db: &Db<'_>, now: i64) -> Result<Vec<StoredObject>> {
     select(
-        conn,
+        db,
         "destroy_at IS NOT NULL AND state != 'destroyed' AND destroy_at <= ?1",
-        &[&now],
+        params![now],
     )
 }
 
 /// Rewrites the attributes, sealed material, version and life cycle of an object; the use
 /// counter is left as it is (only [`count_use`] changes it). An object left without material
 /// keeps none in its retired versions either.
-pub fn update(conn: &Connection, o: &StoredObject) -> Result<()> {
-    conn.execute(
+pub fn update(db: &Db<'_>, o: &StoredObject) -> Result<()> {
+    db.execute(
         "UPDATE objects SET attrs = ?2, sealed = ?3, is_private = ?4, state = ?5, \
          not_before = ?6, not_after = ?7, max_uses = ?8, principals = ?9, destroy_at = ?10, \
          state_reason = ?11, version = ?12, label = ?13, ckid = ?14 WHERE id = ?1",
@@ -229,30 +238,33 @@ pub fn update(conn: &Connection, o: &StoredObject) -> Result<()> {
         ],
     )?;
     if o.sealed.is_none() {
-        conn.execute(
+        db.execute(
             "UPDATE key_versions SET sealed = NULL WHERE object_id = ?1",
-            [&o.id],
+            params![o.id],
         )?;
     }
     Ok(())
 }
 
 /// Counts one use of an object.
-pub fn count_use(conn: &Connection, id: &str) -> Result<()> {
-    conn.execute("UPDATE objects SET uses = uses + 1 WHERE id = ?1", [id])?;
+pub fn count_use(db: &Db<'_>, id: &str) -> Result<()> {
+    db.execute(
+        "UPDATE objects SET uses = uses + 1 WHERE id = ?1",
+        params![id],
+    )?;
     Ok(())
 }
 
 /// Deletes an object.
-pub fn delete(conn: &Connection, id: &str) -> Result<()> {
-    conn.execute("DELETE FROM objects WHERE id = ?1", [id])?;
+pub fn delete(db: &Db<'_>, id: &str) -> Result<()> {
+    db.execute("DELETE FROM objects WHERE id = ?1", params![id])?;
     Ok(())
 }
 
 /// Deletes session objects created before `cutoff_ms`; returns how many.
-pub fn purge_ephemeral(conn: &Connection, cutoff_ms: i64) -> Result<usize> {
-    Ok(conn.execute(
+pub fn purge_ephemeral(db: &Db<'_>, cutoff_ms: i64) -> Result<usize> {
+    db.execute(
         "DELETE FROM objects WHERE ephemeral_owner IS NOT NULL AND created_at < ?1",
-        [cutoff_ms],
-    )?)
+        params![cutoff_ms],
+    )
 }

@@ -2,8 +2,8 @@
 //! type.
 
 use crate::error::Result;
+use crate::store::db::{params, Db};
 use kms_api::msg::UserType;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// One login session.
 #[derive(Clone, Debug)]
@@ -26,8 +26,8 @@ fn user_type_str(u: UserType) -> &'static str {
 }
 
 /// Inserts a session.
-pub fn insert(conn: &Connection, id_hash: &[u8], s: &SessionRow) -> Result<()> {
-    conn.execute(
+pub fn insert(db: &Db<'_>, id_hash: &[u8], s: &SessionRow) -> Result<()> {
+    db.execute(
         "INSERT INTO login_sessions (id_hash, token, identity, user_type, created_at, last_seen) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
         params![
@@ -42,31 +42,29 @@ pub fn insert(conn: &Connection, id_hash: &[u8], s: &SessionRow) -> Result<()> {
 }
 
 /// The session with this hash.
-pub fn get(conn: &Connection, id_hash: &[u8]) -> Result<Option<SessionRow>> {
-    Ok(conn
-        .query_row(
-            "SELECT token, identity, user_type, last_seen FROM login_sessions WHERE id_hash = ?1",
-            [id_hash],
-            |r| {
-                let ut: String = r.get(2)?;
-                Ok(SessionRow {
-                    token: r.get(0)?,
-                    identity: r.get(1)?,
-                    user_type: if ut == "so" {
-                        UserType::So
-                    } else {
-                        UserType::User
-                    },
-                    last_seen: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
+pub fn get(db: &Db<'_>, id_hash: &[u8]) -> Result<Option<SessionRow>> {
+    db.query_opt(
+        "SELECT token, identity, user_type, last_seen FROM login_sessions WHERE id_hash = ?1",
+        params![id_hash],
+        |r| {
+            let ut: String = r.get(2)?;
+            Ok(SessionRow {
+                token: r.get(0)?,
+                identity: r.get(1)?,
+                user_type: if ut == "so" {
+                    UserType::So
+                } else {
+                    UserType::User
+                },
+                last_seen: r.get(3)?,
+            })
+        },
+    )
 }
 
 /// How many login sessions of `identity` (on any token) were used at or after `since_ms`.
-pub fn count_live(conn: &Connection, identity: &str, since_ms: i64) -> Result<u64> {
-    let n: i64 = conn.query_row(
+pub fn count_live(db: &Db<'_>, identity: &str, since_ms: i64) -> Result<u64> {
+    let n: i64 = db.query_one(
         "SELECT count(*) FROM login_sessions WHERE identity = ?1 AND last_seen >= ?2",
         params![identity, since_ms],
         |r| r.get(0),
@@ -75,8 +73,8 @@ pub fn count_live(conn: &Connection, identity: &str, since_ms: i64) -> Result<u6
 }
 
 /// Records a use.
-pub fn touch(conn: &Connection, id_hash: &[u8], now_ms: i64) -> Result<()> {
-    conn.execute(
+pub fn touch(db: &Db<'_>, id_hash: &[u8], now_ms: i64) -> Result<()> {
+    db.execute(
         "UPDATE login_sessions SET last_seen = ?2 WHERE id_hash = ?1",
         params![id_hash, now_ms],
     )?;
@@ -84,19 +82,25 @@ pub fn touch(conn: &Connection, id_hash: &[u8], now_ms: i64) -> Result<()> {
 }
 
 /// Deletes a session; returns whether it existed.
-pub fn delete(conn: &Connection, id_hash: &[u8]) -> Result<bool> {
-    Ok(conn.execute("DELETE FROM login_sessions WHERE id_hash = ?1", [id_hash])? > 0)
+pub fn delete(db: &Db<'_>, id_hash: &[u8]) -> Result<bool> {
+    Ok(db.execute(
+        "DELETE FROM login_sessions WHERE id_hash = ?1",
+        params![id_hash],
+    )? > 0)
 }
 
 /// Deletes sessions idle since before `cutoff_ms`.
-pub fn purge_idle(conn: &Connection, cutoff_ms: i64) -> Result<usize> {
-    Ok(conn.execute(
+pub fn purge_idle(db: &Db<'_>, cutoff_ms: i64) -> Result<usize> {
+    db.execute(
         "DELETE FROM login_sessions WHERE last_seen < ?1",
-        [cutoff_ms],
-    )?)
+        params![cutoff_ms],
+    )
 }
 
 /// Ends every login session of a token; returns how many.
-pub fn delete_for_token(conn: &Connection, token: &str) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM login_sessions WHERE token = ?1", [token])?)
+pub fn delete_for_token(db: &Db<'_>, token: &str) -> Result<usize> {
+    db.execute(
+        "DELETE FROM login_sessions WHERE token = ?1",
+        params![token],
+    )
 }

@@ -1,8 +1,8 @@
 //! `tokens` rows: label, serial, PIN hashes and the durable failure counters (security R16).
 
 use crate::error::Result;
+use crate::store::db::{params, Db, Row};
 use kms_api::msg::UserType;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// One token.
 #[derive(Clone, Debug)]
@@ -41,7 +41,7 @@ impl TokenRow {
 
 const COLUMNS: &str = "label, serial, user_pin_hash, so_pin_hash, user_failures, so_failures";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
+fn from_row(r: &Row<'_>) -> Result<TokenRow> {
     Ok(TokenRow {
         label: r.get(0)?,
         serial: r.get(1)?,
@@ -53,28 +53,39 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
 }
 
 /// The token with this label.
-pub fn get(conn: &Connection, label: &str) -> Result<Option<TokenRow>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM tokens WHERE label = ?1"),
-            [label],
-            from_row,
-        )
-        .optional()?)
+pub fn get(db: &Db<'_>, label: &str) -> Result<Option<TokenRow>> {
+    db.query_opt(
+        &format!("SELECT {COLUMNS} FROM tokens WHERE label = ?1"),
+        params![label],
+        from_row,
+    )
+}
+
+/// The token with this label, its row locked until the transaction ends ([`Db::for_update`]):
+/// the PIN check reads the failure counter and counts a failure as one step on every replica.
+pub fn get_locked(db: &Db<'_>, label: &str) -> Result<Option<TokenRow>> {
+    db.query_opt(
+        &format!(
+            "SELECT {COLUMNS} FROM tokens WHERE label = ?1{}",
+            db.for_update()
+        ),
+        params![label],
+        from_row,
+    )
 }
 
 /// Every token, in label order.
-pub fn list(conn: &Connection) -> Result<Vec<TokenRow>> {
-    let mut st = conn.prepare(&format!("SELECT {COLUMNS} FROM tokens ORDER BY label"))?;
-    let rows = st
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+pub fn list(db: &Db<'_>) -> Result<Vec<TokenRow>> {
+    db.query_all(
+        &format!("SELECT {COLUMNS} FROM tokens ORDER BY label"),
+        params![],
+        from_row,
+    )
 }
 
 /// Inserts a new token.
-pub fn insert(conn: &Connection, t: &TokenRow, now_ms: i64) -> Result<()> {
-    conn.execute(
+pub fn insert(db: &Db<'_>, t: &TokenRow, now_ms: i64) -> Result<()> {
+    db.execute(
         &format!("INSERT INTO tokens ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)"),
         params![t.label, t.serial, t.user_pin_hash, t.so_pin_hash, now_ms],
     )?;
@@ -89,52 +100,52 @@ fn column(user_type: UserType) -> &'static str {
 }
 
 /// Atomically adds one failure and returns the new count.
-pub fn add_failure(conn: &Connection, label: &str, user_type: UserType) -> Result<u32> {
+pub fn add_failure(db: &Db<'_>, label: &str, user_type: UserType) -> Result<u32> {
     let col = column(user_type);
-    Ok(conn.query_row(
+    db.query_one(
         &format!("UPDATE tokens SET {col} = {col} + 1 WHERE label = ?1 RETURNING {col}"),
-        [label],
+        params![label],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Resets the failure counter after a successful login.
-pub fn reset_failures(conn: &Connection, label: &str, user_type: UserType) -> Result<()> {
-    conn.execute(
+pub fn reset_failures(db: &Db<'_>, label: &str, user_type: UserType) -> Result<()> {
+    db.execute(
         &format!(
             "UPDATE tokens SET {} = 0 WHERE label = ?1",
             column(user_type)
         ),
-        [label],
+        params![label],
     )?;
     Ok(())
 }
 
 /// Stores a new PIN hash for `user_type` and resets its failure counter (C_SetPIN, C_InitPIN).
-pub fn set_pin_hash(conn: &Connection, label: &str, user_type: UserType, hash: &str) -> Result<()> {
+pub fn set_pin_hash(db: &Db<'_>, label: &str, user_type: UserType, hash: &str) -> Result<()> {
     let sql = match user_type {
         UserType::User => {
             "UPDATE tokens SET user_pin_hash = ?2, user_failures = 0 WHERE label = ?1"
         }
         UserType::So => "UPDATE tokens SET so_pin_hash = ?2, so_failures = 0 WHERE label = ?1",
     };
-    conn.execute(sql, params![label, hash])?;
+    db.execute(sql, params![label, hash])?;
     Ok(())
 }
 
 /// Forgets the user PIN (`C_InitToken`): the user cannot log in until the SO sets a new one.
-pub fn clear_user_pin(conn: &Connection, label: &str) -> Result<()> {
-    conn.execute(
+pub fn clear_user_pin(db: &Db<'_>, label: &str) -> Result<()> {
+    db.execute(
         "UPDATE tokens SET user_pin_hash = NULL, user_failures = 0 WHERE label = ?1",
-        [label],
+        params![label],
     )?;
     Ok(())
 }
 
 /// Deletes a token and its objects (their rows; the caller ended its login sessions and checked
 /// that no key material is left).
-pub fn delete(conn: &Connection, label: &str) -> Result<()> {
-    conn.execute("DELETE FROM objects WHERE token = ?1", [label])?;
-    conn.execute("DELETE FROM tokens WHERE label = ?1", [label])?;
+pub fn delete(db: &Db<'_>, label: &str) -> Result<()> {
+    db.execute("DELETE FROM objects WHERE token = ?1", params![label])?;
+    db.execute("DELETE FROM tokens WHERE label = ?1", params![label])?;
     Ok(())
 }

@@ -2,11 +2,11 @@
 //! version stays in `objects`.
 
 use crate::error::Result;
-use rusqlite::{params, Connection};
+use crate::store::db::{params, Db};
 
 /// Keeps `sealed` as retired version `version` of object `id`.
-pub fn insert(conn: &Connection, id: &str, version: u32, sealed: &[u8], now: i64) -> Result<()> {
-    conn.execute(
+pub fn insert(db: &Db<'_>, id: &str, version: u32, sealed: &[u8], now: i64) -> Result<()> {
+    db.execute(
         "INSERT INTO key_versions (object_id, version, sealed, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![id, version, sealed, now],
     )?;
@@ -14,13 +14,11 @@ pub fn insert(conn: &Connection, id: &str, version: u32, sealed: &[u8], now: i64
 }
 
 /// The retired versions of object `id` that still have material, newest first.
-pub fn retired(conn: &Connection, id: &str) -> Result<Vec<(u32, Vec<u8>)>> {
-    let mut st = conn.prepare(
+pub fn retired(db: &Db<'_>, id: &str) -> Result<Vec<(u32, Vec<u8>)>> {
+    db.query_all(
         "SELECT version, sealed FROM key_versions WHERE object_id = ?1 AND sealed IS NOT NULL \
          ORDER BY version DESC",
-    )?;
-    let rows = st
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        params![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }

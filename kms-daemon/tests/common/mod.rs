@@ -15,6 +15,8 @@ pub mod service;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use kms_daemon::store::db::{Params, Row};
+use kms_daemon::store::scratch_db::ScratchDb;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
@@ -29,6 +31,91 @@ use std::time::Duration;
 pub const USER_PIN: &str = "123456";
 pub const SO_PIN: &str = "87654321";
 pub const TOKEN: &str = "kms-default";
+
+/// The store a test's new `dir` gets: `dir/kms.db`, or, when `KMS_TEST_PG` names a PostgreSQL
+/// server, a fresh database of its own there. The database outlives the test (a restarted kmsd
+/// finds it again); CI's PostgreSQL cluster is thrown away after the run.
+pub fn store_location(dir: &Path) -> PathBuf {
+    static DATABASES: Mutex<Vec<(PathBuf, ScratchDb)>> = Mutex::new(Vec::new());
+    let Some(_) = std::env::var_os(kms_daemon::store::scratch_db::ENV) else {
+        return dir.join("kms.db");
+    };
+    let mut dbs = DATABASES.lock().unwrap();
+    if let Some((_, db)) = dbs.iter().find(|(d, _)| d == dir) {
+        return PathBuf::from(&db.url);
+    }
+    let db = ScratchDb::from_env().expect("KMS_TEST_PG");
+    let url = PathBuf::from(&db.url);
+    dbs.push((dir.to_path_buf(), db));
+    url
+}
+
+/// Whether the tests run against PostgreSQL (`KMS_TEST_PG`); a test that is SQLite by nature
+/// (the store file itself) prints why it skips.
+pub fn on_postgres(test: &str, why: &str) -> bool {
+    let pg = std::env::var_os(kms_daemon::store::scratch_db::ENV).is_some();
+    if pg {
+        println!("{test}: skipped on PostgreSQL: {why}");
+    }
+    pg
+}
+
+/// The store of a test's `dir` ([`store_location`]) opened beside kmsd, for tests that look at
+/// or change rows behind its back: each statement commits on its own (on SQLite, the audit head
+/// does not move).
+pub struct RawStore(kms_daemon::store::Store);
+
+impl RawStore {
+    pub fn open(dir: &Path) -> RawStore {
+        RawStore(kms_daemon::store::Store::open(&store_location(dir)).unwrap())
+    }
+
+    pub fn dialect(&self) -> kms_daemon::store::Dialect {
+        self.0.dialect()
+    }
+
+    pub fn execute(&self, sql: &str, params: Params<'_>) -> kms_daemon::Result<usize> {
+        self.0.read(|db| db.execute(sql, params))
+    }
+
+    pub fn execute_batch(&self, sql: &str) -> kms_daemon::Result<()> {
+        self.0.read(|db| db.execute_batch(sql))
+    }
+
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnMut(&Row<'_>) -> kms_daemon::Result<T>,
+    ) -> kms_daemon::Result<T> {
+        self.0.read(|db| db.query_one(sql, params, f))
+    }
+
+    pub fn query_all<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnMut(&Row<'_>) -> kms_daemon::Result<T>,
+    ) -> kms_daemon::Result<Vec<T>> {
+        self.0.read(|db| db.query_all(sql, params, f))
+    }
+}
+
+/// Removes the store of `dir` (kmsd stopped): its SQLite files, or every table of its
+/// PostgreSQL database, so that `kmsd init` can make a new one there.
+pub fn remove_store(dir: &Path) {
+    let store = store_location(dir);
+    match kms_daemon::store::Location::of(&store) {
+        kms_daemon::store::Location::Sqlite(_) => {
+            for f in ["kms.db", "kms.db-wal", "kms.db-shm", "kms.db.audit-head"] {
+                let _ = std::fs::remove_file(dir.join(f));
+            }
+        }
+        kms_daemon::store::Location::Postgres(_) => RawStore::open(dir)
+            .execute_batch("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            .unwrap(),
+    }
+}
 
 /// A running `kmsd quickstart`; killed on drop.
 pub struct Daemon {
@@ -78,8 +165,15 @@ impl Daemon {
         } else {
             Stdio::inherit()
         };
+        if !dir.join("kmsd.toml").exists() {
+            cmd.arg("quickstart")
+                .arg("--store")
+                .arg(store_location(dir));
+        } else {
+            cmd.arg("quickstart");
+        }
         let mut child = cmd
-            .args(["quickstart", "--dir"])
+            .arg("--dir")
             .arg(dir)
             .args([
                 "--listen",
@@ -604,6 +698,43 @@ pub fn gcm(c: &Client, id: &str, op: &str, data: &[u8]) -> Response {
                           "params": {"gcm": {"iv": b64(&[4u8; 12]), "aad": "", "tag_bits": 128}}},
             "data": b64(data)})),
     )
+}
+
+/// Starts another replica on the store of `dir`'s config: `kmsd serve --config DIR/kmsd.toml
+/// --listen 127.0.0.1:PORT` on a free port; returns once it accepts connections.
+pub fn start_replica(dir: &Path) -> Daemon {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+        .env("RUST_LOG", "warn")
+        .args(["serve", "--config"])
+        .arg(dir.join("kmsd.toml"))
+        .args(["--listen", &addr])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn kmsd serve");
+    let mut daemon = Daemon {
+        child,
+        addr: addr.clone(),
+        metrics_addr: String::new(),
+        dir: dir.to_path_buf(),
+        stdout_lines: Vec::new(),
+        stderr_lines: Arc::new(Mutex::new(Vec::new())),
+        stderr_reader: None,
+    };
+    for _ in 0..1200 {
+        if TcpStream::connect(&addr).is_ok() {
+            return daemon;
+        }
+        if let Some(st) = daemon.child.try_wait().unwrap() {
+            panic!("kmsd serve exited with {st}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("kmsd serve did not listen on {addr} within 60 s");
 }
 
 /// Starts quickstart on `dir` and logs a client in as the user.

@@ -26,10 +26,10 @@ use zeroize::Zeroizing;
 /// The vault master key `setup` uses.
 pub const MASTER_KEY: [u8; 32] = [5u8; 32];
 
-/// A new store `dir/kms.db` holding token "t" (user PIN "1234", SO PIN "5678"), with a vault
+/// A new store ([`super::store_location`]: `dir/kms.db` or a PostgreSQL database) holding token "t" (user PIN "1234", SO PIN "5678"), with a vault
 /// opened on `master_key` and the default auth config.
 pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
-    let store = Store::create(&dir.join("kms.db")).unwrap();
+    let store = Store::create(&super::store_location(dir)).unwrap();
     session::create_token(&store, "t", b"1234", b"5678").unwrap();
     Services {
         store,
