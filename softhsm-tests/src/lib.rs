@@ -84,6 +84,39 @@ fn untrack(pid: u32) {
     CHILDREN.lock().expect("children").retain(|p| *p != pid);
 }
 
+/// The variable naming a PostgreSQL server for kmsd's store in tests (a URL whose role may
+/// create databases), as in kms-daemon's tests; without it kmsd uses quick start's SQLite file.
+pub const PG_ENV: &str = "KMS_TEST_PG";
+
+/// With [`PG_ENV`] set, a fresh database on that server for one kmsd (with `psql`; left behind
+/// when the test ends, like kms-daemon's end-to-end databases): its URL.
+fn pg_store() -> Option<String> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let admin = std::env::var(PG_ENV).ok().filter(|v| !v.is_empty())?;
+    let name = format!(
+        "kms_e2e_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    let out = Command::new("psql")
+        .arg(&admin)
+        .args(["-qc", &format!("CREATE DATABASE {name}")])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "{PG_ENV}: CREATE DATABASE failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (server, _) = admin.rsplit_once('/').expect("a URL with a database");
+    Some(format!("{server}/{name}"))
+}
+
+/// Whether kmsd's store is in PostgreSQL in this run ([`PG_ENV`]).
+pub fn on_postgres() -> bool {
+    std::env::var_os(PG_ENV).is_some_and(|v| !v.is_empty())
+}
+
 /// A running `kmsd quickstart` on a temporary directory and a free loopback port.
 pub struct Kmsd {
     dir: tempfile::TempDir,
@@ -111,9 +144,15 @@ impl Kmsd {
 
     fn spawn(&mut self, listen: Option<&str>) {
         let listen = listen.unwrap_or("127.0.0.1:0");
-        let mut child = Command::new(kmsd_bin())
-            .args(["quickstart", "--dir"])
-            .arg(self.dir.path())
+        let mut cmd = Command::new(kmsd_bin());
+        cmd.args(["quickstart", "--dir"]).arg(self.dir.path());
+        // A new directory's store: in PostgreSQL when the run asks for it.
+        if !self.config().exists() {
+            if let Some(url) = pg_store() {
+                cmd.args(["--store", &url]);
+            }
+        }
+        let mut child = cmd
             .args([
                 "--listen",
                 listen,

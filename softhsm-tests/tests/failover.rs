@@ -13,15 +13,24 @@
 //! the next call works, still logged in, without `C_Finalize`. Afterwards the audit chain that
 //! three processes appended to verifies, and wrong PINs spread over the three replicas lock the
 //! PIN after the configured number in total (the failure counter is in the store).
+//!
+//! An AES key is rotated (`kmsd key rotate`) between the phases while every thread keeps
+//! decrypting what it sealed under it a round before.
+//!
+//! The store is quick start's SQLite file, or with `KMS_TEST_PG` a PostgreSQL database of its
+//! own (`.ci/run` runs this test both ways): the replicas are then stateless processes over a
+//! shared database, the deployment README's "Several replicas on PostgreSQL" describes.
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
+use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::Mechanism;
-use cryptoki::object::{Attribute, ObjectClass, ObjectHandle};
+use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use kms_api::error::DEVICE_ERROR_TRANSPORT;
+use kms_api::vendor::CKA_KMS_OBJECT_ID;
 use softhsm_tests::{module_path, Kmsd, USER_PIN};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,6 +54,8 @@ struct Tally {
     /// Every operation that failed, with its error.
     failures: Mutex<Vec<String>>,
     stop: AtomicBool,
+    /// The AES key `kmsd key rotate` turns over during the run.
+    rotating: Mutex<Option<ObjectHandle>>,
 }
 
 fn generate(s: &Session) -> Result<(ObjectHandle, ObjectHandle), Error> {
@@ -66,7 +77,7 @@ fn generate(s: &Session) -> Result<(ObjectHandle, ObjectHandle), Error> {
 
 /// One round: a token key pair, three signatures, each verified; an AES token key, a message
 /// encrypted and decrypted under it, the key destroyed.
-fn round(s: &Session, tally: &Tally, n: usize) -> Result<(), String> {
+fn round(s: &Session, tally: &Tally, n: usize, last: &mut Option<Sealed>) -> Result<(), String> {
     let (public, private) = generate(s).map_err(|e| format!("generate: {e}"))?;
     tally.pairs.fetch_add(1, Ordering::SeqCst);
     for i in 0..3 {
@@ -103,15 +114,42 @@ fn round(s: &Session, tally: &Tally, n: usize) -> Result<(), String> {
     }
     s.destroy_object(aes).map_err(|e| format!("destroy: {e}"))?;
     tally.aes_destroyed.fetch_add(1, Ordering::SeqCst);
+    // Under the key being rotated: what was sealed a round ago (maybe under an older version)
+    // still opens, as does what is sealed now.
+    let rotating = tally.rotating.lock().unwrap().expect("rotating key");
+    let sealed = gcm_seal(s, rotating, n).map_err(|e| format!("GCM encrypt: {e}"))?;
+    if let Some((mut iv, ct, data)) = last.replace(sealed) {
+        let gcm = Mechanism::AesGcm(GcmParams::new(&mut iv, b"", 128.into()).unwrap());
+        let pt = s
+            .decrypt(&gcm, rotating, &ct)
+            .map_err(|e| format!("GCM decrypt of an earlier round: {e}"))?;
+        if pt != data {
+            return Err("GCM decrypt: another plaintext".into());
+        }
+    }
     Ok(())
 }
+
+/// A GCM encryption under `key` with a fresh IV: (IV, ciphertext, plaintext).
+fn gcm_seal(s: &Session, key: ObjectHandle, n: usize) -> Result<Sealed, Error> {
+    let mut iv = [0u8; 12];
+    s.generate_random_slice(&mut iv)?;
+    let data = format!("sealed in round {n}").into_bytes();
+    let mut param_iv = iv;
+    let gcm = Mechanism::AesGcm(GcmParams::new(&mut param_iv, b"", 128.into()).unwrap());
+    let ct = s.encrypt(&gcm, key, &data)?;
+    Ok((iv, ct, data))
+}
+
+type Sealed = ([u8; 12], Vec<u8>, Vec<u8>);
 
 fn worker(ctx: Pkcs11, slot: Slot, tally: Arc<Tally>) {
     let s = ctx.open_rw_session(slot).unwrap();
     let mut n = 0;
+    let mut last = None;
     while !tally.stop.load(Ordering::SeqCst) {
         n += 1;
-        match round(&s, &tally, n) {
+        match round(&s, &tally, n, &mut last) {
             Ok(()) => {
                 tally.rounds.fetch_add(1, Ordering::SeqCst);
             }
@@ -176,6 +214,35 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
         .unwrap();
 
     let tally = Arc::new(Tally::default());
+    let rotating = s
+        .generate_key(
+            &Mechanism::AesKeyGen,
+            &[
+                Attribute::Token(true),
+                Attribute::ValueLen(32.into()),
+                Attribute::Label(b"failover-rotating".to_vec()),
+                Attribute::Encrypt(true),
+                Attribute::Decrypt(true),
+            ],
+        )
+        .unwrap();
+    *tally.rotating.lock().unwrap() = Some(rotating);
+    let rotating_id = match s
+        .get_attributes(
+            rotating,
+            &[AttributeType::VendorDefined(CKA_KMS_OBJECT_ID as _)],
+        )
+        .unwrap()
+        .remove(0)
+    {
+        Attribute::VendorDefined((_, id)) => String::from_utf8(id).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    // The administrator rotates it between the phases below (kmsd key rotate on the store).
+    let rotate = |k: &Kmsd| {
+        let (ok, out) = k.admin(&["key", "rotate", "--id", &rotating_id]);
+        assert!(ok, "kmsd key rotate: {out}");
+    };
     let workers: Vec<_> = (0..THREADS)
         .map(|_| {
             let (ctx, tally) = (ctx.clone(), tally.clone());
@@ -186,12 +253,15 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
     // All three serve; then B dies mid-run, comes back; then C drains and stops (SIGTERM) and
     // A dies, leaving B alone.
     run_rounds(&tally, 40);
+    rotate(&a);
     b.kill();
     run_rounds(&tally, 80);
+    rotate(&a);
     b.start();
     run_rounds(&tally, 40);
     c.stop();
     a.kill();
+    rotate(&a);
     run_rounds(&tally, 80);
     tally.stop.store(true, Ordering::SeqCst);
     for w in workers {
@@ -230,14 +300,13 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
             "{ep} not marked down in:\n{text}"
         );
     }
-    let db = rusqlite::Connection::open(a.dir().join("kms.db")).unwrap();
-    let replays: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM audit WHERE action = 'request.replay'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    // Read through kmsd (the store may be a SQLite file or a PostgreSQL database).
+    let (ok, export) = a.admin(&["audit", "export"]);
+    assert!(ok, "{export}");
+    let replays = export
+        .lines()
+        .filter(|l| l.contains("\"action\":\"request.replay\""))
+        .count();
     eprintln!(
         "{} rounds, {} key pairs, {replays} creations answered by replay",
         tally.rounds.load(Ordering::SeqCst),

@@ -23,9 +23,9 @@ use crate::auth::Caller;
 use crate::crypto::sha256;
 use crate::error::{Error, Result};
 use crate::state::Services;
+use crate::store::Db;
 use crate::store::{idempotency, now_ms, objects};
 use kms_api::msg::{KeyPairInfo, ObjectInfo};
-use crate::store::Db;
 use serde::Serialize;
 
 /// How long a key is remembered. A module retries within one call (its request timeout), so an
