@@ -31,8 +31,9 @@ fn aes(label: &str) -> Value {
         a_ulong(CKA_VALUE_LEN, 32), a_bool(CKA_TOKEN, true), a_bytes(CKA_LABEL, label.as_bytes())]})
 }
 
-fn count(db: &rusqlite::Connection, sql: &str) -> i64 {
-    db.query_row(sql, [], |r| r.get(0)).unwrap()
+fn count(db: &RawStore, sql: &str) -> i64 {
+    db.query_row(sql, kms_daemon::store::db::params![], |r| r.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -41,8 +42,8 @@ fn a_repeated_creation_makes_one_object_and_answers_the_same() {
     let d = Daemon::start(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
-    let db = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
-    let objects = |db: &rusqlite::Connection| count(db, "SELECT COUNT(*) FROM objects");
+    let db = RawStore::open(dir.path());
+    let objects = |db: &RawStore| count(db, "SELECT COUNT(*) FROM objects");
     let before = objects(&db);
 
     // Generate: twice with one key → one key, the same answer.
@@ -156,12 +157,12 @@ fn concurrent_requests_with_one_key_create_once() {
         .map(|t| t.join().unwrap())
         .collect();
     assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
-    let db = rusqlite::Connection::open(dir.path().join("kms.db")).unwrap();
+    let db = RawStore::open(dir.path());
     let label = base64_label("race");
     let made: i64 = db
         .query_row(
             "SELECT COUNT(*) FROM objects WHERE label = ?1",
-            [label],
+            kms_daemon::store::db::params![label],
             |r| r.get(0),
         )
         .unwrap();

@@ -138,6 +138,21 @@ pub enum Fill {
     Array(Vec<(CK_ATTRIBUTE_TYPE, Vec<u8>)>),
 }
 
+impl Fill {
+    /// The bytes it takes in `pValue`: the value, or the application's `CK_ATTRIBUTE`s.
+    pub fn len(&self) -> usize {
+        match self {
+            Fill::Bytes(b) => b.len(),
+            Fill::Array(items) => items.len() * std::mem::size_of::<CK_ATTRIBUTE>(),
+        }
+    }
+
+    /// Whether it takes no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The answer for one attribute: the length to report and, when it fits, the value to copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttrAnswer {
