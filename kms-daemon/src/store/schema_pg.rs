@@ -128,8 +128,21 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_by_expiry ON idempotency(expires_at);
 ";
 
+/// Version 7: the search indexes end with `created_at`, so a search by label, id or class is
+/// read in the order it is answered in (`ORDER BY created_at`) straight from its index; without
+/// it SQLite preferred walking every object of the token in `objects_by_token` order to skip
+/// the sort (find by label among 2,000 objects: 1,421 → 498 ops/s).
+const V7: &str = "
+DROP INDEX objects_by_label;
+CREATE INDEX objects_by_label ON objects(token, label, created_at);
+DROP INDEX objects_by_ckid;
+CREATE INDEX objects_by_ckid ON objects(token, ckid, created_at);
+DROP INDEX objects_by_class;
+CREATE INDEX objects_by_class ON objects(token, class, created_at);
+";
+
 /// The migrations, oldest first; as many as SQLite's.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 const _: () = assert!(MIGRATIONS.len() == super::schema::LATEST as usize);
 
