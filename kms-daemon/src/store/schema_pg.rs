@@ -113,33 +113,9 @@ CREATE INDEX objects_by_ckid ON objects(token, ckid);
 CREATE INDEX objects_by_class ON objects(token, class);
 ";
 
-/// Version 6: idempotency keys of creations (`store::idempotency`), as on SQLite.
-const V6: &str = "
-CREATE TABLE idempotency (
-    principal    TEXT NOT NULL,
-    idem_key     TEXT NOT NULL,
-    fingerprint  TEXT NOT NULL,
-    token        TEXT NOT NULL,
-    object_ids   TEXT NOT NULL,
-    created_at   BIGINT NOT NULL,
-    expires_at   BIGINT NOT NULL,
-    PRIMARY KEY (principal, idem_key)
-);
-CREATE INDEX idempotency_by_expiry ON idempotency(expires_at);
-";
-
-/// Version 7: the search indexes end with `created_at`, so a search by label, id or class is
-/// read in the order it is answered in (`ORDER BY created_at`) straight from its index; without
-/// it SQLite preferred walking every object of the token in `objects_by_token` order to skip
-/// the sort (find by label among 2,000 objects: 1,421 → 498 ops/s).
-const V7: &str = "
-DROP INDEX objects_by_label;
-CREATE INDEX objects_by_label ON objects(token, label, created_at);
-DROP INDEX objects_by_ckid;
-CREATE INDEX objects_by_ckid ON objects(token, ckid, created_at);
-DROP INDEX objects_by_class;
-CREATE INDEX objects_by_class ON objects(token, class, created_at);
-";
+/// Versions 6 (idempotency keys) and 7 (search indexes ending with `created_at`): portable SQL,
+/// the same as SQLite's.
+use super::schema::{V6, V7};
 
 /// The migrations, oldest first; as many as SQLite's.
 const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
