@@ -275,8 +275,8 @@ pub fn reseal(svc: &Services, old: &StoredObject, new: &mut StoredObject) -> Res
 /// the transaction of the use's audit record: a state change or another use since `obj` was
 /// read is seen, so a usage limit holds exactly under concurrency.
 pub fn count_use(conn: &Db<'_>, caller: &Caller, obj: &StoredObject, op: Op) -> Result<()> {
-    let current = objects::get_locked(conn, &obj.token, &obj.id)?.ok_or(Error::ObjectNotFound)?;
-    current.life.check_use(op, &caller.identity, now_ms())?;
+    let life = objects::life_locked(conn, &obj.token, &obj.id)?.ok_or(Error::ObjectNotFound)?;
+    life.check_use(op, &caller.identity, now_ms())?;
     objects::count_use(conn, &obj.id)
 }
 

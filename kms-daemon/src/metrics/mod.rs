@@ -17,6 +17,7 @@ use crate::ck::*;
 use crate::store::db::{params, Db};
 use crate::store::Store;
 use registry::{Counter, Histogram, LATENCY_BUCKETS};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -93,13 +94,29 @@ pub fn seconds_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-/// The token label to use for `token`: itself if the token table has it, else `unknown`.
+/// Token labels found in the token table, so that the audit writer asks the store once per
+/// token rather than once per record. Bounded: past [`KNOWN_TOKENS_MAX`] labels it asks again.
+static KNOWN_TOKENS: parking_lot::RwLock<BTreeSet<String>> =
+    parking_lot::RwLock::new(BTreeSet::new());
+const KNOWN_TOKENS_MAX: usize = 1024;
+
+/// The token label to use for `token`: itself if the token table has (or had) it, else
+/// `unknown`.
 pub fn token_label(conn: &Db<'_>, token: Option<&str>) -> String {
     let Some(t) = token else {
         return "none".to_owned();
     };
+    if KNOWN_TOKENS.read().contains(t) {
+        return t.to_owned();
+    }
     match crate::store::tokens::get(conn, t) {
-        Ok(Some(_)) => t.to_owned(),
+        Ok(Some(_)) => {
+            let mut known = KNOWN_TOKENS.write();
+            if known.len() < KNOWN_TOKENS_MAX {
+                known.insert(t.to_owned());
+            }
+            t.to_owned()
+        }
         _ => "unknown".to_owned(),
     }
 }

@@ -7,24 +7,52 @@ use crate::keys::object::{attrs_from_json, attrs_to_json, StoredObject};
 use crate::store::db::{params, Db, Params, Row};
 use kms_api::{Attr, AttrValue};
 
-const COLUMNS: &str = "id, token, class, key_type, is_private, ephemeral_owner, attrs, sealed, \
-     created_at, state, not_before, not_after, max_uses, uses, principals, destroy_at, \
-     state_reason, version, label, ckid";
+/// The life-cycle columns, in the order [`life_from_row`] reads them.
+macro_rules! life_columns {
+    () => {
+        "state, not_before, not_after, max_uses, uses, principals, destroy_at, state_reason"
+    };
+}
+
+const COLUMNS: &str = concat!(
+    "id, token, class, key_type, is_private, ephemeral_owner, attrs, sealed, created_at, ",
+    life_columns!(),
+    ", version, label, ckid"
+);
+/// Where the life-cycle columns start in [`COLUMNS`].
+const LIFE_AT: usize = 9;
 
 /// A row as read, before its JSON columns are decoded.
 struct Raw {
     obj: StoredObject,
     attrs: String,
-    state: String,
-    principals: Option<String>,
+}
+
+/// The life cycle in the columns of [`life_columns`] from `at` on.
+fn life_from_row(r: &Row<'_>, at: usize) -> Result<Lifecycle> {
+    let state: String = r.get(at)?;
+    let max_uses: Option<i64> = r.get(at + 3)?;
+    let uses: i64 = r.get(at + 4)?;
+    let principals: Option<String> = r.get(at + 5)?;
+    Ok(Lifecycle {
+        state: State::parse(&state)?,
+        not_before: r.get(at + 1)?,
+        not_after: r.get(at + 2)?,
+        max_uses: max_uses.map(|m| m.max(0) as u64),
+        uses: uses.max(0) as u64,
+        principals: principals
+            .map(|p| serde_json::from_str(&p))
+            .transpose()
+            .map_err(|_| Error::IntegrityFailure("stored principals unreadable".into()))?,
+        destroy_at: r.get(at + 6)?,
+        reason: r.get(at + 7)?,
+    })
 }
 
 fn from_row(r: &Row<'_>) -> Result<Raw> {
     let class: i64 = r.get(2)?;
     let key_type: Option<i64> = r.get(3)?;
-    let max_uses: Option<i64> = r.get(12)?;
-    let uses: i64 = r.get(13)?;
-    let version: i64 = r.get(17)?;
+    let version: i64 = r.get(LIFE_AT + 8)?;
     Ok(Raw {
         obj: StoredObject {
             id: r.get(0)?,
@@ -37,32 +65,15 @@ fn from_row(r: &Row<'_>) -> Result<Raw> {
             sealed: r.get(7)?,
             created_at: r.get(8)?,
             version: u32::try_from(version).unwrap_or(0),
-            life: Lifecycle {
-                state: State::Active,
-                not_before: r.get(10)?,
-                not_after: r.get(11)?,
-                max_uses: max_uses.map(|m| m.max(0) as u64),
-                uses: uses.max(0) as u64,
-                principals: None,
-                destroy_at: r.get(15)?,
-                reason: r.get(16)?,
-            },
+            life: life_from_row(r, LIFE_AT)?,
         },
         attrs: r.get(6)?,
-        state: r.get(9)?,
-        principals: r.get(14)?,
     })
 }
 
 fn finish(raw: Raw) -> Result<StoredObject> {
     let mut o = raw.obj;
     o.attrs = attrs_from_json(&raw.attrs)?;
-    o.life.state = State::parse(&raw.state)?;
-    o.life.principals = raw
-        .principals
-        .map(|p| serde_json::from_str(&p))
-        .transpose()
-        .map_err(|_| Error::IntegrityFailure("stored principals unreadable".into()))?;
     Ok(o)
 }
 
@@ -147,6 +158,23 @@ pub fn get_locked(db: &Db<'_>, token: &str, id: &str) -> Result<Option<StoredObj
     )?
     .map(finish)
     .transpose()
+}
+
+/// The life cycle of object `id` of `token`, its row locked until the transaction ends: the
+/// use check of every key operation, which needs neither the attributes nor the material.
+pub fn life_locked(db: &Db<'_>, token: &str, id: &str) -> Result<Option<Lifecycle>> {
+    db.query_opt(
+        &format!(
+            concat!(
+                "SELECT ",
+                life_columns!(),
+                " FROM objects WHERE token = ?1 AND id = ?2{}"
+            ),
+            db.for_update()
+        ),
+        params![token, id],
+        |r| life_from_row(r, 0),
+    )
 }
 
 /// The object `id`, whatever its token (administration).
