@@ -124,7 +124,8 @@ impl Default for MetricsConfig {
 }
 
 /// `[limits]`: caps per client identity (the subject DN of its certificate), so that one
-/// client cannot take every login slot or worker from the others (security R19).
+/// client cannot take every login slot or worker from the others (security R19), and on the
+/// connections kmsd serves at once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -136,6 +137,14 @@ pub struct LimitsConfig {
     /// `too_many_requests` and `Retry-After` (default 64).
     #[serde(default = "default_max_inflight")]
     pub max_inflight_per_identity: u32,
+    /// Connections served at once, whoever opened them (each has a thread of its own); past it,
+    /// new connections wait in the listen backlog until one ends (default 4096).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    4096
 }
 
 fn default_max_sessions() -> u32 {
@@ -151,6 +160,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             max_sessions_per_identity: default_max_sessions(),
             max_inflight_per_identity: default_max_inflight(),
+            max_connections: default_max_connections(),
         }
     }
 }

@@ -118,6 +118,7 @@ mod tests {
         Limits::new(LimitsConfig {
             max_inflight_per_identity: inflight,
             max_sessions_per_identity: sessions,
+            ..LimitsConfig::default()
         })
     }
 

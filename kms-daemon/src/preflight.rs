@@ -358,7 +358,7 @@ fn bind_check(setting: &str, addr: SocketAddr) -> Option<Problem> {
         .map(|e| bind_problem(setting, addr, &e))
 }
 
-/// A zero limit would refuse every login or every request.
+/// A zero limit would refuse every login, every request or every connection.
 fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
     [
         (
@@ -371,6 +371,7 @@ fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
             limits.max_inflight_per_identity,
             "every request",
         ),
+        ("max_connections", limits.max_connections, "every connection"),
     ]
     .into_iter()
     .filter(|(_, v, _)| *v == 0)

@@ -183,7 +183,10 @@ pub fn serve_on(
             signal.await;
             let _ = stop_tx.send(true);
         });
-        let result = crate::server::serve(api, tls, router, reload, stopped(), drain).await;
+        let max_connections = usize::try_from(cfg.limits.max_connections).unwrap_or(usize::MAX);
+        let result =
+            crate::server::serve(api, tls, router, reload, stopped(), drain, max_connections)
+                .await;
         sweeper.abort();
         if let Some(unseal) = unseal {
             let _ = tokio::time::timeout(drain, unseal).await;

@@ -9,16 +9,26 @@ use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::keys::idempotent::{self, Created};
 use crate::state::{AppState, Services};
+use crate::store::Dialect;
 use axum::http::Uri;
 use serde::Serialize;
 
-/// Runs a service call on the blocking pool (SQLite, argon2, RSA never run on the async workers).
+/// Runs a service call (store, argon2, private-key operations: work that blocks). On a
+/// connection thread (`server`) it runs right here, delaying only its own connection, when the
+/// store is SQLite; a PostgreSQL store's blocking client starts a runtime of its own, which
+/// cannot run inside the connection's, so that work goes to the main runtime's blocking pool,
+/// as does any call from outside a connection thread.
 pub async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Services) -> Result<T> + Send + 'static,
 ) -> Result<T> {
+    let pool = match crate::server::run_here() {
+        Ok(()) if state.store.dialect() == Dialect::Sqlite => return f(state),
+        Ok(()) => crate::server::blocking_pool(),
+        Err(runtime) => runtime,
+    };
     let s = state.clone();
-    tokio::task::spawn_blocking(move || f(&s))
+    pool.spawn_blocking(move || f(&s))
         .await
         .map_err(|_| Error::Internal("worker task failed".into()))?
 }
