@@ -47,6 +47,9 @@ pub struct Config {
     /// What one client identity may hold at once.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// When audit records reach the disk.
+    #[serde(default)]
+    pub audit: AuditConfig,
 }
 
 fn default_shutdown_timeout() -> u64 {
@@ -120,6 +123,45 @@ impl Default for MetricsConfig {
             enabled: true,
             listen: default_metrics_listen(),
         }
+    }
+}
+
+/// `[audit]`: when the audit record of a key use reaches the disk. Every change (creation,
+/// attribute change, destruction, login, PIN change) and every use of a key with a usage limit
+/// is on disk before its answer, whatever this says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Key uses (sign, MAC verify, encrypt, decrypt) and their records: `immediate` (default)
+    /// syncs them to disk before the answer; `deferred` commits them before the answer (a kmsd
+    /// crash loses nothing) and syncs within `flush_interval_ms`, so a power loss or an
+    /// operating-system crash can lose that window's use records (whole transactions: the
+    /// chain stays intact).
+    #[serde(default)]
+    pub key_use_durability: crate::store::Durability,
+    /// `deferred` on SQLite: the longest a use record stays off the disk, 1 to 1000 ms
+    /// (default 10). PostgreSQL flushes by its own `wal_writer_delay`.
+    #[serde(default = "default_flush_interval_ms")]
+    pub flush_interval_ms: u64,
+}
+
+fn default_flush_interval_ms() -> u64 {
+    crate::store::DEFAULT_FLUSH_INTERVAL.as_millis() as u64
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            key_use_durability: crate::store::Durability::default(),
+            flush_interval_ms: default_flush_interval_ms(),
+        }
+    }
+}
+
+impl AuditConfig {
+    /// The flush interval.
+    pub fn flush_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.flush_interval_ms)
     }
 }
 

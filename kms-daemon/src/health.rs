@@ -157,6 +157,7 @@ mod tests {
             policy: Default::default(),
             key_cache: Default::default(),
             limits: Default::default(),
+            audit: Default::default(),
         };
         let checks = readiness(&svc);
         assert!(checks.iter().all(|c| c.result.is_ok()), "{checks:?}");

@@ -4,7 +4,7 @@
 //! directory is writable and whose schema this kmsd knows, a valid log filter, and listen
 //! addresses free to bind. Each [`Problem`] says what is wrong and how to fix it.
 
-use crate::config::{Config, LimitsConfig, MasterKeySource, TlsConfig};
+use crate::config::{AuditConfig, Config, LimitsConfig, MasterKeySource, TlsConfig};
 use crate::store::{schema, Location, Reader};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -358,6 +358,20 @@ fn bind_check(setting: &str, addr: SocketAddr) -> Option<Problem> {
         .map(|e| bind_problem(setting, addr, &e))
 }
 
+/// A flush interval of 0 would sync every use (say `immediate`); past a second, a power loss
+/// could take too many records.
+fn audit_problem(audit: &AuditConfig) -> Option<Problem> {
+    (!(1..=1000).contains(&audit.flush_interval_ms)).then(|| {
+        problem(
+            format!(
+                "audit.flush_interval_ms is {}: it must be 1 to 1000",
+                audit.flush_interval_ms
+            ),
+            "set [audit] flush_interval_ms between 1 and 1000, or remove it for the default (10)",
+        )
+    })
+}
+
 /// A zero limit would refuse every login, every request or every connection.
 fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
     [
@@ -371,7 +385,11 @@ fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
             limits.max_inflight_per_identity,
             "every request",
         ),
-        ("max_connections", limits.max_connections, "every connection"),
+        (
+            "max_connections",
+            limits.max_connections,
+            "every connection",
+        ),
     ]
     .into_iter()
     .filter(|(_, v, _)| *v == 0)
@@ -419,6 +437,7 @@ pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
         ));
     }
     out.extend(limits_problems(&cfg.limits));
+    out.extend(audit_problem(&cfg.audit));
     if cfg.metrics.enabled && cfg.metrics.listen == cfg.listen && cfg.listen.port() != 0 {
         out.push(problem(
             format!(

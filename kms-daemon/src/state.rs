@@ -1,6 +1,6 @@
 //! The services a request reaches: store, vault and the auth policy, shared by all handlers.
 
-use crate::config::{AuthConfig, Config, LifecycleConfig, PolicyConfig};
+use crate::config::{AuditConfig, AuthConfig, Config, LifecycleConfig, PolicyConfig};
 use crate::crypto::keycache::KeyCache;
 use crate::error::Result;
 use crate::limits::Limits;
@@ -25,6 +25,8 @@ pub struct Services {
     pub key_cache: KeyCache,
     /// Caps per client identity: requests in flight, login sessions.
     pub limits: Limits,
+    /// When audit records reach the disk.
+    pub audit: AuditConfig,
 }
 
 /// Shared handle to the services (the axum state).
@@ -34,7 +36,7 @@ impl Services {
     /// Opens the store and the master key named by `cfg`: unsealed with a key file, sealed with
     /// a passphrase or shares source (whose record must be readable).
     pub fn open(cfg: &Config) -> Result<Services> {
-        let store = Store::open(&cfg.store)?;
+        let store = Store::open_with(&cfg.store, cfg.audit.flush_interval())?;
         let (vault, _record) = crate::master::open(cfg)?;
         Ok(Services {
             store,
@@ -44,6 +46,7 @@ impl Services {
             policy: cfg.policy.clone(),
             key_cache: KeyCache::default(),
             limits: Limits::new(cfg.limits.clone()),
+            audit: cfg.audit.clone(),
         })
     }
 }

@@ -355,7 +355,8 @@ fn serve_refuses_with_the_same_message() {
 fn zero_limits() {
     let s = Setup::new();
     s.write_config(&format!(
-        "{CONFIG}[limits]\nmax_sessions_per_identity = 0\nmax_inflight_per_identity = 0\n"
+        "{CONFIG}[limits]\nmax_sessions_per_identity = 0\nmax_inflight_per_identity = 0\n\
+         max_connections = 0\n"
     ));
     assert_has(
         &s.problems(),
@@ -363,6 +364,7 @@ fn zero_limits() {
             "problem: limits.max_sessions_per_identity is 0: kmsd would refuse every login",
             "problem: limits.max_inflight_per_identity is 0: kmsd would refuse every request",
             "fix: set [limits] max_inflight_per_identity to at least 1",
+            "problem: limits.max_connections is 0: kmsd would refuse every connection",
         ],
     );
     s.write_config(&format!(
@@ -374,6 +376,36 @@ fn zero_limits() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn flush_interval_out_of_range() {
+    let s = Setup::new();
+    for ms in [0, 1001] {
+        s.write_config(&format!(
+            "{CONFIG}[audit]\nkey_use_durability = \"deferred\"\nflush_interval_ms = {ms}\n"
+        ));
+        assert_has(
+            &s.problems(),
+            &[
+                &format!("problem: audit.flush_interval_ms is {ms}: it must be 1 to 1000"),
+                "fix: set [audit] flush_interval_ms between 1 and 1000",
+            ],
+        );
+    }
+    s.write_config(&format!(
+        "{CONFIG}[audit]\nkey_use_durability = \"deferred\"\nflush_interval_ms = 5\n"
+    ));
+    let out = s.kmsd("check-config");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    s.write_config(&format!(
+        "{CONFIG}[audit]\nkey_use_durability = \"sometimes\"\n"
+    ));
+    assert!(!s.kmsd("check-config").status.success());
 }
 
 #[test]

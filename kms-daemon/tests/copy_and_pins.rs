@@ -41,6 +41,7 @@ fn services(max_pin_failures: u32) -> (tempfile::TempDir, Services) {
         policy: Default::default(),
         key_cache: Default::default(),
         limits: Default::default(),
+        audit: Default::default(),
     };
     (dir, svc)
 }

@@ -290,6 +290,37 @@ fn the_usage_count_is_exact_under_concurrency() {
 }
 
 #[test]
+fn deferred_key_uses_wait_for_the_flusher_but_a_usage_limited_key_counts_on_disk() {
+    if common::on_postgres(
+        "deferred_key_uses…",
+        "it watches the SQLite audit head, which moves with each sync",
+    ) {
+        return;
+    }
+    let (dir, mut svc, c) = setup();
+    let store = common::store_location(dir.path());
+    let head = || kms_daemon::audit_head::load(&store).unwrap().map(|h| h.seq);
+    svc.audit.key_use_durability = kms_daemon::store::Durability::Deferred;
+    svc.store =
+        kms_daemon::store::Store::open_with(&store, std::time::Duration::from_secs(30)).unwrap();
+    let unlimited = token_aes(&svc, &c, vec![]);
+    let limited = token_aes(&svc, &c, vec![]);
+    let limit = PolicyChange {
+        max_uses: Some(Some(3)),
+        ..PolicyChange::default()
+    };
+    admin::set_policy(&svc, &limited, &limit).unwrap();
+    let synced = head();
+    // A use of an unlimited key is committed at once, on disk only with the next sync …
+    encrypt(&svc, &c, &unlimited).unwrap();
+    assert_eq!(last(&svc), ("key.encrypt".into(), "ok".into()));
+    assert_eq!(head(), synced);
+    // … while a counted use is synced before it returns (with the one before it).
+    encrypt(&svc, &c, &limited).unwrap();
+    assert_eq!(head(), synced.map(|s| s + 2));
+}
+
+#[test]
 fn only_listed_principals_may_use_a_key() {
     let (_dir, svc, a) = setup();
     let id = token_aes(&svc, &a, vec![]);

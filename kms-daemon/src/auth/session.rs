@@ -412,6 +412,7 @@ mod tests {
             policy: Default::default(),
             key_cache: Default::default(),
             limits: Default::default(),
+            audit: Default::default(),
         };
         (dir, svc)
     }

@@ -82,6 +82,7 @@ fn config_for(dir: &Path, so_identities: Vec<String>, store: Option<&Path>) -> C
         lifecycle: Default::default(),
         policy: Default::default(),
         limits: Default::default(),
+        audit: Default::default(),
         // Port 0: a free port at each start (printed), so several setups run side by side.
         metrics: MetricsConfig {
             enabled: true,

@@ -24,7 +24,7 @@ use crate::crypto::keycache::{self, Parsed};
 use crate::crypto::{aes, der, ec, eddsa, mac, rsa, rsa_raw, HashAlg};
 use crate::error::{Error, Result};
 use crate::state::Services;
-use crate::store::now_ms;
+use crate::store::{now_ms, Durability};
 use kms_api::msg::{CryptoRequest, CryptoResponse, Empty, VerifyRequest};
 use kms_api::Mechanism;
 use kms_api::{AttrValue, MechParams, SecretBytes};
@@ -517,7 +517,13 @@ fn use_key(
                 })?
             }
         };
-        svc.store.tx(|tx| {
+        // A key with a usage limit counts every use on disk before its result leaves: a power
+        // loss must not hand out uses beyond the limit.
+        let durability = match obj.life.max_uses {
+            Some(_) => Durability::Immediate,
+            None => svc.audit.key_use_durability,
+        };
+        svc.store.tx_with(durability, |tx| {
             count_use(tx, caller, &obj, op)?;
             audit::append(tx, ev)
         })?;

@@ -5,6 +5,7 @@
 //! [`db::Db`].
 
 pub mod db;
+mod flush;
 pub mod idempotency;
 pub mod objects;
 mod pg;
@@ -22,7 +23,24 @@ use crate::error::{Error, Result};
 use pg::PgStore;
 use sqlite::SqliteStore;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// When a transaction's changes must be on disk (`[audit] key_use_durability` for key uses).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Before the transaction returns: every change, and by default every key use.
+    #[default]
+    Immediate,
+    /// Committed before the transaction returns (every reader sees it, a kmsd crash keeps it)
+    /// and on disk soon after: within the flush interval on SQLite, within PostgreSQL's
+    /// `wal_writer_delay` (×3 at worst) there. A power loss or an operating-system crash can
+    /// lose that window's commits — always whole transactions, never a part of one.
+    Deferred,
+}
+
+/// How long a SQLite store may keep deferred commits off the disk, unless configured.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Where a store lives, as the `store` setting says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +123,9 @@ impl Store {
     pub fn create(store: &Path) -> Result<Store> {
         Ok(Store {
             backend: match Location::of(store) {
-                Location::Sqlite(p) => Backend::Sqlite(SqliteStore::create(p)?),
+                Location::Sqlite(p) => {
+                    Backend::Sqlite(SqliteStore::create(p, DEFAULT_FLUSH_INTERVAL)?)
+                }
                 Location::Postgres(url) => Backend::Pg(PgStore::open(url, true)?),
             },
         })
@@ -113,9 +133,14 @@ impl Store {
 
     /// Opens an existing store and brings its schema up to date.
     pub fn open(store: &Path) -> Result<Store> {
+        Store::open_with(store, DEFAULT_FLUSH_INTERVAL)
+    }
+
+    /// Like [`Store::open`]; a SQLite store syncs deferred commits within `flush_interval`.
+    pub fn open_with(store: &Path, flush_interval: Duration) -> Result<Store> {
         Ok(Store {
             backend: match Location::of(store) {
-                Location::Sqlite(p) => Backend::Sqlite(SqliteStore::open(p)?),
+                Location::Sqlite(p) => Backend::Sqlite(SqliteStore::open(p, flush_interval)?),
                 Location::Postgres(url) => Backend::Pg(PgStore::open(url, false)?),
             },
         })
@@ -133,10 +158,19 @@ impl Store {
     /// Runs `f` atomically: its changes are committed (durably) only if it succeeds, and this
     /// returns only once they are.
     pub fn tx<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        self.tx_with(Durability::Immediate, f)
+    }
+
+    /// Like [`Store::tx`], with the changes on disk as `durability` says.
+    pub fn tx_with<T>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&Db<'_>) -> Result<T>,
+    ) -> Result<T> {
         let start = Instant::now();
         let result = match &self.backend {
-            Backend::Sqlite(s) => s.tx(f),
-            Backend::Pg(s) => s.tx(f),
+            Backend::Sqlite(s) => s.tx(durability, f),
+            Backend::Pg(s) => s.tx(durability, f),
         };
         crate::metrics::STORE_TX_DURATION.observe(&[], crate::metrics::seconds_since(start));
         result

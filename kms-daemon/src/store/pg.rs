@@ -10,7 +10,7 @@
 //! trigger).
 
 use super::db::{Db, PgConn, PgPool};
-use super::schema_pg;
+use super::{schema_pg, Durability};
 use crate::error::{Error, Result};
 
 /// A PostgreSQL store.
@@ -40,8 +40,12 @@ impl PgStore {
     }
 
     /// Runs `f` in one transaction: committed if it succeeds, rolled back if it fails.
-    pub(super) fn tx<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
-        self.pool.with(|c| in_transaction(c, f))
+    pub(super) fn tx<T>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&Db<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.pool.with(|c| in_transaction(c, durability, f))
     }
 
     /// The schema version of the database.
@@ -50,8 +54,17 @@ impl PgStore {
     }
 }
 
-fn in_transaction<T>(c: &mut PgConn, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
-    c.execute_batch("BEGIN")?;
+fn in_transaction<T>(
+    c: &mut PgConn,
+    durability: Durability,
+    f: impl FnOnce(&Db<'_>) -> Result<T>,
+) -> Result<T> {
+    match durability {
+        Durability::Immediate => c.execute_batch("BEGIN")?,
+        // The commit returns before its WAL record is flushed; the WAL writer flushes it soon
+        // after, and any later synchronous commit flushes it with its own.
+        Durability::Deferred => c.execute_batch("BEGIN; SET LOCAL synchronous_commit = off")?,
+    }
     let out = f(&Db::postgres(c));
     match out {
         Ok(v) => c.execute_batch("COMMIT").map(|()| v),

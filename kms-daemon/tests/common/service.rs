@@ -39,6 +39,7 @@ pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
         policy: Default::default(),
         key_cache: Default::default(),
         limits: Default::default(),
+        audit: Default::default(),
     }
 }
 
