@@ -2,7 +2,8 @@
 //! a login gets 429 `session_limit` (whatever the PIN, and without counting a PIN failure);
 //! beyond `max_inflight_per_identity` a request gets 429 `too_many_requests` with `Retry-After`
 //! at once. Another identity is served meanwhile, the refusals are counted in `/metrics`, and
-//! once the burst is over the identity is served again.
+//! once the burst is over the identity is served again. Beyond `max_connections`, a new
+//! connection waits until one ends.
 
 mod common;
 
@@ -176,4 +177,31 @@ fn requests_beyond_the_inflight_limit_get_429_at_once_and_others_are_served() {
     assert_eq!(d.metric("kmsd_requests_in_flight"), 0.0);
     assert_eq!(random(&client).status, 200);
     d.stop();
+}
+
+#[test]
+fn connections_beyond_max_connections_wait_until_one_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = start_with(
+        dir.path(),
+        LimitsConfig {
+            max_connections: 2,
+            ..LimitsConfig::default()
+        },
+    );
+    let client = d.client();
+    let held = [held_request(&client), held_request(&client)];
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        s.spawn(|| tx.send(random(&client).status).unwrap());
+        // The third connection is not taken while two are open …
+        let waited = rx.recv_timeout(std::time::Duration::from_millis(1500));
+        assert!(waited.is_err(), "served beyond the cap: {waited:?}");
+        // … and is served once one of them ends.
+        let [first, second] = held;
+        assert_eq!(finish(first).status, 200);
+        let status = rx.recv_timeout(std::time::Duration::from_secs(20));
+        assert_eq!(status, Ok(200));
+        assert_eq!(finish(second).status, 200);
+    });
 }
