@@ -229,6 +229,27 @@ impl Kmsd {
         }
     }
 
+    /// Sets `key = value` (a TOML value) in kmsd's configuration, where quick start wrote that
+    /// key (it must appear once), and restarts kmsd on the same port.
+    pub fn set_option(&mut self, key: &str, value: &str) {
+        let cfg = std::fs::read_to_string(self.config()).expect("read kmsd.toml");
+        let prefix = format!("{key} = ");
+        assert_eq!(
+            cfg.lines().filter(|l| l.starts_with(&prefix)).count(),
+            1,
+            "{key} once in kmsd.toml"
+        );
+        let cfg: Vec<String> = cfg
+            .lines()
+            .map(|l| match l.starts_with(&prefix) {
+                true => format!("{prefix}{value}"),
+                false => l.to_owned(),
+            })
+            .collect();
+        std::fs::write(self.config(), cfg.join("\n") + "\n").expect("write kmsd.toml");
+        self.restart();
+    }
+
     /// Starts kmsd again on the same directory and the same port.
     pub fn restart(&mut self) {
         self.stop();

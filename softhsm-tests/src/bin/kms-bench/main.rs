@@ -5,7 +5,7 @@
 //!
 //! `cargo build --release --workspace && target/release/kms-bench [--seconds S] [--runs R]
 //! [--threads 1,2,4,8] [--ops rsa,oaep,ecdsa,aes,create,find,session,cold]
-//! [--find-objects N] [--json FILE]`
+//! [--find-objects N] [--key-use-durability immediate|deferred] [--json FILE]`
 //!
 //! Operations: `rsa` RSA-2048 CKM_SHA256_RSA_PKCS over 1 KiB; `oaep` RSA-2048 OAEP (SHA-1, the
 //! one SoftHSM2 offers) decryption; `ecdsa` P-256 CKM_ECDSA over a 32-byte digest; `aes`
@@ -40,6 +40,7 @@ struct Options {
     threads: Vec<usize>,
     ops: Vec<String>,
     find_objects: usize,
+    key_use_durability: String,
     json: Option<String>,
 }
 
@@ -54,6 +55,7 @@ fn options(args: &[String]) -> Options {
         .map(String::from)
         .to_vec(),
         find_objects: 10_000,
+        key_use_durability: "immediate".into(),
         json: None,
     };
     let mut it = args.iter();
@@ -74,6 +76,7 @@ fn options(args: &[String]) -> Options {
             }
             "--ops" => o.ops = value().split(',').map(String::from).collect(),
             "--find-objects" => o.find_objects = value().parse().expect("--find-objects N"),
+            "--key-use-durability" => o.key_use_durability = value(),
             "--json" => o.json = Some(value()),
             other => panic!("unknown argument {other}; see the doc comment of kms-bench"),
         }
@@ -426,7 +429,14 @@ fn main() {
     }
     let o = options(&args);
     let _softhsm = SoftHsm::new(TOKEN, SO_PIN, USER_PIN);
-    let kmsd = Kmsd::start();
+    let mut kmsd = Kmsd::start();
+    if o.key_use_durability != "immediate" {
+        kmsd.set_option(
+            "key_use_durability",
+            &format!("\"{}\"", o.key_use_durability),
+        );
+    }
+    println!("kmsd: key uses on disk: {}", o.key_use_durability);
     std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config());
     let (reference, _reference_login) = Target::open("softhsm2", Path::new(SOFTHSM_MODULE), None);
     let (ours, _our_login) = Target::open("kms-pkcs11", &module_path(), kmsd.pid());
