@@ -185,8 +185,7 @@ pub fn serve_on(
         });
         let max_connections = usize::try_from(cfg.limits.max_connections).unwrap_or(usize::MAX);
         let result =
-            crate::server::serve(api, tls, router, reload, stopped(), drain, max_connections)
-                .await;
+            crate::server::serve(api, tls, router, reload, stopped(), drain, max_connections).await;
         sweeper.abort();
         if let Some(unseal) = unseal {
             let _ = tokio::time::timeout(drain, unseal).await;
