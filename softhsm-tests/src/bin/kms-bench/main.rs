@@ -5,7 +5,8 @@
 //!
 //! `cargo build --release --workspace && target/release/kms-bench [--seconds S] [--runs R]
 //! [--threads 1,2,4,8] [--ops rsa,oaep,ecdsa,aes,create,find,session,cold]
-//! [--find-objects N] [--key-use-durability immediate|deferred] [--json FILE]`
+//! [--find-objects N] [--key-use-durability immediate|deferred] [--only softhsm2|kms-pkcs11]
+//! [--json FILE]`
 //!
 //! Operations: `rsa` RSA-2048 CKM_SHA256_RSA_PKCS over 1 KiB; `oaep` RSA-2048 OAEP (SHA-1, the
 //! one SoftHSM2 offers) decryption; `ecdsa` P-256 CKM_ECDSA over a 32-byte digest; `aes`
@@ -13,6 +14,10 @@
 //! C_FindObjectsInit/C_FindObjects/C_FindObjectsFinal by label among N token objects (filled
 //! once, with a progress bar); `session` C_OpenSession + C_CloseSession; `cold` a new process
 //! from C_Initialize to its first signature (threads ignored).
+//!
+//! `--only` runs one token (no ratio): `--only kms-pkcs11 --ops find --find-objects 1000000`
+//! fills kmsd alone with a million objects. Every run ends by restarting kmsd on the store it
+//! left, and prints the time to listening and kmsd's memory before and after one search.
 
 mod resources;
 
@@ -41,6 +46,7 @@ struct Options {
     ops: Vec<String>,
     find_objects: usize,
     key_use_durability: String,
+    only: Option<String>,
     json: Option<String>,
 }
 
@@ -56,6 +62,7 @@ fn options(args: &[String]) -> Options {
         .to_vec(),
         find_objects: 10_000,
         key_use_durability: "immediate".into(),
+        only: None,
         json: None,
     };
     let mut it = args.iter();
@@ -77,6 +84,7 @@ fn options(args: &[String]) -> Options {
             "--ops" => o.ops = value().split(',').map(String::from).collect(),
             "--find-objects" => o.find_objects = value().parse().expect("--find-objects N"),
             "--key-use-durability" => o.key_use_durability = value(),
+            "--only" => o.only = Some(value()),
             "--json" => o.json = Some(value()),
             other => panic!("unknown argument {other}; see the doc comment of kms-bench"),
         }
@@ -332,6 +340,56 @@ impl Target {
     }
 }
 
+/// kmsd started again on the store the run left.
+struct Restart {
+    objects: usize,
+    listening_ms: f64,
+    rss_started_mib: f64,
+    rss_searched_mib: f64,
+}
+
+impl Restart {
+    fn json(&self) -> String {
+        format!(
+            "{{\"objects\":{},\"listening_ms\":{:.1},\"rss_started_mib\":{:.1},\"rss_searched_mib\":{:.1}}}",
+            self.objects, self.listening_ms, self.rss_started_mib, self.rss_searched_mib
+        )
+    }
+}
+
+/// Stops kmsd, times its start on the same store (holding `objects` filled ones) until it
+/// listens, and reads its memory then and after one search by label through `ours` (which
+/// reconnects on its own).
+fn restart_figures(kmsd: &mut Kmsd, ours: &Target, objects: usize) -> Restart {
+    kmsd.stop();
+    let started = Instant::now();
+    kmsd.restart();
+    let listening_ms = started.elapsed().as_secs_f64() * 1e3;
+    let pid = kmsd.pid().map(|p| p.to_string()).unwrap_or_default();
+    let rss_started_mib = resources::rss_mib(&pid);
+    let s = ours.ctx.open_ro_session(ours.slot).unwrap();
+    let found = s.find_objects(&[Attribute::Label(NEEDLE.to_vec())]);
+    let rss_searched_mib = resources::rss_mib(&pid);
+    let r = Restart {
+        objects,
+        listening_ms,
+        rss_started_mib,
+        rss_searched_mib,
+    };
+    println!(
+        "kmsd restarted on its store ({objects} objects filled): listening after {:.0} ms, \
+         RSS {:.1} MiB, {:.1} MiB after a search by label ({})",
+        r.listening_ms,
+        r.rss_started_mib,
+        r.rss_searched_mib,
+        match found {
+            Ok(f) => format!("{} found", f.len()),
+            Err(e) => format!("failed: {e}"),
+        }
+    );
+    r
+}
+
 /// The child of `cold`: load, initialise, log in, find the RSA key, sign once; print µs.
 fn cold_start_child(module: &Path) {
     let started = Instant::now();
@@ -438,21 +496,36 @@ fn main() {
     }
     println!("kmsd: key uses on disk: {}", o.key_use_durability);
     std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config());
-    let (reference, _reference_login) = Target::open("softhsm2", Path::new(SOFTHSM_MODULE), None);
-    let (ours, _our_login) = Target::open("kms-pkcs11", &module_path(), kmsd.pid());
-    let targets = [reference, ours];
+    let wanted = |name: &str| o.only.as_deref().is_none_or(|only| only == name);
+    let mut targets = Vec::new();
+    let mut logins = Vec::new();
+    if wanted("softhsm2") {
+        let (t, s) = Target::open("softhsm2", Path::new(SOFTHSM_MODULE), None);
+        targets.push(t);
+        logins.push(s);
+    }
+    if wanted("kms-pkcs11") {
+        let (t, s) = Target::open("kms-pkcs11", &module_path(), kmsd.pid());
+        targets.push(t);
+        logins.push(s);
+    }
+    assert!(!targets.is_empty(), "--only: softhsm2 or kms-pkcs11");
     if o.ops.iter().any(|op| op == "find") {
         for t in &targets {
             t.fill(o.find_objects);
         }
     }
     let mut rows = Vec::new();
+    let names: Vec<String> = targets
+        .iter()
+        .map(|t| format!("{} ops/s (p50/p99 µs) cpu", t.name))
+        .collect();
+    let names: Vec<String> = names.iter().map(|n| format!("{n:>30}")).collect();
     println!(
-        "{:<8} {:>3}  {:>30}  {:>30}  {:>6}",
+        "{:<8} {:>3}  {}  {:>6}",
         "op",
         "thr",
-        "softhsm2 ops/s (p50/p99 µs) cpu",
-        "kms-pkcs11 ops/s (p50/p99 µs) cpu",
+        names.join("  "),
         "ratio"
     );
     for op in &o.ops {
@@ -477,11 +550,21 @@ fn main() {
                 ));
                 rows.push(row);
             }
-            let n = rows.len();
-            let ratio = rows[n - 1].median / rows[n - 2].median.max(f64::MIN_POSITIVE);
+            let ratio = match &rows[rows.len() - targets.len()..] {
+                [reference, ours] => {
+                    format!(
+                        "{:.2}",
+                        ours.median / reference.median.max(f64::MIN_POSITIVE)
+                    )
+                }
+                _ => "-".into(),
+            };
             println!(
-                "{op:<8} {threads:>3}  {:>30}  {:>30}  {ratio:>6.2}",
-                line[0], line[1]
+                "{op:<8} {threads:>3}  {}  {ratio:>6}",
+                line.iter()
+                    .map(|l| format!("{l:>30}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
             );
         }
     }
@@ -493,11 +576,20 @@ fn main() {
         "peak RSS: this process (both modules) {own_rss:.1} MiB; kmsd {kmsd_rss:.1} MiB \
          (cpu = µs of CPU per operation, this process + kmsd)"
     );
+    let ours = targets.iter().find(|t| t.name == "kms-pkcs11");
+    let filled = match o.ops.iter().any(|op| op == "find") {
+        true => o.find_objects,
+        false => 0,
+    };
+    let restart = ours.map(|t| restart_figures(&mut kmsd, t, filled));
+    drop(logins);
     if let Some(path) = o.json {
         let items: Vec<String> = rows.iter().map(Row::json).collect();
         let text = format!(
-            "{{\"rows\":[{}],\"peak_rss_mib\":{{\"bench\":{own_rss:.1},\"kmsd\":{kmsd_rss:.1}}}}}\n",
-            items.join(",\n")
+            "{{\"rows\":[{}],\"peak_rss_mib\":{{\"bench\":{own_rss:.1},\"kmsd\":{kmsd_rss:.1}}},\
+             \"kmsd_restart\":{}}}\n",
+            items.join(",\n"),
+            restart.map_or_else(|| "null".into(), |r| r.json())
         );
         std::fs::write(&path, text).expect("write JSON");
     }
