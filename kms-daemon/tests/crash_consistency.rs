@@ -159,7 +159,6 @@ fn sigkill_at_any_moment_loses_nothing_acknowledged() {
         restarts[ROUNDS / 2],
         restarts[ROUNDS - 1]
     );
-    let config = d.config();
     d.stop();
     if !on_postgres(
         "sigkill_at_any_moment…: PRAGMA integrity_check",
@@ -171,16 +170,7 @@ fn sigkill_at_any_moment_loses_nothing_acknowledged() {
             .unwrap();
         assert_eq!(integrity, "ok");
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmsd"))
-        .args(["audit", "verify", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_audit_verifies(dir.path());
 }
 
 /// Acknowledged encryptions of `key` until `dead`.
@@ -261,14 +251,5 @@ fn sigkill_loses_no_acknowledged_deferred_key_use() {
         );
     }
     drop(store);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmsd"))
-        .args(["audit", "verify", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_audit_verifies(dir.path());
 }

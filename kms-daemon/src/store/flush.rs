@@ -220,7 +220,7 @@ mod tests {
     use crate::audit::{self, Event};
     use crate::audit_head;
     use crate::store::{Durability, Store};
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
 
     fn event() -> Event {
@@ -241,11 +241,18 @@ mod tests {
         store.read(audit::records).unwrap().len()
     }
 
-    #[test]
-    fn an_immediate_commit_is_synced_and_heads_the_chain_when_it_returns() {
+    /// A new SQLite store that syncs deferred commits within `interval`, and its file.
+    fn store_with(interval: Duration) -> (tempfile::TempDir, PathBuf, Store) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kms.db");
-        let store = Store::create(&path).unwrap();
+        drop(Store::create(&path).unwrap());
+        let store = Store::open_with(&path, interval).unwrap();
+        (dir, path, store)
+    }
+
+    #[test]
+    fn an_immediate_commit_is_synced_and_heads_the_chain_when_it_returns() {
+        let (_dir, path, store) = store_with(Duration::from_secs(5));
         for seq in 1..=3 {
             store.tx(|c| audit::append(c, &event())).unwrap();
             assert_eq!(head_seq(&path), Some(seq));
@@ -254,11 +261,8 @@ mod tests {
 
     #[test]
     fn a_deferred_commit_is_visible_at_once_and_synced_within_the_interval() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kms.db");
-        drop(Store::create(&path).unwrap());
         let interval = Duration::from_millis(300);
-        let store = Store::open_with(&path, interval).unwrap();
+        let (_dir, path, store) = store_with(interval);
         let start = Instant::now();
         store
             .tx_with(Durability::Deferred, |c| audit::append(c, &event()))
@@ -283,10 +287,7 @@ mod tests {
 
     #[test]
     fn closing_the_store_syncs_deferred_commits() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kms.db");
-        drop(Store::create(&path).unwrap());
-        let store = Store::open_with(&path, Duration::from_secs(1)).unwrap();
+        let (_dir, path, store) = store_with(Duration::from_secs(1));
         store
             .tx_with(Durability::Deferred, |c| audit::append(c, &event()))
             .unwrap();
@@ -297,10 +298,8 @@ mod tests {
 
     #[test]
     fn members_of_one_batch_get_their_own_durability() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kms.db");
-        drop(Store::create(&path).unwrap());
-        let store = std::sync::Arc::new(Store::open_with(&path, Duration::from_secs(5)).unwrap());
+        let (_dir, _path, store) = store_with(Duration::from_secs(5));
+        let store = std::sync::Arc::new(store);
         let writers: Vec<_> = (0..8)
             .map(|i| {
                 let store = store.clone();
@@ -315,7 +314,7 @@ mod tests {
                             .unwrap();
                         if durability == Durability::Immediate {
                             // Synced before the answer: the head has reached it.
-                            let head = audit_head::load(&store_path(&store)).unwrap();
+                            let head = audit_head::load(store_path(&store)).unwrap();
                             assert!(head.is_some_and(|h| h.seq >= seq));
                         }
                     }
@@ -328,7 +327,7 @@ mod tests {
         assert_eq!(records(&store), 160);
     }
 
-    fn store_path(store: &Store) -> std::path::PathBuf {
-        store.sqlite_path().unwrap().to_path_buf()
+    fn store_path(store: &Store) -> &Path {
+        store.sqlite_path().unwrap()
     }
 }

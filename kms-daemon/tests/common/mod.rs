@@ -676,6 +676,17 @@ pub fn kmsd_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::
     child.wait_with_output().unwrap()
 }
 
+/// Asserts that `kmsd audit verify` finds the audit chain of `dir`'s store intact.
+pub fn assert_audit_verifies(dir: &Path) {
+    let out = kmsd_with_stdin(dir, &["audit", "verify"], "");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Signs 32 bytes with ECDSA through the API (`c` logged in).
 pub fn ecdsa_sign(c: &Client, id: &str) -> Response {
     c.call(
