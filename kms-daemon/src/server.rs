@@ -6,7 +6,7 @@
 //! **A thread per connection.** Each connection is served on an OS thread of its own, with a
 //! single-threaded runtime for its TLS and HTTP, so that a request's work (a store read, the
 //! private-key operation, the commit of its audit record) runs right there, with no hop to a
-//! worker pool and back ([`run_here`]). Measured on 2 cores: the hop through Tokio's blocking
+//! worker pool and back ([`main_runtime`]). Measured on 2 cores: the hop through Tokio's blocking
 //! pool cost ~60 µs of CPU and latency per request; running the work on the multi-threaded
 //! runtime's workers instead kept two busy connections on one core (a task woken for one
 //! connection waits behind the other's signature). A connection waiting for a commit or
@@ -170,27 +170,17 @@ struct Connection {
 }
 
 thread_local! {
-    /// On a connection thread: the main runtime (see [`run_here`]).
+    /// On a connection thread: the main runtime (see [`main_runtime`]).
     static MAIN_RUNTIME: std::cell::RefCell<Option<tokio::runtime::Handle>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Where a request's blocking work runs: `Ok(())` on a connection thread, where it may simply
-/// run (it delays only its own connection); otherwise the runtime whose blocking pool must take
-/// it (a caller outside the server, as in tests, gets the current runtime).
-pub fn run_here() -> std::result::Result<(), tokio::runtime::Handle> {
-    MAIN_RUNTIME.with(|m| match &*m.borrow() {
-        Some(_) => Ok(()),
-        None => Err(tokio::runtime::Handle::current()),
-    })
-}
-
-/// The main runtime, whose blocking pool takes work that must not run inside a runtime (the
-/// blocking PostgreSQL client starts one of its own), also from connection threads.
-pub fn blocking_pool() -> tokio::runtime::Handle {
-    MAIN_RUNTIME
-        .with(|m| m.borrow().clone())
-        .unwrap_or_else(tokio::runtime::Handle::current)
+/// On a connection thread, the main runtime: blocking work may simply run on the connection's
+/// thread (it delays only its own connection), except work that must not run inside a runtime
+/// (the blocking PostgreSQL client starts one of its own), which goes to the main runtime's
+/// blocking pool. `None` elsewhere.
+pub fn main_runtime() -> Option<tokio::runtime::Handle> {
+    MAIN_RUNTIME.with(|m| m.borrow().clone())
 }
 
 /// Serves `tcp` (non-blocking) on a new thread, holding `slot` until the connection ends.

@@ -22,10 +22,10 @@ pub async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Services) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let pool = match crate::server::run_here() {
-        Ok(()) if state.store.dialect() == Dialect::Sqlite => return f(state),
-        Ok(()) => crate::server::blocking_pool(),
-        Err(runtime) => runtime,
+    let pool = match crate::server::main_runtime() {
+        Some(_) if state.store.dialect() == Dialect::Sqlite => return f(state),
+        Some(main) => main,
+        None => tokio::runtime::Handle::current(),
     };
     let s = state.clone();
     pool.spawn_blocking(move || f(&s))
