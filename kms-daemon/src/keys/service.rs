@@ -18,9 +18,17 @@ use kms_api::msg::{FindRequest, ObjectInfo, ObjectList, UserType};
 use kms_api::{Attr, AttrValue};
 
 /// Checks the token exists and resolves the caller's login; true when a user is logged in.
+/// A live session of the token proves the token exists (it is a foreign key of the session
+/// row), so the token is read only when there is none — and then first, so that an unknown
+/// token is `token_not_found` whatever the bearer.
 pub fn user_logged_in(svc: &Services, conn: &Db<'_>, caller: &Caller, token: &str) -> Result<bool> {
-    tokens::get(conn, token)?.ok_or(Error::TokenNotFound)?;
-    Ok(resolve(conn, &svc.auth, caller, token)? == Some(UserType::User))
+    match resolve(conn, &svc.auth, caller, token) {
+        Ok(Some(UserType::User)) => Ok(true),
+        other => {
+            tokens::get(conn, token)?.ok_or(Error::TokenNotFound)?;
+            Ok(other? == Some(UserType::User))
+        }
+    }
 }
 
 /// Like [`user_logged_in`], but a user login is required (`user_not_logged_in`).
