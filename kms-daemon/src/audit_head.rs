@@ -139,12 +139,12 @@ impl HeadFile {
             }
             None => true,
         };
-        if gone {
-            self.file = Some(create(&self.path)?);
-        }
         match &self.file {
-            Some(f) => write_line(f, head),
-            None => Ok(()),
+            Some(f) if !gone => write_line(f, head),
+            _ => {
+                self.file = Some(open_with(&self.path, head)?);
+                Ok(())
+            }
         }
     }
 }
@@ -161,8 +161,7 @@ pub fn reset(conn: &Connection, store: &Path) -> Result<Option<Head>> {
     match current(conn)? {
         Some(head) => {
             // A restore is rare and deliberate: make its head durable at once.
-            let f = create(&path)?;
-            write_line(&f, &head)?;
+            let f = open_with(&path, &head)?;
             f.sync_all().map_err(|e| Error::io("audit head", e))?;
         }
         None => {
@@ -176,30 +175,34 @@ pub fn reset(conn: &Connection, store: &Path) -> Result<Option<Head>> {
 /// head written by an older kmsd, unpadded, is shorter).
 const LINE: usize = 96;
 
-/// Opens the head file at `path` for writing, creating it (owner-only) if needed; a new file is
-/// made durable at once, with its directory.
-fn create(path: &Path) -> Result<File> {
+/// Opens the head file at `path` with `head` written in it: in place when the file exists; a new
+/// one (owner-only) is written whole under a temporary name, made durable and renamed, with its
+/// directory, so that no reader ever finds it empty.
+fn open_with(path: &Path, head: &Head) -> Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let io = |e| Error::io("audit head", e);
-    let open = |create_new| {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(create_new)
-            .mode(0o600)
-            .open(path)
-    };
-    match open(true) {
-        Ok(f) => {
-            f.sync_all().map_err(io)?;
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-            }
-            Ok(f)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => open(false).map_err(io),
-        Err(e) => Err(io(e)),
+    match std::fs::OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => return write_line(&f, head).map(|()| f),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        Err(_) => {}
     }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io)?;
+    write_line(&f, head)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+    }
+    Ok(f)
 }
 
 /// Writes `head` over the first bytes of `f`, in place: one write of [`LINE`] bytes at offset 0
