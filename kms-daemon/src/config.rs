@@ -14,11 +14,6 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// Address to listen on (`127.0.0.1:7443`).
     pub listen: SocketAddr,
-    /// Also serve the same API (TLS, client certificates) on this Unix socket, for modules on
-    /// this host (`https+unix:///path` endpoints): no loopback TCP on the way. Made at start
-    /// (a stale socket file is replaced; a live one is refused), removed at exit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub listen_unix: Option<PathBuf>,
     /// The store: a SQLite file, or a PostgreSQL URL (`postgres://user@host:port/db`), which
     /// several kmsd replicas can share.
     pub store: PathBuf,
@@ -370,9 +365,6 @@ impl Config {
             if p.is_relative() && !url {
                 *p = base.join(&*p);
             }
-        }
-        if let Some(p) = self.listen_unix.as_mut().filter(|p| p.is_relative()) {
-            *p = base.join(&*p);
         }
     }
 

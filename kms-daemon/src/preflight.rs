@@ -372,34 +372,6 @@ fn audit_problem(audit: &AuditConfig) -> Option<Problem> {
     })
 }
 
-/// `listen_unix` must fit a socket address and go into a directory that exists; a live socket
-/// there belongs to another process.
-fn unix_socket_problem(path: &Path) -> Option<Problem> {
-    use std::os::unix::fs::FileTypeExt;
-    let shown = path.display();
-    let fix = "set listen_unix to a path under an existing directory, shorter than 108 bytes";
-    if path.as_os_str().len() >= 108 {
-        return Some(problem(
-            format!("listen_unix {shown} is too long for a socket"),
-            fix,
-        ));
-    }
-    if !path.parent().is_some_and(Path::is_dir) {
-        return Some(problem(
-            format!("listen_unix {shown}: no such directory"),
-            fix,
-        ));
-    }
-    let live = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket())
-        && std::os::unix::net::UnixStream::connect(path).is_ok();
-    live.then(|| {
-        problem(
-            format!("listen_unix {shown}: another process listens on it"),
-            "stop the other kmsd, or give this one another listen_unix",
-        )
-    })
-}
-
 /// A zero limit would refuse every login, every request or every connection.
 fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
     [
@@ -466,7 +438,6 @@ pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
     }
     out.extend(limits_problems(&cfg.limits));
     out.extend(audit_problem(&cfg.audit));
-    out.extend(cfg.listen_unix.as_deref().and_then(unix_socket_problem));
     if cfg.metrics.enabled && cfg.metrics.listen == cfg.listen && cfg.listen.port() != 0 {
         out.push(problem(
             format!(

@@ -33,10 +33,9 @@ use rustls::{RootCertStore, ServerConfig};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
@@ -99,44 +98,13 @@ pub fn identity_of(cert: &[u8]) -> Option<String> {
     (!dn.is_empty()).then_some(dn)
 }
 
-/// Where the API is served: a TCP address, and a Unix socket for clients on this host.
-#[derive(Debug)]
-pub struct ApiListeners {
-    /// The TCP listener.
-    pub tcp: TcpListener,
-    /// The Unix socket, with its path (removed when serving ends).
-    pub unix: Option<(UnixListener, PathBuf)>,
-}
-
-/// Who is at the other end of a connection (for the log).
-#[derive(Clone, Copy, Debug)]
-enum Peer {
-    Tcp(SocketAddr),
-    Unix,
-}
-
-impl std::fmt::Display for Peer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Peer::Tcp(addr) => addr.fmt(f),
-            Peer::Unix => f.write_str("unix socket"),
-        }
-    }
-}
-
-/// An accepted connection, out of the main runtime's reactor (non-blocking).
-enum Stream {
-    Tcp(std::net::TcpStream),
-    Unix(std::os::unix::net::UnixStream),
-}
-
-/// Serves `router` on `listeners` until `shutdown` completes: each connection gets the TLS
+/// Serves `router` on `listener` until `shutdown` completes: each connection gets the TLS
 /// configuration current at its handshake and a thread of its own (at most `max_connections`
 /// at once; past that, new ones wait in the listen backlog), and `reload` (SIGHUP) re-reads the
 /// TLS files. Then drains: no new connection (those the kernel had already completed are still
 /// served), and in-flight requests get `drain` to finish.
 pub async fn serve(
-    listeners: ApiListeners,
+    listener: TcpListener,
     tls: Arc<TlsState>,
     router: Router,
     mut reload: Signal,
@@ -148,16 +116,15 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(max_connections));
     let main = tokio::runtime::Handle::current();
-    let spawn = |stream, peer, slot| {
+    let spawn = |tcp, peer, slot| {
         let conn = Connection {
             acceptor: TlsAcceptor::from(tls.current()),
             peer,
             router: router.clone(),
             stop: stop_rx.clone(),
         };
-        spawn_thread(conn, stream, main.clone(), slot);
+        spawn_thread(conn, tcp, main.clone(), slot);
     };
-    let unix = listeners.unix.as_ref().map(|(l, _)| l);
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -165,29 +132,24 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(slot) = slot else { break };
-        // Leave the main runtime's reactor: the connection's own runtime takes it over.
-        let accepted = tokio::select! {
-            a = listeners.tcp.accept() => {
-                a.and_then(|(tcp, peer)| Ok((Stream::Tcp(tcp.into_std()?), Peer::Tcp(peer))))
-            }
-            a = accept_unix(unix) => a.and_then(|u| Ok((Stream::Unix(u.into_std()?), Peer::Unix))),
-            Some(()) = reload.recv() => {
-                reload_tls(&tls);
-                continue;
-            }
+        tokio::select! {
+            accepted = listener.accept() => match accepted.and_then(|(tcp, peer)| {
+                // Leave the main runtime's reactor: the connection's own runtime takes it over.
+                Ok((tcp.into_std()?, peer))
+            }) {
+                Ok((tcp, peer)) => spawn(tcp, peer, Some(slot)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(()) = reload.recv() => reload_tls(&tls),
             () = &mut shutdown => break,
-        };
-        match accepted {
-            Ok((stream, peer)) => spawn(stream, peer, Some(slot)),
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
         }
     }
     // Served even past the cap: the kernel had accepted them before the shutdown.
-    for (stream, peer) in accept_backlog(listeners) {
-        spawn(stream, peer, None);
+    for (tcp, peer) in accept_backlog(listener) {
+        spawn(tcp, peer, None);
     }
     drop(stop_rx);
     let _ = stop_tx.send(true);
@@ -199,18 +161,10 @@ pub async fn serve(
     Ok(())
 }
 
-/// The next connection on the Unix socket; never, without one.
-async fn accept_unix(l: Option<&UnixListener>) -> std::io::Result<tokio::net::UnixStream> {
-    match l {
-        Some(l) => l.accept().await.map(|(s, _)| s),
-        None => std::future::pending().await,
-    }
-}
-
 /// What a connection thread needs besides its socket.
 struct Connection {
     acceptor: TlsAcceptor,
-    peer: Peer,
+    peer: SocketAddr,
     router: Router,
     stop: watch::Receiver<bool>,
 }
@@ -229,10 +183,10 @@ pub fn main_runtime() -> Option<tokio::runtime::Handle> {
     MAIN_RUNTIME.with(|m| m.borrow().clone())
 }
 
-/// Serves `stream` on a new thread, holding `slot` until the connection ends.
+/// Serves `tcp` (non-blocking) on a new thread, holding `slot` until the connection ends.
 fn spawn_thread(
     conn: Connection,
-    stream: Stream,
+    tcp: std::net::TcpStream,
     main: tokio::runtime::Handle,
     slot: Option<OwnedSemaphorePermit>,
 ) {
@@ -253,22 +207,9 @@ fn spawn_thread(
                 }
             };
             rt.block_on(async move {
-                let unregistered = |e: std::io::Error| {
-                    tracing::warn!(%peer, error = %e, "connection not registered");
-                };
-                match stream {
-                    Stream::Tcp(s) => match tokio::net::TcpStream::from_std(s) {
-                        Ok(tcp) => {
-                            // Answers are small and must not wait for the client's delayed ACK.
-                            let _ = tcp.set_nodelay(true);
-                            connection(conn, tcp).await;
-                        }
-                        Err(e) => unregistered(e),
-                    },
-                    Stream::Unix(s) => match tokio::net::UnixStream::from_std(s) {
-                        Ok(unix) => connection(conn, unix).await,
-                        Err(e) => unregistered(e),
-                    },
+                match tokio::net::TcpStream::from_std(tcp) {
+                    Ok(tcp) => connection(conn, tcp).await,
+                    Err(e) => tracing::warn!(%peer, error = %e, "connection not registered"),
                 }
             });
         });
@@ -277,30 +218,18 @@ fn spawn_thread(
     }
 }
 
-/// Takes the connections already waiting in the listen backlogs (so that they are served rather
-/// than reset when the listeners close), then closes the listeners and removes the socket file.
-fn accept_backlog(listeners: ApiListeners) -> Vec<(Stream, Peer)> {
+/// Takes the connections already waiting in the listen backlog (so that they are served rather
+/// than reset when the listener closes), then closes the listener.
+fn accept_backlog(listener: TcpListener) -> Vec<(std::net::TcpStream, SocketAddr)> {
+    let Ok(std_listener) = listener.into_std() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    let taken =
-        |e: std::io::Error| tracing::warn!(error = %e, "a waiting connection could not be taken");
-    if let Ok(tcp) = listeners.tcp.into_std() {
-        while let Ok((s, peer)) = tcp.accept() {
-            match s.set_nonblocking(true) {
-                Ok(()) => out.push((Stream::Tcp(s), Peer::Tcp(peer))),
-                Err(e) => taken(e),
-            }
+    while let Ok((tcp, peer)) = std_listener.accept() {
+        match tcp.set_nonblocking(true) {
+            Ok(()) => out.push((tcp, peer)),
+            Err(e) => tracing::warn!(%peer, error = %e, "a waiting connection could not be taken"),
         }
-    }
-    if let Some((unix, path)) = listeners.unix {
-        if let Ok(unix) = unix.into_std() {
-            while let Ok((s, _)) = unix.accept() {
-                match s.set_nonblocking(true) {
-                    Ok(()) => out.push((Stream::Unix(s), Peer::Unix)),
-                    Err(e) => taken(e),
-                }
-            }
-        }
-        let _ = std::fs::remove_file(path);
     }
     out
 }
@@ -324,17 +253,16 @@ pub fn reload_signal() -> std::io::Result<Signal> {
 }
 
 /// Runs one connection: handshake, identity, HTTP/1 (watched for shutdown).
-async fn connection<IO>(conn: Connection, io: IO)
-where
-    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
+async fn connection(conn: Connection, tcp: tokio::net::TcpStream) {
     let Connection {
         acceptor,
         peer,
         router,
         mut stop,
     } = conn;
-    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(io)).await {
+    // Answers are small and must not wait for the client's delayed ACK (Nagle).
+    let _ = tcp.set_nodelay(true);
+    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             crate::metrics::TLS_HANDSHAKE_FAILURES.inc(&[]);
@@ -388,7 +316,7 @@ where
     log_end(peer, result);
 }
 
-fn log_end(peer: Peer, result: hyper::Result<()>) {
+fn log_end(peer: SocketAddr, result: hyper::Result<()>) {
     if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }

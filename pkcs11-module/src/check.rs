@@ -13,6 +13,7 @@ use kms_api::msg::UserType;
 use kms_api::{ErrorCode, SecretBytes};
 use rustls::{ClientConnection, StreamOwned};
 use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -211,26 +212,33 @@ fn check_endpoint(
     timeout: Duration,
 ) -> bool {
     let started = Instant::now();
-    let sock = match endpoint.connect(started + timeout) {
-        Ok(s) => s,
+    let addrs: Vec<_> = match endpoint.authority().to_socket_addrs() {
+        Ok(a) => a.collect(),
         Err(e) => {
             report.fail(
-                format!("{url} connect"),
-                format!(
-                    "nothing accepts connections there ({e}): is kmsd running (`kmsd serve` \
-                     prints \"kmsd listening on …\"), and is the endpoint its address?"
-                ),
+                format!("{url} address"),
+                format!("cannot resolve {}: {e}", endpoint.authority()),
             );
             return false;
         }
     };
+    let Some(tcp) = addrs
+        .iter()
+        .find_map(|a| TcpStream::connect_timeout(a, timeout).ok())
+    else {
+        report.fail(
+            format!("{url} connect"),
+            "nothing accepts connections there: is kmsd running (`kmsd serve` prints \
+             \"kmsd listening on …\"), and is the endpoint its address?",
+        );
+        return false;
+    };
     report.pass(
         format!("{url} connect"),
-        format!("in {:.1} ms", started.elapsed().as_secs_f64() * 1e3),
+        format!("TCP in {:.1} ms", started.elapsed().as_secs_f64() * 1e3),
     );
-    let sock_ref = socket2::SockRef::from(&sock);
-    let _ = sock_ref.set_read_timeout(Some(timeout));
-    let _ = sock_ref.set_write_timeout(Some(timeout));
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
     let conn = match ClientConnection::new(tls.clone(), endpoint.server_name().clone()) {
         Ok(c) => c,
         Err(e) => {
@@ -238,7 +246,7 @@ fn check_endpoint(
             return false;
         }
     };
-    let mut stream = StreamOwned::new(conn, sock);
+    let mut stream = StreamOwned::new(conn, tcp);
     let request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
         kms_api::msg::HEALTH,

@@ -4,8 +4,7 @@
 //! [[slots]]
 //! token = "kms-default"                       # token label on kmsd
 //! endpoints = ["https://127.0.0.1:7443"]      # one or more kmsd replicas (load spread,
-//!                                             # failover: client::endpoints); a kmsd on this
-//!                                             # host also as https+unix:///run/kmsd/kmsd.sock
+//!                                             # failover: client::endpoints)
 //! ca_file = "/etc/kms-pkcs11/ca.pem"          # CA that issued kmsd's certificate
 //! cert_file = "/etc/kms-pkcs11/client.pem"    # this client's certificate
 //! key_file = "/etc/kms-pkcs11/client.key"     # its private key (the only secret referenced)
@@ -55,9 +54,8 @@ pub struct LogConfig {
 pub struct SlotConfig {
     /// The token label on kmsd.
     pub token: String,
-    /// kmsd endpoints (`https://host:port`, or `https+unix:///path` for kmsd's Unix socket on
-    /// this host, whose certificate must name `localhost`): replicas over one store. Calls are
-    /// spread over them and move on from one that fails (`client` documents when).
+    /// kmsd endpoints (`https://host:port`): replicas over one store. Calls are spread over
+    /// them and move on from one that fails (`client` documents when).
     pub endpoints: Vec<String>,
     /// PEM file with the CA certificate(s) that issued kmsd's certificate.
     pub ca_file: PathBuf,
@@ -138,11 +136,8 @@ impl Config {
             if slot.endpoints.is_empty() {
                 return Err(format!("slot {i}: at least one endpoint is needed"));
             }
-            let https = |e: &&String| e.starts_with("https://") || e.starts_with("https+unix://");
-            if let Some(bad) = slot.endpoints.iter().find(|e| !https(e)) {
-                return Err(format!(
-                    "slot {i}: endpoint {bad} is not https:// or https+unix://"
-                ));
+            if let Some(bad) = slot.endpoints.iter().find(|e| !e.starts_with("https://")) {
+                return Err(format!("slot {i}: endpoint {bad} is not https://"));
             }
         }
         if config.timeouts.connect_ms == 0 || config.timeouts.request_ms == 0 {

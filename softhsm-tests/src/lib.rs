@@ -230,32 +230,24 @@ impl Kmsd {
     }
 
     /// Sets `key = value` (a TOML value) in kmsd's configuration, where quick start wrote that
-    /// key (it must appear at most once; a key it left out is added at the top level), and
-    /// restarts kmsd on the same port.
+    /// key (it must appear once), and restarts kmsd on the same port.
     pub fn set_option(&mut self, key: &str, value: &str) {
         let cfg = std::fs::read_to_string(self.config()).expect("read kmsd.toml");
         let prefix = format!("{key} = ");
-        let line = format!("{prefix}{value}");
-        let mut lines: Vec<String> = cfg.lines().map(str::to_owned).collect();
-        match lines.iter().filter(|l| l.starts_with(&prefix)).count() {
-            0 => lines.insert(0, line),
-            1 => {
-                for l in lines.iter_mut().filter(|l| l.starts_with(&prefix)) {
-                    l.clone_from(&line);
-                }
-            }
-            _ => panic!("{key} more than once in kmsd.toml"),
-        }
-        std::fs::write(self.config(), lines.join("\n") + "\n").expect("write kmsd.toml");
+        assert_eq!(
+            cfg.lines().filter(|l| l.starts_with(&prefix)).count(),
+            1,
+            "{key} once in kmsd.toml"
+        );
+        let cfg: Vec<String> = cfg
+            .lines()
+            .map(|l| match l.starts_with(&prefix) {
+                true => format!("{prefix}{value}"),
+                false => l.to_owned(),
+            })
+            .collect();
+        std::fs::write(self.config(), cfg.join("\n") + "\n").expect("write kmsd.toml");
         self.restart();
-    }
-
-    /// Serves the API on a Unix socket in kmsd's directory too (`listen_unix`, restarting
-    /// kmsd); returns its module endpoint, `https+unix:///…/kmsd.sock`.
-    pub fn serve_unix(&mut self) -> String {
-        let path = self.dir().join("kmsd.sock");
-        self.set_option("listen_unix", &format!("{:?}", path.display().to_string()));
-        format!("https+unix://{}", path.display())
     }
 
     /// Starts kmsd again on the same directory and the same port.

@@ -64,7 +64,6 @@ fn random_pin() -> Result<Zeroizing<String>> {
 fn config_for(dir: &Path, so_identities: Vec<String>, store: Option<&Path>) -> Config {
     Config {
         listen: DEFAULT_LISTEN,
-        listen_unix: None,
         store: store.map_or_else(|| dir.join("kms.db"), Path::to_path_buf),
         master_key_file: dir.join("master.key"),
         master_key: Default::default(),
@@ -207,14 +206,13 @@ pub fn run(args: &Args) -> Result<()> {
             .map_err(|e| Error::io("writing pkcs11-admin.toml", e))?;
     }
     // The lines tests and users wait for are printed once kmsd can take a signal and a request.
-    let listeners = Listeners::new(&cfg, listener, metrics)?;
+    let listeners = Listeners {
+        api: listener,
+        metrics,
+    };
     serve_on(&cfg, listeners, || {
         let mut out = std::io::stdout().lock();
         writeln!(out, "kmsd listening on https://{addr}")
-            .and_then(|_| match &cfg.listen_unix {
-                Some(path) => writeln!(out, "kmsd listening on https+unix://{}", path.display()),
-                None => Ok(()),
-            })
             .and_then(|_| match metrics_addr {
                 Some(m) => writeln!(out, "kmsd metrics on http://{m}/metrics"),
                 None => Ok(()),

@@ -83,80 +83,19 @@ pub fn local_addr(l: &std::net::TcpListener) -> Result<SocketAddr> {
     l.local_addr().map_err(|e| Error::io("listener", e))
 }
 
-/// Binds kmsd's Unix socket (`listen_unix`): a socket file left by a kmsd that is gone is
-/// replaced; one a live process answers on is refused. Mode 0666: as on the TCP port, the client
-/// certificate decides who may use the API (the directory's mode can narrow who may connect).
-pub fn bind_unix(path: &Path) -> Result<std::os::unix::net::UnixListener> {
-    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-    let shown = path.display();
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_socket() => {
-            if std::os::unix::net::UnixStream::connect(path).is_ok() {
-                return Err(Error::Config(format!(
-                    "listen_unix {shown}: another process listens on it"
-                )));
-            }
-            std::fs::remove_file(path)
-                .map_err(|e| Error::io(format!("removing the stale socket {shown}"), e))?;
-        }
-        Ok(_) => {
-            return Err(Error::Config(format!(
-                "listen_unix {shown}: exists and is not a socket"
-            )))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(format!("listen_unix {shown}"), e)),
-    }
-    let listener = std::os::unix::net::UnixListener::bind(path)
-        .map_err(|e| Error::io(format!("binding {shown}"), e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
-        .map_err(|e| Error::io(format!("listen_unix {shown}"), e))?;
-    Ok(listener)
-}
-
 /// The sockets kmsd serves on.
 #[derive(Debug)]
 pub struct Listeners {
     /// The mutual-TLS API.
     pub api: std::net::TcpListener,
-    /// The same API on a Unix socket (`listen_unix`), with its path.
-    pub api_unix: Option<(std::os::unix::net::UnixListener, std::path::PathBuf)>,
     /// The plain-HTTP operations listener, unless `[metrics] enabled = false`.
     pub metrics: Option<std::net::TcpListener>,
-}
-
-impl Listeners {
-    /// The TCP listener `api`, the Unix socket of `cfg` if it has one, and `metrics`.
-    pub fn new(
-        cfg: &Config,
-        api: std::net::TcpListener,
-        metrics: Option<std::net::TcpListener>,
-    ) -> Result<Listeners> {
-        let api_unix = match &cfg.listen_unix {
-            Some(path) => Some((bind_unix(path)?, path.clone())),
-            None => None,
-        };
-        Ok(Listeners {
-            api,
-            api_unix,
-            metrics,
-        })
-    }
 }
 
 fn to_tokio(l: std::net::TcpListener) -> Result<tokio::net::TcpListener> {
     l.set_nonblocking(true)
         .map_err(|e| Error::io("listener", e))?;
     tokio::net::TcpListener::from_std(l).map_err(|e| Error::io("listener", e))
-}
-
-fn to_tokio_unix(
-    (l, path): (std::os::unix::net::UnixListener, std::path::PathBuf),
-) -> Result<(tokio::net::UnixListener, std::path::PathBuf)> {
-    l.set_nonblocking(true)
-        .map_err(|e| Error::io("listener", e))?;
-    let l = tokio::net::UnixListener::from_std(l).map_err(|e| Error::io("listener", e))?;
-    Ok((l, path))
 }
 
 /// Opens the services and serves on `listeners` until SIGTERM/SIGINT (SIGHUP reloads the TLS
@@ -201,10 +140,7 @@ pub fn serve_on(
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
     rt.block_on(async move {
-        let api = crate::server::ApiListeners {
-            tcp: to_tokio(listeners.api)?,
-            unix: listeners.api_unix.map(to_tokio_unix).transpose()?,
-        };
+        let api = to_tokio(listeners.api)?;
         let signal =
             crate::server::shutdown_signal().map_err(|e| Error::io("signal handlers", e))?;
         let reload = crate::server::reload_signal().map_err(|e| Error::io("signal handlers", e))?;
@@ -274,11 +210,11 @@ pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
     let local = local_addr(&listener)?;
     let metrics = bind_metrics(&cfg, false)?;
     let metrics_addr = metrics.as_ref().map(local_addr).transpose()?;
-    let listeners = Listeners::new(&cfg, listener, metrics)?;
+    let listeners = Listeners {
+        api: listener,
+        metrics,
+    };
     serve_on(&cfg, listeners, || {
-        if let Some(path) = &cfg.listen_unix {
-            tracing::info!(socket = %path.display(), "kmsd listening on its Unix socket");
-        }
         match metrics_addr {
             Some(m) => tracing::info!(%local, metrics = %m, "kmsd listening"),
             None => tracing::info!(%local, "kmsd listening (metrics listener disabled)"),

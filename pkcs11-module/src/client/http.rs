@@ -1,20 +1,15 @@
 //! A small HTTPS/1.1 client that runs entirely in the calling thread: rustls over a blocking
-//! TCP or Unix-domain stream ([`Sock`]), with a pool of kept-alive connections per endpoint.
+//! `TcpStream`, with a pool of kept-alive connections per endpoint.
 //!
 //! It replaces reqwest's blocking client, which runs a Tokio runtime on a thread of its own:
 //! p11-kit and GnuTLS initialise modules with `CKF_LIBRARY_CANT_CREATE_OS_THREADS`, a forked
 //! child must not inherit a runtime, and a round trip through another thread costs latency.
 //! Only what kmsd speaks is supported: `Content-Length` or chunked bodies, keep-alive.
-//! TCP connections have keepalive on, so a peer that vanished without a FIN (host down, cable
-//! cut) is noticed on an idle pooled connection too. A Unix-domain endpoint
-//! (`https+unix:///path/to/kmsd.sock`) reaches a kmsd on the same host without the loopback TCP
-//! stack, which is most of a round trip's cost here (TLS and the client certificate stay).
+//! Connections have TCP keepalive on, so a peer that vanished without a FIN (host down, cable
+//! cut) is noticed on an idle pooled connection too.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,63 +29,18 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 /// … then one every this often.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 
-type Tls = StreamOwned<ClientConnection, Sock>;
+type Tls = StreamOwned<ClientConnection, TcpStream>;
 
-/// The name a Unix-domain endpoint's server certificate must carry.
-const UNIX_SERVER_NAME: &str = "localhost";
-
-/// An HTTPS endpoint: `https://host:port`, or `https+unix:///path` on this host.
+/// An HTTPS endpoint: `https://host:port`.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
-    /// `host:port` for the `Host` header (and DNS, over TCP).
+    /// `host:port` for DNS and the `Host` header.
     authority: String,
-    /// The socket file, for a Unix-domain endpoint.
-    unix: Option<PathBuf>,
     server_name: ServerName<'static>,
 }
 
-/// A connected stream: TCP, or a Unix-domain socket on this host.
-pub(crate) enum Sock {
-    Tcp(TcpStream),
-    Unix(UnixStream),
-}
-
-impl AsFd for Sock {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        match self {
-            Sock::Tcp(s) => s.as_fd(),
-            Sock::Unix(s) => s.as_fd(),
-        }
-    }
-}
-
-impl Read for Sock {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Sock::Tcp(s) => s.read(buf),
-            Sock::Unix(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Sock {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Sock::Tcp(s) => s.write(buf),
-            Sock::Unix(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sock::Tcp(s) => s.flush(),
-            Sock::Unix(s) => s.flush(),
-        }
-    }
-}
-
 impl Endpoint {
-    /// `host:port` (`localhost` for a Unix-domain endpoint).
+    /// `host:port`.
     pub(crate) fn authority(&self) -> &str {
         &self.authority
     }
@@ -99,60 +49,14 @@ impl Endpoint {
     pub(crate) fn server_name(&self) -> &ServerName<'static> {
         &self.server_name
     }
-
-    /// Connects a stream (no TLS yet) before `until`.
-    pub(crate) fn connect(&self, until: Instant) -> io::Result<Sock> {
-        let left = || {
-            let left = until.saturating_duration_since(Instant::now());
-            match left.is_zero() {
-                true => Err(io::Error::from(io::ErrorKind::TimedOut)),
-                false => Ok(left),
-            }
-        };
-        if let Some(path) = &self.unix {
-            let socket = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
-            // A full backlog (kmsd at its connection cap) would block a plain connect.
-            socket.connect_timeout(&socket2::SockAddr::unix(path)?, left()?)?;
-            return Ok(Sock::Unix(UnixStream::from(std::os::fd::OwnedFd::from(
-                socket,
-            ))));
-        }
-        let addrs: Vec<SocketAddr> = self.authority.to_socket_addrs()?.collect();
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        for a in &addrs {
-            match TcpStream::connect_timeout(a, left()?) {
-                Ok(tcp) => {
-                    tcp.set_nodelay(true)?;
-                    let keepalive = socket2::TcpKeepalive::new()
-                        .with_time(KEEPALIVE_IDLE)
-                        .with_interval(KEEPALIVE_INTERVAL);
-                    socket2::SockRef::from(&tcp).set_tcp_keepalive(&keepalive)?;
-                    return Ok(Sock::Tcp(tcp));
-                }
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
-    }
 }
 
 impl Endpoint {
-    /// Parses `https://host[:port]` (default port 443) or `https+unix:///absolute/path`.
+    /// Parses `https://host[:port]` (default port 443).
     pub(crate) fn parse(url: &str) -> Result<Endpoint, String> {
-        if let Some(path) = url.strip_prefix("https+unix://") {
-            if !path.starts_with('/') {
-                return Err(format!("{url}: expected https+unix:///absolute/path"));
-            }
-            return Ok(Endpoint {
-                authority: UNIX_SERVER_NAME.to_string(),
-                unix: Some(PathBuf::from(path)),
-                server_name: ServerName::try_from(UNIX_SERVER_NAME)
-                    .map_err(|_| format!("{url}: bad host name"))?,
-            });
-        }
         let rest = url
             .strip_prefix("https://")
-            .ok_or_else(|| format!("{url}: not https:// or https+unix://"))?;
+            .ok_or_else(|| format!("{url}: not https://"))?;
         let authority = rest.trim_end_matches('/');
         if authority.is_empty() || authority.contains('/') {
             return Err(format!("{url}: expected https://host:port"));
@@ -172,7 +76,6 @@ impl Endpoint {
             ServerName::try_from(host.to_string()).map_err(|_| format!("{url}: bad host name"))?;
         Ok(Endpoint {
             authority,
-            unix: None,
             server_name,
         })
     }
@@ -258,13 +161,33 @@ impl Pool {
     }
 
     fn connect(&self, ep: &Endpoint, deadline: Instant) -> Result<Tls, HttpError> {
-        let handshake_deadline = deadline.min(Instant::now() + self.connect_timeout);
-        let sock = ep
-            .connect(handshake_deadline)
+        let addrs: Vec<SocketAddr> = ep
+            .authority
+            .to_socket_addrs()
+            .map_err(|_| HttpError::Connect)?
+            .collect();
+        let tcp = addrs
+            .iter()
+            .find_map(|a| {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let limit = self.connect_timeout.min(left);
+                if limit.is_zero() {
+                    return None;
+                }
+                TcpStream::connect_timeout(a, limit).ok()
+            })
+            .ok_or(HttpError::Connect)?;
+        tcp.set_nodelay(true).map_err(|_| HttpError::Connect)?;
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(KEEPALIVE_IDLE)
+            .with_interval(KEEPALIVE_INTERVAL);
+        socket2::SockRef::from(&tcp)
+            .set_tcp_keepalive(&keepalive)
             .map_err(|_| HttpError::Connect)?;
         let conn = ClientConnection::new(self.tls.clone(), ep.server_name.clone())
             .map_err(|_| HttpError::Connect)?;
-        let mut tls = StreamOwned::new(conn, sock);
+        let mut tls = StreamOwned::new(conn, tcp);
+        let handshake_deadline = deadline.min(Instant::now() + self.connect_timeout);
         while tls.conn.is_handshaking() {
             set_deadline(&tls.sock, handshake_deadline).map_err(|_| HttpError::Connect)?;
             tls.conn
@@ -333,22 +256,20 @@ impl Pool {
 }
 
 /// Whether an idle connection is still usable: nothing to read (no EOF, no TLS alert) and no error.
-fn still_open(sock: &Sock) -> bool {
-    let sock = socket2::SockRef::from(sock);
+fn still_open(sock: &TcpStream) -> bool {
     if sock.set_nonblocking(true).is_err() {
         return false;
     }
-    let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+    let mut byte = [0u8; 1];
     let open = matches!(sock.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
     sock.set_nonblocking(false).is_ok() && open
 }
 
-fn set_deadline(sock: &Sock, deadline: Instant) -> io::Result<()> {
+fn set_deadline(sock: &TcpStream, deadline: Instant) -> io::Result<()> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
         return Err(io::ErrorKind::TimedOut.into());
     }
-    let sock = socket2::SockRef::from(sock);
     sock.set_read_timeout(Some(left))?;
     sock.set_write_timeout(Some(left))
 }
@@ -482,12 +403,5 @@ mod tests {
         assert!(Endpoint::parse("http://x:1").is_err());
         assert!(Endpoint::parse("https://x:99999").is_err());
         assert!(Endpoint::parse("https://x:1/path").is_err());
-        let e = Endpoint::parse("https+unix:///run/kmsd/kmsd.sock").unwrap();
-        assert_eq!(
-            e.unix.as_deref(),
-            Some(std::path::Path::new("/run/kmsd/kmsd.sock"))
-        );
-        assert_eq!(e.authority, "localhost");
-        assert!(Endpoint::parse("https+unix://relative.sock").is_err());
     }
 }

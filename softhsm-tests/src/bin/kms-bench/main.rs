@@ -5,8 +5,8 @@
 //!
 //! `cargo build --release --workspace && target/release/kms-bench [--seconds S] [--runs R]
 //! [--threads 1,2,4,8] [--ops rsa,oaep,ecdsa,aes,create,find,session,cold]
-//! [--find-objects N] [--key-use-durability immediate|deferred] [--transport tcp|unix]
-//! [--only softhsm2|kms-pkcs11] [--json FILE]`
+//! [--find-objects N] [--key-use-durability immediate|deferred] [--only softhsm2|kms-pkcs11]
+//! [--json FILE]`
 //!
 //! Operations: `rsa` RSA-2048 CKM_SHA256_RSA_PKCS over 1 KiB; `oaep` RSA-2048 OAEP (SHA-1, the
 //! one SoftHSM2 offers) decryption; `ecdsa` P-256 CKM_ECDSA over a 32-byte digest; `aes`
@@ -15,8 +15,7 @@
 //! once, with a progress bar); `session` C_OpenSession + C_CloseSession; `cold` a new process
 //! from C_Initialize to its first signature (threads ignored).
 //!
-//! `--transport unix` has the module reach kmsd on its Unix socket (`listen_unix`) rather than
-//! on loopback TCP. `--only` runs one token (no ratio): `--only kms-pkcs11 --ops find --find-objects 1000000`
+//! `--only` runs one token (no ratio): `--only kms-pkcs11 --ops find --find-objects 1000000`
 //! fills kmsd alone with a million objects. Every run ends by restarting kmsd on the store it
 //! left, and prints the time to listening and kmsd's memory before and after one search.
 
@@ -47,7 +46,6 @@ struct Options {
     ops: Vec<String>,
     find_objects: usize,
     key_use_durability: String,
-    transport: String,
     only: Option<String>,
     json: Option<String>,
 }
@@ -64,7 +62,6 @@ fn options(args: &[String]) -> Options {
         .to_vec(),
         find_objects: 10_000,
         key_use_durability: "immediate".into(),
-        transport: "tcp".into(),
         only: None,
         json: None,
     };
@@ -88,7 +85,6 @@ fn options(args: &[String]) -> Options {
             "--find-objects" => o.find_objects = value().parse().expect("--find-objects N"),
             "--key-use-durability" => o.key_use_durability = value(),
             "--only" => o.only = Some(value()),
-            "--transport" => o.transport = value(),
             "--json" => o.json = Some(value()),
             other => panic!("unknown argument {other}; see the doc comment of kms-bench"),
         }
@@ -498,19 +494,8 @@ fn main() {
             &format!("\"{}\"", o.key_use_durability),
         );
     }
-    let module_config = match o.transport.as_str() {
-        "tcp" => kmsd.module_config(),
-        "unix" => {
-            let endpoint = kmsd.serve_unix();
-            kmsd.module_config_endpoints(&[endpoint])
-        }
-        other => panic!("--transport tcp or unix, not {other}"),
-    };
-    println!(
-        "kmsd: key uses on disk: {}; module to kmsd over {}",
-        o.key_use_durability, o.transport
-    );
-    std::env::set_var("KMS_PKCS11_CONFIG", module_config);
+    println!("kmsd: key uses on disk: {}", o.key_use_durability);
+    std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config());
     let wanted = |name: &str| o.only.as_deref().is_none_or(|only| only == name);
     let mut targets = Vec::new();
     let mut logins = Vec::new();
