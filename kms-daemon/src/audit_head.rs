@@ -181,7 +181,11 @@ const LINE: usize = 96;
 fn open_with(path: &Path, head: &Head) -> Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let io = |e| Error::io("audit head", e);
-    match std::fs::OpenOptions::new().read(true).write(true).open(path) {
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
         Ok(f) => return write_line(&f, head).map(|()| f),
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
         Err(_) => {}
