@@ -9,9 +9,9 @@
 //! key byte, plaintext, ciphertext or bearer token: only who did what to which object, and how it
 //! ended.
 
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::store::db::{params, Db, Dialect};
-use crate::store::now_ms;
 
 /// One event to record.
 #[derive(Clone, Debug, Default)]

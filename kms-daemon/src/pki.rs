@@ -3,8 +3,8 @@
 //! (`CN=kms-admin`, the identity allowed to log in as SO: security R17). Private keys are written
 //! with mode 0600.
 
-use crate::config::write_secret_file;
 use crate::error::{Error, Result};
+use crate::secret_file::write_secret_file;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SanType,

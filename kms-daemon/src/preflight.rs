@@ -4,8 +4,9 @@
 //! directory is writable and whose schema this kmsd knows, a valid log filter, and listen
 //! addresses free to bind. Each [`Problem`] says what is wrong and how to fix it.
 
+use crate::config::store::Location;
 use crate::config::{AuditConfig, Config, LimitsConfig, MasterKeySource, TlsConfig};
-use crate::store::{schema, Location, Reader};
+use crate::store::{schema, Reader};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::fmt;

@@ -19,8 +19,9 @@
 //! it cannot tell from a lost request.
 
 use crate::api::extract::ClientIdentity;
-use crate::config::{check_secret_file, TlsConfig};
+use crate::config::TlsConfig;
 use crate::error::{Error, Result};
+use crate::secret_file::check_secret_file;
 use crate::tls_state::TlsState;
 use axum::Router;
 use hyper::body::Incoming;

@@ -17,9 +17,10 @@
 //! (security R18).
 
 use crate::ck;
-use crate::config::{check_secret_file, write_secret_file};
 use crate::error::{Error, Result};
 use crate::keys::object::AttrMap;
+use crate::secret_file::check_secret_file;
+use crate::secret_file::write_secret_file;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use kms_api::AttrValue;

@@ -167,7 +167,7 @@ fn expired_certificate() {
     params.not_after = rcgen::date_time_ymd(2021, 1, 1);
     let cert = params.self_signed(&key).unwrap();
     std::fs::write(s.path("old.pem"), cert.pem()).unwrap();
-    kms_daemon::config::write_secret_file(&s.path("old.key"), key.serialize_pem().as_bytes())
+    kms_daemon::secret_file::write_secret_file(&s.path("old.key"), key.serialize_pem().as_bytes())
         .unwrap();
     s.write_config(
         &CONFIG

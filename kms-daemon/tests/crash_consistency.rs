@@ -10,9 +10,9 @@ mod common;
 
 use common::*;
 use kms_daemon::ck::*;
+use kms_daemon::config::store::Durability;
 use kms_daemon::config::Config;
 use kms_daemon::store::db::params;
-use kms_daemon::store::Durability;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;

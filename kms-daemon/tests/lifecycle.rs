@@ -14,13 +14,14 @@ use kms_api::{Attr, AttrValue, Bytes, MechParams, Mechanism, SecretBytes};
 use kms_daemon::audit;
 use kms_daemon::auth::Caller;
 use kms_daemon::ck::*;
+use kms_daemon::clock::now_ms;
 use kms_daemon::crypto::ec::Curve;
 use kms_daemon::keys::admin::{self, PolicyChange};
 use kms_daemon::keys::lifecycle::{State, Transition};
 use kms_daemon::keys::usage::{self, Op};
 use kms_daemon::keys::{copy, dates, destroy, service};
 use kms_daemon::state::Services;
-use kms_daemon::store::{now_ms, objects};
+use kms_daemon::store::objects;
 
 /// This file's tests run on their own vault master key.
 fn setup() -> (tempfile::TempDir, Services, Caller) {
@@ -300,7 +301,7 @@ fn deferred_key_uses_wait_for_the_flusher_but_a_usage_limited_key_counts_on_disk
     let (dir, mut svc, c) = setup();
     let store = common::store_location(dir.path());
     let head = || kms_daemon::audit_head::load(&store).unwrap().map(|h| h.seq);
-    svc.audit.key_use_durability = kms_daemon::store::Durability::Deferred;
+    svc.audit.key_use_durability = kms_daemon::config::store::Durability::Deferred;
     svc.store =
         kms_daemon::store::Store::open_with(&store, std::time::Duration::from_secs(30)).unwrap();
     let unlimited = token_aes(&svc, &c, vec![]);

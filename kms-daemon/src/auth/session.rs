@@ -13,12 +13,13 @@
 
 use super::{pin, Caller};
 use crate::audit;
+use crate::clock::now_ms;
 use crate::config::AuthConfig;
 use crate::crypto::{rng, sha256};
 use crate::error::{Error, Result};
 use crate::state::Services;
 use crate::store::Db;
-use crate::store::{now_ms, sessions, tokens};
+use crate::store::{sessions, tokens};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use kms_api::msg::{

@@ -2,10 +2,11 @@
 
 use crate::audit::{self, verify_records, Filter, Verdict};
 use crate::audit_head::{self, Head};
+use crate::config::store::Location;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::dates::{parse_time, rfc3339};
-use crate::store::{Location, Store};
+use crate::store::Store;
 use clap::Subcommand;
 use serde::Serialize;
 use std::io::Write;

@@ -3,9 +3,10 @@
 
 use crate::backup;
 use crate::cli::secret_input::read_secret_line;
-use crate::config::{write_secret_file, Config};
+use crate::config::store::Location;
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::store::Location;
+use crate::secret_file::write_secret_file;
 use std::io::IsTerminal;
 use std::path::Path;
 use zeroize::Zeroizing;

@@ -91,7 +91,7 @@ pub fn run(config: &Path, split: Option<Split>) -> Result<()> {
     }
     println!(
         "created store {} and master key {} (source {:?})",
-        crate::store::Location::of(&cfg.store).describe(),
+        crate::config::store::Location::of(&cfg.store).describe(),
         cfg.master_key_file.display(),
         source
     );

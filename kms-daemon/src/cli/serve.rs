@@ -1,10 +1,11 @@
 //! `kmsd serve --config FILE [--listen ADDR]`, and the serving loop quickstart shares.
 
+use crate::clock::now_ms;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::preflight::{self, bind_problem, refusal, refuse_on, Bind};
 use crate::state::Services;
-use crate::store::{idempotency, now_ms, objects, sessions};
+use crate::store::{idempotency, objects, sessions};
 use crate::tls_state::TlsState;
 use std::net::SocketAddr;
 use std::path::Path;

@@ -3,9 +3,9 @@
 //! public attributes and policy only.
 
 use crate::ck::*;
+use crate::clock::now_ms;
 use crate::keys::dates::rfc3339;
 use crate::keys::object::StoredObject;
-use crate::store::now_ms;
 use kms_api::AttrValue;
 use serde::Serialize;
 

@@ -13,10 +13,11 @@ use super::lifecycle::{has_lifecycle, Lifecycle, Transition};
 use super::object::StoredObject;
 use super::service::{audited, check_id, update_checked};
 use crate::audit::{self, Event};
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::state::Services;
 use crate::store::Db;
-use crate::store::{now_ms, objects, sessions, tokens};
+use crate::store::{objects, sessions, tokens};
 
 /// The actor of administrative audit records: whoever can run `kmsd` on the store file.
 pub const ADMIN_ACTOR: &str = "local-admin";

@@ -29,10 +29,11 @@ use super::template::{self, Change};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
+use crate::clock::now_ms;
 use crate::crypto::rng;
 use crate::error::{Error, Result};
 use crate::state::Services;
-use crate::store::{now_ms, objects};
+use crate::store::objects;
 use kms_api::msg::ObjectInfo;
 use kms_api::Attr;
 

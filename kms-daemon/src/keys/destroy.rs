@@ -12,9 +12,10 @@ use super::lifecycle::State;
 use super::object::StoredObject;
 use super::service::reseal;
 use crate::audit::{self, Event};
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::state::Services;
-use crate::store::{now_ms, objects};
+use crate::store::objects;
 
 /// The actor of records kmsd writes on its own (erasure at the end of the waiting period).
 pub const SYSTEM_ACTOR: &str = "kmsd";

@@ -20,11 +20,12 @@
 use crate::audit;
 use crate::auth::session::record_refusal;
 use crate::auth::Caller;
+use crate::clock::now_ms;
 use crate::crypto::sha256;
 use crate::error::{Error, Result};
 use crate::state::Services;
 use crate::store::Db;
-use crate::store::{idempotency, now_ms, objects};
+use crate::store::{idempotency, objects};
 use kms_api::msg::{KeyPairInfo, ObjectInfo};
 use serde::Serialize;
 

@@ -2,8 +2,8 @@
 
 use super::lifecycle::{has_lifecycle, Lifecycle};
 use crate::ck::*;
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::store::now_ms;
 use crate::vault;
 use kms_api::msg::ObjectInfo;
 use kms_api::{Attr, AttrValue};

@@ -9,11 +9,12 @@ use crate::audit::{self, Event};
 use crate::auth::session::{record_refusal, resolve};
 use crate::auth::Caller;
 use crate::ck::*;
+use crate::clock::now_ms;
 use crate::crypto::rng;
 use crate::error::{Error, Result};
 use crate::state::Services;
 use crate::store::Db;
-use crate::store::{now_ms, objects, tokens};
+use crate::store::{objects, tokens};
 use kms_api::msg::{FindRequest, ObjectInfo, ObjectList, UserType};
 use kms_api::{Attr, AttrValue};
 

@@ -20,10 +20,11 @@
 use super::object::StoredObject;
 use super::service::update_checked;
 use crate::ck::*;
+use crate::clock::now_ms;
 use crate::crypto::rng;
 use crate::error::{Error, Result};
 use crate::state::Services;
-use crate::store::{now_ms, versions};
+use crate::store::versions;
 use kms_api::AttrValue;
 use zeroize::Zeroizing;
 

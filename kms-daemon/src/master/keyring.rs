@@ -118,7 +118,7 @@ pub fn add_version(conn: &Db<'_>, root: &[u8], version: u32) -> Result<()> {
     wrapped.extend_from_slice(&ct);
     conn.execute(
         "INSERT INTO master_keys (version, wrapped, created_at) VALUES (?1, ?2, ?3)",
-        params![version, wrapped, crate::store::now_ms()],
+        params![version, wrapped, crate::clock::now_ms()],
     )?;
     Ok(())
 }

@@ -178,9 +178,9 @@ pub fn load_record(cfg: &Config) -> Result<Record> {
 /// The unseal socket: next to the store, `<store>.unseal.sock`; with a PostgreSQL store, next to
 /// the master key record, `<master_key_file>.unseal.sock`.
 pub fn unseal_socket_path(cfg: &Config) -> PathBuf {
-    let beside = match crate::store::Location::of(&cfg.store) {
-        crate::store::Location::Sqlite(store) => store,
-        crate::store::Location::Postgres(_) => &cfg.master_key_file,
+    let beside = match crate::config::store::Location::of(&cfg.store) {
+        crate::config::store::Location::Sqlite(store) => store,
+        crate::config::store::Location::Postgres(_) => &cfg.master_key_file,
     };
     let mut name = beside.as_os_str().to_owned();
     name.push(".unseal.sock");

@@ -10,8 +10,9 @@
 //!   shares that does not give the master key is refused.
 
 use super::shamir::{self, Share};
-use crate::config::{check_secret_file, write_secret_file};
 use crate::error::{Error, Result};
+use crate::secret_file::check_secret_file;
+use crate::secret_file::write_secret_file;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use serde::{Deserialize, Serialize};

@@ -22,8 +22,8 @@
 //! no later commit could be trusted to reach the disk (PostgreSQL stops for the same reason).
 //! Every transaction then fails with `audit_unavailable` until kmsd restarts.
 
-use super::Durability;
 use crate::audit_head::{Head, HeadFile};
+use crate::config::store::Durability;
 use crate::error::{Error, Result};
 use parking_lot::{Condvar, Mutex};
 use rusqlite::Connection;
@@ -219,7 +219,8 @@ impl Drop for Flusher {
 mod tests {
     use crate::audit::{self, Event};
     use crate::audit_head;
-    use crate::store::{Durability, Store};
+    use crate::config::store::Durability;
+    use crate::store::Store;
     use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
 

@@ -10,7 +10,8 @@
 //! trigger).
 
 use super::db::{Db, PgConn, PgPool};
-use super::{schema_pg, Durability};
+use super::schema_pg;
+use crate::config::store::Durability;
 use crate::error::{Error, Result};
 
 /// A PostgreSQL store.

@@ -12,8 +12,9 @@
 
 use super::db::Db;
 use super::flush::{Disk, Flusher};
-use super::{schema, Durability};
+use super::schema;
 use crate::audit_head;
+use crate::config::store::Durability;
 use crate::error::{Error, Result};
 use parking_lot::{Condvar, Mutex};
 use rusqlite::Connection;
@@ -161,7 +162,7 @@ impl SqliteStore {
         }
         // The store holds PIN hashes and sealed material: owner-only from the first byte
         // (SQLite gives the -wal and -shm files the same mode).
-        crate::config::write_secret_file(path, b"")?;
+        crate::secret_file::write_secret_file(path, b"")?;
         SqliteStore::open_inner(path, true, flush_interval)
     }
 

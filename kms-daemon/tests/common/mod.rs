@@ -105,13 +105,13 @@ impl RawStore {
 /// PostgreSQL database, so that `kmsd init` can make a new one there.
 pub fn remove_store(dir: &Path) {
     let store = store_location(dir);
-    match kms_daemon::store::Location::of(&store) {
-        kms_daemon::store::Location::Sqlite(_) => {
+    match kms_daemon::config::store::Location::of(&store) {
+        kms_daemon::config::store::Location::Sqlite(_) => {
             for f in ["kms.db", "kms.db-wal", "kms.db-shm", "kms.db.audit-head"] {
                 let _ = std::fs::remove_file(dir.join(f));
             }
         }
-        kms_daemon::store::Location::Postgres(_) => RawStore::open(dir)
+        kms_daemon::config::store::Location::Postgres(_) => RawStore::open(dir)
             .execute_batch("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
             .unwrap(),
     }

@@ -1,7 +1,9 @@
 //! `kmsd.toml`: where the store, master key and TLS files are, and the auth policy.
 //!
-//! Relative paths are resolved against the directory of the config file. [`check_secret_file`]
-//! refuses key files that group or others can read.
+//! Relative paths are resolved against the directory of the config file; [`store`] reads the
+//! `store` setting. Key files are checked by [`crate::secret_file`].
+
+pub mod store;
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -138,7 +140,7 @@ pub struct AuditConfig {
     /// operating-system crash can lose that window's use records (whole transactions: the
     /// chain stays intact).
     #[serde(default)]
-    pub key_use_durability: crate::store::Durability,
+    pub key_use_durability: store::Durability,
     /// `deferred` on SQLite: the longest a use record stays off the disk, 1 to 1000 ms
     /// (default 10). PostgreSQL flushes by its own `wal_writer_delay`.
     #[serde(default = "default_flush_interval_ms")]
@@ -146,13 +148,13 @@ pub struct AuditConfig {
 }
 
 fn default_flush_interval_ms() -> u64 {
-    crate::store::DEFAULT_FLUSH_INTERVAL.as_millis() as u64
+    store::DEFAULT_FLUSH_INTERVAL.as_millis() as u64
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig {
-            key_use_durability: crate::store::Durability::default(),
+            key_use_durability: store::Durability::default(),
             flush_interval_ms: default_flush_interval_ms(),
         }
     }
@@ -361,7 +363,7 @@ impl Config {
             &mut self.tls.key,
             &mut self.tls.client_ca,
         ] {
-            let url = p.to_str().is_some_and(crate::store::is_postgres_url);
+            let url = p.to_str().is_some_and(store::is_postgres_url);
             if p.is_relative() && !url {
                 *p = base.join(&*p);
             }
@@ -372,38 +374,6 @@ impl Config {
     pub fn to_toml(&self) -> Result<String> {
         toml::to_string(self).map_err(|e| Error::Internal(format!("serialising config: {e}")))
     }
-}
-
-/// Refuses a secret file (master key, private key) that group or others may read.
-pub fn check_secret_file(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta =
-        std::fs::metadata(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    let mode = meta.permissions().mode();
-    if mode & 0o077 != 0 {
-        return Err(Error::Config(format!(
-            "{} is accessible by group or others (mode {:o}); fix with: chmod 600 {}",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Writes `data` to a new file with mode 0600; refuses to overwrite.
-pub fn write_secret_file(path: &Path, data: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-    f.write_all(data)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
 
 #[cfg(test)]
@@ -450,18 +420,5 @@ mod tests {
         );
         std::fs::write(&p, format!("{text}[master_key]\nsource = \"vault\"\n")).unwrap();
         assert!(Config::load(&p).is_err(), "unknown source");
-    }
-
-    #[test]
-    fn secret_file_modes() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("mk");
-        write_secret_file(&p, b"x").unwrap();
-        check_secret_file(&p).unwrap();
-        assert!(write_secret_file(&p, b"y").is_err(), "must not overwrite");
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let msg = check_secret_file(&p).unwrap_err().to_string();
-        assert!(msg.contains("chmod 600"), "{msg}");
     }
 }
