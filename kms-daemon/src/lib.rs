@@ -12,7 +12,6 @@
 
 pub mod api;
 pub mod audit;
-pub mod audit_head;
 pub mod auth;
 pub mod backup;
 pub mod ck;
@@ -27,6 +26,7 @@ pub mod limits;
 pub mod logging;
 pub mod master;
 pub mod metrics;
+pub mod model;
 pub mod pki;
 pub mod preflight;
 pub mod secret_file;

@@ -12,18 +12,15 @@
 //! | 12 | random nonce |
 //! | rest | ciphertext ‖ 16-byte tag |
 //!
-//! The AAD ([`aad`]) binds the object id, token, class, key type, the security-relevant booleans
-//! and `CKA_ALLOWED_MECHANISMS`, so a row whose policy was edited in the database fails to open
-//! (security R18).
+//! The caller gives the AAD ([`crate::model::aad`]): it binds the object id, token, class, key
+//! type, the security-relevant attributes and the life cycle, so a row whose policy was edited in
+//! the database fails to open (security R18).
 
-use crate::ck;
 use crate::error::{Error, Result};
-use crate::keys::object::AttrMap;
 use crate::secret_file::check_secret_file;
 use crate::secret_file::write_secret_file;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use kms_api::AttrValue;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -31,70 +28,6 @@ const FORMAT_V1: u8 = 1;
 const ALG_AES256_GCM: u8 = 1;
 const HEADER_LEN: usize = 1 + 1 + 4 + 12;
 const KEK_INFO: &[u8] = b"kmsd kek v1";
-
-/// The booleans the AAD binds, in this order.
-pub const AAD_FLAGS: [u64; 15] = [
-    ck::CKA_SENSITIVE,
-    ck::CKA_EXTRACTABLE,
-    ck::CKA_ENCRYPT,
-    ck::CKA_DECRYPT,
-    ck::CKA_SIGN,
-    ck::CKA_VERIFY,
-    ck::CKA_WRAP,
-    ck::CKA_UNWRAP,
-    ck::CKA_DERIVE,
-    ck::CKA_ALWAYS_SENSITIVE,
-    ck::CKA_NEVER_EXTRACTABLE,
-    ck::CKA_LOCAL,
-    ck::CKA_MODIFIABLE,
-    ck::CKA_PRIVATE,
-    ck::CKA_TOKEN,
-];
-
-/// The canonical AAD of one object: length-prefixed id and token, class and key type as u64
-/// big-endian, one byte per flag of [`AAD_FLAGS`] (0 false, 1 true, 2 absent), then the allowed
-/// mechanisms (count and values, u64 big-endian; absent = `u64::MAX`).
-pub fn aad(id: &str, token: &str, class: u64, key_type: Option<u64>, attrs: &AttrMap) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
-    out.extend_from_slice(b"kmsd-aad-v1");
-    for s in [id, token] {
-        out.extend_from_slice(&(s.len() as u32).to_be_bytes());
-        out.extend_from_slice(s.as_bytes());
-    }
-    out.extend_from_slice(&class.to_be_bytes());
-    out.extend_from_slice(&key_type.unwrap_or(u64::MAX).to_be_bytes());
-    for ty in AAD_FLAGS {
-        out.push(match attrs.get(&ty) {
-            Some(AttrValue::Bool(false)) => 0,
-            Some(AttrValue::Bool(true)) => 1,
-            _ => 2,
-        });
-    }
-    match attrs.get(&ck::CKA_ALLOWED_MECHANISMS) {
-        Some(AttrValue::UlongList(list)) => {
-            out.extend_from_slice(&(list.len() as u64).to_be_bytes());
-            for m in list {
-                out.extend_from_slice(&m.to_be_bytes());
-            }
-        }
-        _ => out.extend_from_slice(&u64::MAX.to_be_bytes()),
-    }
-    // The templates that bound what a key wraps, unwraps or derives are policy too. Bound only
-    // when present, so the AAD of every key made before they existed stays what it was.
-    for ty in [
-        ck::CKA_WRAP_TEMPLATE,
-        ck::CKA_UNWRAP_TEMPLATE,
-        ck::CKA_DERIVE_TEMPLATE,
-    ] {
-        if let Some(AttrValue::Template(t)) = attrs.get(&ty) {
-            let json = serde_json::to_vec(t).unwrap_or_default();
-            out.extend_from_slice(&ty.to_be_bytes());
-            out.extend_from_slice(&(json.len() as u64).to_be_bytes());
-            out.extend_from_slice(&json);
-        }
-    }
-    out
-}
 
 /// Seals and opens key material under the KEKs of the master key versions it holds: new blobs
 /// with the newest, any blob with the version its header names ([`crate::master::keyring`]).
@@ -241,6 +174,10 @@ pub fn read_master_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ck;
+    use crate::model::aad::base as aad;
+    use crate::model::object::AttrMap;
+    use kms_api::AttrValue;
 
     fn attrs(sign: bool) -> AttrMap {
         [

@@ -17,9 +17,11 @@ use kms_daemon::ck::*;
 use kms_daemon::clock::now_ms;
 use kms_daemon::crypto::ec::Curve;
 use kms_daemon::keys::admin::{self, PolicyChange};
-use kms_daemon::keys::lifecycle::{State, Transition};
-use kms_daemon::keys::usage::{self, Op};
-use kms_daemon::keys::{copy, dates, destroy, service};
+use kms_daemon::keys::usage;
+use kms_daemon::keys::{copy, destroy, service};
+use kms_daemon::model::dates;
+use kms_daemon::model::lifecycle::{State, Transition};
+use kms_daemon::model::op::Op;
 use kms_daemon::state::Services;
 use kms_daemon::store::objects;
 
@@ -55,7 +57,7 @@ fn state_attr(svc: &Services, c: &Caller, id: &str) -> Option<u64> {
     kms_api::attr::find(&info.attrs, CKA_KMS_STATE).and_then(AttrValue::as_ulong)
 }
 
-fn stored(svc: &Services, id: &str) -> kms_daemon::keys::object::StoredObject {
+fn stored(svc: &Services, id: &str) -> kms_daemon::model::object::StoredObject {
     svc.store
         .read(|c| objects::get_any(c, id))
         .unwrap()
@@ -156,7 +158,7 @@ fn each_transition_changes_what_the_key_may_do_and_is_audited() {
         ),
         (
             "key.deactivate",
-            admin::ADMIN_ACTOR,
+            audit::ADMIN_ACTOR,
             Some("from=active to=deactivated")
         )
     );
@@ -300,7 +302,11 @@ fn deferred_key_uses_wait_for_the_flusher_but_a_usage_limited_key_counts_on_disk
     }
     let (dir, mut svc, c) = setup();
     let store = common::store_location(dir.path());
-    let head = || kms_daemon::audit_head::load(&store).unwrap().map(|h| h.seq);
+    let head = || {
+        kms_daemon::store::audit_head::load(&store)
+            .unwrap()
+            .map(|h| h.seq)
+    };
     svc.audit.key_use_durability = kms_daemon::config::store::Durability::Deferred;
     svc.store =
         kms_daemon::store::Store::open_with(&store, std::time::Duration::from_secs(30)).unwrap();

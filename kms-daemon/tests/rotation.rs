@@ -12,9 +12,10 @@ use kms_api::{AttrValue, Bytes, SecretBytes};
 use kms_daemon::auth::Caller;
 use kms_daemon::ck::*;
 use kms_daemon::keys::admin;
-use kms_daemon::keys::lifecycle::Transition;
 use kms_daemon::keys::service;
-use kms_daemon::keys::usage::{self, Op};
+use kms_daemon::keys::usage;
+use kms_daemon::model::lifecycle::Transition;
+use kms_daemon::model::op::Op;
 use kms_daemon::state::Services;
 use kms_daemon::store::objects;
 

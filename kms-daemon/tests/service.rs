@@ -8,8 +8,9 @@ use kms_api::msg::{CryptoRequest, GenerateKeyRequest};
 use kms_api::{Attr, AttrValue, MechParams, Mechanism, SecretBytes};
 use kms_daemon::auth::Caller;
 use kms_daemon::ck::*;
-use kms_daemon::keys::usage::{self, Op};
+use kms_daemon::keys::usage;
 use kms_daemon::keys::{generate, service};
+use kms_daemon::model::op::Op;
 use kms_daemon::state::Services;
 use kms_daemon::{audit, Error};
 

@@ -10,7 +10,8 @@ use kms_daemon::audit;
 use kms_daemon::auth::Caller;
 use kms_daemon::ck::*;
 use kms_daemon::keys::copy;
-use kms_daemon::keys::usage::{self, Op};
+use kms_daemon::keys::usage;
+use kms_daemon::model::op::Op;
 
 #[test]
 fn aes_key_wrap_round_trips_and_unwrapped_keys_are_not_local() {

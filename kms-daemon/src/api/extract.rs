@@ -66,7 +66,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
                 let s = v
                     .to_str()
                     .map_err(|_| Error::BadRequest("invalid idempotency key".into()))?;
-                Some(crate::keys::idempotent::parse_key(s)?)
+                Some(crate::auth::parse_idempotency_key(s)?)
             }
         };
         Ok(Ctx(Caller {

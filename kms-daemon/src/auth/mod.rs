@@ -5,6 +5,8 @@ pub mod reinit;
 pub mod session;
 
 use crate::audit::Event;
+use crate::error::{Error, Result};
+use crate::model::object::owner_tag;
 use zeroize::Zeroizing;
 
 /// The caller of one request, as the extractors found it.
@@ -19,7 +21,7 @@ pub struct Caller {
     /// The bearer token of `Authorization: Bearer …`, if sent (still base64).
     pub bearer: Option<Zeroizing<String>>,
     /// The `Idempotency-Key` header of a creation, if sent (`keys::idempotent`).
-    pub idempotency: Option<crate::keys::idempotent::Idempotency>,
+    pub idempotency: Option<Idempotency>,
 }
 
 impl std::fmt::Debug for Caller {
@@ -39,7 +41,7 @@ impl Caller {
     pub fn owner_tag(&self) -> Option<String> {
         self.instance
             .as_deref()
-            .map(|i| crate::keys::object::owner_tag(&self.identity, i))
+            .map(|i| owner_tag(&self.identity, i))
     }
 
     /// An audit event by this caller, with outcome `ok` until told otherwise.
@@ -54,5 +56,44 @@ impl Caller {
             outcome: "ok".to_owned(),
             detail: None,
         }
+    }
+}
+
+/// The idempotency key of a request and the fingerprint of what it asks.
+#[derive(Clone, Debug)]
+pub struct Idempotency {
+    /// The header value (checked: 16 to 64 of `[A-Za-z0-9_-]`).
+    pub key: String,
+    /// SHA-256 (hex) of route, login session and body; set by [`once`].
+    pub fingerprint: String,
+}
+
+/// Checks an `Idempotency-Key` header value.
+pub fn parse_idempotency_key(value: &str) -> Result<Idempotency> {
+    let ok = (16..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        return Err(Error::BadRequest("invalid idempotency key".into()));
+    }
+    Ok(Idempotency {
+        key: value.to_owned(),
+        fingerprint: String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_checked() {
+        assert!(parse_idempotency_key("0123456789abcdef").is_ok());
+        assert!(parse_idempotency_key(&"a".repeat(64)).is_ok());
+        assert!(parse_idempotency_key("short").is_err());
+        assert!(parse_idempotency_key(&"a".repeat(65)).is_err());
+        assert!(parse_idempotency_key("0123456789abcdef ").is_err());
+        assert!(parse_idempotency_key("0123456789abcdef\n").is_err());
     }
 }

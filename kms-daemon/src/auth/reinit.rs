@@ -4,7 +4,7 @@
 //! the user PIN is forgotten (the user cannot log in until the SO runs `C_InitPIN`), and every
 //! login session of the token ends. Audit record `token.init`.
 
-use super::session::{check_pin, record_refusal};
+use super::session::check_pin;
 use super::{pin, Caller};
 use crate::audit;
 use crate::error::Result;
@@ -20,11 +20,7 @@ pub fn init_token(
     req: &InitTokenRequest,
 ) -> Result<()> {
     let ev = caller.event(Some(token), "token.init");
-    let result = reinit(svc, caller, token, req, &ev);
-    if let Err(e) = &result {
-        record_refusal(svc, ev, e);
-    }
-    result
+    audit::audited(&svc.store, ev, |ev| reinit(svc, caller, token, req, ev))
 }
 
 fn reinit(

@@ -36,20 +36,9 @@ pub fn login(
     req: &LoginRequest,
 ) -> Result<LoginResponse> {
     let ev = caller.event(Some(token), "login");
-    let result = login_inner(svc, caller, token, req.user_type, req.pin.as_ref(), &ev);
-    if let Err(e) = &result {
-        record_refusal(svc, ev, e);
-    }
-    result
-}
-
-/// Writes the audit record of a refused request in its own transaction. A refusal returns its
-/// own error even when this fails; the failure is logged.
-pub fn record_refusal(svc: &Services, mut ev: audit::Event, e: &Error) {
-    ev.outcome = e.code_str();
-    if let Err(err) = svc.store.tx(|tx| audit::append(tx, &ev)) {
-        tracing::error!(request_id = %ev.request_id, error = %err, "audit record of a refusal not written");
-    }
+    audit::audited(&svc.store, ev, |ev| {
+        login_inner(svc, caller, token, req.user_type, req.pin.as_ref(), ev)
+    })
 }
 
 /// Checks `pin_bytes` against the PIN of `user_type` exactly as a login does: SO only for
@@ -207,20 +196,18 @@ pub fn resolve(
 /// `POST /v1/tokens/{token}/logout`.
 pub fn logout(svc: &Services, caller: &Caller, token: &str) -> Result<()> {
     let ev = caller.event(Some(token), "logout");
-    let result = svc.store.tx(|tx| {
-        if resolve(tx, &svc.auth, caller, token)?.is_none() {
-            return Err(Error::UserNotLoggedIn);
-        }
-        if let Some(h) = bearer_hash(caller)? {
-            sessions::delete(tx, &h)?;
-        }
-        audit::append(tx, &ev)?;
-        Ok(())
-    });
-    if let Err(e) = &result {
-        record_refusal(svc, ev, e);
-    }
-    result
+    audit::audited(&svc.store, ev, |ev| {
+        svc.store.tx(|tx| {
+            if resolve(tx, &svc.auth, caller, token)?.is_none() {
+                return Err(Error::UserNotLoggedIn);
+            }
+            if let Some(h) = bearer_hash(caller)? {
+                sessions::delete(tx, &h)?;
+            }
+            audit::append(tx, ev)?;
+            Ok(())
+        })
+    })
 }
 
 /// `POST /v1/tokens/{token}/set-pin` (C_SetPIN): with a bearer session, changes the PIN of that
@@ -228,12 +215,10 @@ pub fn logout(svc: &Services, caller: &Caller, token: &str) -> Result<()> {
 /// first, same lockout and codes); on success the new hash is stored and the counter reset in
 /// one transaction with the audit record `pin.set`.
 pub fn set_pin(svc: &Services, caller: &Caller, token: &str, req: &SetPinRequest) -> Result<()> {
-    let mut ev = caller.event(Some(token), "pin.set");
-    let result = set_pin_inner(svc, caller, token, req, &mut ev);
-    if let Err(e) = &result {
-        record_refusal(svc, ev, e);
-    }
-    result
+    let ev = caller.event(Some(token), "pin.set");
+    audit::audited(&svc.store, ev, |ev| {
+        set_pin_inner(svc, caller, token, req, ev)
+    })
 }
 
 fn user_type_name(u: UserType) -> &'static str {
@@ -285,11 +270,9 @@ fn set_pin_inner(
 /// locked user is unlocked. Existing user sessions stay valid. Audit record `pin.init`.
 pub fn init_pin(svc: &Services, caller: &Caller, token: &str, req: &InitPinRequest) -> Result<()> {
     let ev = caller.event(Some(token), "pin.init");
-    let result = init_pin_inner(svc, caller, token, req, &ev);
-    if let Err(e) = &result {
-        record_refusal(svc, ev, e);
-    }
-    result
+    audit::audited(&svc.store, ev, |ev| {
+        init_pin_inner(svc, caller, token, req, ev)
+    })
 }
 
 /// Whether the caller holds an SO session on `token` (token not found → `token_not_found`).
@@ -381,7 +364,7 @@ pub fn create_token(
         tokens::insert(tx, &row, now_ms())?;
         let ev = audit::Event {
             request_id: "cli".into(),
-            actor: crate::keys::admin::ADMIN_ACTOR.into(),
+            actor: crate::audit::ADMIN_ACTOR.into(),
             token: Some(label.to_owned()),
             action: "token.create".into(),
             outcome: "ok".into(),

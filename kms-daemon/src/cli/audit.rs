@@ -1,11 +1,10 @@
 //! `kmsd audit verify|export`: recomputes the hash chain; writes records as JSON lines.
 
-use crate::audit::{self, verify_records, Filter, Verdict};
-use crate::audit_head::{self, Head};
-use crate::config::store::Location;
+use crate::audit::verify::verify_store;
+use crate::audit::{self, Filter, Verdict};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::keys::dates::{parse_time, rfc3339};
+use crate::model::dates::{parse_time, rfc3339};
 use crate::store::Store;
 use clap::Subcommand;
 use serde::Serialize;
@@ -128,31 +127,8 @@ pub fn run(cmd: &AuditCommand) -> ExitCode {
     }
 }
 
-/// The chain's verdict, then the stored head's (tail truncation), and the head to copy away.
-fn verdict(config: &Path) -> Result<(Verdict, Option<Head>)> {
-    let store = Config::load(config)?.store;
-    let records = Store::open(&store)?.read(audit::records)?;
-    // The head file guards a SQLite file against tail truncation; a PostgreSQL store has none.
-    let head = match Location::of(&store) {
-        Location::Sqlite(file) => audit_head::load(file)?,
-        Location::Postgres(_) => None,
-    };
-    let verdict = match (verify_records(&records), &head) {
-        (Verdict::Ok { records: n }, Some(h)) => match audit_head::check(&records, h) {
-            // The first record that should be there and is not (or differs).
-            Some(reason) => Verdict::Broken {
-                seq: records.last().map_or(1, |r| (r.seq + 1).min(h.seq)),
-                reason,
-            },
-            None => Verdict::Ok { records: n },
-        },
-        (v, _) => v,
-    };
-    Ok((verdict, head))
-}
-
 fn run_verify(config: &Path) -> ExitCode {
-    match verdict(config) {
+    match Config::load(config).and_then(|c| verify_store(&c.store)) {
         Ok((Verdict::Ok { records }, head)) => {
             println!("audit chain OK: {records} records");
             if let Some(h) = head {

@@ -86,8 +86,8 @@ pub fn run_restore(config: &Path, input: &Path, force: bool) -> Result<()> {
     // The audit chain is the backup's now: records written after the backup are gone on
     // purpose, and the head follows (it would otherwise, rightly, refuse every write).
     let conn = rusqlite::Connection::open(&cfg.store)?;
-    let replaced = crate::audit_head::reset(&conn, &cfg.store)?;
-    let now = crate::audit_head::current(&conn)?;
+    let replaced = crate::store::audit_head::reset(&conn, &cfg.store)?;
+    let now = crate::store::audit_head::current(&conn)?;
     if let (Some(old), Some(new)) = (replaced, now) {
         if old.seq > new.seq {
             println!(

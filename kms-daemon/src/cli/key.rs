@@ -6,8 +6,8 @@ use super::view::{json, key_table, KeyView};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::admin::{self, PolicyChange};
-use crate::keys::dates::parse_time;
-use crate::keys::lifecycle::Transition;
+use crate::model::dates::parse_time;
+use crate::model::lifecycle::Transition;
 use crate::store::Store;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -115,7 +115,7 @@ fn limit<T>(
         .transpose()
 }
 
-fn print_key(common: &Common, key: &crate::keys::object::StoredObject, done: &str) {
+fn print_key(common: &Common, key: &crate::model::object::StoredObject, done: &str) {
     let view = KeyView::of(key);
     if common.json {
         println!("{}", json(&view));

@@ -4,8 +4,8 @@
 
 use crate::ck::*;
 use crate::clock::now_ms;
-use crate::keys::dates::rfc3339;
-use crate::keys::object::StoredObject;
+use crate::model::dates::rfc3339;
+use crate::model::object::StoredObject;
 use kms_api::AttrValue;
 use serde::Serialize;
 

@@ -4,23 +4,20 @@
 //! These run in the `kmsd` CLI process against the store file, next to a running `kmsd serve`
 //! on the same store (SQLite WAL, IMMEDIATE write transactions, a busy timeout): each change is
 //! read, computed (resealing the material for its new AAD), and written only if the row is still
-//! as read, in one transaction with its audit record (actor [`ADMIN_ACTOR`]); a refusal is
+//! as read, in one transaction with its audit record (actor [`audit::ADMIN_ACTOR`]); a refusal is
 //! audited too, with its error code as outcome. A serving daemon sees a change on its next
 //! request: it reads every key from the store on every use.
 
 use super::destroy;
-use super::lifecycle::{has_lifecycle, Lifecycle, Transition};
-use super::object::StoredObject;
-use super::service::{audited, check_id, update_checked};
+use super::service::{check_id, update_checked};
 use crate::audit::{self, Event};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
+use crate::model::lifecycle::{has_lifecycle, Lifecycle, Transition};
+use crate::model::object::StoredObject;
 use crate::state::Services;
 use crate::store::Db;
 use crate::store::{objects, sessions, tokens};
-
-/// The actor of administrative audit records: whoever can run `kmsd` on the store file.
-pub const ADMIN_ACTOR: &str = "local-admin";
 
 /// The most bytes a revocation reason may have.
 pub const MAX_REASON_LEN: usize = 256;
@@ -29,7 +26,7 @@ pub const MAX_REASON_LEN: usize = 256;
 fn event(action: &str, id: Option<&str>) -> Event {
     Event {
         request_id: format!("cli-{}", now_ms()),
-        actor: ADMIN_ACTOR.to_owned(),
+        actor: audit::ADMIN_ACTOR.to_owned(),
         token: None,
         action: action.to_owned(),
         object_id: id.map(str::to_owned),
@@ -65,7 +62,7 @@ fn change_key(
     change: impl Fn(&StoredObject) -> Result<StoredObject>,
     detail: impl Fn(&StoredObject, &StoredObject) -> String,
 ) -> Result<StoredObject> {
-    audited(svc, event(action, Some(id)), |ev| {
+    audit::audited(&svc.store, event(action, Some(id)), |ev| {
         ev.token = Some(svc.store.read(|conn| load_key(conn, id))?.token);
         update_checked(
             svc,
@@ -163,7 +160,7 @@ pub fn cancel_destroy(svc: &Services, id: &str) -> Result<StoredObject> {
 
 /// `kmsd key rotate`: new primary material for a secret key (`keys::versions`).
 pub fn rotate(svc: &Services, id: &str) -> Result<StoredObject> {
-    audited(svc, event("key.rotate", Some(id)), |ev| {
+    audit::audited(&svc.store, event("key.rotate", Some(id)), |ev| {
         ev.token = Some(svc.store.read(|conn| load_key(conn, id))?.token);
         super::versions::rotate(
             svc,
@@ -232,10 +229,16 @@ impl PolicyChange {
             parts.push(format!("max_uses={}", opt(v.map(|n| n.to_string()))));
         }
         if let Some(v) = self.not_before {
-            parts.push(format!("not_before={}", opt(v.map(super::dates::rfc3339))));
+            parts.push(format!(
+                "not_before={}",
+                opt(v.map(crate::model::dates::rfc3339))
+            ));
         }
         if let Some(v) = self.not_after {
-            parts.push(format!("not_after={}", opt(v.map(super::dates::rfc3339))));
+            parts.push(format!(
+                "not_after={}",
+                opt(v.map(crate::model::dates::rfc3339))
+            ));
         }
         if let Some(v) = &self.principals {
             parts.push(format!(
@@ -275,7 +278,7 @@ pub fn set_policy(svc: &Services, id: &str, change: &PolicyChange) -> Result<Sto
 pub fn delete_token(svc: &Services, label: &str) -> Result<usize> {
     let mut ev = event("token.delete", None);
     ev.token = Some(label.to_owned());
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         svc.store.tx(|tx| {
             tokens::get(tx, label)?.ok_or(Error::TokenNotFound)?;
             let objects = objects::list(tx, label)?;
@@ -307,7 +310,7 @@ pub fn attach_cert(
     use kms_api::{AttrValue, Bytes};
     let mut ev = event("object.create", None);
     ev.detail = Some(format!("certificate_for={id}"));
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         let key = svc.store.read(|conn| load_key(conn, id))?;
         ev.token = Some(key.token.clone());
         let spki = key
@@ -322,7 +325,7 @@ pub fn attach_cert(
             ));
         }
         let bytes = |v: &[u8]| AttrValue::Bytes(Bytes(v.to_vec()));
-        let mut map = super::object::AttrMap::new();
+        let mut map = crate::model::object::AttrMap::new();
         map.insert(CKA_CLASS, AttrValue::Ulong(CKO_CERTIFICATE));
         map.insert(CKA_CERTIFICATE_TYPE, AttrValue::Ulong(CKC_X_509));
         map.insert(CKA_TOKEN, AttrValue::Bool(true));
@@ -335,7 +338,7 @@ pub fn attach_cert(
         map.insert(CKA_LABEL, bytes(label.unwrap_or_default()));
         super::create::fill_certificate(&mut map)?;
         let admin = crate::auth::Caller {
-            identity: ADMIN_ACTOR.to_owned(),
+            identity: audit::ADMIN_ACTOR.to_owned(),
             request_id: ev.request_id.clone(),
             instance: None,
             bearer: None,

@@ -22,16 +22,16 @@
 //! `detail`, the source (`source=<id>`); a refusal names the source as its object.
 
 use super::idempotent;
-use super::lifecycle::{has_lifecycle, Lifecycle};
-use super::object::{AttrMap, StoredObject};
-use super::service::{audited, load_visible, require_user, reseal, update_checked};
-use super::template::{self, Change};
+use super::service::{load_visible, require_user, reseal, update_checked};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
 use crate::clock::now_ms;
 use crate::crypto::rng;
 use crate::error::{Error, Result};
+use crate::model::lifecycle::{has_lifecycle, Lifecycle};
+use crate::model::object::{AttrMap, StoredObject};
+use crate::model::template::{self, Change};
 use crate::state::Services;
 use crate::store::objects;
 use kms_api::msg::ObjectInfo;
@@ -140,7 +140,7 @@ pub fn copy_object(
 ) -> Result<ObjectInfo> {
     let mut ev = caller.event(Some(token), "object.copy");
     ev.object_id = Some(id.to_owned());
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         let copy = update_checked(
             svc,
             |conn| {

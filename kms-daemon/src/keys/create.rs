@@ -10,14 +10,14 @@
 
 use super::generate::{ec_public_attrs, ed_public_attrs, rsa_public_attrs};
 use super::idempotent;
-use super::object::AttrMap;
-use super::service::{audited, build, check_non_local_roles, require_user, required};
-use super::template::{self, Mode};
+use super::service::{build, check_non_local_roles, require_user, required};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
 use crate::crypto::{ec, eddsa, mac, rsa};
 use crate::error::{Error, Result};
+use crate::model::object::AttrMap;
+use crate::model::template::{self, Mode};
 use crate::state::Services;
 use crate::store::objects;
 use kms_api::msg::ObjectInfo;
@@ -36,7 +36,7 @@ pub fn create_object(
     template: &[Attr],
 ) -> Result<ObjectInfo> {
     let ev = caller.event(Some(token), "object.create");
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         svc.store
             .read(|conn| require_user(svc, conn, caller, token))?;
         let mut map = template::normalize(template)?;

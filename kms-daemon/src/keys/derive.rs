@@ -19,11 +19,10 @@
 
 use super::idempotent;
 use super::service::{
-    audited, build, check_id, check_non_local_roles, check_only_strengthens, count_use,
-    load_visible, require_user, required,
+    build, check_id, check_non_local_roles, check_only_strengthens, count_use, load_visible,
+    require_user, required,
 };
-use super::template::{self, Mode};
-use super::usage::{self, Op};
+use super::usage;
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
@@ -31,6 +30,8 @@ use crate::clock::now_ms;
 use crate::crypto::ec::{self, EcdhKdf};
 use crate::crypto::HashAlg;
 use crate::error::{Error, Result};
+use crate::model::op::Op;
+use crate::model::template::{self, Mode};
 use crate::state::Services;
 use crate::store::objects;
 use kms_api::attr::MAX_VALUE_LEN;
@@ -83,7 +84,7 @@ pub fn derive_key(
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), Op::Derive.action());
     ev.mechanism = Some(mechanism_name(mech));
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         check_id(&req.base_key)?;
         ev.object_id = Some(req.base_key.clone());
         let base = svc.store.read(|conn| {

@@ -8,12 +8,12 @@
 //! anyway, since the key is scheduled. The scheduled flag is bound in the AAD, so clearing
 //! `destroy_at` in the database does not bring a key back: only [`cancel`], which reseals, does.
 
-use super::lifecycle::State;
-use super::object::StoredObject;
 use super::service::reseal;
 use crate::audit::{self, Event};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
+use crate::model::lifecycle::State;
+use crate::model::object::StoredObject;
 use crate::state::Services;
 use crate::store::objects;
 
@@ -70,7 +70,7 @@ fn erase(obj: &mut StoredObject, now: i64) {
 pub fn detail(obj: &StoredObject) -> String {
     match (obj.life.state, obj.life.destroy_at) {
         (State::Destroyed, _) => "destroyed".to_owned(),
-        (_, Some(at)) => format!("destroy_at={}", super::dates::rfc3339(at)),
+        (_, Some(at)) => format!("destroy_at={}", crate::model::dates::rfc3339(at)),
         _ => "restored".to_owned(),
     }
 }

@@ -3,14 +3,14 @@
 
 use super::create::secret_len_ok;
 use super::idempotent;
-use super::object::{AttrMap, StoredObject};
-use super::service::{audited, build, require_user, required};
-use super::template::{self, Mode};
+use super::service::{build, require_user, required};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
 use crate::crypto::{ec, eddsa, rng, rsa};
 use crate::error::{Error, Result};
+use crate::model::object::{AttrMap, StoredObject};
+use crate::model::template::{self, Mode};
 use crate::state::Services;
 use crate::store::objects;
 use kms_api::msg::{GenerateKeyPairRequest, GenerateKeyRequest, KeyPairInfo, ObjectInfo};
@@ -27,7 +27,7 @@ pub fn generate_key(
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), "key.generate");
     ev.mechanism = Some(mechanism_name(mech));
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         svc.store
             .read(|conn| require_user(svc, conn, caller, token))?;
         let key_type = match mech {
@@ -182,7 +182,7 @@ pub fn generate_pair(
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), "key.generate_pair");
     ev.mechanism = Some(mechanism_name(mech));
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         svc.store
             .read(|conn| require_user(svc, conn, caller, token))?;
         let key_type = match mech {

@@ -18,7 +18,6 @@
 //! was already answered — what it created, as those objects are now.
 
 use crate::audit;
-use crate::auth::session::record_refusal;
 use crate::auth::Caller;
 use crate::clock::now_ms;
 use crate::crypto::sha256;
@@ -32,30 +31,6 @@ use serde::Serialize;
 /// How long a key is remembered. A module retries within one call (its request timeout), so an
 /// hour leaves a wide margin.
 pub const TTL_MS: i64 = 3600 * 1000;
-
-/// The idempotency key of a request and the fingerprint of what it asks.
-#[derive(Clone, Debug)]
-pub struct Idempotency {
-    /// The header value (checked: 16 to 64 of `[A-Za-z0-9_-]`).
-    pub key: String,
-    /// SHA-256 (hex) of route, login session and body; set by [`once`].
-    pub fingerprint: String,
-}
-
-/// Checks an `Idempotency-Key` header value.
-pub fn parse_key(value: &str) -> Result<Idempotency> {
-    let ok = (16..=64).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !ok {
-        return Err(Error::BadRequest("invalid idempotency key".into()));
-    }
-    Ok(Idempotency {
-        key: value.to_owned(),
-        fingerprint: String::new(),
-    })
-}
 
 /// What a creation answers, and how to answer it again from its objects.
 pub trait Created: Sized {
@@ -152,7 +127,7 @@ fn replay<R: Created>(
         .is_some_and(|i| i.fingerprint == entry.fingerprint);
     if !same || entry.token != req.token {
         let e = Error::IdempotencyConflict;
-        record_refusal(svc, ev, &e);
+        audit::record_refusal(&svc.store, ev, &e);
         return Err(e);
     }
     let found = svc.store.read(|c| {
@@ -170,7 +145,7 @@ fn replay<R: Created>(
     let answer = found.and_then(R::from_objects);
     match &answer {
         Ok(_) => svc.store.tx(|tx| audit::append(tx, &ev).map(|_| ()))?,
-        Err(e) => record_refusal(svc, ev, e),
+        Err(e) => audit::record_refusal(&svc.store, ev, e),
     }
     answer
 }
@@ -196,20 +171,5 @@ pub fn record(tx: &Db<'_>, caller: &Caller, token: &str, created: &[&str]) -> Re
         Ok(())
     } else {
         Err(Error::IdempotencyConflict)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_checked() {
-        assert!(parse_key("0123456789abcdef").is_ok());
-        assert!(parse_key(&"a".repeat(64)).is_ok());
-        assert!(parse_key("short").is_err());
-        assert!(parse_key(&"a".repeat(65)).is_err());
-        assert!(parse_key("0123456789abcdef ").is_err());
-        assert!(parse_key("0123456789abcdef\n").is_err());
     }
 }

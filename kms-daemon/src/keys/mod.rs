@@ -8,16 +8,12 @@
 pub mod admin;
 pub mod copy;
 pub mod create;
-pub mod dates;
 pub mod derive;
 pub mod destroy;
 pub mod generate;
 pub mod idempotent;
-pub mod lifecycle;
-pub mod object;
 pub mod roles;
 pub mod service;
-pub mod template;
 pub mod usage;
 pub mod versions;
 pub mod wrap;

@@ -3,9 +3,9 @@
 //! (`keys::template`); generation accepts them in default mode, so the check at use is what
 //! stops T1/T2/T6 for all-purpose keys and for objects stored before the policy existed.
 
-use super::object::StoredObject;
 use crate::ck::*;
 use crate::error::{Error, Result};
+use crate::model::object::StoredObject;
 use crate::store::objects;
 use crate::store::Db;
 

@@ -1,17 +1,17 @@
 //! Shared steps of every key operation (access, visibility, building new objects) and the
 //! object routes that need no crypto: find, get, set attributes, destroy.
 
-use super::lifecycle::{has_lifecycle, Lifecycle};
-use super::object::{AttrMap, StoredObject};
-use super::template::{self, Change};
-use super::usage::Op;
-use crate::audit::{self, Event};
-use crate::auth::session::{record_refusal, resolve};
+use crate::audit;
+use crate::auth::session::resolve;
 use crate::auth::Caller;
 use crate::ck::*;
 use crate::clock::now_ms;
 use crate::crypto::rng;
 use crate::error::{Error, Result};
+use crate::model::lifecycle::{has_lifecycle, Lifecycle};
+use crate::model::object::{AttrMap, StoredObject};
+use crate::model::op::Op;
+use crate::model::template::{self, Change};
 use crate::state::Services;
 use crate::store::Db;
 use crate::store::{objects, tokens};
@@ -53,20 +53,6 @@ pub fn load_visible(
     objects::get(conn, token, id)?
         .filter(|o| o.visible(user, owner.as_deref()))
         .ok_or(Error::ObjectNotFound)
-}
-
-/// Runs `f`; if it fails, audits the refusal with `ev` (as `f` left it). On success `f` has
-/// written its own record in the transaction of its change.
-pub fn audited<T>(
-    svc: &Services,
-    mut ev: Event,
-    f: impl FnOnce(&mut Event) -> Result<T>,
-) -> Result<T> {
-    let result = f(&mut ev);
-    if let Err(e) = &result {
-        record_refusal(svc, ev, e);
-    }
-    result
 }
 
 /// Completes a checked template into a new object: defaults (R3), provenance (`local` is the
@@ -173,7 +159,7 @@ pub fn required(map: &AttrMap, ty: u64, name: &str) -> Result<AttrValue> {
 
 /// `POST …/objects/find`.
 pub fn find(svc: &Services, caller: &Caller, token: &str, req: &FindRequest) -> Result<ObjectList> {
-    super::template::check_limits(&req.template)?;
+    crate::model::template::check_limits(&req.template)?;
     svc.store.read(|conn| {
         let user = user_logged_in(svc, conn, caller, token)?;
         let owner = caller.owner_tag();
@@ -201,7 +187,7 @@ pub fn get(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<Obj
 pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<()> {
     let mut ev = caller.event(Some(token), "object.destroy");
     ev.object_id = Some(id.to_owned());
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         let load = |conn: &Db<'_>| {
             require_user(svc, conn, caller, token)?;
             let obj = load_visible(conn, caller, token, id, true)?;
@@ -328,7 +314,7 @@ pub fn set_attributes(
 ) -> Result<ObjectInfo> {
     let mut ev = caller.event(Some(token), "object.set_attributes");
     ev.object_id = Some(id.to_owned());
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         let changes = template::normalize(template)?;
         let new = update_checked(
             svc,

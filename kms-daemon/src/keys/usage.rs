@@ -12,9 +12,8 @@
 //! principal, usage count) before the key is opened, and again — counting the use — in the
 //! transaction of the audit record; a refusal there drops the result.
 
-use super::object::StoredObject;
 use super::roles;
-use super::service::{audited, count_use, load_visible, require_user};
+use super::service::{count_use, load_visible, require_user};
 use super::versions;
 use crate::audit;
 use crate::auth::Caller;
@@ -25,68 +24,13 @@ use crate::config::PolicyConfig;
 use crate::crypto::keycache::{self, Parsed};
 use crate::crypto::{aes, der, ec, eddsa, mac, rsa, rsa_raw, HashAlg};
 use crate::error::{Error, Result};
+use crate::model::object::StoredObject;
+use crate::model::op::Op;
 use crate::state::Services;
 use kms_api::msg::{CryptoRequest, CryptoResponse, Empty, VerifyRequest};
 use kms_api::Mechanism;
 use kms_api::{AttrValue, MechParams, SecretBytes};
 use zeroize::Zeroizing;
-
-/// The key operations: the three data operations [`run`] serves, and the key-management ones
-/// (see `keys::wrap`, `keys::derive`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    /// `C_Sign`.
-    Sign,
-    /// `C_Verify` with a secret key (HMAC).
-    Verify,
-    /// `C_Decrypt`.
-    Decrypt,
-    /// `C_Encrypt`.
-    Encrypt,
-    /// `C_WrapKey` (the wrapping key).
-    Wrap,
-    /// `C_UnwrapKey` (the unwrapping key).
-    Unwrap,
-    /// `C_DeriveKey` (the base key).
-    Derive,
-}
-
-impl Op {
-    /// The audit action of this operation.
-    pub fn action(self) -> &'static str {
-        match self {
-            Op::Sign => "key.sign",
-            Op::Verify => "key.verify",
-            Op::Decrypt => "key.decrypt",
-            Op::Encrypt => "key.encrypt",
-            Op::Wrap => "key.wrap",
-            Op::Unwrap => "key.unwrap",
-            Op::Derive => "key.derive",
-        }
-    }
-
-    fn flag(self) -> u64 {
-        match self {
-            Op::Sign => CKA_SIGN,
-            Op::Verify => CKA_VERIFY,
-            Op::Decrypt => CKA_DECRYPT,
-            Op::Encrypt => CKA_ENCRYPT,
-            Op::Wrap => CKA_WRAP,
-            Op::Unwrap => CKA_UNWRAP,
-            Op::Derive => CKA_DERIVE,
-        }
-    }
-
-    /// Whether the operation only processes data protected earlier (decrypt, verify, unwrap),
-    /// which a deactivated or compromised key may still do; the others protect new data.
-    pub fn processes_protected_data(self) -> bool {
-        matches!(self, Op::Decrypt | Op::Verify | Op::Unwrap)
-    }
-
-    fn is_data(self) -> bool {
-        matches!(self, Op::Sign | Op::Verify | Op::Decrypt | Op::Encrypt)
-    }
-}
 
 /// Which mechanism serves which operation on which key.
 #[rustfmt::skip]
@@ -479,7 +423,7 @@ fn use_key(
     let mut ev = caller.event(Some(token), op.action());
     ev.object_id = Some(id.to_owned());
     ev.mechanism = Some(mechanism_name(mech));
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         if !op.is_data() {
             return Err(Error::MechanismInvalid(mech));
         }

@@ -3,7 +3,7 @@
 //!
 //! `kmsd key rotate` gives a secret key (AES, generic secret) new material as version n+1, which
 //! becomes the primary: every new encryption and MAC uses it. The older versions are kept as
-//! *retired*, sealed under their own AAD ([`retired_aad`]: id, token, class, key type and
+//! *retired*, sealed under their own AAD (`StoredObject::retired_aad`: id, token, class, key type and
 //! version), and are used only where the result authenticates the key that made it — AES-GCM
 //! decryption, HMAC verification and AES key-wrap (KW/KWP) unwrapping try the primary first,
 //! then the retired versions newest first. AES-CBC, -ECB and -CTR decryption cannot tell a wrong
@@ -17,29 +17,16 @@
 //! is never used through an older version either. When the key is destroyed, every version's
 //! material is erased with it.
 
-use super::object::StoredObject;
 use super::service::update_checked;
 use crate::ck::*;
 use crate::clock::now_ms;
 use crate::crypto::rng;
 use crate::error::{Error, Result};
+use crate::model::object::StoredObject;
 use crate::state::Services;
 use crate::store::versions;
 use kms_api::AttrValue;
 use zeroize::Zeroizing;
-
-/// The AAD of retired version `version` of `obj`.
-pub fn retired_aad(obj: &StoredObject, version: u32) -> Vec<u8> {
-    let mut out = b"kmsd-retired-v1".to_vec();
-    for s in [obj.id.as_str(), obj.token.as_str()] {
-        out.extend_from_slice(&(s.len() as u32).to_be_bytes());
-        out.extend_from_slice(s.as_bytes());
-    }
-    out.extend_from_slice(&obj.class.to_be_bytes());
-    out.extend_from_slice(&obj.key_type.unwrap_or(u64::MAX).to_be_bytes());
-    out.extend_from_slice(&version.to_be_bytes());
-    out
-}
 
 /// Runs `f` with each retired version of `obj`, newest first, and returns the first success;
 /// `None` when there is none or every one fails.
@@ -50,7 +37,7 @@ pub fn first_retired<T>(
 ) -> Result<Option<T>> {
     let retired = svc.store.read(|c| versions::retired(c, &obj.id))?;
     for (version, blob) in retired {
-        let key = svc.vault.open(&retired_aad(obj, version), &blob)?;
+        let key = svc.vault.open(&obj.retired_aad(version), &blob)?;
         if let Ok(out) = f(&key) {
             return Ok(Some(out));
         }
@@ -86,7 +73,8 @@ fn rotated(svc: &Services, obj: &StoredObject) -> Result<Rotated> {
             "only secret keys (AES, generic secret) are rotated",
         ));
     }
-    if obj.life.is_gone() || obj.life.effective(now_ms()) != super::lifecycle::State::Active {
+    if obj.life.is_gone() || obj.life.effective(now_ms()) != crate::model::lifecycle::State::Active
+    {
         return Err(Error::ActionProhibited("only an active key is rotated"));
     }
     let blob = obj
@@ -107,7 +95,7 @@ fn rotated(svc: &Services, obj: &StoredObject) -> Result<Rotated> {
         .checked_add(1)
         .ok_or(Error::ActionProhibited("no version number left"))?;
     key.sealed = Some(svc.vault.seal(&key.aad(), &fresh)?);
-    let retired = svc.vault.seal(&retired_aad(obj, obj.version), &old)?;
+    let retired = svc.vault.seal(&obj.retired_aad(obj.version), &old)?;
     Ok(Rotated { key, retired })
 }
 

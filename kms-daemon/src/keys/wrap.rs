@@ -31,14 +31,12 @@
 
 use super::generate::{ec_public_attrs, rsa_public_attrs};
 use super::idempotent;
-use super::object::StoredObject;
 use super::roles::other_half_has;
 use super::service::{
-    audited, build, check_id, check_non_local_roles, check_only_strengthens, count_use,
-    load_visible, require_user, required,
+    build, check_id, check_non_local_roles, check_only_strengthens, count_use, load_visible,
+    require_user, required,
 };
-use super::template::{self, Mode};
-use super::usage::{self, Op};
+use super::usage;
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
@@ -46,6 +44,9 @@ use crate::clock::now_ms;
 use crate::crypto::wrap::{self, AesWrap};
 use crate::crypto::{ct_eq, ec, rsa, HashAlg};
 use crate::error::{Error, Result};
+use crate::model::object::StoredObject;
+use crate::model::op::Op;
+use crate::model::template::{self, Mode};
 use crate::state::Services;
 use crate::store::objects;
 use kms_api::msg::{ObjectInfo, UnwrapRequest, WrapRequest, WrapResponse};
@@ -190,7 +191,7 @@ pub fn wrap_key(
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), Op::Wrap.action());
     ev.mechanism = Some(mechanism_name(mech));
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         check_id(&req.key)?;
         check_id(&req.wrapping_key)?;
         ev.object_id = Some(req.key.clone());
@@ -292,7 +293,7 @@ fn unwrap_template(
     req: &UnwrapRequest,
     transport: &Transport,
     unwrapping: &StoredObject,
-) -> Result<(u64, u64, super::object::AttrMap, Expect)> {
+) -> Result<(u64, u64, crate::model::object::AttrMap, Expect)> {
     let mut map = template::normalize(&req.template)?;
     let imposed = unwrapping.template(CKA_UNWRAP_TEMPLATE);
     template::merge(&mut map, imposed, "CKA_UNWRAP_TEMPLATE")?;
@@ -361,7 +362,7 @@ pub fn unwrap_key(
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), Op::Unwrap.action());
     ev.mechanism = Some(mechanism_name(mech));
-    audited(svc, ev, |ev| {
+    audit::audited(&svc.store, ev, |ev| {
         check_id(&req.unwrapping_key)?;
         ev.object_id = Some(req.unwrapping_key.clone());
         let (unwrapping, public_half_encrypts) = svc.store.read(|conn| {

@@ -10,7 +10,6 @@
 
 use super::keyring;
 use crate::error::{Error, Result};
-use crate::keys::versions::retired_aad;
 use crate::state::Services;
 use crate::store::db::{params, Db};
 use crate::store::objects;
@@ -88,7 +87,7 @@ fn rewrap(svc: &Services, conn: &Db<'_>, item: &Item, version: u32) -> Result<bo
     let (aad, blob) = match item {
         Item::Primary(_) => (obj.aad(), obj.sealed.clone()),
         Item::Retired(_, v) => (
-            retired_aad(&obj, *v),
+            obj.retired_aad(*v),
             conn.query_one(
                 "SELECT sealed FROM key_versions WHERE object_id = ?1 AND version = ?2",
                 params![id, v],

@@ -11,7 +11,7 @@
 //! - a batch of key uses recorded with [`Durability::Deferred`] is synced by the flusher thread
 //!   within the flush interval.
 //!
-//! The audit head ([`crate::audit_head`]) moves only after a sync, to the last record that sync
+//! The audit head ([`crate::store::audit_head`]) moves only after a sync, to the last record that sync
 //! covered: after a power loss it can be behind the chain, never ahead of it.
 //!
 //! Checkpoints stay SQLite's own (the writer copies the WAL into the database file every 1,000
@@ -22,9 +22,9 @@
 //! no later commit could be trusted to reach the disk (PostgreSQL stops for the same reason).
 //! Every transaction then fails with `audit_unavailable` until kmsd restarts.
 
-use crate::audit_head::{Head, HeadFile};
 use crate::config::store::Durability;
 use crate::error::{Error, Result};
+use crate::store::audit_head::{Head, HeadFile};
 use parking_lot::{Condvar, Mutex};
 use rusqlite::Connection;
 use std::fs::File;
@@ -217,29 +217,38 @@ impl Drop for Flusher {
 
 #[cfg(test)]
 mod tests {
-    use crate::audit::{self, Event};
-    use crate::audit_head;
     use crate::config::store::Durability;
+    use crate::error::Result;
+    use crate::store::audit_head;
+    use crate::store::db::{params, Db};
     use crate::store::Store;
     use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
 
-    fn event() -> Event {
-        Event {
-            request_id: "r".into(),
-            actor: "CN=test".into(),
-            action: "key.sign".into(),
-            outcome: "ok".into(),
-            ..Event::default()
-        }
+    /// Appends a record at the end of the `audit` table, as the audit writer does (its hash
+    /// need not chain here: only the head the store keeps is looked at).
+    fn append(c: &Db<'_>) -> Result<i64> {
+        let seq: i64 = c.query_one(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM audit",
+            params![],
+            |r| r.get(0),
+        )?;
+        c.execute(
+            "INSERT INTO audit (seq, ts_ms, request_id, actor, action, outcome, prev_hash, hash) \
+             VALUES (?1, 0, 'r', 'CN=test', 'key.sign', 'ok', ?2, ?3)",
+            params![seq, [0u8; 32], seq.to_be_bytes()],
+        )?;
+        Ok(seq)
     }
 
     fn head_seq(store: &Path) -> Option<i64> {
         audit_head::load(store).unwrap().map(|h| h.seq)
     }
 
-    fn records(store: &Store) -> usize {
-        store.read(audit::records).unwrap().len()
+    fn records(store: &Store) -> i64 {
+        store
+            .read(|c| c.query_one("SELECT COUNT(*) FROM audit", params![], |r| r.get(0)))
+            .unwrap()
     }
 
     /// A new SQLite store that syncs deferred commits within `interval`, and its file.
@@ -255,7 +264,7 @@ mod tests {
     fn an_immediate_commit_is_synced_and_heads_the_chain_when_it_returns() {
         let (_dir, path, store) = store_with(Duration::from_secs(5));
         for seq in 1..=3 {
-            store.tx(|c| audit::append(c, &event())).unwrap();
+            store.tx(append).unwrap();
             assert_eq!(head_seq(&path), Some(seq));
         }
     }
@@ -265,9 +274,7 @@ mod tests {
         let interval = Duration::from_millis(300);
         let (_dir, path, store) = store_with(interval);
         let start = Instant::now();
-        store
-            .tx_with(Durability::Deferred, |c| audit::append(c, &event()))
-            .unwrap();
+        store.tx_with(Durability::Deferred, append).unwrap();
         // Committed before the answer: every reader sees the record …
         assert_eq!(records(&store), 1);
         // … and the head waits for the sync, which waits for the interval's other uses.
@@ -279,19 +286,15 @@ mod tests {
         assert!(start.elapsed() >= interval);
         assert_eq!(head_seq(&path), Some(1));
         // A change after deferred uses syncs them with it, before it returns.
-        store
-            .tx_with(Durability::Deferred, |c| audit::append(c, &event()))
-            .unwrap();
-        store.tx(|c| audit::append(c, &event())).unwrap();
+        store.tx_with(Durability::Deferred, append).unwrap();
+        store.tx(append).unwrap();
         assert_eq!(head_seq(&path), Some(3));
     }
 
     #[test]
     fn closing_the_store_syncs_deferred_commits() {
         let (_dir, path, store) = store_with(Duration::from_secs(1));
-        store
-            .tx_with(Durability::Deferred, |c| audit::append(c, &event()))
-            .unwrap();
+        store.tx_with(Durability::Deferred, append).unwrap();
         assert_eq!(head_seq(&path), None);
         drop(store);
         assert_eq!(head_seq(&path), Some(1));
@@ -310,9 +313,7 @@ mod tests {
                             0 => Durability::Immediate,
                             _ => Durability::Deferred,
                         };
-                        let seq = store
-                            .tx_with(durability, |c| audit::append(c, &event()))
-                            .unwrap();
+                        let seq = store.tx_with(durability, append).unwrap();
                         if durability == Durability::Immediate {
                             // Synced before the answer: the head has reached it.
                             let head = audit_head::load(store_path(&store)).unwrap();

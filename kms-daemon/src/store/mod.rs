@@ -4,6 +4,7 @@
 //! write in one transaction with its audit record. Store code is written once against
 //! [`db::Db`].
 
+pub mod audit_head;
 pub mod db;
 mod flush;
 pub mod idempotency;

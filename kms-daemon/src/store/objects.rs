@@ -2,8 +2,8 @@
 
 use crate::ck::{CKA_CLASS, CKA_ID, CKA_LABEL};
 use crate::error::{Error, Result};
-use crate::keys::lifecycle::{Lifecycle, State};
-use crate::keys::object::{attrs_from_json, attrs_to_json, StoredObject};
+use crate::model::lifecycle::{Lifecycle, State};
+use crate::model::object::{attrs_from_json, attrs_to_json, StoredObject};
 use crate::store::db::{params, Db, Params, Row};
 use kms_api::{Attr, AttrValue};
 

@@ -13,9 +13,9 @@
 use super::db::Db;
 use super::flush::{Disk, Flusher};
 use super::schema;
-use crate::audit_head;
 use crate::config::store::Durability;
 use crate::error::{Error, Result};
+use crate::store::audit_head;
 use parking_lot::{Condvar, Mutex};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -299,7 +299,7 @@ impl SqliteStore {
         let Some(batch) = w.open.take_if(|b| b.id == id) else {
             return Err(Error::Internal("the store rolled the batch back".into()));
         };
-        // A chain cut since the last head refuses the batch (crate::audit_head).
+        // A chain cut since the last head refuses the batch (crate::store::audit_head).
         let committed = self
             .disk
             .check_continuity(&w.conn)

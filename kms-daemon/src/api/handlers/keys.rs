@@ -3,8 +3,9 @@
 use super::{blocking, create_once, Creation};
 use crate::api::extract::{Ctx, Json, Path};
 use crate::error::Result;
-use crate::keys::usage::{self, Op};
+use crate::keys::usage;
 use crate::keys::{derive, generate, wrap};
+use crate::model::op::Op;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::Uri;

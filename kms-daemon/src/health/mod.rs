@@ -6,6 +6,8 @@
 //! Prometheus need no client certificate; it exposes no key, token data beyond labels, or
 //! request content, and is bound to loopback by default (`[metrics] listen`).
 
+pub mod metrics;
+
 use crate::state::{AppState, Services};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -110,7 +112,7 @@ async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     let text = tokio::task::spawn_blocking(move || {
-        crate::metrics::render(&s.store, s.vault.is_sealed(), s.limits.inflight.total())
+        metrics::render(&s.store, s.vault.is_sealed(), s.limits.inflight.total())
     })
     .await
     .unwrap_or_default();

@@ -5,7 +5,8 @@
 //!
 //! Before every commit the store checks that the chain still reaches the stored head
 //! ([`HeadFile::check_continuity`]; a cut refuses the batch), and once a commit is synced to disk
-//! it writes the new head ([`HeadFile::record`]). A crash between the two leaves the head behind
+//! it writes the new head ([`HeadFile::record`]); `kmsd audit verify` checks the chain against it
+//! (`crate::audit::verify`). A crash between the two leaves the head behind
 //! — still reached by the chain, so never a false alarm; a head that cannot be written is
 //! logged, and the next sync writes it again.
 //!
@@ -15,7 +16,6 @@
 //! consistently). Against that, copy the head off the machine (`kmsd audit verify` prints it; a
 //! SIEM that ingests `kmsd audit export` holds the same hashes) and compare.
 
-use crate::audit::Record;
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension};
 use std::fs::File;
@@ -240,55 +240,4 @@ fn parse(line: &str) -> Result<Head> {
         seq: seq.parse().map_err(|_| unreadable())?,
         hash: hex::decode(hash).map_err(|_| unreadable())?,
     })
-}
-
-/// Why the chain (`records`, in order) does not reach `head`, if it does not: it must hold the
-/// head's record, with the head's hash.
-pub fn check(records: &[Record], head: &Head) -> Option<String> {
-    match records.iter().find(|r| r.seq == head.seq) {
-        Some(r) if r.hash == head.hash => None,
-        Some(_) => Some(format!(
-            "record seq={} differs from the stored audit head",
-            head.seq
-        )),
-        None => Some(format!(
-            "truncated: the chain ends at seq={}, the stored audit head is seq={}",
-            records.last().map_or(0, |r| r.seq),
-            head.seq
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    use crate::audit::Event;
-
-    fn rec(seq: i64, b: u8) -> Record {
-        Record {
-            seq,
-            ts_ms: 0,
-            event: Event::default(),
-            prev_hash: vec![],
-            hash: vec![b; 32],
-        }
-    }
-
-    fn h(seq: i64, b: u8) -> Head {
-        Head {
-            seq,
-            hash: vec![b; 32],
-        }
-    }
-
-    #[test]
-    fn a_chain_that_stops_short_of_the_head_is_truncated() {
-        let chain: Vec<Record> = (1..=5).map(|i| rec(i, i as u8)).collect();
-        assert_eq!(check(&chain, &h(5, 5)), None);
-        assert_eq!(check(&chain, &h(4, 4)), None);
-        assert!(check(&chain[..3], &h(5, 5)).unwrap().contains("seq=3"));
-        assert!(check(&[], &h(5, 5)).unwrap().contains("truncated"));
-        assert!(check(&chain, &h(5, 9)).unwrap().contains("differs"));
-    }
 }

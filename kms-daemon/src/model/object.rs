@@ -4,7 +4,6 @@ use super::lifecycle::{has_lifecycle, Lifecycle};
 use crate::ck::*;
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::vault;
 use kms_api::msg::ObjectInfo;
 use kms_api::{Attr, AttrValue};
 use std::collections::BTreeMap;
@@ -62,10 +61,10 @@ impl StoredObject {
     }
 
     /// The vault AAD of this object's (primary) material in its current state: identity and
-    /// security attributes ([`vault::aad`]), the life cycle ([`Lifecycle::bind`]), then the
+    /// security attributes ([`super::aad::base`]), the life cycle ([`Lifecycle::bind`]), then the
     /// version when it is not the first.
     pub fn aad(&self) -> Vec<u8> {
-        let mut aad = vault::aad(
+        let mut aad = super::aad::base(
             &self.id,
             &self.token,
             self.class,
@@ -78,6 +77,12 @@ impl StoredObject {
             aad.extend_from_slice(&self.version.to_be_bytes());
         }
         aad
+    }
+
+    /// The vault AAD of retired version `version` of this object's material
+    /// ([`super::aad::retired`]).
+    pub fn retired_aad(&self, version: u32) -> Vec<u8> {
+        super::aad::retired(self, version)
     }
 
     /// The attributes PKCS#11 shows: the stored ones, plus `CKA_KMS_STATE` (the effective

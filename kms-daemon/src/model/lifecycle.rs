@@ -39,7 +39,7 @@
 
 use super::dates::{ck_date, ck_date_start, DAY_MS};
 use super::object::AttrMap;
-use super::usage::Op;
+use super::op::Op;
 use crate::ck::*;
 use crate::error::{Error, Result};
 use kms_api::vendor;

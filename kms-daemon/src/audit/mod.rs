@@ -9,9 +9,15 @@
 //! key byte, plaintext, ciphertext or bearer token: only who did what to which object, and how it
 //! ended.
 
+pub mod metrics;
+pub mod verify;
+
+pub use verify::{verify, verify_records, Verdict};
+
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::store::db::{params, Db, Dialect};
+use crate::store::Store;
 
 /// One event to record.
 #[derive(Clone, Debug, Default)]
@@ -82,6 +88,33 @@ pub fn record_hash(prev_hash: &[u8], seq: i64, ts_ms: i64, e: &Event) -> [u8; 32
     crate::crypto::sha256(&buf)
 }
 
+/// The actor of administrative audit records (the `kmsd` admin commands, run by whoever can
+/// reach the store and its configuration).
+pub const ADMIN_ACTOR: &str = "local-admin";
+
+/// Writes the audit record of a refused request in its own transaction. A refusal returns its
+/// own error even when this fails; the failure is logged.
+pub fn record_refusal(store: &Store, mut ev: Event, e: &Error) {
+    ev.outcome = e.code_str();
+    if let Err(err) = store.tx(|tx| append(tx, &ev)) {
+        tracing::error!(request_id = %ev.request_id, error = %err, "audit record of a refusal not written");
+    }
+}
+
+/// Runs `f`; if it fails, audits the refusal with `ev` (as `f` left it). On success `f` has
+/// written its own record in the transaction of its change.
+pub fn audited<T>(
+    store: &Store,
+    mut ev: Event,
+    f: impl FnOnce(&mut Event) -> Result<T>,
+) -> Result<T> {
+    let result = f(&mut ev);
+    if let Err(e) = &result {
+        record_refusal(store, ev, e);
+    }
+    result
+}
+
 /// Appends a record. Call it inside the transaction of the change it records.
 pub fn append(conn: &Db<'_>, e: &Event) -> Result<i64> {
     let start = std::time::Instant::now();
@@ -94,7 +127,7 @@ pub fn append(conn: &Db<'_>, e: &Event) -> Result<i64> {
     };
     let seq = insert(conn, e).map_err(|err| Error::AuditUnavailable(err.to_string()))?;
     crate::metrics::AUDIT_WRITE_DURATION.observe(&[], crate::metrics::seconds_since(start));
-    crate::metrics::record_operation(conn, e);
+    metrics::record_operation(conn, e);
     Ok(seq)
 }
 
@@ -220,54 +253,9 @@ pub fn records_matching(conn: &Db<'_>, filter: &Filter) -> Result<Vec<Record>> {
     )
 }
 
-/// The result of checking the chain.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every record checks out.
-    Ok {
-        /// Number of records.
-        records: usize,
-    },
-    /// The first bad record.
-    Broken {
-        /// Its sequence number.
-        seq: i64,
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-/// Recomputes the chain over `records` (in order).
-pub fn verify_records(records: &[Record]) -> Verdict {
-    let mut prev = vec![0u8; 32];
-    for (i, r) in records.iter().enumerate() {
-        let broken = |reason: &str| Verdict::Broken {
-            seq: r.seq,
-            reason: reason.to_owned(),
-        };
-        if r.seq != i as i64 + 1 {
-            return broken(&format!("sequence gap: expected seq={}", i + 1));
-        }
-        if r.prev_hash != prev {
-            return broken("prev_hash does not match the previous record's hash");
-        }
-        if record_hash(&r.prev_hash, r.seq, r.ts_ms, &r.event).as_slice() != r.hash.as_slice() {
-            return broken("hash does not match the record's contents");
-        }
-        prev = r.hash.clone();
-    }
-    Verdict::Ok {
-        records: records.len(),
-    }
-}
-
-/// Checks the chain stored in `conn`.
-pub fn verify(conn: &Db<'_>) -> Result<Verdict> {
-    Ok(verify_records(&records(conn)?))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::verify::{verify_records, Verdict};
     use super::*;
 
     fn ev(action: &str, outcome: &str) -> Event {

@@ -1,0 +1,62 @@
+//! The operations a key may be used for, and the usage flag each needs.
+
+use crate::ck::*;
+
+/// The key operations: the data operations (`keys::usage`) and the
+/// key-management ones (`keys::wrap`, `keys::derive`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `C_Sign`.
+    Sign,
+    /// `C_Verify` with a secret key (HMAC).
+    Verify,
+    /// `C_Decrypt`.
+    Decrypt,
+    /// `C_Encrypt`.
+    Encrypt,
+    /// `C_WrapKey` (the wrapping key).
+    Wrap,
+    /// `C_UnwrapKey` (the unwrapping key).
+    Unwrap,
+    /// `C_DeriveKey` (the base key).
+    Derive,
+}
+
+impl Op {
+    /// The audit action of this operation.
+    pub fn action(self) -> &'static str {
+        match self {
+            Op::Sign => "key.sign",
+            Op::Verify => "key.verify",
+            Op::Decrypt => "key.decrypt",
+            Op::Encrypt => "key.encrypt",
+            Op::Wrap => "key.wrap",
+            Op::Unwrap => "key.unwrap",
+            Op::Derive => "key.derive",
+        }
+    }
+
+    /// The usage attribute that allows this operation (`CKA_SIGN` …).
+    pub fn flag(self) -> u64 {
+        match self {
+            Op::Sign => CKA_SIGN,
+            Op::Verify => CKA_VERIFY,
+            Op::Decrypt => CKA_DECRYPT,
+            Op::Encrypt => CKA_ENCRYPT,
+            Op::Wrap => CKA_WRAP,
+            Op::Unwrap => CKA_UNWRAP,
+            Op::Derive => CKA_DERIVE,
+        }
+    }
+
+    /// Whether the operation only processes data protected earlier (decrypt, verify, unwrap),
+    /// which a deactivated or compromised key may still do; the others protect new data.
+    pub fn processes_protected_data(self) -> bool {
+        matches!(self, Op::Decrypt | Op::Verify | Op::Unwrap)
+    }
+
+    /// Whether this is one of the data operations (sign, verify, decrypt, encrypt).
+    pub fn is_data(self) -> bool {
+        matches!(self, Op::Sign | Op::Verify | Op::Decrypt | Op::Encrypt)
+    }
+}
