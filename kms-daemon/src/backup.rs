@@ -17,9 +17,7 @@
 //! | rest | ciphertext of the SQLite file ‖ 16-byte tag |
 
 use crate::error::{Error, Result};
-use crate::master::source::{
-    passphrase_cipher, PassphraseCipher, ARGON2_M_KIB, ARGON2_P, ARGON2_T,
-};
+use crate::vault::source::{passphrase_cipher, PassphraseCipher, ARGON2_M_KIB, ARGON2_P, ARGON2_T};
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::Nonce;
 use std::path::Path;

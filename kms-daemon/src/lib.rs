@@ -24,16 +24,15 @@ pub mod health;
 pub mod keys;
 pub mod limits;
 pub mod logging;
-pub mod master;
 pub mod metrics;
 pub mod model;
 pub mod pki;
 pub mod preflight;
+pub mod runtime;
 pub mod secret_file;
 pub mod server;
 pub mod state;
 pub mod store;
-pub mod tls_state;
 pub mod vault;
 
 pub use error::{Error, Result};

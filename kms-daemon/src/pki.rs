@@ -91,12 +91,12 @@ fn client_cert(
 }
 
 /// The client identity of the certificate in `path` (PEM), exactly as the server derives it
-/// from the TLS handshake ([`crate::server::identity_of`]).
+/// from the TLS handshake ([`crate::auth::identity::identity_of`]).
 pub fn identity_of_file(path: &Path) -> Result<String> {
     use rustls::pki_types::pem::PemObject;
     let der = rustls::pki_types::CertificateDer::from_pem_file(path)
         .map_err(|e| Error::Config(format!("reading certificate {}: {e}", path.display())))?;
-    crate::server::identity_of(der.as_ref()).ok_or_else(|| {
+    crate::auth::identity::identity_of(der.as_ref()).ok_or_else(|| {
         Error::Config(format!(
             "certificate {} has no usable subject",
             path.display()

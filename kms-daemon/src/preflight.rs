@@ -420,7 +420,7 @@ pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
                     "restore the 32-byte master key file from a backup",
                 ),
                 MasterKeySource::Passphrase | MasterKeySource::Shares => (
-                    crate::master::load_record(cfg).map(drop),
+                    crate::vault::slot::load_record(cfg).map(drop),
                     "restore the master key record from a backup, or fix [master_key] source",
                 ),
             };

@@ -4,8 +4,8 @@ use crate::config::{AuditConfig, AuthConfig, Config, LifecycleConfig, PolicyConf
 use crate::crypto::keycache::KeyCache;
 use crate::error::Result;
 use crate::limits::Limits;
-use crate::master::VaultSlot;
 use crate::store::Store;
+use crate::vault::slot::VaultSlot;
 use std::sync::Arc;
 
 /// Everything a request may use.
@@ -37,7 +37,7 @@ impl Services {
     /// a passphrase or shares source (whose record must be readable).
     pub fn open(cfg: &Config) -> Result<Services> {
         let store = Store::open_with(&cfg.store, cfg.audit.flush_interval())?;
-        let (vault, _record) = crate::master::open(cfg)?;
+        let (vault, _record) = crate::vault::slot::open(cfg)?;
         Ok(Services {
             store,
             vault,

@@ -173,7 +173,7 @@ fn shares_two_of_three() {
         .collect();
     assert_eq!(shares.len(), 3, "{out}");
     // A well-formed share (valid checksum) of another master key, with x = 2.
-    let foreign = kms_daemon::master::shamir::split(&[1u8; 32], 2, 3).unwrap();
+    let foreign = kms_daemon::vault::shamir::split(&[1u8; 32], 2, 3).unwrap();
     let foreign = foreign[1].to_text().to_string();
     let mut typo = shares[1].clone().into_bytes();
     let last = typo.len() - 10;

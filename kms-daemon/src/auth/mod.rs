@@ -1,5 +1,6 @@
 //! Who is calling: the client-certificate identity, and PIN logins bound to it.
 
+pub mod identity;
 pub mod pin;
 pub mod reinit;
 pub mod session;

@@ -3,8 +3,8 @@
 
 use crate::config::{Config, MasterKeySource};
 use crate::error::{Error, Result};
-use crate::master::source::Record;
 use crate::store::Store;
+use crate::vault::source::Record;
 use crate::vault::Vault;
 use std::path::Path;
 

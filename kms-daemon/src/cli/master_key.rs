@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::master::rotate::{rotate, Options};
+use crate::vault::rotate::{rotate, Options};
 use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
@@ -51,7 +51,7 @@ pub fn run(cmd: &MasterKeyCommand) -> Result<()> {
         batch: *batch,
         pause: Duration::from_millis(*pause_ms),
     };
-    let out = rotate(&svc, opts, bar)?;
+    let out = rotate(&svc.store, &svc.vault, opts, bar)?;
     eprintln!();
     println!(
         "{} master key version {}: {} blob(s) rewrapped; older versions erased",

@@ -4,9 +4,9 @@ use crate::clock::now_ms;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::preflight::{self, bind_problem, refusal, refuse_on, Bind};
+use crate::server::tls::TlsState;
 use crate::state::Services;
 use crate::store::{idempotency, objects, sessions};
-use crate::tls_state::TlsState;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -126,8 +126,8 @@ pub fn serve_on(
     );
     let unsealer = if services.vault.is_sealed() {
         let timeout = Duration::from_secs(cfg.master_key.unseal_timeout_secs);
-        Some(Arc::new(crate::master::unseal::Unsealer::new(
-            crate::master::load_record(cfg)?,
+        Some(Arc::new(crate::vault::unseal::Unsealer::new(
+            crate::vault::slot::load_record(cfg)?,
             timeout,
         )))
     } else {
@@ -162,13 +162,13 @@ pub fn serve_on(
         };
         let unseal = match unsealer {
             Some(u) => {
-                let path = crate::master::unseal_socket_path(cfg);
-                let listener = crate::master::unseal::bind(&path)?;
+                let path = crate::server::unseal_socket::unseal_socket_path(cfg);
+                let listener = crate::server::unseal_socket::bind(&path)?;
                 tracing::warn!(
                     socket = %path.display(),
                     "kmsd is sealed: the API answers 503 until kmsd unseal gives the master key"
                 );
-                Some(tokio::spawn(crate::master::unseal::serve(
+                Some(tokio::spawn(crate::server::unseal_socket::serve(
                     listener,
                     path,
                     u,

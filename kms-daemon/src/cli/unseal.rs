@@ -1,13 +1,13 @@
 //! `kmsd unseal --config FILE`: gives a running, sealed kmsd its passphrase or shares over the
-//! local unseal socket (`crate::master::unseal`). Secrets are read from stdin (not echoed on a
+//! local unseal socket (`crate::vault::unseal`). Secrets are read from stdin (not echoed on a
 //! terminal), never from the command line.
 
 use crate::cli::secret_input::read_secret_line;
 use crate::config::{Config, MasterKeySource};
 use crate::error::{Error, Result};
-use crate::master::source::Record;
-use crate::master::unseal::Unsealer;
 use crate::state::Services;
+use crate::vault::source::Record;
+use crate::vault::unseal::Unsealer;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -113,7 +113,7 @@ pub fn open_services_unsealed(cfg: &Config) -> Result<Services> {
     if !services.vault.is_sealed() {
         return Ok(services);
     }
-    let record = crate::master::load_record(cfg)?;
+    let record = crate::vault::slot::load_record(cfg)?;
     let (verb, what) = match record {
         Record::Passphrase { .. } => ("passphrase", "master key passphrase"),
         Record::Shares { .. } => ("share", "master key share"),
@@ -135,8 +135,8 @@ pub fn run(config: &Path) -> Result<()> {
                 .into(),
         ));
     }
-    let record = crate::master::load_record(&cfg)?;
-    let socket = crate::master::unseal_socket_path(&cfg);
+    let record = crate::vault::slot::load_record(&cfg)?;
+    let socket = crate::server::unseal_socket::unseal_socket_path(&cfg);
     let (have, need) = match exchange(&socket, "status", None)? {
         Answer::Unsealed => {
             println!("kmsd is already unsealed");

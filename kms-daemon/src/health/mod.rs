@@ -178,7 +178,7 @@ mod tests {
         assert!(checks[2].result.is_err(), "{checks:?}");
         // A sealed kmsd is not ready, and says why.
         let sealed = Services {
-            vault: crate::master::VaultSlot::sealed(),
+            vault: crate::vault::slot::VaultSlot::sealed(),
             ..svc
         };
         let checks = readiness(&sealed);

@@ -22,7 +22,7 @@ pub async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Services) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let pool = match crate::server::main_runtime() {
+    let pool = match crate::runtime::main_runtime() {
         Some(_) if state.store.dialect() == Dialect::Sqlite => return f(state),
         Some(main) => main,
         None => tokio::runtime::Handle::current(),

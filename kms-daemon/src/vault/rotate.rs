@@ -9,10 +9,11 @@
 //! The older versions are erased in the transaction that finds no blob left under them.
 
 use super::keyring;
+use super::slot::VaultSlot;
 use crate::error::{Error, Result};
-use crate::state::Services;
 use crate::store::db::{params, Db};
 use crate::store::objects;
+use crate::store::Store;
 use std::time::Duration;
 
 /// How to rotate.
@@ -79,7 +80,7 @@ fn next_batch(conn: &Db<'_>, version: u32, limit: usize) -> Result<Vec<Item>> {
 }
 
 /// Rewraps one blob inside the batch's transaction; false when it was already done.
-fn rewrap(svc: &Services, conn: &Db<'_>, item: &Item, version: u32) -> Result<bool> {
+fn rewrap(vault: &VaultSlot, conn: &Db<'_>, item: &Item, version: u32) -> Result<bool> {
     let id = match item {
         Item::Primary(id) | Item::Retired(id, _) => id,
     };
@@ -99,12 +100,12 @@ fn rewrap(svc: &Services, conn: &Db<'_>, item: &Item, version: u32) -> Result<bo
     if crate::vault::blob_version(&blob) == Some(version) {
         return Ok(false);
     }
-    let material = svc.vault.open(&aad, &blob).map_err(|e| {
+    let material = vault.open(&aad, &blob).map_err(|e| {
         Error::IntegrityFailure(format!(
             "object {id}: its material does not open ({e}); the rotation stops here"
         ))
     })?;
-    let fresh = svc.vault.seal(&aad, &material)?;
+    let fresh = vault.seal(&aad, &material)?;
     match item {
         Item::Primary(_) => conn.execute(
             "UPDATE objects SET sealed = ?1 WHERE id = ?2 AND sealed = ?3",
@@ -121,30 +122,30 @@ fn rewrap(svc: &Services, conn: &Db<'_>, item: &Item, version: u32) -> Result<bo
 /// Rotates (or continues an unfinished rotation), calling `progress(done, total)` after each
 /// batch.
 pub fn rotate(
-    svc: &Services,
+    store: &Store,
+    vault: &VaultSlot,
     opts: Options,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Outcome> {
-    if svc.vault.is_sealed() {
+    if vault.is_sealed() {
         return Err(Error::Sealed);
     }
     let batch = opts.batch.max(1);
-    let ring = svc.store.read(keyring::read)?;
+    let ring = store.read(keyring::read)?;
     let resumed = ring.erased_below < ring.newest();
     let version = if resumed {
         ring.newest()
     } else {
         let next = ring.newest() + 1;
-        svc.vault
-            .with_root(|root| svc.store.tx(|c| keyring::add_version(c, root, next)))?;
+        vault.with_root(|root| store.tx(|c| keyring::add_version(c, root, next)))?;
         next
     };
-    svc.vault.refresh(true)?;
-    let total = svc.store.read(|c| count_other(c, version))?;
+    vault.refresh(true)?;
+    let total = store.read(|c| count_other(c, version))?;
     let mut done = 0u64;
     progress(0, total);
     loop {
-        let finished = svc.store.tx(|c| {
+        let finished = store.tx(|c| {
             let items = next_batch(c, version, batch)?;
             if items.is_empty() {
                 keyring::erase_below(c, version)?;
@@ -152,7 +153,7 @@ pub fn rotate(
             }
             let mut n = 0u64;
             for item in &items {
-                n += u64::from(rewrap(svc, c, item, version)?);
+                n += u64::from(rewrap(vault, c, item, version)?);
             }
             Ok(Some(n))
         })?;
@@ -163,7 +164,7 @@ pub fn rotate(
             std::thread::sleep(opts.pause);
         }
     }
-    svc.vault.refresh(true)?;
+    vault.refresh(true)?;
     Ok(Outcome {
         version,
         resumed,

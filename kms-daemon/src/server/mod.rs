@@ -6,7 +6,7 @@
 //! **A thread per connection.** Each connection is served on an OS thread of its own, with a
 //! single-threaded runtime for its TLS and HTTP, so that a request's work (a store read, the
 //! private-key operation, the commit of its audit record) runs right there, with no hop to a
-//! worker pool and back ([`main_runtime`]). Measured on 2 cores: the hop through Tokio's blocking
+//! worker pool and back ([`crate::runtime`]). Measured on 2 cores: the hop through Tokio's blocking
 //! pool cost ~60 µs of CPU and latency per request; running the work on the multi-threaded
 //! runtime's workers instead kept two busy connections on one core (a task woken for one
 //! connection waits behind the other's signature). A connection waiting for a commit or
@@ -18,24 +18,21 @@
 //! its request on a fresh connection therefore gets its answer, rather than a closed connection
 //! it cannot tell from a lost request.
 
+pub mod tls;
+pub mod unseal_socket;
+
 use crate::api::extract::ClientIdentity;
-use crate::config::TlsConfig;
-use crate::error::{Error, Result};
-use crate::secret_file::check_secret_file;
-use crate::tls_state::TlsState;
+use crate::auth::identity::identity_of;
+use crate::error::Result;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use tls::TlsState;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
@@ -46,58 +43,6 @@ use tower::ServiceExt as _;
 pub const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(2);
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
-        .map_err(|e| Error::Config(format!("reading certificates from {}: {e}", path.display())))?;
-    if certs.is_empty() {
-        return Err(Error::Config(format!(
-            "no certificate in {}",
-            path.display()
-        )));
-    }
-    Ok(certs)
-}
-
-/// The rustls server configuration for `tls`.
-pub fn tls_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>> {
-    check_secret_file(&tls.key)?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let certs = read_certs(&tls.cert)?;
-    let key = PrivateKeyDer::from_pem_file(&tls.key)
-        .map_err(|e| Error::Config(format!("reading private key {}: {e}", tls.key.display())))?;
-    let mut roots = RootCertStore::empty();
-    for ca in read_certs(&tls.client_ca)? {
-        roots
-            .add(ca)
-            .map_err(|e| Error::Config(format!("client CA {}: {e}", tls.client_ca.display())))?;
-    }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .map_err(|e| Error::Config(format!("client certificate verifier: {e}")))?;
-    let versions: &[&'static rustls::SupportedProtocolVersion] = if tls.allow_tls12 {
-        &[&rustls::version::TLS13, &rustls::version::TLS12]
-    } else {
-        &[&rustls::version::TLS13]
-    };
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions)
-        .map_err(|e| Error::Config(format!("TLS versions: {e}")))?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(certs, key)
-        .map_err(|e| Error::Config(format!("server certificate {}: {e}", tls.cert.display())))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
-}
-
-/// The client identity of a certificate: its subject DN in RFC 4514 form, as x509-parser
-/// prints it. Computed once per connection, so every comparison sees one normal form.
-pub fn identity_of(cert: &[u8]) -> Option<String> {
-    let (_, c) = x509_parser::parse_x509_certificate(cert).ok()?;
-    let dn = c.subject().to_string();
-    (!dn.is_empty()).then_some(dn)
-}
 
 /// Serves `router` on `listener` until `shutdown` completes: each connection gets the TLS
 /// configuration current at its handshake and a thread of its own (at most `max_connections`
@@ -170,20 +115,6 @@ struct Connection {
     stop: watch::Receiver<bool>,
 }
 
-thread_local! {
-    /// On a connection thread: the main runtime (see [`main_runtime`]).
-    static MAIN_RUNTIME: std::cell::RefCell<Option<tokio::runtime::Handle>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// On a connection thread, the main runtime: blocking work may simply run on the connection's
-/// thread (it delays only its own connection), except work that must not run inside a runtime
-/// (the blocking PostgreSQL client starts one of its own), which goes to the main runtime's
-/// blocking pool. `None` elsewhere.
-pub fn main_runtime() -> Option<tokio::runtime::Handle> {
-    MAIN_RUNTIME.with(|m| m.borrow().clone())
-}
-
 /// Serves `tcp` (non-blocking) on a new thread, holding `slot` until the connection ends.
 fn spawn_thread(
     conn: Connection,
@@ -196,7 +127,7 @@ fn spawn_thread(
         .name("kmsd-conn".into())
         .spawn(move || {
             let _slot = slot;
-            MAIN_RUNTIME.with(|m| *m.borrow_mut() = Some(main));
+            crate::runtime::enter_connection_thread(main);
             let rt = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

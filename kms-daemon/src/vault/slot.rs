@@ -1,21 +1,15 @@
-//! The master key: where it comes from ([`source`]), Shamir shares ([`shamir`]), and the sealed
-//! state of a running kmsd ([`VaultSlot`]) with the local unseal socket ([`unseal`]).
+//! The sealed state of a running kmsd ([`VaultSlot`]) and the slot it starts with.
 //!
-//! kmsd starts unsealed only when its source is a key file. With a passphrase or shares it
-//! starts sealed: the vault slot is empty, every API route but health answers 503 `sealed`, and
-//! nothing is decrypted until `kmsd unseal` delivers enough over the unseal socket.
+//! kmsd starts unsealed only when its master key source is a key file. With a passphrase or
+//! shares it starts sealed: the vault slot is empty, every API route but health answers 503
+//! `sealed`, and nothing is decrypted until `kmsd unseal` delivers enough ([`super::unseal`]).
 
-pub mod keyring;
-pub mod rotate;
-pub mod shamir;
-pub mod source;
-pub mod unseal;
-
+use super::keyring;
+use super::source::Record;
+use super::Vault;
 use crate::config::{Config, MasterKeySource};
 use crate::error::{Error, Result};
-use crate::vault::Vault;
 use parking_lot::{Mutex, RwLock};
-use source::Record;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -147,7 +141,7 @@ pub fn open(cfg: &Config) -> Result<(VaultSlot, Option<Record>)> {
     match cfg.master_key.source {
         MasterKeySource::File => {
             let slot = VaultSlot::for_store(&cfg.store);
-            slot.install_root(&crate::vault::read_master_key_file(&cfg.master_key_file)?)?;
+            slot.install_root(&super::read_master_key_file(&cfg.master_key_file)?)?;
             Ok((slot, None))
         }
         MasterKeySource::Passphrase | MasterKeySource::Shares => {
@@ -173,16 +167,4 @@ pub fn load_record(cfg: &Config) -> Result<Record> {
         )));
     }
     Ok(record)
-}
-
-/// The unseal socket: next to the store, `<store>.unseal.sock`; with a PostgreSQL store, next to
-/// the master key record, `<master_key_file>.unseal.sock`.
-pub fn unseal_socket_path(cfg: &Config) -> PathBuf {
-    let beside = match crate::config::store::Location::of(&cfg.store) {
-        crate::config::store::Location::Sqlite(store) => store,
-        crate::config::store::Location::Postgres(_) => &cfg.master_key_file,
-    };
-    let mut name = beside.as_os_str().to_owned();
-    name.push(".unseal.sock");
-    PathBuf::from(name)
 }

@@ -16,6 +16,13 @@
 //! type, the security-relevant attributes and the life cycle, so a row whose policy was edited in
 //! the database fails to open (security R18).
 
+pub mod keyring;
+pub mod rotate;
+pub mod shamir;
+pub mod slot;
+pub mod source;
+pub mod unseal;
+
 use crate::error::{Error, Result};
 use crate::secret_file::check_secret_file;
 use crate::secret_file::write_secret_file;
@@ -30,7 +37,7 @@ const HEADER_LEN: usize = 1 + 1 + 4 + 12;
 const KEK_INFO: &[u8] = b"kmsd kek v1";
 
 /// Seals and opens key material under the KEKs of the master key versions it holds: new blobs
-/// with the newest, any blob with the version its header names ([`crate::master::keyring`]).
+/// with the newest, any blob with the version its header names ([`crate::vault::keyring`]).
 pub struct Vault {
     keks: std::collections::BTreeMap<u32, Aes256Gcm>,
     kek_version: u32,

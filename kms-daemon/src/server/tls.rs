@@ -1,0 +1,104 @@
+//! The TLS configuration of the listener ([`tls_config`]: rustls with the aws-lc-rs provider, a
+//! required client certificate, TLS 1.3 only unless `allow_tls12`), the configuration in force,
+//! and its reload on SIGHUP.
+//!
+//! Each accepted connection takes the configuration current at its handshake; a reload swaps it
+//! for one read anew from the `[tls]` files (server certificate chain, key, client CA), so new
+//! handshakes use the new certificate while established connections keep theirs. A reload whose
+//! files have a problem ([`crate::preflight::tls_problems`]) is refused and the configuration in
+//! force stays.
+
+use crate::config::TlsConfig;
+use crate::error::{Error, Result};
+use crate::preflight::{tls_problems, Problem};
+use crate::secret_file::check_secret_file;
+use parking_lot::RwLock;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The `[tls]` files and the server configuration made from them.
+#[derive(Debug)]
+pub struct TlsState {
+    files: TlsConfig,
+    current: RwLock<Arc<ServerConfig>>,
+}
+
+impl TlsState {
+    /// Reads the files once.
+    pub fn load(files: &TlsConfig) -> Result<TlsState> {
+        Ok(TlsState {
+            files: files.clone(),
+            current: RwLock::new(tls_config(files)?),
+        })
+    }
+
+    /// The configuration for the next handshake.
+    pub fn current(&self) -> Arc<ServerConfig> {
+        self.current.read().clone()
+    }
+
+    /// Reads the files again and, if they have no problem, puts them in force. On `Err` the
+    /// configuration in force is unchanged.
+    pub fn reload(&self) -> std::result::Result<(), Vec<Problem>> {
+        let problems = tls_problems(&self.files);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let fresh = tls_config(&self.files).map_err(|e: Error| {
+            vec![Problem {
+                what: e.to_string(),
+                fix: "correct the [tls] files, then send SIGHUP again".into(),
+            }]
+        })?;
+        *self.current.write() = fresh;
+        Ok(())
+    }
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
+        .map_err(|e| Error::Config(format!("reading certificates from {}: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(Error::Config(format!(
+            "no certificate in {}",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+/// The rustls server configuration for `tls`.
+pub fn tls_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>> {
+    check_secret_file(&tls.key)?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let certs = read_certs(&tls.cert)?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .map_err(|e| Error::Config(format!("reading private key {}: {e}", tls.key.display())))?;
+    let mut roots = RootCertStore::empty();
+    for ca in read_certs(&tls.client_ca)? {
+        roots
+            .add(ca)
+            .map_err(|e| Error::Config(format!("client CA {}: {e}", tls.client_ca.display())))?;
+    }
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| Error::Config(format!("client certificate verifier: {e}")))?;
+    let versions: &[&'static rustls::SupportedProtocolVersion] = if tls.allow_tls12 {
+        &[&rustls::version::TLS13, &rustls::version::TLS12]
+    } else {
+        &[&rustls::version::TLS13]
+    };
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .map_err(|e| Error::Config(format!("TLS versions: {e}")))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key)
+        .map_err(|e| Error::Config(format!("server certificate {}: {e}", tls.cert.display())))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
