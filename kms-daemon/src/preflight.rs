@@ -6,7 +6,7 @@
 
 use crate::config::store::Location;
 use crate::config::{AuditConfig, Config, LimitsConfig, MasterKeySource, TlsConfig};
-use crate::store::{schema, Reader};
+use crate::store::{Reader, LATEST_SCHEMA};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::fmt;
@@ -342,10 +342,10 @@ fn schema_problems(store: &Path, config_hint: &str, what: &str) -> Vec<Problem> 
             format!("store: {what} holds no kmsd store yet"),
             format!("create it with: kmsd init --config {config_hint}"),
         )],
-        Ok(v) if v > schema::LATEST => vec![problem(
+        Ok(v) if v > LATEST_SCHEMA => vec![problem(
             format!(
                 "store: {what} has schema version {v}, newer than this kmsd knows ({})",
-                schema::LATEST
+                LATEST_SCHEMA
             ),
             "run the kmsd version that wrote it (or a newer one)",
         )],

@@ -255,7 +255,7 @@ fn store_newer_than_this_kmsd() {
     let conn = rusqlite::Connection::open(s.path("kms.db")).unwrap();
     conn.execute(
         "INSERT INTO schema_version (version) VALUES (?1)",
-        [kms_daemon::store::schema::LATEST + 1],
+        [kms_daemon::store::LATEST_SCHEMA + 1],
     )
     .unwrap();
     drop(conn);
@@ -264,8 +264,8 @@ fn store_newer_than_this_kmsd() {
         &[
             &format!(
                 "has schema version {}, newer than this kmsd knows ({})",
-                kms_daemon::store::schema::LATEST + 1,
-                kms_daemon::store::schema::LATEST
+                kms_daemon::store::LATEST_SCHEMA + 1,
+                kms_daemon::store::LATEST_SCHEMA
             ),
             "fix: run the kmsd version that wrote it",
         ],

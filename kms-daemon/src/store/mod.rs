@@ -1,28 +1,29 @@
-//! The store: SQLite (embedded default, [`sqlite`]) or PostgreSQL (several replicas, [`pg`]),
+//! The store: SQLite (embedded default, [`sqlite`]) or PostgreSQL (several replicas,
+//! [`postgres`]), each backend in its folder with its schema, connections and commit path,
 //! chosen by the `store` setting: a `postgres://` URL selects PostgreSQL, anything else is a
 //! SQLite file. Callers never hold a connection during crypto: they read, release, compute, then
 //! write in one transaction with its audit record. Store code is written once against
 //! [`db::Db`].
 
-pub mod audit_head;
 pub mod db;
-mod flush;
 pub mod idempotency;
 pub mod objects;
-mod pg;
-pub mod schema;
-mod schema_pg;
+pub mod postgres;
 pub mod scratch_db;
 pub mod sessions;
-mod sqlite;
+pub mod sqlite;
 pub mod tokens;
 pub mod versions;
 
 pub use db::{Db, Dialect};
+pub use sqlite::audit_head;
+
+/// The schema version this kmsd writes (both backends migrate to it step for step).
+pub const LATEST_SCHEMA: u32 = sqlite::schema::LATEST;
 
 use crate::config::store::{Durability, Location, DEFAULT_FLUSH_INTERVAL};
 use crate::error::Result;
-use pg::PgStore;
+use postgres::PgStore;
 use sqlite::SqliteStore;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -107,7 +108,9 @@ impl Store {
     /// The schema version.
     pub fn schema_version(&self) -> Result<u32> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(|db| db.as_sqlite().map_or(Ok(0), schema::version)),
+            Backend::Sqlite(s) => {
+                s.read(|db| db.as_sqlite().map_or(Ok(0), sqlite::schema::version))
+            }
             Backend::Pg(s) => s.schema_version(),
         }
     }
@@ -157,8 +160,8 @@ impl Reader {
     /// The store's schema version (0 for an empty file or database).
     pub fn schema_version(&self) -> Result<u32> {
         match &self.0 {
-            ReaderConn::Sqlite(c) => schema::version(c),
-            ReaderConn::Pg(pool) => pool.with(|c| schema_pg::version(&Db::postgres(c))),
+            ReaderConn::Sqlite(c) => sqlite::schema::version(c),
+            ReaderConn::Pg(pool) => pool.with(|c| postgres::schema::version(&Db::postgres(c))),
         }
     }
 
@@ -274,7 +277,7 @@ mod tests {
             })
             .collect();
         for s in starts {
-            assert_eq!(s.join().unwrap().unwrap().unwrap(), schema::LATEST);
+            assert_eq!(s.join().unwrap().unwrap().unwrap(), LATEST_SCHEMA);
         }
         let s = Store::open(&scratch.location).unwrap();
         let steps: i64 = s
@@ -284,7 +287,7 @@ mod tests {
                 })
             })
             .unwrap();
-        assert_eq!(steps, i64::from(schema::LATEST));
+        assert_eq!(steps, i64::from(LATEST_SCHEMA));
     }
 
     #[test]
@@ -296,7 +299,7 @@ mod tests {
         let s = Store::open(p).unwrap();
         s.tx(|tx| tx.execute("INSERT INTO schema_version (version) VALUES (0)", params![]))
             .unwrap();
-        assert_eq!(s.schema_version().unwrap(), schema::LATEST);
+        assert_eq!(s.schema_version().unwrap(), LATEST_SCHEMA);
         if s.dialect() == Dialect::Postgres {
             println!("SQLite only from here: file modes and journal mode");
             return;

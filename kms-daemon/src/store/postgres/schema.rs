@@ -1,12 +1,13 @@
 //! The PostgreSQL schema: the same tables, indexes and constraints as SQLite's migrations
-//! ([`super::schema`]), step for step, so that both stores report the same schema version.
+//! ([`crate::store::sqlite::schema`]), step for step, so that both stores report the same schema version.
 //! Types: INTEGER → BIGINT, BLOB → BYTEA, TEXT → TEXT; booleans stay integers. `objects` has a
 //! `rowid` column of its own (SQLite's implicit one orders rows created in the same
 //! millisecond). Migrations run under a session advisory lock, so replicas starting together
 //! apply each step once.
 
-use super::db::{params, Db, PgConn};
+use super::conn::PgConn;
 use crate::error::{Error, Result};
+use crate::store::db::{params, Db};
 
 /// The advisory lock key held while migrating ("kmsd" + 1).
 const MIGRATE_LOCK: i64 = 0x6b6d_7364_0001;
@@ -115,15 +116,15 @@ CREATE INDEX objects_by_class ON objects(token, class);
 
 /// Versions 6 (idempotency keys) and 7 (search indexes ending with `created_at`): portable SQL,
 /// the same as SQLite's.
-use super::schema::{V6, V7};
+use crate::store::sqlite::schema::{V6, V7};
 
 /// The migrations, oldest first; as many as SQLite's.
 const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
-const _: () = assert!(MIGRATIONS.len() == super::schema::LATEST as usize);
+const _: () = assert!(MIGRATIONS.len() == crate::store::LATEST_SCHEMA as usize);
 
 /// The schema version (0 for a database without a kmsd store).
-pub(super) fn version(db: &Db<'_>) -> Result<u32> {
+pub(in crate::store) fn version(db: &Db<'_>) -> Result<u32> {
     let tables: i64 = db.query_one(
         "SELECT COUNT(*) FROM information_schema.tables \
          WHERE table_schema = current_schema() AND table_name = 'schema_version'",
@@ -142,7 +143,7 @@ pub(super) fn version(db: &Db<'_>) -> Result<u32> {
 
 /// Applies every migration the database lacks, under the migration lock; returns the version
 /// found before. A database newer than this binary is refused.
-pub(super) fn migrate(c: &mut PgConn) -> Result<u32> {
+pub(in crate::store) fn migrate(c: &mut PgConn) -> Result<u32> {
     c.execute_batch(&format!("SELECT pg_advisory_lock({MIGRATE_LOCK})"))?;
     let out = migrate_locked(c);
     let unlocked = c.execute_batch(&format!("SELECT pg_advisory_unlock({MIGRATE_LOCK})"));
@@ -154,10 +155,10 @@ pub(super) fn migrate(c: &mut PgConn) -> Result<u32> {
 fn migrate_locked(c: &mut PgConn) -> Result<u32> {
     c.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
     let before = version(&Db::postgres(c))?;
-    if before > super::schema::LATEST {
+    if before > crate::store::LATEST_SCHEMA {
         return Err(Error::Config(format!(
             "store schema version {before} is newer than this kmsd supports ({})",
-            super::schema::LATEST
+            crate::store::LATEST_SCHEMA
         )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(before as usize) {

@@ -22,9 +22,9 @@
 //! no later commit could be trusted to reach the disk (PostgreSQL stops for the same reason).
 //! Every transaction then fails with `audit_unavailable` until kmsd restarts.
 
+use super::audit_head::{Head, HeadFile};
 use crate::config::store::Durability;
 use crate::error::{Error, Result};
-use crate::store::audit_head::{Head, HeadFile};
 use parking_lot::{Condvar, Mutex};
 use rusqlite::Connection;
 use std::fs::File;

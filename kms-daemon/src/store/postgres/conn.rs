@@ -1,4 +1,4 @@
-//! [`super::Db`] on PostgreSQL: the blocking `postgres` client, a small pool of connections and a
+//! [`crate::store::db::Db`] on PostgreSQL: the blocking `postgres` client, a small pool of connections and a
 //! per-connection cache of prepared statements, keyed by the SQL as the store writes it.
 //!
 //! TLS is off: the store URL must point at a loopback address or a Unix socket (a remote
@@ -6,8 +6,8 @@
 //! small runtime, so it must never be called from an async task: every store call of the daemon
 //! runs in `spawn_blocking` (api::handlers, health, serve's purge loop).
 
-use super::{Params, Value};
 use crate::error::{Error, Result};
+use crate::store::db::{Params, Value};
 use ::postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use ::postgres::{Client, NoTls, Statement};
 use parking_lot::Mutex;
@@ -88,7 +88,7 @@ fn binds<'p>(params: Params<'p>) -> Result<Vec<Bind<'p>>> {
         .collect()
 }
 
-pub(super) fn value(row: &::postgres::Row, i: usize) -> Result<Value<'_>> {
+pub(in crate::store) fn value(row: &::postgres::Row, i: usize) -> Result<Value<'_>> {
     let ty = row
         .columns()
         .get(i)
@@ -119,7 +119,7 @@ impl PgConn {
         Ok(st)
     }
 
-    pub(super) fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<usize> {
+    pub(in crate::store) fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<usize> {
         let st = self.statement(sql)?;
         let binds = binds(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
@@ -127,7 +127,11 @@ impl PgConn {
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    pub(super) fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<::postgres::Row>> {
+    pub(in crate::store) fn query(
+        &mut self,
+        sql: &str,
+        params: Params<'_>,
+    ) -> Result<Vec<::postgres::Row>> {
         let st = self.statement(sql)?;
         let binds = binds(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();

@@ -9,10 +9,13 @@
 //! PostgreSQL the chain is protected by the database's own access control and the append-only
 //! trigger).
 
-use super::db::{Db, PgConn, PgPool};
-use super::schema_pg;
+pub mod conn;
+pub(super) mod schema;
+
+use super::db::Db;
 use crate::config::store::Durability;
 use crate::error::{Error, Result};
+use conn::{PgConn, PgPool};
 
 /// A PostgreSQL store.
 #[derive(Debug)]
@@ -25,7 +28,7 @@ impl PgStore {
     /// a kmsd store is refused (as `kmsd init` refuses an existing SQLite file).
     pub(super) fn open(url: &str, create: bool) -> Result<PgStore> {
         let pool = PgPool::new(url)?;
-        let before = pool.with(schema_pg::migrate)?;
+        let before = pool.with(schema::migrate)?;
         if create && before > 0 {
             return Err(Error::Config(format!(
                 "PostgreSQL database {} already holds a kmsd store",
@@ -51,7 +54,7 @@ impl PgStore {
 
     /// The schema version of the database.
     pub(super) fn schema_version(&self) -> Result<u32> {
-        self.pool.with(|c| schema_pg::version(&Db::postgres(c)))
+        self.pool.with(|c| schema::version(&Db::postgres(c)))
     }
 }
 

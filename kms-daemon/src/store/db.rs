@@ -6,11 +6,10 @@
 //! backend-neutral [`Value`]s: integers (booleans are integers), text and bytes, any of them null.
 //! Where a statement truly differs, the caller branches on [`Db::dialect`] in that one place.
 
-mod postgres;
-mod sqlite;
+use super::postgres::conn as postgres;
+use super::sqlite::conn as sqlite;
 
-pub use self::postgres::{PgConn, PgPool};
-pub(crate) use self::sqlite::STATEMENT_CACHE;
+pub use super::postgres::conn::{PgConn, PgPool};
 
 use crate::error::{Error, Result};
 use std::cell::RefCell;

@@ -1,12 +1,12 @@
-//! [`super::Db`] on SQLite: statements are prepared once per connection (`prepare_cached`).
+//! [`crate::store::db::Db`] on SQLite: statements are prepared once per connection (`prepare_cached`).
 
-use super::{Params, Value};
 use crate::error::{Error, Result};
+use crate::store::db::{Params, Value};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::Connection;
 
 /// Statements kept prepared per connection (the store has fewer distinct ones).
-pub(crate) const STATEMENT_CACHE: usize = 256;
+pub(super) const STATEMENT_CACHE: usize = 256;
 
 struct Bind<'a>(Value<'a>);
 
@@ -25,7 +25,7 @@ fn bind<'p>(params: Params<'p>) -> impl Iterator<Item = Bind<'p>> {
     params.iter().map(|p| Bind(p.param()))
 }
 
-pub(super) fn value<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Value<'r>> {
+pub(in crate::store) fn value<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Value<'r>> {
     Ok(match row.get_ref(i)? {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::Int(i),
@@ -40,13 +40,13 @@ pub(super) fn value<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Value<'r
     })
 }
 
-pub(super) fn execute(conn: &Connection, sql: &str, params: Params<'_>) -> Result<usize> {
+pub(in crate::store) fn execute(conn: &Connection, sql: &str, params: Params<'_>) -> Result<usize> {
     let mut st = conn.prepare_cached(sql)?;
     Ok(st.execute(rusqlite::params_from_iter(bind(params)))?)
 }
 
 /// The rows of a query mapped by `f`, at most `limit` of them.
-pub(super) fn query<T>(
+pub(in crate::store) fn query<T>(
     conn: &Connection,
     sql: &str,
     params: Params<'_>,

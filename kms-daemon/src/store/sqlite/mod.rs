@@ -6,16 +6,21 @@
 //! first writer of a batch commits it for everyone once no other writer is waiting (bounded by
 //! [`GROUP_WINDOW`]). A failing closure rolls back its own savepoint only; a failing commit fails
 //! the whole batch. How a commit then reaches the disk — synced before the answer, or by the
-//! flusher within its interval for deferred key uses — is [`super::flush`]'s business: no
+//! flusher within its interval for deferred key uses — is [`flush`]'s business: no
 //! caller returns before its batch is committed, nor before it is on disk when it asked for
 //! [`Durability::Immediate`], so "no audit, no operation" holds as with one transaction each.
 
+pub mod audit_head;
+pub(super) mod conn;
+mod flush;
+pub mod schema;
+
 use super::db::Db;
-use super::flush::{Disk, Flusher};
-use super::schema;
 use crate::config::store::Durability;
 use crate::error::{Error, Result};
-use crate::store::audit_head;
+use conn::STATEMENT_CACHE;
+use flush::{Disk, Flusher};
+
 use parking_lot::{Condvar, Mutex};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -135,7 +140,7 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let conn = Connection::open_with_flags(path, flags)?;
-    conn.set_prepared_statement_cache_capacity(super::db::STATEMENT_CACHE);
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     configure(&conn)?;
     Ok(conn)
 }
@@ -180,7 +185,7 @@ impl SqliteStore {
     fn open_inner(path: &Path, create: bool, flush_interval: Duration) -> Result<SqliteStore> {
         let mut conn = connect(path, create)?;
         schema::migrate(&mut conn)?;
-        // From here on the store syncs the WAL itself (super::flush).
+        // From here on the store syncs the WAL itself (flush).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let disk = Arc::new(Disk::new(path, flush_interval));
         let flusher = Flusher::start(disk.clone())?;

@@ -125,7 +125,7 @@ CREATE INDEX objects_by_class ON objects(token, class);
 /// objects it made, keyed by the client identity and the key; a retry with the same key and the
 /// same request gets those objects again. Entries expire (`expires_at`, ms) and are swept.
 /// Portable types only (TEXT, BIGINT): no BLOB, no SQLite functions.
-pub(super) const V6: &str = "
+pub(in crate::store) const V6: &str = "
 CREATE TABLE idempotency (
     principal    TEXT NOT NULL,
     idem_key     TEXT NOT NULL,
@@ -143,7 +143,7 @@ CREATE INDEX idempotency_by_expiry ON idempotency(expires_at);
 /// read in the order it is answered in (`ORDER BY created_at`) straight from its index; without
 /// it SQLite preferred walking every object of the token in `objects_by_token` order to skip
 /// the sort (find by label among 2,000 objects: 1,421 → 498 ops/s).
-pub(super) const V7: &str = "
+pub(in crate::store) const V7: &str = "
 DROP INDEX objects_by_label;
 CREATE INDEX objects_by_label ON objects(token, label, created_at);
 DROP INDEX objects_by_ckid;
