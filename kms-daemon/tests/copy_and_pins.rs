@@ -9,7 +9,7 @@ use kms_api::msg::{
     ObjectInfo, SetPinRequest, UserType,
 };
 use kms_api::{Attr, AttrValue, MechParams, Mechanism, SecretBytes};
-use kms_daemon::auth::{session, Caller};
+use kms_daemon::auth::{login, pin_change, tokens, Caller};
 use kms_daemon::ck::*;
 use kms_daemon::config::AuthConfig;
 use kms_daemon::keys::copy::copy_object;
@@ -17,7 +17,7 @@ use kms_daemon::keys::usage;
 use kms_daemon::keys::{generate, service};
 use kms_daemon::model::op::Op;
 use kms_daemon::state::Services;
-use kms_daemon::store::{objects, tokens, Store};
+use kms_daemon::store::{objects, Store};
 use kms_daemon::vault::Vault;
 use kms_daemon::{audit, Error};
 use zeroize::Zeroizing;
@@ -29,7 +29,7 @@ const ADMIN: &str = "CN=admin";
 fn services(max_pin_failures: u32) -> (tempfile::TempDir, Services) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create(&dir.path().join("kms.db")).unwrap();
-    session::create_token(&store, "t", USER_PIN, SO_PIN).unwrap();
+    tokens::create_token(&store, "t", USER_PIN, SO_PIN).unwrap();
     let svc = Services {
         store,
         vault: Vault::from_master_key(&[5u8; 32]).unwrap().into(),
@@ -58,7 +58,7 @@ fn caller(identity: &str, instance: Option<&str>) -> Caller {
 }
 
 fn login(svc: &Services, c: &Caller, user_type: UserType, pin: &[u8]) -> Result<Caller, Error> {
-    let resp = session::login(
+    let resp = login::login(
         svc,
         c,
         "t",
@@ -434,7 +434,7 @@ fn copy_needs_a_copyable_visible_source_and_a_login() {
 }
 
 fn set_pin(svc: &Services, c: &Caller, old: &[u8], new: &[u8]) -> Result<(), Error> {
-    session::set_pin(
+    pin_change::set_pin(
         svc,
         c,
         "t",
@@ -446,7 +446,7 @@ fn set_pin(svc: &Services, c: &Caller, old: &[u8], new: &[u8]) -> Result<(), Err
 }
 
 fn init_pin(svc: &Services, c: &Caller, pin: &[u8]) -> Result<(), Error> {
-    session::init_pin(
+    pin_change::init_pin(
         svc,
         c,
         "t",
@@ -456,8 +456,11 @@ fn init_pin(svc: &Services, c: &Caller, pin: &[u8]) -> Result<(), Error> {
     )
 }
 
-fn token_row(svc: &Services) -> tokens::TokenRow {
-    svc.store.read(|c| tokens::get(c, "t")).unwrap().unwrap()
+fn token_row(svc: &Services) -> kms_daemon::store::tokens::TokenRow {
+    svc.store
+        .read(|c| kms_daemon::store::tokens::get(c, "t"))
+        .unwrap()
+        .unwrap()
 }
 
 #[test]
@@ -568,7 +571,7 @@ fn init_pin_needs_the_so_and_unlocks_a_locked_user() {
         login(&svc, &anon, UserType::User, USER_PIN),
         Err(Error::PinLocked)
     ));
-    assert!(session::list_tokens(&svc).unwrap()[0].user_pin_locked);
+    assert!(tokens::list_tokens(&svc).unwrap()[0].user_pin_locked);
 
     // Without an SO session: no session, a user session.
     assert!(matches!(
@@ -601,7 +604,7 @@ fn init_pin_needs_the_so_and_unlocks_a_locked_user() {
         ),
         ("pin.init", "ok", ADMIN)
     );
-    let info = &session::list_tokens(&svc).unwrap()[0];
+    let info = &tokens::list_tokens(&svc).unwrap()[0];
     assert!(!info.user_pin_locked && !info.user_pin_count_low);
     assert!(matches!(
         login(&svc, &anon, UserType::User, USER_PIN),

@@ -1,9 +1,12 @@
 //! Who is calling: the client-certificate identity, and PIN logins bound to it.
 
 pub mod identity;
+pub mod login;
 pub mod pin;
+pub mod pin_change;
 pub mod reinit;
 pub mod session;
+pub mod tokens;
 
 use crate::audit::Event;
 use crate::error::{Error, Result};

@@ -4,7 +4,7 @@
 //! the user PIN is forgotten (the user cannot log in until the SO runs `C_InitPIN`), and every
 //! login session of the token ends. Audit record `token.init`.
 
-use super::session::check_pin;
+use super::login::check_pin;
 use super::{pin, Caller};
 use crate::audit;
 use crate::error::Result;

@@ -12,7 +12,7 @@
 //! path, then one naming the admin configuration when there is one.
 
 use super::serve::{bind, bind_metrics, local_addr, refuse_on_problems, serve_on, Listeners};
-use crate::auth::session::create_token;
+use crate::auth::tokens::create_token;
 use crate::config::{AuthConfig, Config, LogConfig, MetricsConfig, TlsConfig};
 use crate::error::{Error, Result};
 use crate::pki;

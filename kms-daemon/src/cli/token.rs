@@ -1,6 +1,6 @@
 //! `kmsd token create|list|delete`.
 
-use crate::auth::session::{create_token, token_info};
+use crate::auth::tokens::{create_token, token_info};
 use crate::config::Config;
 use crate::error::Result;
 use crate::state::Services;

@@ -10,7 +10,7 @@ use kms_api::msg::{
     LoginRequest, ObjectInfo, UnwrapRequest, UserType, WrapRequest,
 };
 use kms_api::{Attr, AttrValue, Bytes, MechParams, Mechanism, SecretBytes};
-use kms_daemon::auth::{session, Caller};
+use kms_daemon::auth::{login, tokens, Caller};
 use kms_daemon::ck::*;
 use kms_daemon::config::{AuthConfig, LifecycleConfig};
 use kms_daemon::crypto::ec::Curve;
@@ -31,7 +31,7 @@ pub const MASTER_KEY: [u8; 32] = [5u8; 32];
 /// opened on `master_key` and the default auth config.
 pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
     let store = Store::create(&super::store_location(dir)).unwrap();
-    session::create_token(&store, "t", b"1234", b"5678").unwrap();
+    tokens::create_token(&store, "t", b"1234", b"5678").unwrap();
     Services {
         store,
         vault: Vault::from_master_key(master_key).unwrap().into(),
@@ -57,7 +57,7 @@ pub fn new_caller() -> Caller {
 
 /// Logs `caller` in as the user of token "t" and keeps the session as its bearer.
 pub fn user_login(svc: &Services, caller: &mut Caller) {
-    let login = session::login(
+    let login = login::login(
         svc,
         caller,
         "t",

@@ -2,7 +2,7 @@
 
 use super::blocking;
 use crate::api::extract::{Ctx, Json, Path};
-use crate::auth::{reinit, session};
+use crate::auth::{login, pin_change, reinit, tokens};
 use crate::error::Result;
 use crate::state::AppState;
 use axum::extract::State;
@@ -12,7 +12,7 @@ use kms_api::msg::{
 
 /// `GET /v1/tokens`.
 pub async fn list(State(s): State<AppState>, _caller: Ctx) -> Result<axum::Json<TokenList>> {
-    let tokens = blocking(&s, session::list_tokens).await?;
+    let tokens = blocking(&s, tokens::list_tokens).await?;
     Ok(axum::Json(TokenList { tokens }))
 }
 
@@ -23,7 +23,7 @@ pub async fn login(
     Path(token): Path<String>,
     Json(req): Json<LoginRequest>,
 ) -> Result<axum::Json<LoginResponse>> {
-    blocking(&s, move |svc| session::login(svc, &caller, &token, &req))
+    blocking(&s, move |svc| login::login(svc, &caller, &token, &req))
         .await
         .map(axum::Json)
 }
@@ -34,7 +34,7 @@ pub async fn logout(
     Ctx(caller): Ctx,
     Path(token): Path<String>,
 ) -> Result<axum::Json<Empty>> {
-    blocking(&s, move |svc| session::logout(svc, &caller, &token)).await?;
+    blocking(&s, move |svc| login::logout(svc, &caller, &token)).await?;
     Ok(axum::Json(Empty {}))
 }
 
@@ -45,7 +45,10 @@ pub async fn set_pin(
     Path(token): Path<String>,
     Json(req): Json<SetPinRequest>,
 ) -> Result<axum::Json<Empty>> {
-    blocking(&s, move |svc| session::set_pin(svc, &caller, &token, &req)).await?;
+    blocking(&s, move |svc| {
+        pin_change::set_pin(svc, &caller, &token, &req)
+    })
+    .await?;
     Ok(axum::Json(Empty {}))
 }
 
@@ -56,7 +59,10 @@ pub async fn init_pin(
     Path(token): Path<String>,
     Json(req): Json<InitPinRequest>,
 ) -> Result<axum::Json<Empty>> {
-    blocking(&s, move |svc| session::init_pin(svc, &caller, &token, &req)).await?;
+    blocking(&s, move |svc| {
+        pin_change::init_pin(svc, &caller, &token, &req)
+    })
+    .await?;
     Ok(axum::Json(Empty {}))
 }
 
