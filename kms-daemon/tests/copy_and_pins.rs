@@ -14,7 +14,7 @@ use kms_daemon::ck::*;
 use kms_daemon::config::AuthConfig;
 use kms_daemon::keys::copy::copy_object;
 use kms_daemon::keys::usage;
-use kms_daemon::keys::{generate, service};
+use kms_daemon::keys::{generate, manage};
 use kms_daemon::model::op::Op;
 use kms_daemon::state::Services;
 use kms_daemon::store::{objects, Store};
@@ -232,7 +232,7 @@ fn keytool_copy_onto_the_token_signs_and_outlives_the_source() {
     assert_eq!(rec.detail, Some(format!("source={}", src.id)));
 
     sign_and_verify(&svc, &c, &copy.id, &spki);
-    service::destroy(&svc, &c, "t", &src.id).unwrap();
+    manage::destroy(&svc, &c, "t", &src.id).unwrap();
     sign_and_verify(&svc, &c, &copy.id, &spki);
 
     // A token object is seen by the same user from another module instance; the session
@@ -336,7 +336,7 @@ fn copy_templates_may_only_strengthen() {
         ..c.clone()
     };
     assert!(matches!(
-        service::get(&svc, &other, "t", &ok.id),
+        manage::get(&svc, &other, "t", &ok.id),
         Err(Error::ObjectNotFound)
     ));
     let no_instance = Caller {

@@ -18,7 +18,7 @@ use kms_daemon::clock::now_ms;
 use kms_daemon::crypto::ec::Curve;
 use kms_daemon::keys::admin::{self, PolicyChange};
 use kms_daemon::keys::usage;
-use kms_daemon::keys::{copy, destroy, service};
+use kms_daemon::keys::{copy, destroy, manage};
 use kms_daemon::model::dates;
 use kms_daemon::model::lifecycle::{State, Transition};
 use kms_daemon::model::op::Op;
@@ -53,7 +53,7 @@ fn decrypt(svc: &Services, c: &Caller, id: &str, ct: &[u8]) -> Result<Vec<u8>, k
 }
 
 fn state_attr(svc: &Services, c: &Caller, id: &str) -> Option<u64> {
-    let info = service::get(svc, c, "t", id).unwrap();
+    let info = manage::get(svc, c, "t", id).unwrap();
     kms_api::attr::find(&info.attrs, CKA_KMS_STATE).and_then(AttrValue::as_ulong)
 }
 
@@ -86,16 +86,16 @@ fn a_new_key_is_active_unless_its_start_date_is_in_the_future() {
     // The state is kmsd's to set.
     let given = aes(&svc, &c, 32, vec![u(CKA_KMS_STATE, CK_KMS_STATE_ACTIVE)]);
     assert_eq!(code(given), "attribute_read_only");
-    let changed = service::set_attributes(&svc, &c, "t", &later, &[u(CKA_KMS_STATE, 2)]);
+    let changed = manage::set_attributes(&svc, &c, "t", &later, &[u(CKA_KMS_STATE, 2)]);
     assert_eq!(code(changed), "attribute_read_only");
 
     // The window is shown as dates and can be searched by state.
-    let info = service::get(&svc, &c, "t", &later).unwrap();
+    let info = manage::get(&svc, &c, "t", &later).unwrap();
     assert_eq!(
         kms_api::attr::find(&info.attrs, CKA_START_DATE),
         Some(&AttrValue::Date("29991231".into()))
     );
-    let found = service::find(
+    let found = manage::find(
         &svc,
         &c,
         "t",
@@ -166,7 +166,7 @@ fn each_transition_changes_what_the_key_may_do_and_is_audited() {
     assert_eq!(code(encrypt(&svc, &c, &id)), "key_not_active");
     assert_eq!(decrypt(&svc, &c, &id, &ct).unwrap(), b"protected data");
     // The deactivation date shows as CKA_END_DATE.
-    let info = service::get(&svc, &c, "t", &id).unwrap();
+    let info = manage::get(&svc, &c, "t", &id).unwrap();
     assert_eq!(
         kms_api::attr::find(&info.attrs, CKA_END_DATE),
         Some(&AttrValue::Date(dates::ck_date(now_ms())))
@@ -387,7 +387,7 @@ fn allowed_mechanisms_are_enforced() {
 fn dates_may_only_narrow_the_window() {
     let (_dir, svc, c) = setup();
     let id = token_aes(&svc, &c, vec![date(CKA_END_DATE, "29991231")]);
-    let set = |a: Attr| service::set_attributes(&svc, &c, "t", &id, &[a]);
+    let set = |a: Attr| manage::set_attributes(&svc, &c, "t", &id, &[a]);
     assert_eq!(code(set(date(CKA_END_DATE, ""))), "attribute_read_only");
     assert_eq!(
         code(set(date(CKA_END_DATE, "30000101"))),
@@ -408,13 +408,13 @@ fn destroy_object_schedules_destruction_that_can_be_cancelled() {
     assert_eq!(svc.lifecycle.destroy_wait_secs, 7 * 24 * 3600);
     let id = token_aes(&svc, &c, vec![]);
     let ct = encrypt(&svc, &c, &id).unwrap();
-    service::destroy(&svc, &c, "t", &id).unwrap();
+    manage::destroy(&svc, &c, "t", &id).unwrap();
     assert!(last_audit(&svc).detail.unwrap().starts_with("destroy_at="));
 
     // Gone for PKCS#11 at once, but the material is still there.
-    assert_eq!(code(service::get(&svc, &c, "t", &id)), "object_not_found");
+    assert_eq!(code(manage::get(&svc, &c, "t", &id)), "object_not_found");
     assert_eq!(code(decrypt(&svc, &c, &id, &ct)), "object_not_found");
-    let all = service::find(&svc, &c, "t", &FindRequest { template: vec![] }).unwrap();
+    let all = manage::find(&svc, &c, "t", &FindRequest { template: vec![] }).unwrap();
     assert!(all.objects.iter().all(|o| o.id != id));
     assert!(stored(&svc, &id).sealed.is_some());
     assert_eq!(code(destroy::sweep(&svc).map(|n| assert_eq!(n, 0))), "ok");
@@ -469,7 +469,7 @@ fn with_no_waiting_period_the_material_is_erased_at_once_and_the_token_can_go() 
         ("token.delete".into(), "action_prohibited".into())
     );
 
-    service::destroy(&svc, &c, "t", &id).unwrap();
+    manage::destroy(&svc, &c, "t", &id).unwrap();
     let gone = stored(&svc, &id);
     assert_eq!((gone.life.state, gone.sealed), (State::Destroyed, None));
     assert_eq!(last_audit(&svc).detail.as_deref(), Some("destroyed"));
@@ -580,17 +580,17 @@ fn a_destroyed_key_pair_comes_back_whole() {
         vec![b(CKA_TOKEN, true)],
     );
     for id in [&pair.public.id, &pair.private.id] {
-        service::destroy(&svc, &c, "t", id).unwrap();
-        assert_eq!(code(service::get(&svc, &c, "t", id)), "object_not_found");
+        manage::destroy(&svc, &c, "t", id).unwrap();
+        assert_eq!(code(manage::get(&svc, &c, "t", id)), "object_not_found");
         assert!(stored(&svc, id).life.destroy_at.is_some());
     }
     for id in [&pair.public.id, &pair.private.id] {
         admin::cancel_destroy(&svc, id).unwrap();
-        service::get(&svc, &c, "t", id).unwrap();
+        manage::get(&svc, &c, "t", id).unwrap();
     }
     // Session objects are deleted at once, as before.
     let session = aes(&svc, &c, 16, vec![]).unwrap().id;
-    service::destroy(&svc, &c, "t", &session).unwrap();
+    manage::destroy(&svc, &c, "t", &session).unwrap();
     assert!(svc
         .store
         .read(|conn| objects::get_any(conn, &session))

@@ -12,7 +12,7 @@ use kms_api::{AttrValue, Bytes, SecretBytes};
 use kms_daemon::auth::Caller;
 use kms_daemon::ck::*;
 use kms_daemon::keys::admin;
-use kms_daemon::keys::service;
+use kms_daemon::keys::manage;
 use kms_daemon::keys::usage;
 use kms_daemon::model::lifecycle::Transition;
 use kms_daemon::model::op::Op;
@@ -36,7 +36,7 @@ fn run(svc: &Services, c: &Caller, id: &str, op: Op, req: &CryptoRequest) -> Vec
 }
 
 fn version(svc: &Services, c: &Caller, id: &str) -> Option<u64> {
-    let info = service::get(svc, c, "t", id).unwrap();
+    let info = manage::get(svc, c, "t", id).unwrap();
     kms_api::attr::find(&info.attrs, CKA_KMS_KEY_VERSION).and_then(AttrValue::as_ulong)
 }
 
@@ -80,7 +80,7 @@ fn a_rotated_aes_key_encrypts_with_the_new_version_and_decrypts_both() {
     // Destroying the key erases every version.
     let mut svc = svc;
     svc.lifecycle.destroy_wait_secs = 0;
-    service::destroy(&svc, &c, "t", &id).unwrap();
+    manage::destroy(&svc, &c, "t", &id).unwrap();
     let left: i64 = svc
         .store
         .read(|conn| {

@@ -9,7 +9,7 @@ use kms_api::{Attr, AttrValue, MechParams, Mechanism, SecretBytes};
 use kms_daemon::auth::Caller;
 use kms_daemon::ck::*;
 use kms_daemon::keys::usage;
-use kms_daemon::keys::{generate, service};
+use kms_daemon::keys::{generate, manage};
 use kms_daemon::model::op::Op;
 use kms_daemon::state::Services;
 use kms_daemon::{audit, Error};
@@ -83,7 +83,7 @@ fn a_tampered_row_is_never_used_and_is_audited() {
 fn sticky_flags_reseal_and_session_objects_stay_with_their_instance() {
     let (_dir, svc, caller) = setup();
     let id = aes_key(&svc, &caller, false);
-    let set = |a: Attr| service::set_attributes(&svc, &caller, "t", &id, &[a]);
+    let set = |a: Attr| manage::set_attributes(&svc, &caller, "t", &id, &[a]);
 
     // EXTRACTABLE: T→F only; it was generated F, so F→T is refused.
     assert!(matches!(
@@ -114,7 +114,7 @@ fn sticky_flags_reseal_and_session_objects_stay_with_their_instance() {
         ..caller.clone()
     };
     assert!(matches!(
-        service::get(&svc, &other, "t", &id),
+        manage::get(&svc, &other, "t", &id),
         Err(Error::ObjectNotFound)
     ));
     let none = Caller {
@@ -145,7 +145,7 @@ fn sticky_flags_reseal_and_session_objects_stay_with_their_instance() {
         Err(Error::UserNotLoggedIn)
     ));
     assert!(matches!(
-        service::get(&svc, &anon, "t", &id),
+        manage::get(&svc, &anon, "t", &id),
         Err(Error::ObjectNotFound)
     ));
 
@@ -191,7 +191,7 @@ fn sticky_flags_reseal_and_session_objects_stay_with_their_instance() {
         ],
     };
     let soft = generate::generate_key(&svc, &caller, "t", &req).unwrap();
-    let info = service::set_attributes(
+    let info = manage::set_attributes(
         &svc,
         &caller,
         "t",
@@ -208,9 +208,9 @@ fn sticky_flags_reseal_and_session_objects_stay_with_their_instance() {
     usage::run(&svc, &caller, "t", &soft.id, Op::Encrypt, &cbc(b"x")).unwrap();
 
     // Destroy.
-    service::destroy(&svc, &caller, "t", &id).unwrap();
+    manage::destroy(&svc, &caller, "t", &id).unwrap();
     assert!(matches!(
-        service::get(&svc, &caller, "t", &id),
+        manage::get(&svc, &caller, "t", &id),
         Err(Error::ObjectNotFound)
     ));
 }

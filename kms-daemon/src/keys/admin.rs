@@ -8,8 +8,9 @@
 //! audited too, with its error code as outcome. A serving daemon sees a change on its next
 //! request: it reads every key from the store on every use.
 
+use super::access::check_id;
+use super::change::update_checked;
 use super::destroy;
-use super::service::{check_id, update_checked};
 use crate::audit::{self, Event};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
@@ -129,7 +130,7 @@ pub fn transition(
             let mut new = key.clone();
             new.life.apply(t, now_ms(), reason)?;
             new.life.window_to(&mut new.attrs);
-            super::service::reseal(svc, key, &mut new)?;
+            super::change::reseal(svc, key, &mut new)?;
             Ok(new)
         },
         state_change,
@@ -265,7 +266,7 @@ pub fn set_policy(svc: &Services, id: &str, change: &PolicyChange) -> Result<Sto
             let mut new = key.clone();
             new.life = change.apply(&key.life)?;
             new.life.window_to(&mut new.attrs);
-            super::service::reseal(svc, key, &mut new)?;
+            super::change::reseal(svc, key, &mut new)?;
             Ok(new)
         },
         |_, _| change.describe(),
@@ -344,7 +345,7 @@ pub fn attach_cert(
             bearer: None,
             idempotency: None,
         };
-        let obj = super::service::build(&admin, &key.token, CKO_CERTIFICATE, None, map, None)?;
+        let obj = super::new_object::build(&admin, &key.token, CKO_CERTIFICATE, None, map, None)?;
         ev.object_id = Some(obj.id.clone());
         svc.store.tx(|tx| {
             objects::insert(tx, &obj)?;

@@ -21,8 +21,9 @@
 //! of the caller's module instance. The audit record `object.copy` names the new object and, in
 //! `detail`, the source (`source=<id>`); a refusal names the source as its object.
 
-use super::idempotent;
-use super::service::{load_visible, require_user, reseal, update_checked};
+use super::access::{load_visible, require_user};
+use super::change::{reseal, update_checked};
+use super::new_object::insert_created;
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
@@ -33,7 +34,6 @@ use crate::model::lifecycle::{has_lifecycle, Lifecycle};
 use crate::model::object::{AttrMap, StoredObject};
 use crate::model::template::{self, Change};
 use crate::state::Services;
-use crate::store::objects;
 use kms_api::msg::ObjectInfo;
 use kms_api::Attr;
 
@@ -150,13 +150,7 @@ pub fn copy_object(
             |src| make_copy(svc, caller, src, template),
             |tx, _, copy| {
                 require_user(svc, tx, caller, token)?;
-                objects::insert(tx, copy)?;
-                idempotent::record(tx, caller, token, &[&copy.id])?;
-                let mut done = ev.clone();
-                done.object_id = Some(copy.id.clone());
-                done.detail = Some(format!("source={id}"));
-                audit::append(tx, &done)?;
-                Ok(())
+                insert_created(tx, caller, ev, &[copy], Some(format!("source={id}")))
             },
         )?;
         Ok(copy.info())

@@ -8,9 +8,10 @@
 //! exponent, or EC point; `CKA_PUBLIC_KEY_INFO`) are filled in as for generated keys. Imported
 //! keys get LOCAL=F, ALWAYS_SENSITIVE=F, NEVER_EXTRACTABLE=F and may not wrap or unwrap (R5).
 
+use super::access::require_user;
 use super::generate::{ec_public_attrs, ed_public_attrs, rsa_public_attrs};
-use super::idempotent;
-use super::service::{build, check_non_local_roles, require_user, required};
+use super::new_object::insert_created;
+use super::new_object::{build, check_non_local_roles, required};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
@@ -19,7 +20,6 @@ use crate::error::{Error, Result};
 use crate::model::object::AttrMap;
 use crate::model::template::{self, Mode};
 use crate::state::Services;
-use crate::store::objects;
 use kms_api::msg::ObjectInfo;
 use kms_api::{Attr, AttrValue, Bytes};
 use zeroize::Zeroizing;
@@ -97,12 +97,8 @@ pub fn create_object(
             obj.sealed = Some(svc.vault.seal(&obj.aad(), &value)?);
         }
         ev.object_id = Some(obj.id.clone());
-        svc.store.tx(|tx| {
-            objects::insert(tx, &obj)?;
-            idempotent::record(tx, caller, token, &[&obj.id])?;
-            audit::append(tx, ev)?;
-            Ok(())
-        })?;
+        svc.store
+            .tx(|tx| insert_created(tx, caller, ev, &[&obj], None))?;
         Ok(obj.info())
     })
 }

@@ -2,7 +2,7 @@
 //!
 //! Checks, in order: login; the base key visible (`object_not_found`); the mechanism, the base
 //! key's class and type (an EC private key), CKA_DERIVE and CKA_ALLOWED_MECHANISMS
-//! ([`usage::check_key`]); the parameters (`mechanism_param_invalid`): `CK_ECDH1_DERIVE_PARAMS`
+//! ([`mechanism::check_key`]); the parameters (`mechanism_param_invalid`): `CK_ECDH1_DERIVE_PARAMS`
 //! with `CKD_NULL` (no shared data) or `CKD_SHA256_KDF`/`CKD_SHA384_KDF`/`CKD_SHA512_KDF` (ANSI
 //! X9.63), and the other party's uncompressed point on the base key's curve, raw or in a DER
 //! OCTET STRING; then the template: an AES secret key (`CKK_GENERIC_SECRET` is refused with
@@ -17,12 +17,11 @@
 //! The derived key has LOCAL=F, ALWAYS_SENSITIVE = base ALWAYS_SENSITIVE ∧ SENSITIVE and
 //! NEVER_EXTRACTABLE = base NEVER_EXTRACTABLE ∧ ¬EXTRACTABLE.
 
-use super::idempotent;
-use super::service::{
-    build, check_id, check_non_local_roles, check_only_strengthens, count_use, load_visible,
-    require_user, required,
-};
-use super::usage;
+use super::access::{check_id, load_visible, require_user};
+use super::change::count_use;
+use super::mechanism;
+use super::new_object::insert_created;
+use super::new_object::{build, check_non_local_roles, check_only_strengthens, required};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
@@ -33,7 +32,6 @@ use crate::error::{Error, Result};
 use crate::model::op::Op;
 use crate::model::template::{self, Mode};
 use crate::state::Services;
-use crate::store::objects;
 use kms_api::attr::MAX_VALUE_LEN;
 use kms_api::msg::{DeriveRequest, ObjectInfo};
 use kms_api::{AttrValue, MechParams};
@@ -91,7 +89,7 @@ pub fn derive_key(
             require_user(svc, conn, caller, token)?;
             load_visible(conn, caller, token, &req.base_key, true)
         })?;
-        usage::check_key(&base, mech, Op::Derive)?;
+        mechanism::check_key(&base, mech, Op::Derive)?;
         base.life
             .check_use(Op::Derive, &caller.identity, now_ms())?;
         let curve = base
@@ -153,13 +151,8 @@ pub fn derive_key(
         drop(value);
         svc.store.tx(|tx| {
             count_use(tx, caller, &base, Op::Derive)?;
-            objects::insert(tx, &obj)?;
-            idempotent::record(tx, caller, token, &[&obj.id])?;
-            let mut done = ev.clone();
-            done.object_id = Some(obj.id.clone());
-            done.detail = Some(format!("base_key={}", base.id));
-            audit::append(tx, &done)?;
-            Ok(())
+            let detail = format!("base_key={}", base.id);
+            insert_created(tx, caller, ev, &[&obj], Some(detail))
         })?;
         Ok(obj.info())
     })

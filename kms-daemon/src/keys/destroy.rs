@@ -8,7 +8,7 @@
 //! anyway, since the key is scheduled. The scheduled flag is bound in the AAD, so clearing
 //! `destroy_at` in the database does not bring a key back: only [`cancel`], which reseals, does.
 
-use super::service::reseal;
+use super::change::reseal;
 use crate::audit::{self, Event};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};

@@ -1,18 +1,18 @@
 //! `C_GenerateKey` (AES, generic secret) and `C_GenerateKeyPair` (RSA, EC P-256/P-384/P-521,
 //! Ed25519).
 
+use super::access::require_user;
 use super::create::secret_len_ok;
-use super::idempotent;
-use super::service::{build, require_user, required};
+use super::new_object::insert_created;
+use super::new_object::{build, required};
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
 use crate::crypto::{ec, eddsa, rng, rsa};
 use crate::error::{Error, Result};
-use crate::model::object::{AttrMap, StoredObject};
+use crate::model::object::AttrMap;
 use crate::model::template::{self, Mode};
 use crate::state::Services;
-use crate::store::objects;
 use kms_api::msg::{GenerateKeyPairRequest, GenerateKeyRequest, KeyPairInfo, ObjectInfo};
 use kms_api::{AttrValue, Bytes};
 use zeroize::Zeroizing;
@@ -54,12 +54,8 @@ pub fn generate_key(
         let key = Zeroizing::new(rng::bytes(len as usize)?);
         obj.sealed = Some(svc.vault.seal(&obj.aad(), &key)?);
         ev.object_id = Some(obj.id.clone());
-        svc.store.tx(|tx| {
-            objects::insert(tx, &obj)?;
-            idempotent::record(tx, caller, token, &[&obj.id])?;
-            audit::append(tx, ev)?;
-            Ok(())
-        })?;
+        svc.store
+            .tx(|tx| insert_created(tx, caller, ev, &[&obj], None))?;
         Ok(obj.info())
     })
 }
@@ -236,28 +232,11 @@ pub fn generate_pair(
         }
         private.sealed = Some(svc.vault.seal(&private.aad(), &pkcs8)?);
         drop(pkcs8);
-        store_pair(svc, caller, ev, &public, &private)?;
+        svc.store
+            .tx(|tx| insert_created(tx, caller, ev, &[&public, &private], None))?;
         Ok(KeyPairInfo {
             public: public.info(),
             private: private.info(),
         })
-    })
-}
-
-fn store_pair(
-    svc: &Services,
-    caller: &Caller,
-    ev: &mut audit::Event,
-    public: &StoredObject,
-    private: &StoredObject,
-) -> Result<()> {
-    svc.store.tx(|tx| {
-        idempotent::record(tx, caller, &public.token, &[&public.id, &private.id])?;
-        for o in [public, private] {
-            objects::insert(tx, o)?;
-            ev.object_id = Some(o.id.clone());
-            audit::append(tx, ev)?;
-        }
-        Ok(())
     })
 }

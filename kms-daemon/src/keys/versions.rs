@@ -17,7 +17,7 @@
 //! is never used through an older version either. When the key is destroyed, every version's
 //! material is erased with it.
 
-use super::service::update_checked;
+use super::change::update_checked;
 use crate::ck::*;
 use crate::clock::now_ms;
 use crate::crypto::rng;

@@ -6,7 +6,7 @@
 //! key is its value; of an RSA or EC private key, its PKCS#8 DER.
 //!
 //! Wrap checks, in order: login; both keys visible (`object_not_found`); the mechanism, the
-//! wrapping key's class and type, CKA_WRAP and CKA_ALLOWED_MECHANISMS ([`usage::check_key`]);
+//! wrapping key's class and type, CKA_WRAP and CKA_ALLOWED_MECHANISMS ([`mechanism::check_key`]);
 //! the parameters; then the policy: the wrapping key was generated here (R5,
 //! `key_function_not_permitted`); it cannot decrypt, nor can its private half (R1); it is not the
 //! target and has not the target's value (R7); the target is a secret or private key with
@@ -29,14 +29,13 @@
 //! ALWAYS_SENSITIVE=F, NEVER_EXTRACTABLE=F, and SENSITIVE=T, EXTRACTABLE=F unless the template
 //! says SENSITIVE=T/EXTRACTABLE=F anyway.
 
+use super::access::{check_id, load_visible, require_user};
+use super::change::count_use;
 use super::generate::{ec_public_attrs, rsa_public_attrs};
-use super::idempotent;
+use super::mechanism;
+use super::new_object::insert_created;
+use super::new_object::{build, check_non_local_roles, check_only_strengthens, required};
 use super::roles::other_half_has;
-use super::service::{
-    build, check_id, check_non_local_roles, check_only_strengthens, count_use, load_visible,
-    require_user, required,
-};
-use super::usage;
 use crate::audit;
 use crate::auth::Caller;
 use crate::ck::*;
@@ -80,7 +79,7 @@ fn transport(mech: u64, params: &MechParams) -> Result<Transport> {
             }))
         }
         CKM_RSA_PKCS_OAEP => {
-            let (hash, label) = usage::oaep_params(params)?;
+            let (hash, label) = mechanism::oaep_params(params)?;
             Ok(Transport::Oaep(hash, label))
         }
         _ => Err(Error::MechanismInvalid(mech)),
@@ -204,7 +203,7 @@ pub fn wrap_key(
                 && other_half_has(conn, &wrapping, CKO_PRIVATE_KEY, CKA_DECRYPT)?;
             Ok((wrapping, target, decrypts))
         })?;
-        usage::check_key(&wrapping, mech, Op::Wrap)?;
+        mechanism::check_key(&wrapping, mech, Op::Wrap)?;
         let transport = transport(mech, &req.mechanism.params)?;
         check_wrap(&wrapping, &target, &transport, private_half_decrypts)?;
         wrapping
@@ -372,7 +371,7 @@ pub fn unwrap_key(
                 && other_half_has(conn, &k, CKO_PUBLIC_KEY, CKA_ENCRYPT)?;
             Ok((k, encrypts))
         })?;
-        usage::check_key(&unwrapping, mech, Op::Unwrap)?;
+        mechanism::check_key(&unwrapping, mech, Op::Unwrap)?;
         let transport = transport(mech, &req.mechanism.params)?;
         unwrapping
             .life
@@ -420,13 +419,8 @@ pub fn unwrap_key(
         drop(unwrapped);
         svc.store.tx(|tx| {
             count_use(tx, caller, &unwrapping, Op::Unwrap)?;
-            objects::insert(tx, &obj)?;
-            idempotent::record(tx, caller, token, &[&obj.id])?;
-            let mut done = ev.clone();
-            done.object_id = Some(obj.id.clone());
-            done.detail = Some(format!("unwrapping_key={}", unwrapping.id));
-            audit::append(tx, &done)?;
-            Ok(())
+            let detail = format!("unwrapping_key={}", unwrapping.id);
+            insert_created(tx, caller, ev, &[&obj], Some(detail))
         })?;
         Ok(obj.info())
     })

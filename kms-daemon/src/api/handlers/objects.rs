@@ -3,7 +3,7 @@
 use super::{blocking, create_once, Creation};
 use crate::api::extract::{Ctx, Json, Path};
 use crate::error::Result;
-use crate::keys::{copy, create, service};
+use crate::keys::{copy, create, manage};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::Uri;
@@ -19,7 +19,7 @@ pub async fn find(
     Path(token): Path<String>,
     Json(req): Json<FindRequest>,
 ) -> Result<axum::Json<ObjectList>> {
-    blocking(&s, move |svc| service::find(svc, &caller, &token, &req))
+    blocking(&s, move |svc| manage::find(svc, &caller, &token, &req))
         .await
         .map(axum::Json)
 }
@@ -52,7 +52,7 @@ pub async fn get(
     Ctx(caller): Ctx,
     Path((token, id)): Path<(String, String)>,
 ) -> Result<axum::Json<ObjectInfo>> {
-    blocking(&s, move |svc| service::get(svc, &caller, &token, &id))
+    blocking(&s, move |svc| manage::get(svc, &caller, &token, &id))
         .await
         .map(axum::Json)
 }
@@ -65,7 +65,7 @@ pub async fn set_attributes(
     Json(req): Json<SetAttributesRequest>,
 ) -> Result<axum::Json<ObjectInfo>> {
     blocking(&s, move |svc| {
-        service::set_attributes(svc, &caller, &token, &id, &req.template)
+        manage::set_attributes(svc, &caller, &token, &id, &req.template)
     })
     .await
     .map(axum::Json)
@@ -99,6 +99,6 @@ pub async fn destroy(
     Ctx(caller): Ctx,
     Path((token, id)): Path<(String, String)>,
 ) -> Result<axum::Json<Empty>> {
-    blocking(&s, move |svc| service::destroy(svc, &caller, &token, &id)).await?;
+    blocking(&s, move |svc| manage::destroy(svc, &caller, &token, &id)).await?;
     Ok(axum::Json(Empty {}))
 }
