@@ -116,7 +116,6 @@ ck_u64!(
     CKM_EC_EDWARDS_KEY_PAIR_GEN,
     CKM_EDDSA,
     CKM_GENERIC_SECRET_KEY_GEN,
-    CKM_SHA_1_HMAC,
     CKM_SHA256_HMAC,
     CKM_SHA384_HMAC,
     CKM_SHA512_HMAC,
@@ -136,49 +135,3 @@ ck_u64!(
     CKD_SHA384_KDF,
     CKD_SHA512_KDF,
 );
-
-/// Names the mechanisms listed: `CKM_…` for a known one, its number in hex otherwise.
-macro_rules! mechanism_names {
-    ($m:expr; $($name:ident),* $(,)?) => {
-        match $m {
-            $($name => stringify!($name).to_owned(),)*
-            other => format!("CKM_0x{other:08X}"),
-        }
-    };
-}
-
-/// A mechanism's name for logs and audit records (`CKM_…`), or its number in hex.
-pub fn mechanism_name(m: u64) -> String {
-    mechanism_names!(m;
-        CKM_RSA_PKCS_KEY_PAIR_GEN,
-        CKM_RSA_PKCS,
-        CKM_RSA_PKCS_OAEP,
-        CKM_RSA_PKCS_PSS,
-        CKM_SHA256_RSA_PKCS,
-        CKM_SHA384_RSA_PKCS,
-        CKM_SHA512_RSA_PKCS,
-        CKM_SHA256_RSA_PKCS_PSS,
-        CKM_SHA384_RSA_PKCS_PSS,
-        CKM_SHA512_RSA_PKCS_PSS,
-        CKM_EC_KEY_PAIR_GEN,
-        CKM_ECDSA,
-        CKM_ECDSA_SHA256,
-        CKM_ECDSA_SHA384,
-        CKM_ECDSA_SHA512,
-        CKM_EC_EDWARDS_KEY_PAIR_GEN,
-        CKM_EDDSA,
-        CKM_AES_KEY_GEN,
-        CKM_AES_CBC_PAD,
-        CKM_AES_GCM,
-        CKM_AES_ECB,
-        CKM_AES_CTR,
-        CKM_AES_KEY_WRAP,
-        CKM_AES_KEY_WRAP_KWP,
-        CKM_ECDH1_DERIVE,
-        CKM_GENERIC_SECRET_KEY_GEN,
-        CKM_SHA_1_HMAC,
-        CKM_SHA256_HMAC,
-        CKM_SHA384_HMAC,
-        CKM_SHA512_HMAC,
-    )
-}

@@ -146,6 +146,12 @@ pub enum Error {
     IdempotencyConflict,
 }
 
+impl From<kms_api::mech::params::ParamError> for Error {
+    fn from(e: kms_api::mech::params::ParamError) -> Self {
+        Error::MechanismParamInvalid(e.0)
+    }
+}
+
 impl Error {
     /// The stable wire code of this failure.
     pub fn code(&self) -> ErrorCode {
@@ -196,7 +202,7 @@ impl Error {
 
     /// The stable code as its wire string (`pin_incorrect` …), used as an audit outcome.
     pub fn code_str(&self) -> String {
-        code_str(self.code())
+        self.code().wire().to_owned()
     }
 
     /// Shorthand for an [`Error::Io`] naming what failed.
@@ -206,14 +212,6 @@ impl Error {
             source,
         }
     }
-}
-
-/// The wire string of a code (`"pin_incorrect"` …).
-pub fn code_str(code: ErrorCode) -> String {
-    serde_json::to_value(code)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "internal".to_owned())
 }
 
 #[cfg(test)]

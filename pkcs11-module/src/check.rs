@@ -249,7 +249,7 @@ fn check_endpoint(
     let mut stream = StreamOwned::new(conn, tcp);
     let request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        kms_api::msg::HEALTH,
+        kms_api::Route::Health.template(),
         endpoint.authority()
     );
     let mut answer = Vec::new();

@@ -1,8 +1,8 @@
 //! The module's one error type and its one mapping to `CK_RV`.
 //!
 //! Local checks produce [`Error::Ck`] with the code the specification names. Failures reported
-//! by kmsd arrive as [`Error::Daemon`] with a stable [`ErrorCode`] and are mapped in
-//! [`Error::rv`]. Anything that stops the module from getting an answer (network, TLS, a
+//! by kmsd arrive as [`Error::Daemon`] with a stable [`ErrorCode`], whose `CK_RV` the contract's
+//! error table gives ([`kms_api::error::ERRORS`]). Anything that stops the module from getting an answer (network, TLS, a
 //! malformed response) is [`Error::Device`] and becomes `CKR_DEVICE_ERROR`.
 
 use cryptoki_sys::*;
@@ -28,7 +28,7 @@ impl Error {
         match self {
             Error::Ck(rv) => *rv,
             Error::Device(_) => CKR_DEVICE_ERROR,
-            Error::Daemon(code) => daemon_rv(*code),
+            Error::Daemon(code) => code.ck_rv() as CK_RV,
         }
     }
 
@@ -95,53 +95,6 @@ impl Error {
 impl From<CK_RV> for Error {
     fn from(rv: CK_RV) -> Self {
         Error::Ck(rv)
-    }
-}
-
-fn daemon_rv(code: ErrorCode) -> CK_RV {
-    use ErrorCode::*;
-    match code {
-        BadRequest => CKR_ARGUMENTS_BAD,
-        Unauthenticated | UserNotLoggedIn => CKR_USER_NOT_LOGGED_IN,
-        PinIncorrect => CKR_PIN_INCORRECT,
-        PinLocked => CKR_PIN_LOCKED,
-        PinLenRange => CKR_PIN_LEN_RANGE,
-        UserTypeInvalid => CKR_USER_TYPE_INVALID,
-        UserPinNotInitialized => CKR_USER_PIN_NOT_INITIALIZED,
-        TokenNotFound => CKR_TOKEN_NOT_PRESENT,
-        ObjectNotFound => CKR_OBJECT_HANDLE_INVALID,
-        KeyFunctionNotPermitted | KeyNotActive => CKR_KEY_FUNCTION_NOT_PERMITTED,
-        KeyTypeInconsistent => CKR_KEY_TYPE_INCONSISTENT,
-        KeySizeRange => CKR_KEY_SIZE_RANGE,
-        MechanismInvalid => CKR_MECHANISM_INVALID,
-        MechanismParamInvalid => CKR_MECHANISM_PARAM_INVALID,
-        AttributeTypeInvalid => CKR_ATTRIBUTE_TYPE_INVALID,
-        AttributeValueInvalid => CKR_ATTRIBUTE_VALUE_INVALID,
-        AttributeReadOnly => CKR_ATTRIBUTE_READ_ONLY,
-        AttributeSensitive => CKR_ATTRIBUTE_SENSITIVE,
-        TemplateIncomplete => CKR_TEMPLATE_INCOMPLETE,
-        TemplateInconsistent => CKR_TEMPLATE_INCONSISTENT,
-        ActionProhibited => CKR_ACTION_PROHIBITED,
-        DataLenRange => CKR_DATA_LEN_RANGE,
-        DataInvalid => CKR_DATA_INVALID,
-        EncryptedDataInvalid => CKR_ENCRYPTED_DATA_INVALID,
-        EncryptedDataLenRange => CKR_ENCRYPTED_DATA_LEN_RANGE,
-        KeyUnextractable => CKR_KEY_UNEXTRACTABLE,
-        SignatureInvalid => CKR_SIGNATURE_INVALID,
-        SignatureLenRange => CKR_SIGNATURE_LEN_RANGE,
-        // The module makes a fresh key per call: a conflict means the call could not be done,
-        // and ulDeviceError says why (KMS_DEVICE_ERROR_IDEMPOTENCY_CONFLICT).
-        IdempotencyConflict => CKR_FUNCTION_FAILED,
-        CurveNotSupported => CKR_CURVE_NOT_SUPPORTED,
-        // Transient (too many requests in flight for this identity): CKR_FUNCTION_FAILED is
-        // legal for every function, and "not necessarily hopeless"; ulDeviceError says why.
-        TooManyRequests => CKR_FUNCTION_FAILED,
-        // Only C_Login meets it, and C_Login may not return CKR_SESSION_COUNT: the nearest
-        // code it may return is CKR_DEVICE_MEMORY (no room on the token for another login).
-        SessionLimit => CKR_DEVICE_MEMORY,
-        Sealed | IntegrityFailure | Internal | AuditUnavailable => CKR_DEVICE_ERROR,
-        // A code newer than this module: the daemon refused, but we cannot say more.
-        _ => CKR_DEVICE_ERROR,
     }
 }
 

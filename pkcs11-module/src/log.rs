@@ -153,16 +153,7 @@ pub fn call(
 
 /// kmsd's wire name of a code (`pin_incorrect` …).
 pub(crate) fn code_name(code: kms_api::ErrorCode) -> String {
-    kms_api::error::DEVICE_ERRORS
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map_or_else(
-            || "unknown".to_owned(),
-            |(_, _, n)| {
-                n.trim_start_matches("KMS_DEVICE_ERROR_")
-                    .to_ascii_lowercase()
-            },
-        )
+    code.wire().to_owned()
 }
 
 /// RFC 3339 UTC with milliseconds.

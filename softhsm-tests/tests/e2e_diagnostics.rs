@@ -9,7 +9,7 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::Attribute;
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
-use kms_api::error::{DEVICE_ERRORS, DEVICE_ERROR_TRANSPORT};
+use kms_api::error::DEVICE_ERROR_TRANSPORT;
 use kms_api::ErrorCode;
 use softhsm_tests::{module_path, Kmsd, USER_PIN};
 
@@ -28,7 +28,7 @@ fn device_error(s: &Session) -> u64 {
 }
 
 fn number(code: ErrorCode) -> u64 {
-    DEVICE_ERRORS.iter().find(|(c, _, _)| *c == code).unwrap().1
+    code.device_error()
 }
 
 #[test]

@@ -10,11 +10,11 @@ fn header_values_match_the_rust_constants() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut expected: Vec<(&str, u64)> = kms_api::vendor::ALL.to_vec();
-    expected.extend(
-        kms_api::error::DEVICE_ERRORS
-            .iter()
-            .map(|(_, n, name)| (*name, *n)),
-    );
+    let device_errors: Vec<(String, u64)> = kms_api::error::ERRORS
+        .iter()
+        .map(|f| (f.code.device_error_name(), f.device_error))
+        .collect();
+    expected.extend(device_errors.iter().map(|(name, n)| (name.as_str(), *n)));
     expected.push((
         "KMS_DEVICE_ERROR_TRANSPORT",
         kms_api::error::DEVICE_ERROR_TRANSPORT,

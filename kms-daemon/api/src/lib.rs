@@ -13,12 +13,14 @@ pub mod bytes;
 pub mod error;
 pub mod mech;
 pub mod msg;
+pub mod route;
 pub mod vendor;
 
 pub use attr::{Attr, AttrKind, AttrValue, Template};
 pub use bytes::{Bytes, SecretBytes};
 pub use error::{ErrorBody, ErrorCode};
 pub use mech::{MechParams, Mechanism};
+pub use route::Route;
 
 /// Version prefix of every route.
 pub const API_PREFIX: &str = "/v1";
@@ -34,6 +36,12 @@ pub const INSTANCE_HEADER: &str = "x-kms-instance";
 /// (client identity, key) → the created objects for a while, so a retry of the same request
 /// returns the first answer instead of creating again.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Shortest PIN a token accepts, in bytes (`CK_TOKEN_INFO.ulMinPinLen`; kmsd and the module check
+/// it).
+pub const MIN_PIN_LEN: usize = 4;
+/// Longest PIN a token accepts, in bytes (`CK_TOKEN_INFO.ulMaxPinLen`).
+pub const MAX_PIN_LEN: usize = 64;
 
 /// Header with the request id kmsd assigns; echoed in its log and audit records.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";

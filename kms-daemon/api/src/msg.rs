@@ -1,74 +1,10 @@
-//! Requests and responses of each `/v1` route, and the route paths themselves.
-//!
-//! | method | path | body → answer |
-//! |---|---|---|
-//! | GET | `/v1/health` | → [`Health`] |
-//! | GET | `/v1/tokens` | → [`TokenList`] |
-//! | POST | `/v1/tokens/{token}/login` | [`LoginRequest`] → [`LoginResponse`] |
-//! | POST | `/v1/tokens/{token}/logout` | → [`Empty`] |
-//! | POST | `/v1/tokens/{token}/set-pin` | [`SetPinRequest`] → [`Empty`] |
-//! | POST | `/v1/tokens/{token}/init-pin` | [`InitPinRequest`] → [`Empty`] |
-//! | POST | `/v1/tokens/{token}/init-token` | [`InitTokenRequest`] → [`Empty`] |
-//! | POST | `/v1/tokens/{token}/objects/find` | [`FindRequest`] → [`ObjectList`] |
-//! | POST | `/v1/tokens/{token}/objects` | [`CreateObjectRequest`] → [`ObjectInfo`] |
-//! | GET | `/v1/tokens/{token}/objects/{id}` | → [`ObjectInfo`] |
-//! | POST | `/v1/tokens/{token}/objects/{id}/attributes` | [`SetAttributesRequest`] → [`ObjectInfo`] |
-//! | POST | `/v1/tokens/{token}/objects/{id}/copy` | [`CopyObjectRequest`] → [`ObjectInfo`] |
-//! | DELETE | `/v1/tokens/{token}/objects/{id}` | → [`Empty`] |
-//! | POST | `/v1/tokens/{token}/keys/generate` | [`GenerateKeyRequest`] → [`ObjectInfo`] |
-//! | POST | `/v1/tokens/{token}/keys/generate-pair` | [`GenerateKeyPairRequest`] → [`KeyPairInfo`] |
-//! | POST | `/v1/tokens/{token}/keys/wrap` | [`WrapRequest`] → [`WrapResponse`] |
-//! | POST | `/v1/tokens/{token}/keys/unwrap` | [`UnwrapRequest`] → [`ObjectInfo`] |
-//! | POST | `/v1/tokens/{token}/keys/derive` | [`DeriveRequest`] → [`ObjectInfo`] |
-//! | POST | `/v1/tokens/{token}/objects/{id}/sign` | [`CryptoRequest`] → [`CryptoResponse`] |
-//! | POST | `/v1/tokens/{token}/objects/{id}/decrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
-//! | POST | `/v1/tokens/{token}/objects/{id}/encrypt` | [`CryptoRequest`] → [`CryptoResponse`] |
-//! | POST | `/v1/tokens/{token}/objects/{id}/verify` | [`VerifyRequest`] → [`Empty`] |
-//! | POST | `/v1/random` | [`RandomRequest`] → [`RandomResponse`] |
-//!
-//! Every route needs a client certificate from the configured CA (mutual TLS). Routes that touch
-//! private objects or use keys also need `Authorization: Bearer <session>` from a login; objects
-//! with `CKA_TOKEN=false` are bound to the `x-kms-instance` header of the module that made them.
+//! The requests and responses of the `/v1` routes ([`crate::route::Route`] names which route
+//! takes which).
 
 use crate::attr::Template;
 use crate::bytes::{Bytes, SecretBytes};
 use crate::mech::Mechanism;
 use serde::{Deserialize, Serialize};
-
-/// Path of the health route.
-pub const HEALTH: &str = "/v1/health";
-/// Path of the token list.
-pub const TOKENS: &str = "/v1/tokens";
-/// Path of the random-bytes route.
-pub const RANDOM: &str = "/v1/random";
-
-/// Path of a route under one token, e.g. `token_path("kms-default", "login")`.
-pub fn token_path(token: &str, rest: &str) -> String {
-    format!("/v1/tokens/{}/{}", percent_encode(token), rest)
-}
-
-/// Path of a route under one object, e.g. `object_path("t", "0a1b", "sign")`; `rest` may be empty.
-pub fn object_path(token: &str, id: &str, rest: &str) -> String {
-    let base = token_path(token, &format!("objects/{}", percent_encode(id)));
-    if rest.is_empty() {
-        base
-    } else {
-        format!("{base}/{rest}")
-    }
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986 §2.3), for path segments.
-pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 /// An empty JSON object `{}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -346,22 +282,4 @@ pub const MAX_RANDOM_LEN: u64 = 1 << 16;
 pub struct RandomResponse {
     /// The bytes.
     pub data: Bytes,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_encoded() {
-        assert_eq!(
-            token_path("kms default", "login"),
-            "/v1/tokens/kms%20default/login"
-        );
-        assert_eq!(object_path("t", "ab/c", ""), "/v1/tokens/t/objects/ab%2Fc");
-        assert_eq!(
-            object_path("t", "ab", "sign"),
-            "/v1/tokens/t/objects/ab/sign"
-        );
-    }
 }

@@ -14,57 +14,25 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use error::PendingError;
 use extract::{ClientIdentity, RequestId};
 use handlers::{keys, misc, objects, tokens};
-use kms_api::{msg, ErrorBody, ErrorCode};
+use kms_api::route::{Method, Route};
+use kms_api::{ErrorBody, ErrorCode};
 use std::time::Instant;
 
 /// Largest request body accepted (security R19).
 pub const MAX_BODY: usize = 1 << 20;
 
-/// The router with every `/v1` route, the body limit and the request-context middleware.
+/// The router with every `/v1` route ([`Route`]), the body limit and the request-context
+/// middleware.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route(msg::HEALTH, get(misc::health))
-        .route(msg::TOKENS, get(tokens::list))
-        .route(msg::RANDOM, post(misc::random))
-        .route("/v1/tokens/{token}/login", post(tokens::login))
-        .route("/v1/tokens/{token}/logout", post(tokens::logout))
-        .route("/v1/tokens/{token}/set-pin", post(tokens::set_pin))
-        .route("/v1/tokens/{token}/init-pin", post(tokens::init_pin))
-        .route("/v1/tokens/{token}/init-token", post(tokens::init_token))
-        .route("/v1/tokens/{token}/objects/find", post(objects::find))
-        .route("/v1/tokens/{token}/objects", post(objects::create))
-        .route(
-            "/v1/tokens/{token}/objects/{id}",
-            get(objects::get).delete(objects::destroy),
-        )
-        .route(
-            "/v1/tokens/{token}/objects/{id}/attributes",
-            post(objects::set_attributes),
-        )
-        .route("/v1/tokens/{token}/objects/{id}/copy", post(objects::copy))
-        .route("/v1/tokens/{token}/objects/{id}/sign", post(keys::sign))
-        .route("/v1/tokens/{token}/objects/{id}/verify", post(keys::verify))
-        .route(
-            "/v1/tokens/{token}/objects/{id}/decrypt",
-            post(keys::decrypt),
-        )
-        .route(
-            "/v1/tokens/{token}/objects/{id}/encrypt",
-            post(keys::encrypt),
-        )
-        .route("/v1/tokens/{token}/keys/generate", post(keys::generate))
-        .route(
-            "/v1/tokens/{token}/keys/generate-pair",
-            post(keys::generate_pair),
-        )
-        .route("/v1/tokens/{token}/keys/wrap", post(keys::wrap_key))
-        .route("/v1/tokens/{token}/keys/unwrap", post(keys::unwrap_key))
-        .route("/v1/tokens/{token}/keys/derive", post(keys::derive_key))
+    Route::all()
+        .fold(Router::new(), |router, r| {
+            router.route(r.template(), handler(r))
+        })
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(
@@ -79,9 +47,43 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The handler of each route, for the route's method.
+fn handler(r: Route) -> MethodRouter<AppState> {
+    let m = match r.method() {
+        Method::Get => MethodFilter::GET,
+        Method::Post => MethodFilter::POST,
+        Method::Delete => MethodFilter::DELETE,
+    };
+    match r {
+        Route::Health => on(m, misc::health),
+        Route::Tokens => on(m, tokens::list),
+        Route::Random => on(m, misc::random),
+        Route::Login => on(m, tokens::login),
+        Route::Logout => on(m, tokens::logout),
+        Route::SetPin => on(m, tokens::set_pin),
+        Route::InitPin => on(m, tokens::init_pin),
+        Route::InitToken => on(m, tokens::init_token),
+        Route::FindObjects => on(m, objects::find),
+        Route::CreateObject => on(m, objects::create),
+        Route::GetObject => on(m, objects::get),
+        Route::DestroyObject => on(m, objects::destroy),
+        Route::SetAttributes => on(m, objects::set_attributes),
+        Route::CopyObject => on(m, objects::copy),
+        Route::Sign => on(m, keys::sign),
+        Route::Verify => on(m, keys::verify),
+        Route::Decrypt => on(m, keys::decrypt),
+        Route::Encrypt => on(m, keys::encrypt),
+        Route::GenerateKey => on(m, keys::generate),
+        Route::GenerateKeyPair => on(m, keys::generate_pair),
+        Route::WrapKey => on(m, keys::wrap_key),
+        Route::UnwrapKey => on(m, keys::unwrap_key),
+        Route::DeriveKey => on(m, keys::derive_key),
+    }
+}
+
 /// While kmsd is sealed, every route but health answers 503 `sealed` before any handler runs.
 async fn refuse_while_sealed(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if state.vault.is_sealed() && req.uri().path() != msg::HEALTH {
+    if state.vault.is_sealed() && req.uri().path() != Route::Health.template() {
         return Error::Sealed.into_response();
     }
     next.run(req).await
@@ -169,9 +171,7 @@ async fn request_context(mut req: Request, next: Next) -> Response {
         }),
         None => None,
     };
-    let error_code = body
-        .as_ref()
-        .map_or_else(String::new, |b| crate::error::code_str(b.code));
+    let error_code = body.as_ref().map_or("", |b| b.code.wire());
     if let Some(mut body) = body {
         body.request_id = Some(request_id.clone());
         let code = StatusCode::from_u16(body.code.http_status())

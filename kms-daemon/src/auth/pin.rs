@@ -8,10 +8,8 @@ use parking_lot::{Condvar, Mutex};
 use std::sync::OnceLock;
 use zeroize::{Zeroize, Zeroizing};
 
-/// Shortest PIN accepted (an empty PIN is refused: security R15).
-pub const MIN_PIN_LEN: usize = 4;
-/// Longest PIN accepted.
-pub const MAX_PIN_LEN: usize = 64;
+// The PIN lengths accepted are the contract's (an empty PIN is refused: security R15).
+use kms_api::{MAX_PIN_LEN, MIN_PIN_LEN};
 
 /// argon2id memory in KiB (one 1 KiB block each), passes and lanes.
 const M_COST: u32 = 19456;

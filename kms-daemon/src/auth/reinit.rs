@@ -12,7 +12,7 @@ use crate::state::Services;
 use crate::store::{objects, sessions, tokens};
 use kms_api::msg::{InitTokenRequest, UserType};
 
-/// `POST /v1/tokens/{token}/init-token`.
+/// `C_InitToken` on an existing token (module doc).
 pub fn init_token(
     svc: &Services,
     caller: &Caller,

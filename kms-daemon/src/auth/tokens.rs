@@ -25,8 +25,8 @@ pub fn token_info(row: &tokens::TokenRow, max: u32) -> TokenInfo {
         so_pin_count_low: so_low,
         so_pin_final_try: so_final,
         so_pin_locked: so_locked,
-        min_pin_len: pin::MIN_PIN_LEN as u64,
-        max_pin_len: pin::MAX_PIN_LEN as u64,
+        min_pin_len: kms_api::MIN_PIN_LEN as u64,
+        max_pin_len: kms_api::MAX_PIN_LEN as u64,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The few DER shapes kmsd writes and reads itself: `CKA_EC_POINT` (an OCTET STRING around the
 //! point), `CKA_EC_PARAMS` (a named-curve OID) and PKCS#1 `DigestInfo` prefixes.
 
-use super::HashAlg;
+use kms_api::mech::Hash;
 
 /// Encodes a DER length.
 fn push_len(out: &mut Vec<u8>, len: usize) {
@@ -72,45 +72,11 @@ pub fn split_tlv(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
 }
 
-/// `DigestInfo` prefixes (RFC 8017 §9.2 note 1) for the hashes `CKM_RSA_PKCS` signing accepts.
-const DIGEST_INFO_PREFIXES: [(HashAlg, &[u8]); 3] = [
-    (
-        HashAlg::Sha256,
-        &[
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x01, 0x05, 0x00, 0x04, 0x20,
-        ],
-    ),
-    (
-        HashAlg::Sha384,
-        &[
-            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x02, 0x05, 0x00, 0x04, 0x30,
-        ],
-    ),
-    (
-        HashAlg::Sha512,
-        &[
-            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x03, 0x05, 0x00, 0x04, 0x40,
-        ],
-    ),
-];
-
-/// Splits a DER `DigestInfo` into its hash and digest; `None` for anything else.
-pub fn parse_digest_info(data: &[u8]) -> Option<(HashAlg, &[u8])> {
-    DIGEST_INFO_PREFIXES.iter().find_map(|(alg, prefix)| {
-        let digest = data.strip_prefix(*prefix)?;
-        (digest.len() == alg.len()).then_some((*alg, digest))
-    })
-}
-
-/// `DigestInfo` for a digest (used by tests and by the module side of round trips).
-pub fn digest_info(alg: HashAlg, digest: &[u8]) -> Option<Vec<u8>> {
-    let (_, prefix) = DIGEST_INFO_PREFIXES.iter().find(|(a, _)| *a == alg)?;
-    let mut out = prefix.to_vec();
-    out.extend_from_slice(digest);
-    Some(out)
+/// Splits a DER `DigestInfo` into its hash and digest, for the hashes `CKM_RSA_PKCS` signing
+/// accepts (SHA-2: SHA-256, SHA-384, SHA-512); `None` for anything else.
+pub fn parse_digest_info(data: &[u8]) -> Option<(Hash, &[u8])> {
+    Hash::parse_digest_info(data)
+        .filter(|(h, _)| matches!(h, Hash::Sha256 | Hash::Sha384 | Hash::Sha512))
 }
 
 #[cfg(test)]
@@ -150,8 +116,8 @@ mod tests {
     #[test]
     fn digest_info_parses_known_hashes_only() {
         let d = [9u8; 32];
-        let di = digest_info(HashAlg::Sha256, &d).unwrap();
-        assert_eq!(parse_digest_info(&di), Some((HashAlg::Sha256, &d[..])));
+        let di = Hash::Sha256.digest_info(&d);
+        assert_eq!(parse_digest_info(&di), Some((Hash::Sha256, &d[..])));
         assert!(parse_digest_info(&di[..di.len() - 1]).is_none());
         assert!(parse_digest_info(&d).is_none());
     }

@@ -1,12 +1,13 @@
 //! ECDSA and ECDH on P-256, P-384 and P-521 (aws-lc-rs): generation, import of a private scalar,
 //! signing a digest, public attributes, and `CKM_ECDH1_DERIVE` with the ANSI X9.63 KDF.
 
-use super::{der, HashAlg};
+use super::der;
 use crate::error::{Error, Result};
 use aws_lc_rs::agreement::{self, UnparsedPublicKey};
 use aws_lc_rs::digest;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _, ParsedPublicKey};
+use kms_api::mech::Hash;
 use zeroize::Zeroizing;
 
 /// The curves kmsd offers.
@@ -233,7 +234,7 @@ pub enum EcdhKdf {
     /// `CKD_NULL`: the leftmost bytes of the shared secret Z.
     Null,
     /// `CKD_SHA*_KDF`: ANSI X9.63, `Hash(Z ‖ counter ‖ shared data)` from counter 1.
-    X963(HashAlg),
+    X963(Hash),
 }
 
 /// The other party's public point from `CK_ECDH1_DERIVE_PARAMS.pPublicData`: the uncompressed
@@ -295,7 +296,7 @@ pub fn x963_kdf(
             let mut out = Zeroizing::new(Vec::with_capacity(out_len + hash.len()));
             let mut counter: u32 = 1;
             while out.len() < out_len {
-                let mut ctx = digest::Context::new(hash.digest_alg());
+                let mut ctx = digest::Context::new(super::digest_alg(hash));
                 ctx.update(z);
                 ctx.update(&counter.to_be_bytes());
                 ctx.update(shared_data);
@@ -434,8 +435,8 @@ mod tests {
             let peer_a = peer_point(curve, &raw_a).unwrap();
             for kdf in [
                 EcdhKdf::Null,
-                EcdhKdf::X963(HashAlg::Sha256),
-                EcdhKdf::X963(HashAlg::Sha512),
+                EcdhKdf::X963(Hash::Sha256),
+                EcdhKdf::X963(Hash::Sha512),
             ] {
                 let shared = if kdf == EcdhKdf::Null {
                     &b""[..]
@@ -460,15 +461,8 @@ mod tests {
                 Err(Error::KeySizeRange(_))
             ));
             // X9.63 by hand: SHA-256(Z ‖ 00000001 ‖ info) ‖ SHA-256(Z ‖ 00000002 ‖ info).
-            let long = ecdh_derive(
-                curve,
-                &a,
-                &peer_b,
-                EcdhKdf::X963(HashAlg::Sha256),
-                b"info",
-                40,
-            )
-            .unwrap();
+            let long =
+                ecdh_derive(curve, &a, &peer_b, EcdhKdf::X963(Hash::Sha256), b"info", 40).unwrap();
             let block = |i: u32| {
                 let mut c = digest::Context::new(&digest::SHA256);
                 c.update(&z);

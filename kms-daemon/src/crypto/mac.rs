@@ -2,24 +2,28 @@
 //! the MAC is computed and checked here, since the key never leaves kmsd; the check compares in
 //! constant time.
 
-use super::HashAlg;
 use crate::error::{Error, Result};
 use aws_lc_rs::hmac;
+use kms_api::mech::Hash;
 
 /// The shortest generic secret accepted as an HMAC key (bytes): below 112 bits the MAC's
 /// strength is the key's (NIST SP 800-107 §5.3.4).
 pub const MIN_KEY_LEN: usize = 14;
 
-fn algorithm(hash: HashAlg) -> Result<hmac::Algorithm> {
+fn algorithm(hash: Hash) -> Result<hmac::Algorithm> {
     Ok(match hash {
-        HashAlg::Sha256 => hmac::HMAC_SHA256,
-        HashAlg::Sha384 => hmac::HMAC_SHA384,
-        HashAlg::Sha512 => hmac::HMAC_SHA512,
-        HashAlg::Sha1 => return Err(Error::MechanismInvalid(crate::ck::CKM_SHA_1_HMAC)),
+        Hash::Sha256 => hmac::HMAC_SHA256,
+        Hash::Sha384 => hmac::HMAC_SHA384,
+        Hash::Sha512 => hmac::HMAC_SHA512,
+        other => {
+            return Err(Error::Internal(format!(
+                "no HMAC with {other:?} is offered"
+            )))
+        }
     })
 }
 
-fn key(hash: HashAlg, secret: &[u8]) -> Result<hmac::Key> {
+fn key(hash: Hash, secret: &[u8]) -> Result<hmac::Key> {
     if secret.len() < MIN_KEY_LEN {
         return Err(Error::KeySizeRange(format!(
             "HMAC key of {} bytes",
@@ -30,13 +34,13 @@ fn key(hash: HashAlg, secret: &[u8]) -> Result<hmac::Key> {
 }
 
 /// The MAC of `data` (as long as the hash output).
-pub fn sign(hash: HashAlg, secret: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+pub fn sign(hash: Hash, secret: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     Ok(hmac::sign(&key(hash, secret)?, data).as_ref().to_vec())
 }
 
 /// Checks `mac` over `data`: a MAC of the wrong length is `signature_len_range`, a wrong one
 /// `signature_invalid`.
-pub fn verify(hash: HashAlg, secret: &[u8], data: &[u8], mac: &[u8]) -> Result<()> {
+pub fn verify(hash: Hash, secret: &[u8], data: &[u8], mac: &[u8]) -> Result<()> {
     if mac.len() != hash.len() {
         return Err(Error::SignatureLenRange);
     }
@@ -52,27 +56,27 @@ mod tests {
         // RFC 4231 §4.3 uses a 4-byte key ("Jefe"), below our minimum: pad the check with case 1
         // semantics instead — a 20-byte key of 0x0b over "Hi There".
         let key = [0x0bu8; 20];
-        let mac = sign(HashAlg::Sha256, &key, b"Hi There").unwrap();
+        let mac = sign(Hash::Sha256, &key, b"Hi There").unwrap();
         assert_eq!(
             mac[..8],
             [0xb0, 0x34, 0x4c, 0x61, 0xd8, 0xdb, 0x38, 0x53],
             "RFC 4231 test case 1, HMAC-SHA-256"
         );
-        verify(HashAlg::Sha256, &key, b"Hi There", &mac).unwrap();
+        verify(Hash::Sha256, &key, b"Hi There", &mac).unwrap();
         let mut bad = mac.clone();
         bad[31] ^= 1;
         assert!(matches!(
-            verify(HashAlg::Sha256, &key, b"Hi There", &bad),
+            verify(Hash::Sha256, &key, b"Hi There", &bad),
             Err(Error::SignatureInvalid)
         ));
         assert!(matches!(
-            verify(HashAlg::Sha256, &key, b"Hi There", &mac[..31]),
+            verify(Hash::Sha256, &key, b"Hi There", &mac[..31]),
             Err(Error::SignatureLenRange)
         ));
         assert!(matches!(
-            sign(HashAlg::Sha256, b"Jefe", b"x"),
+            sign(Hash::Sha256, b"Jefe", b"x"),
             Err(Error::KeySizeRange(_))
         ));
-        assert_eq!(sign(HashAlg::Sha512, &key, b"x").unwrap().len(), 64);
+        assert_eq!(sign(Hash::Sha512, &key, b"x").unwrap().len(), 64);
     }
 }

@@ -17,64 +17,16 @@ pub mod rsa;
 pub mod rsa_raw;
 pub mod wrap;
 
-use crate::ck;
+use kms_api::mech::Hash;
 
-/// Hash functions named by mechanisms and their parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HashAlg {
-    /// SHA-1 (OAEP only).
-    Sha1,
-    /// SHA-256.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
-
-impl HashAlg {
-    /// Digest length in bytes.
-    #[allow(
-        clippy::len_without_is_empty,
-        reason = "a digest length, not a container"
-    )]
-    pub fn len(self) -> usize {
-        match self {
-            HashAlg::Sha1 => 20,
-            HashAlg::Sha256 => 32,
-            HashAlg::Sha384 => 48,
-            HashAlg::Sha512 => 64,
-        }
-    }
-
-    /// The hash named by a `CKM_SHA*` value.
-    pub fn from_ckm(m: u64) -> Option<HashAlg> {
-        Some(match m {
-            ck::CKM_SHA_1 => HashAlg::Sha1,
-            ck::CKM_SHA256 => HashAlg::Sha256,
-            ck::CKM_SHA384 => HashAlg::Sha384,
-            ck::CKM_SHA512 => HashAlg::Sha512,
-            _ => return None,
-        })
-    }
-
-    /// The `CKG_MGF1_*` value that goes with this hash.
-    pub fn mgf1(self) -> u64 {
-        match self {
-            HashAlg::Sha1 => ck::CKG_MGF1_SHA1,
-            HashAlg::Sha256 => ck::CKG_MGF1_SHA256,
-            HashAlg::Sha384 => ck::CKG_MGF1_SHA384,
-            HashAlg::Sha512 => ck::CKG_MGF1_SHA512,
-        }
-    }
-
-    pub(crate) fn digest_alg(self) -> &'static aws_lc_rs::digest::Algorithm {
-        match self {
-            HashAlg::Sha1 => &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            HashAlg::Sha256 => &aws_lc_rs::digest::SHA256,
-            HashAlg::Sha384 => &aws_lc_rs::digest::SHA384,
-            HashAlg::Sha512 => &aws_lc_rs::digest::SHA512,
-        }
+/// aws-lc-rs's algorithm for a hash function.
+pub(crate) fn digest_alg(hash: Hash) -> &'static aws_lc_rs::digest::Algorithm {
+    match hash {
+        Hash::Sha1 => &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        Hash::Sha224 => &aws_lc_rs::digest::SHA224,
+        Hash::Sha256 => &aws_lc_rs::digest::SHA256,
+        Hash::Sha384 => &aws_lc_rs::digest::SHA384,
+        Hash::Sha512 => &aws_lc_rs::digest::SHA512,
     }
 }
 

@@ -1,7 +1,7 @@
 //! RSA on aws-lc-rs: key generation, hash-and-sign from a digest, OAEP and PKCS#1 v1.5
 //! decryption (the latter with implicit rejection, security-rules §3.2).
 
-use super::{der, HashAlg};
+use super::der;
 use crate::error::{Error, Result};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rsa::{
@@ -10,6 +10,7 @@ use aws_lc_rs::rsa::{
 };
 use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey};
 use aws_lc_rs::{digest, hmac};
+use kms_api::mech::Hash;
 use zeroize::Zeroizing;
 
 /// The public half of an RSA key, as the `CKA_*` attributes show it.
@@ -223,7 +224,7 @@ fn pairwise_check(kp: &KeyPair) -> Result<()> {
 pub fn sign_digest(
     pkcs8: &[u8],
     padding: Padding,
-    hash: HashAlg,
+    hash: Hash,
     digest_bytes: &[u8],
 ) -> Result<Vec<u8>> {
     sign_digest_with(&parse(pkcs8)?, padding, hash, digest_bytes)
@@ -233,19 +234,24 @@ pub fn sign_digest(
 pub fn sign_digest_with(
     kp: &KeyPair,
     padding: Padding,
-    hash: HashAlg,
+    hash: Hash,
     digest_bytes: &[u8],
 ) -> Result<Vec<u8>> {
     let encoding: &'static dyn signature::RsaEncoding = match (padding, hash) {
-        (Padding::Pkcs1, HashAlg::Sha256) => &signature::RSA_PKCS1_SHA256,
-        (Padding::Pkcs1, HashAlg::Sha384) => &signature::RSA_PKCS1_SHA384,
-        (Padding::Pkcs1, HashAlg::Sha512) => &signature::RSA_PKCS1_SHA512,
-        (Padding::Pss, HashAlg::Sha256) => &signature::RSA_PSS_SHA256,
-        (Padding::Pss, HashAlg::Sha384) => &signature::RSA_PSS_SHA384,
-        (Padding::Pss, HashAlg::Sha512) => &signature::RSA_PSS_SHA512,
-        (_, HashAlg::Sha1) => return Err(Error::MechanismParamInvalid("SHA-1 signatures are off")),
+        (Padding::Pkcs1, Hash::Sha256) => &signature::RSA_PKCS1_SHA256,
+        (Padding::Pkcs1, Hash::Sha384) => &signature::RSA_PKCS1_SHA384,
+        (Padding::Pkcs1, Hash::Sha512) => &signature::RSA_PKCS1_SHA512,
+        (Padding::Pss, Hash::Sha256) => &signature::RSA_PSS_SHA256,
+        (Padding::Pss, Hash::Sha384) => &signature::RSA_PSS_SHA384,
+        (Padding::Pss, Hash::Sha512) => &signature::RSA_PSS_SHA512,
+        (_, Hash::Sha1) => return Err(Error::MechanismParamInvalid("SHA-1 signatures are off")),
+        (_, Hash::Sha224) => {
+            return Err(Error::MechanismParamInvalid(
+                "SHA-224 signatures are not offered",
+            ))
+        }
     };
-    let d = digest::Digest::import_less_safe(digest_bytes, hash.digest_alg())
+    let d = digest::Digest::import_less_safe(digest_bytes, super::digest_alg(hash))
         .map_err(|_| Error::DataLenRange)?;
     let mut sig = vec![0u8; kp.public_modulus_len()];
     // aws-lc verifies the CRT result before releasing a signature (fault check, security R12).
@@ -268,7 +274,7 @@ pub fn decrypting_key(pkcs8: &[u8]) -> Result<PrivateDecryptingKey> {
 /// RSA-OAEP decryption (SHA-1 or SHA-256, MGF1 of the same hash, optional label).
 pub fn decrypt_oaep(
     pkcs8: &[u8],
-    hash: HashAlg,
+    hash: Hash,
     label: &[u8],
     ct: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {
@@ -284,13 +290,13 @@ pub fn oaep_key(pkcs8: &[u8]) -> Result<OaepPrivateDecryptingKey> {
 /// [`decrypt_oaep`] with a parsed key ([`super::keycache`]).
 pub fn decrypt_oaep_with(
     key: &OaepPrivateDecryptingKey,
-    hash: HashAlg,
+    hash: Hash,
     label: &[u8],
     ct: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {
     let alg = match hash {
-        HashAlg::Sha1 => &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
-        HashAlg::Sha256 => &aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256,
+        Hash::Sha1 => &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
+        Hash::Sha256 => &aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256,
         _ => {
             return Err(Error::MechanismParamInvalid(
                 "OAEP hash must be SHA-1 or SHA-256",
@@ -485,14 +491,14 @@ mod tests {
             (Padding::Pkcs1, &signature::RSA_PKCS1_2048_8192_SHA256),
             (Padding::Pss, &signature::RSA_PSS_2048_8192_SHA256),
         ] {
-            let sig = sign_digest(&pkcs8, pad, HashAlg::Sha256, d.as_ref()).unwrap();
+            let sig = sign_digest(&pkcs8, pad, Hash::Sha256, d.as_ref()).unwrap();
             ParsedPublicKey::new(alg, &public.spki)
                 .unwrap()
                 .verify_sig(msg, &sig)
                 .unwrap();
         }
         assert!(matches!(
-            sign_digest(&pkcs8, Padding::Pkcs1, HashAlg::Sha256, &[0u8; 31]),
+            sign_digest(&pkcs8, Padding::Pkcs1, Hash::Sha256, &[0u8; 31]),
             Err(Error::DataLenRange)
         ));
         let again = public_from_components(&public.modulus, &[0, 1, 0, 1], 0).unwrap();

@@ -97,18 +97,18 @@ pub fn sign_pkcs1v15(pkcs8: &[u8], t: &[u8]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::{rsa, HashAlg};
+    use crate::crypto::rsa;
     use aws_lc_rs::signature::{self, UnparsedPublicKey};
+    use kms_api::mech::Hash;
 
     #[test]
     fn a_sha256_digest_info_signs_exactly_as_aws_lc_does() {
         // PKCS#1 v1.5 is deterministic: the raw path must give aws-lc's signature bit for bit.
         let (pkcs8, _) = rsa::generate(2048).unwrap();
         let digest = [0x5au8; 32];
-        let t = der::digest_info(HashAlg::Sha256, &digest).unwrap();
+        let t = Hash::Sha256.digest_info(&digest);
         let ours = sign_pkcs1v15(&pkcs8, &t).unwrap();
-        let theirs =
-            rsa::sign_digest(&pkcs8, rsa::Padding::Pkcs1, HashAlg::Sha256, &digest).unwrap();
+        let theirs = rsa::sign_digest(&pkcs8, rsa::Padding::Pkcs1, Hash::Sha256, &digest).unwrap();
         assert_eq!(ours, theirs);
     }
 

@@ -3,10 +3,10 @@
 //! secret key under a public key. Decryption failures are one uniform `encrypted_data_invalid`
 //! (security R11); only lengths, which are public, give `encrypted_data_len_range`.
 
-use super::HashAlg;
 use crate::error::{Error, Result};
 use aws_lc_rs::key_wrap::{AesKek, KeyWrap as _, KeyWrapPadded as _, AES_128, AES_256};
 use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey};
+use kms_api::mech::Hash;
 use zeroize::Zeroizing;
 
 /// The two AES key-wrap variants.
@@ -85,10 +85,10 @@ pub fn aes_unwrap(kind: AesWrap, kek_bytes: &[u8], blob: &[u8]) -> Result<Zeroiz
     Ok(out)
 }
 
-fn oaep_alg(hash: HashAlg) -> Result<&'static aws_lc_rs::rsa::OaepAlgorithm> {
+fn oaep_alg(hash: Hash) -> Result<&'static aws_lc_rs::rsa::OaepAlgorithm> {
     match hash {
-        HashAlg::Sha1 => Ok(&aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1),
-        HashAlg::Sha256 => Ok(&aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256),
+        Hash::Sha1 => Ok(&aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1),
+        Hash::Sha256 => Ok(&aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256),
         _ => Err(Error::MechanismParamInvalid(
             "OAEP hash must be SHA-1 or SHA-256",
         )),
@@ -96,7 +96,7 @@ fn oaep_alg(hash: HashAlg) -> Result<&'static aws_lc_rs::rsa::OaepAlgorithm> {
 }
 
 /// RSA-OAEP encryption of a secret key under the public key `spki` (SubjectPublicKeyInfo DER).
-pub fn oaep_wrap(spki: &[u8], hash: HashAlg, label: &[u8], key_material: &[u8]) -> Result<Vec<u8>> {
+pub fn oaep_wrap(spki: &[u8], hash: Hash, label: &[u8], key_material: &[u8]) -> Result<Vec<u8>> {
     let alg = oaep_alg(hash)?;
     let pk = PublicEncryptingKey::from_der(spki)
         .map_err(|_| Error::IntegrityFailure("stored RSA public key unusable".into()))?;
@@ -192,7 +192,7 @@ mod tests {
     fn oaep_wrap_decrypts_with_the_private_key() {
         let (pkcs8, public) = super::super::rsa::generate(2048).unwrap();
         let secret = [0x42u8; 32];
-        for hash in [HashAlg::Sha1, HashAlg::Sha256] {
+        for hash in [Hash::Sha1, Hash::Sha256] {
             let blob = oaep_wrap(&public.spki, hash, b"label", &secret).unwrap();
             assert_eq!(blob.len(), 256);
             let back = super::super::rsa::decrypt_oaep(&pkcs8, hash, b"label", &blob).unwrap();
@@ -200,7 +200,7 @@ mod tests {
             assert!(super::super::rsa::decrypt_oaep(&pkcs8, hash, b"other", &blob).is_err());
         }
         assert!(matches!(
-            oaep_wrap(&public.spki, HashAlg::Sha512, b"", &secret),
+            oaep_wrap(&public.spki, Hash::Sha512, b"", &secret),
             Err(Error::MechanismParamInvalid(_))
         ));
     }

@@ -130,7 +130,7 @@ fn make_copy(
     Ok(copy)
 }
 
-/// `POST …/objects/{id}/copy`.
+/// `C_CopyObject`.
 pub fn copy_object(
     svc: &Services,
     caller: &Caller,

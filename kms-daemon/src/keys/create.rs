@@ -28,7 +28,7 @@ fn bytes(v: &[u8]) -> AttrValue {
     AttrValue::Bytes(Bytes(v.to_vec()))
 }
 
-/// `POST …/objects`.
+/// `C_CreateObject`.
 pub fn create_object(
     svc: &Services,
     caller: &Caller,

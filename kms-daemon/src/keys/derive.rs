@@ -27,12 +27,12 @@ use crate::auth::Caller;
 use crate::ck::*;
 use crate::clock::now_ms;
 use crate::crypto::ec::{self, EcdhKdf};
-use crate::crypto::HashAlg;
 use crate::error::{Error, Result};
 use crate::model::op::Op;
 use crate::model::template::{self, Mode};
 use crate::state::Services;
 use kms_api::attr::MAX_VALUE_LEN;
+use kms_api::mech::Hash;
 use kms_api::msg::{DeriveRequest, ObjectInfo};
 use kms_api::{AttrValue, MechParams};
 
@@ -50,9 +50,9 @@ fn ecdh_params(curve: ec::Curve, params: &MechParams) -> Result<(EcdhKdf, Vec<u8
     };
     let kdf = match *kdf {
         CKD_NULL => EcdhKdf::Null,
-        CKD_SHA256_KDF => EcdhKdf::X963(HashAlg::Sha256),
-        CKD_SHA384_KDF => EcdhKdf::X963(HashAlg::Sha384),
-        CKD_SHA512_KDF => EcdhKdf::X963(HashAlg::Sha512),
+        CKD_SHA256_KDF => EcdhKdf::X963(Hash::Sha256),
+        CKD_SHA384_KDF => EcdhKdf::X963(Hash::Sha384),
+        CKD_SHA512_KDF => EcdhKdf::X963(Hash::Sha512),
         _ => {
             return Err(Error::MechanismParamInvalid(
                 "the KDF must be CKD_NULL or CKD_SHA256/384/512_KDF",
@@ -71,7 +71,7 @@ fn ecdh_params(curve: ec::Curve, params: &MechParams) -> Result<(EcdhKdf, Vec<u8
     Ok((kdf, shared_data.0.clone(), peer))
 }
 
-/// `POST …/keys/derive`. A refusal is audited as `key.derive` on the base key; a success names
+/// `C_DeriveKey`. A refusal is audited as `key.derive` on the base key; a success names
 /// the new key, with the base key in `detail`, in the transaction that stores it.
 pub fn derive_key(
     svc: &Services,
@@ -81,7 +81,7 @@ pub fn derive_key(
 ) -> Result<ObjectInfo> {
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), Op::Derive.action());
-    ev.mechanism = Some(mechanism_name(mech));
+    ev.mechanism = Some(kms_api::mech::table::name(mech));
     audit::audited(&svc.store, ev, |ev| {
         check_id(&req.base_key)?;
         ev.object_id = Some(req.base_key.clone());

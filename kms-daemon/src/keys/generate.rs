@@ -17,7 +17,7 @@ use kms_api::msg::{GenerateKeyPairRequest, GenerateKeyRequest, KeyPairInfo, Obje
 use kms_api::{AttrValue, Bytes};
 use zeroize::Zeroizing;
 
-/// `POST …/keys/generate`.
+/// `C_GenerateKey`.
 pub fn generate_key(
     svc: &Services,
     caller: &Caller,
@@ -26,7 +26,7 @@ pub fn generate_key(
 ) -> Result<ObjectInfo> {
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), "key.generate");
-    ev.mechanism = Some(mechanism_name(mech));
+    ev.mechanism = Some(kms_api::mech::table::name(mech));
     audit::audited(&svc.store, ev, |ev| {
         svc.store
             .read(|conn| require_user(svc, conn, caller, token))?;
@@ -168,7 +168,7 @@ fn ed_spec(public: &AttrMap, private: &AttrMap) -> Result<Spec> {
     }
 }
 
-/// `POST …/keys/generate-pair`.
+/// `C_GenerateKeyPair`.
 pub fn generate_pair(
     svc: &Services,
     caller: &Caller,
@@ -177,7 +177,7 @@ pub fn generate_pair(
 ) -> Result<KeyPairInfo> {
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), "key.generate_pair");
-    ev.mechanism = Some(mechanism_name(mech));
+    ev.mechanism = Some(kms_api::mech::table::name(mech));
     audit::audited(&svc.store, ev, |ev| {
         svc.store
             .read(|conn| require_user(svc, conn, caller, token))?;

@@ -17,7 +17,7 @@ use crate::store::Db;
 use kms_api::msg::{FindRequest, ObjectInfo, ObjectList};
 use kms_api::{Attr, AttrValue};
 
-/// `POST …/objects/find`.
+/// `C_FindObjects`: the objects of `token` the caller may see that match the template.
 pub fn find(svc: &Services, caller: &Caller, token: &str, req: &FindRequest) -> Result<ObjectList> {
     crate::model::template::check_limits(&req.template)?;
     svc.store.read(|conn| {
@@ -32,7 +32,7 @@ pub fn find(svc: &Services, caller: &Caller, token: &str, req: &FindRequest) -> 
     })
 }
 
-/// `GET …/objects/{id}`.
+/// An object as the caller may see it (`C_GetAttributeValue` reads from it).
 pub fn get(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<ObjectInfo> {
     svc.store.read(|conn| {
         let user = user_logged_in(svc, conn, caller, token)?;
@@ -40,7 +40,7 @@ pub fn get(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result<Obj
     })
 }
 
-/// `DELETE …/objects/{id}` (`C_DestroyObject`). A token key (secret, private or public) is not
+/// `C_DestroyObject`. A token key (secret, private or public) is not
 /// deleted but scheduled for destruction ([`super::destroy`]): from now on invisible and
 /// unusable, its material erased after the configured waiting period, restorable until then by
 /// `kmsd key cancel-destroy`. Session objects, certificates and data objects are deleted.
@@ -105,7 +105,7 @@ fn apply_changes(svc: &Services, obj: &StoredObject, changes: &AttrMap) -> Resul
     Ok(new)
 }
 
-/// `POST …/objects/{id}/attributes`.
+/// `C_SetAttributeValue`.
 pub fn set_attributes(
     svc: &Services,
     caller: &Caller,

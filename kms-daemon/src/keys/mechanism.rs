@@ -1,212 +1,108 @@
-//! Which mechanism serves which operation on which key (spec-checklist S19), and the checks made
-//! before a key is opened: the key's class and type, then its usage flag, then
-//! `CKA_ALLOWED_MECHANISMS`, then the mechanism's parameters. A mechanism used for an operation
-//! it has no row for is `mechanism_invalid` (security R9: no `CKM_RSA_PKCS`, ECB, CTR or CBC-PAD
-//! key transport, no key-wrap mechanism as a cipher). The result is a [`Plan`]: what to run once
-//! the key is opened.
+//! The checks made before a key is opened, in order (spec-checklist S19): the mechanism serves
+//! the operation in kmsd and the key's class and type fit it ([`kms_api::mech::table`]: a
+//! mechanism used for an operation it has no row for is `mechanism_invalid` — security R9: no
+//! `CKM_RSA_PKCS`, ECB, CTR or CBC-PAD key transport, no key-wrap mechanism as a cipher), then
+//! the key's usage flag, then `CKA_ALLOWED_MECHANISMS`, then the mechanism's parameters
+//! ([`kms_api::mech::params`], the same checks the module runs). The result is a [`Plan`]: what
+//! to run once the key is opened.
 
 use crate::ck::*;
-use crate::crypto::{rsa, HashAlg};
+use crate::crypto::rsa;
 use crate::error::{Error, Result};
 use crate::model::object::StoredObject;
 use crate::model::op::Op;
+use kms_api::mech::table::{self, Kind, MechInfo};
+use kms_api::mech::{params, Hash};
 use kms_api::{AttrValue, MechParams};
 
-/// Which mechanism serves which operation on which key.
-#[rustfmt::skip]
-const MECHANISMS: &[(u64, Op, u64, u64)] = &[
-    (CKM_RSA_PKCS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_SHA256_RSA_PKCS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_SHA384_RSA_PKCS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_SHA512_RSA_PKCS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_RSA_PKCS_PSS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_SHA256_RSA_PKCS_PSS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_SHA384_RSA_PKCS_PSS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_SHA512_RSA_PKCS_PSS, Op::Sign, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_ECDSA, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
-    (CKM_ECDSA_SHA256, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
-    (CKM_ECDSA_SHA384, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
-    (CKM_ECDSA_SHA512, Op::Sign, CKO_PRIVATE_KEY, CKK_EC),
-    (CKM_EDDSA, Op::Sign, CKO_PRIVATE_KEY, CKK_EC_EDWARDS),
-    (CKM_SHA256_HMAC, Op::Sign, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
-    (CKM_SHA384_HMAC, Op::Sign, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
-    (CKM_SHA512_HMAC, Op::Sign, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
-    (CKM_SHA256_HMAC, Op::Verify, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
-    (CKM_SHA384_HMAC, Op::Verify, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
-    (CKM_SHA512_HMAC, Op::Verify, CKO_SECRET_KEY, CKK_GENERIC_SECRET),
-    (CKM_RSA_PKCS, Op::Decrypt, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_RSA_PKCS_OAEP, Op::Decrypt, CKO_PRIVATE_KEY, CKK_RSA),
-    (CKM_AES_CBC_PAD, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
-    (CKM_AES_GCM, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
-    (CKM_AES_CTR, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
-    (CKM_AES_ECB, Op::Decrypt, CKO_SECRET_KEY, CKK_AES),
-    (CKM_AES_CBC_PAD, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
-    (CKM_AES_GCM, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
-    (CKM_AES_CTR, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
-    (CKM_AES_ECB, Op::Encrypt, CKO_SECRET_KEY, CKK_AES),
-    // Key transport (security R9): AES-KW/KWP and RSA-OAEP only.
-    (CKM_AES_KEY_WRAP, Op::Wrap, CKO_SECRET_KEY, CKK_AES),
-    (CKM_AES_KEY_WRAP_KWP, Op::Wrap, CKO_SECRET_KEY, CKK_AES),
-    (CKM_RSA_PKCS_OAEP, Op::Wrap, CKO_PUBLIC_KEY, CKK_RSA),
-    (CKM_AES_KEY_WRAP, Op::Unwrap, CKO_SECRET_KEY, CKK_AES),
-    (CKM_AES_KEY_WRAP_KWP, Op::Unwrap, CKO_SECRET_KEY, CKK_AES),
-    (CKM_RSA_PKCS_OAEP, Op::Unwrap, CKO_PRIVATE_KEY, CKK_RSA),
-    // Derivation (security R13).
-    (CKM_ECDH1_DERIVE, Op::Derive, CKO_PRIVATE_KEY, CKK_EC),
-];
-
-/// A checked operation, ready to run once the key is opened.
+/// A checked data operation, ready to run once the key is opened.
 #[derive(Clone, Debug)]
 pub enum Plan {
     /// `CKM_RSA_PKCS` sign: the data is a DER DigestInfo.
     RsaDigestInfo,
     /// RSA hash-and-sign over a digest.
-    RsaSign(rsa::Padding, HashAlg),
+    RsaSign(rsa::Padding, Hash),
     /// ECDSA over a digest of any length (`CKM_ECDSA`) or of one hash.
-    Ecdsa(Option<HashAlg>),
+    Ecdsa(Option<Hash>),
     /// Pure Ed25519 over the message.
     Eddsa,
     /// HMAC over the message.
-    Hmac(HashAlg),
+    Hmac(Hash),
+    /// PKCS#1 v1.5 decryption.
     RsaPkcs1Decrypt,
-    RsaOaepDecrypt(HashAlg, Vec<u8>),
+    /// RSA-OAEP decryption with this hash and label.
+    RsaOaepDecrypt(Hash, Vec<u8>),
+    /// AES-CBC with PKCS#7 padding and this IV.
     AesCbcPad(Vec<u8>),
+    /// AES-GCM.
     AesGcm {
+        /// The IV.
         iv: Vec<u8>,
+        /// Additional authenticated data.
         aad: Vec<u8>,
+        /// Tag length in bits.
         tag_bits: u64,
     },
+    /// AES-CTR.
     AesCtr {
+        /// How many low-order bits of the block count.
         counter_bits: u64,
+        /// The initial counter block.
         cb: Vec<u8>,
     },
+    /// AES-ECB.
     AesEcb,
 }
 
-fn no_params(params: &MechParams, plan: Plan) -> Result<Plan> {
-    match params {
-        MechParams::None => Ok(plan),
-        _ => Err(Error::MechanismParamInvalid(
-            "the mechanism takes no parameter",
-        )),
-    }
+/// The table row of `mech` when kmsd performs `op` with it, else `mechanism_invalid`.
+fn served(mech: u64, op: Op) -> Result<&'static MechInfo> {
+    table::info(mech)
+        .filter(|m| m.kmsd.contains(op.contract()))
+        .ok_or(Error::MechanismInvalid(mech))
 }
 
-fn pss_params(params: &MechParams, fixed: Option<HashAlg>) -> Result<HashAlg> {
-    let MechParams::Pss {
-        hash,
-        mgf,
-        salt_len,
-    } = params
-    else {
-        return Err(Error::MechanismParamInvalid(
-            "PSS needs CK_RSA_PKCS_PSS_PARAMS",
-        ));
-    };
-    let hash = HashAlg::from_ckm(*hash)
-        .filter(|h| *h != HashAlg::Sha1)
-        .ok_or(Error::MechanismParamInvalid(
-            "PSS hash must be SHA-256, SHA-384 or SHA-512",
-        ))?;
-    if fixed.is_some_and(|f| f != hash) {
-        return Err(Error::MechanismParamInvalid(
-            "PSS hash differs from the mechanism's",
-        ));
-    }
-    if *mgf != hash.mgf1() {
-        return Err(Error::MechanismParamInvalid(
-            "PSS MGF must be MGF1 with the same hash",
-        ));
-    }
-    if *salt_len != hash.len() as u64 {
-        return Err(Error::MechanismParamInvalid(
-            "PSS salt length must equal the hash length",
-        ));
-    }
-    Ok(hash)
+/// The hash a row names (every HMAC and hash-and-sign row names one).
+fn named_hash(m: &MechInfo) -> Result<Hash> {
+    m.hash
+        .ok_or_else(|| Error::Internal(format!("{} names no hash", m.name)))
 }
 
-/// The hash and label of `CK_RSA_PKCS_OAEP_PARAMS`: SHA-1 or SHA-256 with MGF1 of the same hash.
-pub fn oaep_params(params: &MechParams) -> Result<(HashAlg, Vec<u8>)> {
-    match params {
-        MechParams::Oaep { hash, mgf, label } => match (HashAlg::from_ckm(*hash), *mgf) {
-            (Some(h @ (HashAlg::Sha1 | HashAlg::Sha256)), m) if m == h.mgf1() => {
-                Ok((h, label.0.clone()))
-            }
-            _ => Err(Error::MechanismParamInvalid(
-                "OAEP needs SHA-1/MGF1-SHA1 or SHA-256/MGF1-SHA256",
-            )),
-        },
-        _ => Err(Error::MechanismParamInvalid(
-            "OAEP needs CK_RSA_PKCS_OAEP_PARAMS",
-        )),
-    }
-}
-
+/// Checks the parameters of a data operation and plans it.
 pub fn plan(mech: u64, op: Op, params: &MechParams) -> Result<Plan> {
     use rsa::Padding::{Pkcs1, Pss};
-    Ok(match (mech, op) {
-        (CKM_RSA_PKCS, Op::Sign) => Plan::RsaDigestInfo,
-        (CKM_SHA256_RSA_PKCS, _) => Plan::RsaSign(Pkcs1, HashAlg::Sha256),
-        (CKM_SHA384_RSA_PKCS, _) => Plan::RsaSign(Pkcs1, HashAlg::Sha384),
-        (CKM_SHA512_RSA_PKCS, _) => Plan::RsaSign(Pkcs1, HashAlg::Sha512),
-        (CKM_RSA_PKCS_PSS, _) => Plan::RsaSign(Pss, pss_params(params, None)?),
-        (CKM_SHA256_RSA_PKCS_PSS, _) => {
-            Plan::RsaSign(Pss, pss_params(params, Some(HashAlg::Sha256))?)
-        }
-        (CKM_SHA384_RSA_PKCS_PSS, _) => {
-            Plan::RsaSign(Pss, pss_params(params, Some(HashAlg::Sha384))?)
-        }
-        (CKM_SHA512_RSA_PKCS_PSS, _) => {
-            Plan::RsaSign(Pss, pss_params(params, Some(HashAlg::Sha512))?)
-        }
-        (CKM_ECDSA, _) => Plan::Ecdsa(None),
-        (CKM_ECDSA_SHA256, _) => Plan::Ecdsa(Some(HashAlg::Sha256)),
-        (CKM_ECDSA_SHA384, _) => Plan::Ecdsa(Some(HashAlg::Sha384)),
-        (CKM_ECDSA_SHA512, _) => Plan::Ecdsa(Some(HashAlg::Sha512)),
-        (CKM_EDDSA, _) => no_params(params, Plan::Eddsa)?,
-        (CKM_SHA256_HMAC, _) => no_params(params, Plan::Hmac(HashAlg::Sha256))?,
-        (CKM_SHA384_HMAC, _) => no_params(params, Plan::Hmac(HashAlg::Sha384))?,
-        (CKM_SHA512_HMAC, _) => no_params(params, Plan::Hmac(HashAlg::Sha512))?,
-        (CKM_AES_ECB, _) => no_params(params, Plan::AesEcb)?,
-        (CKM_AES_CTR, _) => match params {
-            MechParams::Ctr { counter_bits, cb }
-                if cb.0.len() == 16 && (1..=128).contains(counter_bits) =>
-            {
-                Plan::AesCtr {
-                    counter_bits: *counter_bits,
-                    cb: cb.0.clone(),
-                }
-            }
-            _ => {
-                return Err(Error::MechanismParamInvalid(
-                    "CTR needs a 16-byte counter block and 1..=128 counter bits",
-                ))
-            }
+    let m = served(mech, op)?;
+    params::check(m, params)?;
+    Ok(match (m.kind, op) {
+        (Kind::RsaPkcs1, Op::Sign) => match m.hash {
+            None => Plan::RsaDigestInfo,
+            Some(hash) => Plan::RsaSign(Pkcs1, hash),
         },
-        (CKM_RSA_PKCS, Op::Decrypt) => Plan::RsaPkcs1Decrypt,
-        (CKM_RSA_PKCS_OAEP, Op::Decrypt) => {
-            let (hash, label) = oaep_params(params)?;
-            Plan::RsaOaepDecrypt(hash, label)
+        (Kind::RsaPkcs1, Op::Decrypt) => Plan::RsaPkcs1Decrypt,
+        (Kind::RsaPss, Op::Sign) => Plan::RsaSign(Pss, params::pss(params, m.hash)?),
+        (Kind::Ecdsa, Op::Sign) => Plan::Ecdsa(m.hash),
+        (Kind::Eddsa, Op::Sign) => Plan::Eddsa,
+        (Kind::Hmac, Op::Sign | Op::Verify) => Plan::Hmac(named_hash(m)?),
+        (Kind::RsaOaep, Op::Decrypt) => {
+            let (hash, label) = params::oaep(params)?;
+            Plan::RsaOaepDecrypt(hash, label.to_vec())
         }
-        (CKM_AES_CBC_PAD, _) => match params {
-            MechParams::Iv(iv) if iv.0.len() == 16 => Plan::AesCbcPad(iv.0.clone()),
-            _ => return Err(Error::MechanismParamInvalid("CBC needs a 16-byte IV")),
-        },
-        (CKM_AES_GCM, _) => match params {
-            MechParams::Gcm { iv, aad, tag_bits } if iv.0.len() == 12 && *tag_bits == 128 => {
-                Plan::AesGcm {
-                    iv: iv.0.clone(),
-                    aad: aad.0.clone(),
-                    tag_bits: *tag_bits,
-                }
+        (Kind::AesCbcPad, _) => Plan::AesCbcPad(params::iv(params)?.to_vec()),
+        (Kind::AesGcm, _) => {
+            let (iv, aad, tag_bits) = params::gcm(params)?;
+            Plan::AesGcm {
+                iv: iv.to_vec(),
+                aad: aad.to_vec(),
+                tag_bits,
             }
-            _ => {
-                return Err(Error::MechanismParamInvalid(
-                    "GCM needs a 12-byte IV and 128-bit tags",
-                ))
+        }
+        (Kind::AesCtr, _) => {
+            let (counter_bits, cb) = params::ctr(params)?;
+            Plan::AesCtr {
+                counter_bits,
+                cb: cb.to_vec(),
             }
-        },
+        }
+        (Kind::AesEcb, _) => Plan::AesEcb,
         _ => return Err(Error::MechanismInvalid(mech)),
     })
 }
@@ -217,14 +113,13 @@ pub fn authorize(obj: &StoredObject, mech: u64, op: Op, params: &MechParams) -> 
     plan(mech, op, params)
 }
 
-/// The key checks of every operation, in order: the mechanism has a row for `op`
+/// The key checks of every operation, in order: kmsd performs `op` with the mechanism
 /// (`mechanism_invalid`), the key's class and type fit it (`key_type_inconsistent`), the usage
 /// flag is set (`key_function_not_permitted`), `CKA_ALLOWED_MECHANISMS` lists it
 /// (`mechanism_invalid`).
 pub fn check_key(obj: &StoredObject, mech: u64, op: Op) -> Result<()> {
-    let &(_, _, class, key_type) = MECHANISMS
-        .iter()
-        .find(|(m, o, _, _)| *m == mech && *o == op)
+    let (class, key_type) = served(mech, op)?
+        .kmsd_key(op.contract())
         .ok_or(Error::MechanismInvalid(mech))?;
     if obj.class != class || obj.key_type != Some(key_type) {
         return Err(Error::KeyTypeInconsistent);

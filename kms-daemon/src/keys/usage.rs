@@ -136,7 +136,7 @@ fn execute(
     }
 }
 
-/// `POST …/objects/{id}/sign|decrypt|encrypt`.
+/// `C_Sign`, `C_Decrypt` or `C_Encrypt` with a key kmsd holds.
 pub fn run(
     svc: &Services,
     caller: &Caller,
@@ -158,7 +158,7 @@ pub fn run(
     })
 }
 
-/// `POST …/objects/{id}/verify`: a MAC checked with a secret key. A mismatch is
+/// `C_Verify` of a MAC: checked with a secret key. A mismatch is
 /// `signature_invalid`, audited like every other refusal.
 pub fn verify(
     svc: &Services,
@@ -189,7 +189,7 @@ fn use_key(
     let mech = mechanism.mechanism;
     let mut ev = caller.event(Some(token), op.action());
     ev.object_id = Some(id.to_owned());
-    ev.mechanism = Some(mechanism_name(mech));
+    ev.mechanism = Some(kms_api::mech::table::name(mech));
     audit::audited(&svc.store, ev, |ev| {
         if !op.is_data() {
             return Err(Error::MechanismInvalid(mech));

@@ -41,13 +41,14 @@ use crate::auth::Caller;
 use crate::ck::*;
 use crate::clock::now_ms;
 use crate::crypto::wrap::{self, AesWrap};
-use crate::crypto::{ct_eq, ec, rsa, HashAlg};
+use crate::crypto::{ct_eq, ec, rsa};
 use crate::error::{Error, Result};
 use crate::model::object::StoredObject;
 use crate::model::op::Op;
 use crate::model::template::{self, Mode};
 use crate::state::Services;
 use crate::store::objects;
+use kms_api::mech::Hash;
 use kms_api::msg::{ObjectInfo, UnwrapRequest, WrapRequest, WrapResponse};
 use kms_api::{AttrValue, MechParams};
 use zeroize::Zeroizing;
@@ -56,7 +57,7 @@ use zeroize::Zeroizing;
 #[derive(Debug)]
 enum Transport {
     Aes(AesWrap),
-    Oaep(HashAlg, Vec<u8>),
+    Oaep(Hash, Vec<u8>),
 }
 
 fn transport(mech: u64, params: &MechParams) -> Result<Transport> {
@@ -79,8 +80,8 @@ fn transport(mech: u64, params: &MechParams) -> Result<Transport> {
             }))
         }
         CKM_RSA_PKCS_OAEP => {
-            let (hash, label) = mechanism::oaep_params(params)?;
-            Ok(Transport::Oaep(hash, label))
+            let (hash, label) = kms_api::mech::params::oaep(params)?;
+            Ok(Transport::Oaep(hash, label.to_vec()))
         }
         _ => Err(Error::MechanismInvalid(mech)),
     }
@@ -179,7 +180,7 @@ fn check_wrap(
     Ok(())
 }
 
-/// `POST …/keys/wrap`. Audited as `key.wrap` with the wrapped key as object and the wrapping key
+/// `C_WrapKey`. Audited as `key.wrap` with the wrapped key as object and the wrapping key
 /// in `detail`; the record is written before the blob is returned.
 pub fn wrap_key(
     svc: &Services,
@@ -189,7 +190,7 @@ pub fn wrap_key(
 ) -> Result<WrapResponse> {
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), Op::Wrap.action());
-    ev.mechanism = Some(mechanism_name(mech));
+    ev.mechanism = Some(kms_api::mech::table::name(mech));
     audit::audited(&svc.store, ev, |ev| {
         check_id(&req.key)?;
         check_id(&req.wrapping_key)?;
@@ -350,7 +351,7 @@ fn unwrap_template(
     Ok((class, key_type, map, expect))
 }
 
-/// `POST …/keys/unwrap`. A refusal is audited as `key.unwrap` on the unwrapping key; a success
+/// `C_UnwrapKey`. A refusal is audited as `key.unwrap` on the unwrapping key; a success
 /// names the new key, with the unwrapping key in `detail`, in the transaction that stores it.
 pub fn unwrap_key(
     svc: &Services,
@@ -360,7 +361,7 @@ pub fn unwrap_key(
 ) -> Result<ObjectInfo> {
     let mech = req.mechanism.mechanism;
     let mut ev = caller.event(Some(token), Op::Unwrap.action());
-    ev.mechanism = Some(mechanism_name(mech));
+    ev.mechanism = Some(kms_api::mech::table::name(mech));
     audit::audited(&svc.store, ev, |ev| {
         check_id(&req.unwrapping_key)?;
         ev.object_id = Some(req.unwrapping_key.clone());

@@ -55,6 +55,20 @@ impl Op {
         matches!(self, Op::Decrypt | Op::Verify | Op::Unwrap)
     }
 
+    /// The operation as the mechanism table names it.
+    pub fn contract(self) -> kms_api::mech::Op {
+        use kms_api::mech::Op as C;
+        match self {
+            Op::Sign => C::Sign,
+            Op::Verify => C::Verify,
+            Op::Decrypt => C::Decrypt,
+            Op::Encrypt => C::Encrypt,
+            Op::Wrap => C::Wrap,
+            Op::Unwrap => C::Unwrap,
+            Op::Derive => C::Derive,
+        }
+    }
+
     /// Whether this is one of the data operations (sign, verify, decrypt, encrypt).
     pub fn is_data(self) -> bool {
         matches!(self, Op::Sign | Op::Verify | Op::Decrypt | Op::Encrypt)

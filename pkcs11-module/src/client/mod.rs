@@ -28,7 +28,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use endpoints::Endpoints;
 use http::{HttpError, Pool, Response};
-use kms_api::msg::{self, *};
+use kms_api::msg::*;
+use kms_api::route::{Method, Route};
 use kms_api::{ErrorBody, SecretBytes};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -201,31 +202,28 @@ impl DaemonClient {
         format!("{url}: {why}")
     }
 
-    fn post<Req: Serialize, Resp: DeserializeOwned>(
+    /// Calls `route` of this slot's token (on object `id`, for the object routes) with `body`.
+    fn call<Req: Serialize, Resp: DeserializeOwned>(
         &self,
-        path: &str,
+        route: Route,
+        id: &str,
         bearer: Bearer<'_>,
         body: &Req,
         retry: Retry,
     ) -> Result<Resp> {
-        self.send("POST", path, bearer, Some(body), retry)
-    }
-
-    fn get<Resp: DeserializeOwned>(&self, path: &str, bearer: Bearer<'_>) -> Result<Resp> {
-        self.send::<Empty, Resp>("GET", path, bearer, None, Retry::Safe)
-    }
-
-    fn path(&self, rest: &str) -> String {
-        msg::token_path(&self.token, rest)
-    }
-
-    fn object(&self, id: &str, rest: &str) -> String {
-        msg::object_path(&self.token, id, rest)
+        let body = (route.method() != Method::Get).then_some(body);
+        self.send(
+            route.method().as_str(),
+            &route.path(&self.token, id),
+            bearer,
+            body,
+            retry,
+        )
     }
 
     /// The token's information, or `CKR_TOKEN_NOT_PRESENT` if kmsd does not have it.
     pub fn token_info(&self) -> Result<TokenInfo> {
-        let list: TokenList = self.get(msg::TOKENS, None)?;
+        let list: TokenList = self.call(Route::Tokens, "", None, &Empty {}, Retry::Safe)?;
         list.tokens
             .into_iter()
             .find(|t| t.label == self.token)
@@ -234,8 +232,9 @@ impl DaemonClient {
 
     /// `C_Login` → a login session.
     pub fn login(&self, user_type: UserType, pin: SecretBytes) -> Result<LoginResponse> {
-        self.post(
-            &self.path("login"),
+        self.call(
+            Route::Login,
+            "",
             None,
             &LoginRequest { user_type, pin },
             Retry::NotSent,
@@ -244,19 +243,15 @@ impl DaemonClient {
 
     /// Ends a login session.
     pub fn logout(&self, bearer: &SecretBytes) -> Result<()> {
-        self.post::<_, Empty>(
-            &self.path("logout"),
-            Some(bearer),
-            &Empty {},
-            Retry::NotSent,
-        )
-        .map(|_| ())
+        self.call::<_, Empty>(Route::Logout, "", Some(bearer), &Empty {}, Retry::NotSent)
+            .map(|_| ())
     }
 
     /// `C_InitToken`: re-initialises the token with the SO PIN.
     pub fn init_token(&self, so_pin: SecretBytes) -> Result<()> {
-        self.post::<_, Empty>(
-            &self.path("init-token"),
+        self.call::<_, Empty>(
+            Route::InitToken,
+            "",
             None,
             &InitTokenRequest { so_pin },
             Retry::NotSent,
@@ -266,18 +261,14 @@ impl DaemonClient {
 
     /// Objects matching a template.
     pub fn find(&self, bearer: Bearer<'_>, template: kms_api::Template) -> Result<Vec<ObjectInfo>> {
-        let list: ObjectList = self.post(
-            &self.path("objects/find"),
+        let list: ObjectList = self.call(
+            Route::FindObjects,
+            "",
             bearer,
             &FindRequest { template },
             Retry::Safe,
         )?;
         Ok(list.objects)
-    }
-
-    /// One object's current attributes.
-    pub fn get_object(&self, bearer: Bearer<'_>, id: &str) -> Result<ObjectInfo> {
-        self.get(&self.object(id, ""), bearer)
     }
 
     /// `C_CreateObject`.
@@ -286,8 +277,9 @@ impl DaemonClient {
         bearer: Bearer<'_>,
         template: kms_api::Template,
     ) -> Result<ObjectInfo> {
-        self.post(
-            &self.path("objects"),
+        self.call(
+            Route::CreateObject,
+            "",
             bearer,
             &CreateObjectRequest { template },
             Retry::Create,
@@ -301,8 +293,9 @@ impl DaemonClient {
         id: &str,
         template: kms_api::Template,
     ) -> Result<ObjectInfo> {
-        self.post(
-            &self.object(id, "copy"),
+        self.call(
+            Route::CopyObject,
+            id,
             bearer,
             &CopyObjectRequest { template },
             Retry::Create,
@@ -317,14 +310,15 @@ impl DaemonClient {
         new_pin: SecretBytes,
     ) -> Result<()> {
         let req = SetPinRequest { old_pin, new_pin };
-        self.post::<_, Empty>(&self.path("set-pin"), bearer, &req, Retry::NotSent)
+        self.call::<_, Empty>(Route::SetPin, "", bearer, &req, Retry::NotSent)
             .map(|_| ())
     }
 
     /// `C_InitPIN`: the SO sets the user PIN.
     pub fn init_pin(&self, bearer: &SecretBytes, pin: SecretBytes) -> Result<()> {
-        self.post::<_, Empty>(
-            &self.path("init-pin"),
+        self.call::<_, Empty>(
+            Route::InitPin,
+            "",
             Some(bearer),
             &InitPinRequest { pin },
             Retry::NotSent,
@@ -339,8 +333,9 @@ impl DaemonClient {
         id: &str,
         template: kms_api::Template,
     ) -> Result<ObjectInfo> {
-        self.post(
-            &self.object(id, "attributes"),
+        self.call(
+            Route::SetAttributes,
+            id,
             bearer,
             &SetAttributesRequest { template },
             Retry::NotSent,
@@ -350,8 +345,10 @@ impl DaemonClient {
     /// `C_DestroyObject`. Repeated after a failure mid-request; a repeat that finds the object
     /// gone reports success.
     pub fn destroy(&self, bearer: Bearer<'_>, id: &str) -> Result<()> {
+        let route = Route::DestroyObject;
+        let path = route.path(&self.token, id);
         let (resp, acted_before) =
-            self.exchange("DELETE", &self.object(id, ""), bearer, &[], Retry::Safe)?;
+            self.exchange(route.method().as_str(), &path, bearer, &[], Retry::Safe)?;
         match decode::<Empty>(resp) {
             // A repeat after an attempt that may have destroyed it: it is gone, as asked.
             Err(Error::Daemon(kms_api::ErrorCode::ObjectNotFound)) if acted_before => Ok(()),
@@ -361,7 +358,7 @@ impl DaemonClient {
 
     /// `C_GenerateKey`.
     pub fn generate_key(&self, bearer: Bearer<'_>, req: &GenerateKeyRequest) -> Result<ObjectInfo> {
-        self.post(&self.path("keys/generate"), bearer, req, Retry::Create)
+        self.call(Route::GenerateKey, "", bearer, req, Retry::Create)
     }
 
     /// `C_GenerateKeyPair`.
@@ -370,23 +367,23 @@ impl DaemonClient {
         bearer: Bearer<'_>,
         req: &GenerateKeyPairRequest,
     ) -> Result<KeyPairInfo> {
-        self.post(&self.path("keys/generate-pair"), bearer, req, Retry::Create)
+        self.call(Route::GenerateKeyPair, "", bearer, req, Retry::Create)
     }
 
     /// `C_WrapKey`.
     pub fn wrap(&self, bearer: Bearer<'_>, req: &WrapRequest) -> Result<Vec<u8>> {
-        let resp: WrapResponse = self.post(&self.path("keys/wrap"), bearer, req, Retry::Safe)?;
+        let resp: WrapResponse = self.call(Route::WrapKey, "", bearer, req, Retry::Safe)?;
         Ok(resp.data.0)
     }
 
     /// `C_UnwrapKey`.
     pub fn unwrap(&self, bearer: Bearer<'_>, req: &UnwrapRequest) -> Result<ObjectInfo> {
-        self.post(&self.path("keys/unwrap"), bearer, req, Retry::Create)
+        self.call(Route::UnwrapKey, "", bearer, req, Retry::Create)
     }
 
     /// `C_DeriveKey`.
     pub fn derive(&self, bearer: Bearer<'_>, req: &DeriveRequest) -> Result<ObjectInfo> {
-        self.post(&self.path("keys/derive"), bearer, req, Retry::Create)
+        self.call(Route::DeriveKey, "", bearer, req, Retry::Create)
     }
 
     /// One private/secret key operation: `op` is `sign`, `decrypt` or `encrypt`.
@@ -397,21 +394,21 @@ impl DaemonClient {
         op: KeyOp,
         req: &CryptoRequest,
     ) -> Result<SecretBytes> {
-        let resp: CryptoResponse =
-            self.post(&self.object(id, op.route()), bearer, req, Retry::Safe)?;
+        let resp: CryptoResponse = self.call(op.route(), id, bearer, req, Retry::Safe)?;
         Ok(resp.data)
     }
 
     /// `C_Verify` with a secret key: kmsd recomputes and compares the MAC.
     pub fn verify_mac(&self, bearer: Bearer<'_>, id: &str, req: &VerifyRequest) -> Result<()> {
-        let _: Empty = self.post(&self.object(id, "verify"), bearer, req, Retry::Safe)?;
+        let _: Empty = self.call(Route::Verify, id, bearer, req, Retry::Safe)?;
         Ok(())
     }
 
     /// Random bytes from kmsd.
     pub fn random(&self, len: usize) -> Result<Vec<u8>> {
-        let resp: RandomResponse = self.post(
-            msg::RANDOM,
+        let resp: RandomResponse = self.call(
+            Route::Random,
+            "",
             None,
             &RandomRequest { len: len as u64 },
             Retry::Safe,
@@ -435,11 +432,11 @@ pub enum KeyOp {
 }
 
 impl KeyOp {
-    fn route(self) -> &'static str {
+    fn route(self) -> Route {
         match self {
-            KeyOp::Sign => "sign",
-            KeyOp::Decrypt => "decrypt",
-            KeyOp::Encrypt => "encrypt",
+            KeyOp::Sign => Route::Sign,
+            KeyOp::Decrypt => Route::Decrypt,
+            KeyOp::Encrypt => Route::Encrypt,
         }
     }
 }

@@ -15,7 +15,7 @@ use kms_api::msg::{
     WrapResponse,
 };
 
-/// `POST /v1/tokens/{token}/keys/generate`.
+/// [`kms_api::Route::GenerateKey`].
 pub async fn generate(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -35,7 +35,7 @@ pub async fn generate(
         .map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/keys/generate-pair`.
+/// [`kms_api::Route::GenerateKeyPair`].
 pub async fn generate_pair(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -55,7 +55,7 @@ pub async fn generate_pair(
         .map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/keys/wrap`.
+/// [`kms_api::Route::WrapKey`].
 pub async fn wrap_key(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -67,7 +67,7 @@ pub async fn wrap_key(
         .map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/keys/unwrap`.
+/// [`kms_api::Route::UnwrapKey`].
 pub async fn unwrap_key(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -85,7 +85,7 @@ pub async fn unwrap_key(
     create_once(&s, c, wrap::unwrap_key).await.map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/keys/derive`.
+/// [`kms_api::Route::DeriveKey`].
 pub async fn derive_key(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -118,7 +118,7 @@ async fn run(
     .map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/objects/{id}/sign`.
+/// [`kms_api::Route::Sign`].
 pub async fn sign(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -128,7 +128,7 @@ pub async fn sign(
     run(s, caller, token, id, Op::Sign, req).await
 }
 
-/// `POST /v1/tokens/{token}/objects/{id}/verify` (secret-key MACs).
+/// [`kms_api::Route::Verify`] (secret-key MACs).
 pub async fn verify(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -142,7 +142,7 @@ pub async fn verify(
     .map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/objects/{id}/decrypt`.
+/// [`kms_api::Route::Decrypt`].
 pub async fn decrypt(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -152,7 +152,7 @@ pub async fn decrypt(
     run(s, caller, token, id, Op::Decrypt, req).await
 }
 
-/// `POST /v1/tokens/{token}/objects/{id}/encrypt`.
+/// [`kms_api::Route::Encrypt`].
 pub async fn encrypt(
     State(s): State<AppState>,
     Ctx(caller): Ctx,

@@ -1,10 +1,10 @@
-//! `GET /v1/health`, `POST /v1/random`.
+//! Health and random bytes.
 
 use crate::api::extract::{Ctx, Json};
 use crate::error::{Error, Result};
 use kms_api::msg::{Health, RandomRequest, RandomResponse, MAX_RANDOM_LEN};
 
-/// `GET /v1/health`.
+/// [`kms_api::Route::Health`].
 pub async fn health() -> axum::Json<Health> {
     axum::Json(Health {
         status: "ok".into(),
@@ -12,7 +12,7 @@ pub async fn health() -> axum::Json<Health> {
     })
 }
 
-/// `POST /v1/random`: at most 64 KiB from aws-lc-rs's generator.
+/// [`kms_api::Route::Random`]: at most 64 KiB from aws-lc-rs's generator.
 pub async fn random(
     _caller: Ctx,
     Json(req): Json<RandomRequest>,

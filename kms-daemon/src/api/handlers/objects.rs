@@ -12,7 +12,7 @@ use kms_api::msg::{
     SetAttributesRequest,
 };
 
-/// `POST /v1/tokens/{token}/objects/find`.
+/// [`kms_api::Route::FindObjects`].
 pub async fn find(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -24,7 +24,7 @@ pub async fn find(
         .map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/objects`.
+/// [`kms_api::Route::CreateObject`].
 pub async fn create(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -46,7 +46,7 @@ pub async fn create(
     .map(axum::Json)
 }
 
-/// `GET /v1/tokens/{token}/objects/{id}`.
+/// [`kms_api::Route::GetObject`].
 pub async fn get(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -57,7 +57,7 @@ pub async fn get(
         .map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/objects/{id}/attributes`.
+/// [`kms_api::Route::SetAttributes`].
 pub async fn set_attributes(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -71,7 +71,7 @@ pub async fn set_attributes(
     .map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/objects/{id}/copy`.
+/// [`kms_api::Route::CopyObject`].
 pub async fn copy(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -93,7 +93,7 @@ pub async fn copy(
     .map(axum::Json)
 }
 
-/// `DELETE /v1/tokens/{token}/objects/{id}`.
+/// [`kms_api::Route::DestroyObject`].
 pub async fn destroy(
     State(s): State<AppState>,
     Ctx(caller): Ctx,

@@ -1,4 +1,4 @@
-//! `GET /v1/tokens`, login, logout, set-pin, init-pin and init-token.
+//! The token list, login, logout, PIN changes and token initialisation.
 
 use super::blocking;
 use crate::api::extract::{Ctx, Json, Path};
@@ -10,13 +10,13 @@ use kms_api::msg::{
     Empty, InitPinRequest, InitTokenRequest, LoginRequest, LoginResponse, SetPinRequest, TokenList,
 };
 
-/// `GET /v1/tokens`.
+/// [`kms_api::Route::Tokens`].
 pub async fn list(State(s): State<AppState>, _caller: Ctx) -> Result<axum::Json<TokenList>> {
     let tokens = blocking(&s, tokens::list_tokens).await?;
     Ok(axum::Json(TokenList { tokens }))
 }
 
-/// `POST /v1/tokens/{token}/login`.
+/// [`kms_api::Route::Login`].
 pub async fn login(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -28,7 +28,7 @@ pub async fn login(
         .map(axum::Json)
 }
 
-/// `POST /v1/tokens/{token}/logout`.
+/// [`kms_api::Route::Logout`].
 pub async fn logout(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -38,7 +38,7 @@ pub async fn logout(
     Ok(axum::Json(Empty {}))
 }
 
-/// `POST /v1/tokens/{token}/set-pin`.
+/// [`kms_api::Route::SetPin`].
 pub async fn set_pin(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -52,7 +52,7 @@ pub async fn set_pin(
     Ok(axum::Json(Empty {}))
 }
 
-/// `POST /v1/tokens/{token}/init-pin`.
+/// [`kms_api::Route::InitPin`].
 pub async fn init_pin(
     State(s): State<AppState>,
     Ctx(caller): Ctx,
@@ -66,7 +66,7 @@ pub async fn init_pin(
     Ok(axum::Json(Empty {}))
 }
 
-/// `POST /v1/tokens/{token}/init-token`.
+/// [`kms_api::Route::InitToken`].
 pub async fn init_token(
     State(s): State<AppState>,
     Ctx(caller): Ctx,

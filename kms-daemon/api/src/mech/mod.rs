@@ -1,8 +1,16 @@
-//! Mechanisms on the wire: the `CKM_*` number and its parsed parameters.
+//! Mechanisms: the `CKM_*` number and its parsed parameters on the wire, the one table of what
+//! each mechanism is ([`table`]), and the parameter checks both sides run ([`params`]).
 //!
 //! The module parses `CK_MECHANISM` once at the C edge into these types; kmsd checks them again.
 //! For hash-and-sign mechanisms (`CKM_SHA256_RSA_PKCS`, `CKM_ECDSA_SHA256` …) the module hashes
 //! and the request's data is the digest: kmsd never receives the message.
+
+pub mod hash;
+pub mod params;
+pub mod table;
+
+pub use hash::Hash;
+pub use table::{info, MechInfo, Op, ParamKind};
 
 use crate::bytes::Bytes;
 use serde::{Deserialize, Serialize};
