@@ -260,11 +260,6 @@ pub fn sign_digest_with(
     Ok(sig)
 }
 
-/// Modulus length in bytes of a stored key.
-pub fn modulus_len(pkcs8: &[u8]) -> Result<usize> {
-    Ok(parse(pkcs8)?.public_modulus_len())
-}
-
 /// A stored private key, parsed for decryption.
 pub fn decrypting_key(pkcs8: &[u8]) -> Result<PrivateDecryptingKey> {
     PrivateDecryptingKey::from_pkcs8(pkcs8)
