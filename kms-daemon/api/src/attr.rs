@@ -194,20 +194,6 @@ pub fn kind_of(ty: u64) -> Option<AttrKind> {
     })
 }
 
-/// Attributes whose value is secret key material: never stored in clear, never in a listing.
-pub fn is_secret_component(ty: u64) -> bool {
-    matches!(
-        ty as CK_ATTRIBUTE_TYPE,
-        CKA_VALUE
-            | CKA_PRIVATE_EXPONENT
-            | CKA_PRIME_1
-            | CKA_PRIME_2
-            | CKA_EXPONENT_1
-            | CKA_EXPONENT_2
-            | CKA_COEFFICIENT
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

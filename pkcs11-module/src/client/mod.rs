@@ -272,11 +272,6 @@ impl DaemonClient {
         Ok(list.objects)
     }
 
-    /// One object's current attributes.
-    pub fn get_object(&self, bearer: Bearer<'_>, id: &str) -> Result<ObjectInfo> {
-        self.get(&self.object(id, ""), bearer)
-    }
-
     /// `C_CreateObject`.
     pub fn create_object(
         &self,
