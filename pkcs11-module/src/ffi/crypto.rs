@@ -6,7 +6,7 @@ use super::guard::{
 };
 use crate::client::KeyOp;
 use crate::error::Result;
-use crate::token::crypto::OpKind;
+use crate::token::operations::OpKind;
 use crate::token::output::Outcome;
 use crate::token::{library, Library};
 use cryptoki_sys::*;

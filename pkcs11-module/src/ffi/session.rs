@@ -179,7 +179,7 @@ pub unsafe extern "C" fn C_Logout(h: CK_SESSION_HANDLE) -> CK_RV {
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_SessionCancel(h: CK_SESSION_HANDLE, flags: CK_FLAGS) -> CK_RV {
-    use crate::token::crypto::OpKind;
+    use crate::token::operations::OpKind;
     guard(Call::new("C_SessionCancel", Some(h)), || {
         let lib = library()?;
         lib.session(h)?;

@@ -10,9 +10,10 @@
 //! `CKR_CRYPTOKI_NOT_INITIALIZED` (checked without a lock) until it initializes again, and the
 //! parent's state (connections included) is abandoned in the child without any network I/O.
 
-pub mod crypto;
 pub mod keys;
 pub mod objects;
+pub mod operations;
+pub mod ops;
 pub mod output;
 pub mod session;
 pub mod slot;

@@ -3,8 +3,11 @@
 //! The login belongs to the application: it covers every session on the slot and ends when the
 //! last one closes. Closing a session destroys the session objects it created.
 
-use super::crypto::{CryptOp, DigestOp, SignOp, VerifyOp};
 use super::objects::FindState;
+use super::ops::crypt::CryptOp;
+use super::ops::digest::DigestOp;
+use super::ops::sign::SignOp;
+use super::ops::verify::VerifyOp;
 use super::Library;
 use crate::error::{Error, Result};
 use cryptoki_sys::*;
