@@ -2,12 +2,12 @@
 //! and the same four of decryption. AES and RSA decryption run in kmsd; RSA encryption with a
 //! public key runs here. Multi-part input is gathered and processed at `*Final`.
 
-use super::{check_key, key_op, public_key, signature_len, Feed, MultiPart};
+use super::{check_key, key_op, public_key, signature_len, Feed, MultiPart, Output};
 use crate::client::KeyOp;
 use crate::error::{Error, Result};
 use crate::mech::public::{oaep_alg, PublicKey};
 use crate::mech::KeyFamily;
-use crate::token::objects::ObjectEntry;
+use crate::token::handles::ObjectEntry;
 use crate::token::output::{produce, Out, Outcome, Size};
 use crate::token::slot::Slot;
 use cryptoki_sys::*;
@@ -140,16 +140,11 @@ impl CryptOp {
             pending: None,
         })
     }
+}
 
-    /// `C_Encrypt`/`C_Decrypt` (`data` given) or their `*Final` (`None`), under the
-    /// output-length rule.
-    pub fn run(
-        &mut self,
-        slot: &Slot,
-        data: Option<&[u8]>,
-        capacity: Option<usize>,
-    ) -> Result<Outcome> {
-        self.feed.call(data)?;
+impl Output for CryptOp {
+    /// `C_Encrypt`/`C_Decrypt` or their `*Final`.
+    fn output(&mut self, slot: &Slot, data: Option<&[u8]>, cap: Option<usize>) -> Result<Outcome> {
         let input_len = data.map_or(self.feed.input.len(), <[u8]>::len);
         if let (Sizing::UpTo(k), KeyOp::Decrypt) = (self.sizing, self.op) {
             if input_len != k {
@@ -157,7 +152,7 @@ impl CryptOp {
             }
         }
         let size = self.sizing.size(input_len)?;
-        produce(&mut self.pending, capacity, size, || {
+        produce(&mut self.pending, cap, size, || {
             let value = match data {
                 Some(d) => Zeroizing::new(d.to_vec()),
                 None => self.feed.input.value(),

@@ -1,11 +1,12 @@
 //! Digests: `C_DigestInit`, `C_Digest`, `C_DigestUpdate`, `C_DigestKey`, `C_DigestFinal`,
 //! computed here.
 
-use super::{Feed, MultiPart};
+use super::{Feed, MultiPart, Output};
 use crate::error::{Error, Result};
 use crate::mech::HashAlg;
-use crate::token::objects::ObjectEntry;
+use crate::token::handles::ObjectEntry;
 use crate::token::output::{produce, Outcome, Size};
+use crate::token::slot::Slot;
 use cryptoki_sys::*;
 use kms_api::{MechParams, Mechanism};
 
@@ -27,25 +28,26 @@ impl DigestOp {
         })
     }
 
-    /// `C_Digest` (`data` given) or `C_DigestFinal` (`None`). A size query leaves the input as
-    /// it was, so the call that follows digests the same data.
-    pub fn digest(&mut self, data: Option<&[u8]>, capacity: Option<usize>) -> Result<Outcome> {
-        let mut input = self.feed.input.clone();
-        self.feed.call(data)?;
-        if let Some(data) = data {
-            input.update(data)?;
-        }
-        produce(&mut None, capacity, Size::Exact(input.len()), || {
-            Ok(input.value())
-        })
-    }
-
     /// `C_DigestKey`: the value of a secret key would join the digest — if the module could
     /// see it. The module hashes locally and kmsd never reveals a secret key's value in clear
     /// (not even an unsensitive one: values leave kmsd only wrapped), so every key is
     /// `CKR_KEY_INDIGESTIBLE`. Like `C_DigestUpdate`, the error ends the digest operation.
     pub fn digest_key(&mut self, _key: &ObjectEntry) -> Result<()> {
         Err(Error::Ck(CKR_KEY_INDIGESTIBLE))
+    }
+}
+
+impl Output for DigestOp {
+    /// `C_Digest` or `C_DigestFinal`. A size query leaves the input as it was, so the call that
+    /// follows digests the same data.
+    fn output(&mut self, _: &Slot, data: Option<&[u8]>, cap: Option<usize>) -> Result<Outcome> {
+        let mut input = self.feed.input.clone();
+        if let Some(data) = data {
+            input.update(data)?;
+        }
+        produce(&mut None, cap, Size::Exact(input.len()), || {
+            Ok(input.value())
+        })
     }
 }
 

@@ -7,16 +7,17 @@
 //! and send only the digest; public-key verification and RSA public-key encryption run here,
 //! MAC verification (the key is secret) in kmsd.
 //!
-//! This file holds what the kinds share: single- or multi-part input ([`Feed`]), the checks of
-//! the key an operation starts with, and the round trip of a key operation.
+//! This file holds what the kinds share: single- or multi-part input ([`Feed`]), the calls with
+//! output ([`Output`]), the checks of the key an operation starts with, and the round trip of a
+//! key operation.
 
 pub mod crypt;
 pub mod digest;
 pub mod sign;
 pub mod verify;
 
-use super::objects::ObjectEntry;
-use super::output::Out;
+use super::handles::ObjectEntry;
+use super::output::{Out, Outcome};
 use super::slot::Slot;
 use crate::attr;
 use crate::client::KeyOp;
@@ -117,7 +118,7 @@ impl Feed {
     }
 
     /// A single-part call (`data` given) or a `*Final` (`None`): fixes the form (S9).
-    fn call(&mut self, data: Option<&[u8]>) -> Result<()> {
+    fn enter(&mut self, data: Option<&[u8]>) -> Result<()> {
         self.mode.enter(match data {
             Some(_) => Mode::Single,
             None => Mode::Multi,
@@ -139,6 +140,20 @@ impl Feed {
 pub trait MultiPart {
     /// What the operation has been given.
     fn feed(&mut self) -> &mut Feed;
+}
+
+/// Operations whose single-part call and `*Final` return output under the output-length rule:
+/// sign, encrypt, decrypt, digest.
+pub trait Output: MultiPart {
+    /// The output of a call whose form is fixed: its size for a size query or a short buffer
+    /// (`capacity` None or too small), else the bytes.
+    fn output(&mut self, slot: &Slot, data: Option<&[u8]>, cap: Option<usize>) -> Result<Outcome>;
+
+    /// A single-part call (`data` given) or `*Final` (`None`).
+    fn run(&mut self, slot: &Slot, data: Option<&[u8]>, cap: Option<usize>) -> Result<Outcome> {
+        self.feed().enter(data)?;
+        self.output(slot, data, cap)
+    }
 }
 
 /// Checks a key for an operation: class, key type (which takes priority, S19), usage flag,

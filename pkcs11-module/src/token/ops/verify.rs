@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::mech::public::PublicKey;
 use crate::mech::scheme::single_part_only;
 use crate::mech::{KeyFamily, SigScheme};
-use crate::token::objects::ObjectEntry;
+use crate::token::handles::ObjectEntry;
 use crate::token::slot::Slot;
 use cryptoki_sys::*;
 use kms_api::msg::VerifyRequest;
@@ -46,7 +46,7 @@ impl VerifyOp {
 
     /// `C_Verify` (`data` given) or `C_VerifyFinal` (`None`); the operation ends either way.
     pub fn verify(&mut self, slot: &Slot, data: Option<&[u8]>, signature: &[u8]) -> Result<()> {
-        self.feed.call(data)?;
+        self.feed.enter(data)?;
         if let Some(data) = data {
             self.feed.input.update(data)?;
         }
