@@ -20,6 +20,8 @@ use zeroize::Zeroizing;
 
 /// Largest response head (status line and headers).
 const MAX_HEAD: usize = 16 * 1024;
+/// Largest response body the module accepts (a malicious daemon must not exhaust memory).
+const MAX_RESPONSE: usize = 16 << 20;
 /// Connections kept per pool (per slot).
 const MAX_IDLE: usize = 16;
 /// An idle connection older than this is not reused (kmsd may have closed it).
@@ -314,7 +316,7 @@ impl Reader<'_> {
     }
 
     fn take_exact(&mut self, n: usize) -> Result<Vec<u8>, HttpError> {
-        if n > super::MAX_RESPONSE as usize {
+        if n > MAX_RESPONSE {
             return Err(HttpError::Failed);
         }
         while self.buf.len() < n {
@@ -376,7 +378,7 @@ impl Reader<'_> {
                         self.take_until(b"\r\n", MAX_HEAD)?;
                         return Ok(body);
                     }
-                    if body.len() + size > super::MAX_RESPONSE as usize {
+                    if body.len() + size > MAX_RESPONSE {
                         return Err(HttpError::Failed);
                     }
                     let chunk = Zeroizing::new(self.take_exact(size + 2)?);

@@ -36,9 +36,6 @@ use serde::Serialize;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
-/// Largest response body the module accepts (a malicious daemon must not exhaust memory).
-const MAX_RESPONSE: u64 = 16 << 20;
-
 /// Client of one kmsd token.
 pub struct DaemonClient {
     pool: Pool,

@@ -2,13 +2,13 @@
 //! functions (PKCS#11 v3.0 §5.8–5.16, 5.18.1–2, 5.19).
 
 use super::guard::{
-    bytes, capacity, guard, mechanism, non_null, ok, put, template, write_outcome, Call,
+    bytes, capacity, guard_session, mechanism, non_null, ok, put, template, write_outcome, Scope,
 };
 use crate::client::KeyOp;
 use crate::error::Result;
-use crate::token::crypto::OpKind;
+use crate::token::operations::OpKind;
 use crate::token::output::Outcome;
-use crate::token::{library, Library};
+use crate::token::SessionRef;
 use cryptoki_sys::*;
 use kms_api::Mechanism;
 
@@ -17,19 +17,18 @@ use kms_api::Mechanism;
 /// # Safety
 /// `p_mech` must be NULL or a readable `CK_MECHANISM`.
 unsafe fn init(
-    h: CK_SESSION_HANDLE,
+    scope: &Scope<'_>,
     p_mech: CK_MECHANISM_PTR,
     kind: OpKind,
-    start: impl FnOnce(Mechanism) -> Result<()>,
+    start: impl FnOnce(&SessionRef<'_>, Mechanism) -> Result<()>,
 ) -> Result<CK_RV> {
-    let lib = library()?;
+    let session = scope.session()?;
     if p_mech.is_null() {
-        lib.cancel(h, kind)?;
+        session.cancel(kind);
         return ok();
     }
-    lib.session(h)?;
     // SAFETY: forwarded contract.
-    start(unsafe { mechanism(p_mech)? })?;
+    start(session, unsafe { mechanism(p_mech)? })?;
     ok()
 }
 
@@ -44,9 +43,9 @@ pub unsafe extern "C" fn C_EncryptInit(
     key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_EncryptInit", Some(h)), || unsafe {
-        init(h, p_mech, OpKind::Encrypt, |m| {
-            library()?.crypt_init(h, KeyOp::Encrypt, m, key)
+    guard_session("C_EncryptInit", h, |scope| unsafe {
+        init(scope, p_mech, OpKind::Encrypt, |s, m| {
+            s.crypt_init(KeyOp::Encrypt, m, key)
         })
     })
 }
@@ -62,9 +61,9 @@ pub unsafe extern "C" fn C_DecryptInit(
     key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_DecryptInit", Some(h)), || unsafe {
-        init(h, p_mech, OpKind::Decrypt, |m| {
-            library()?.crypt_init(h, KeyOp::Decrypt, m, key)
+    guard_session("C_DecryptInit", h, |scope| unsafe {
+        init(scope, p_mech, OpKind::Decrypt, |s, m| {
+            s.crypt_init(KeyOp::Decrypt, m, key)
         })
     })
 }
@@ -78,12 +77,13 @@ type Input = Option<(CK_BYTE_PTR, CK_ULONG)>;
 /// # Safety
 /// Buffers as the C functions require.
 unsafe fn with_output(
+    scope: &Scope<'_>,
     input: Input,
     out: CK_BYTE_PTR,
     out_len: CK_ULONG_PTR,
-    op: impl FnOnce(&Library, Option<&[u8]>, Option<usize>) -> Result<Outcome>,
+    op: impl FnOnce(&SessionRef<'_>, Option<&[u8]>, Option<usize>) -> Result<Outcome>,
 ) -> Result<CK_RV> {
-    let lib = library()?;
+    scope.library()?;
     let data = match input {
         // SAFETY: forwarded contract.
         Some((p, n)) => Some(unsafe { bytes(p, n)? }),
@@ -91,7 +91,7 @@ unsafe fn with_output(
     };
     // SAFETY: forwarded contract.
     let cap = unsafe { capacity(out, out_len)? };
-    let outcome = op(&lib, data, cap)?;
+    let outcome = op(scope.session()?, data, cap)?;
     // SAFETY: forwarded contract.
     unsafe { write_outcome(outcome, out, out_len) }
 }
@@ -101,13 +101,15 @@ unsafe fn with_output(
 /// # Safety
 /// `part` must hold `len` bytes.
 unsafe fn with_input(
+    scope: &Scope<'_>,
     part: CK_BYTE_PTR,
     len: CK_ULONG,
-    op: impl FnOnce(&Library, &[u8]) -> Result<()>,
+    op: impl FnOnce(&SessionRef<'_>, &[u8]) -> Result<()>,
 ) -> Result<CK_RV> {
-    let lib = library()?;
+    scope.library()?;
     // SAFETY: forwarded contract.
-    op(&lib, unsafe { bytes(part, len)? })?;
+    let part = unsafe { bytes(part, len)? };
+    op(scope.session()?, part)?;
     ok()
 }
 
@@ -116,7 +118,7 @@ unsafe fn with_input(
 /// # Safety
 /// Buffers as the C functions require.
 unsafe fn crypt_update(
-    h: CK_SESSION_HANDLE,
+    scope: &Scope<'_>,
     op: KeyOp,
     part: CK_BYTE_PTR,
     part_len: CK_ULONG,
@@ -124,7 +126,7 @@ unsafe fn crypt_update(
 ) -> Result<CK_RV> {
     non_null(out_len)?;
     // SAFETY: forwarded contract.
-    unsafe { with_input(part, part_len, |lib, data| lib.crypt_update(h, op, data))? };
+    unsafe { with_input(scope, part, part_len, |s, data| s.crypt_update(op, data))? };
     // SAFETY: checked for NULL above.
     unsafe { put(out_len, 0)? };
     ok()
@@ -143,9 +145,9 @@ pub unsafe extern "C" fn C_Encrypt(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_Encrypt", Some(h)), || unsafe {
-        with_output(Some((p_data, len)), p_out, pul_out, |lib, d, cap| {
-            lib.crypt(h, KeyOp::Encrypt, d, cap)
+    guard_session("C_Encrypt", h, |scope| unsafe {
+        with_output(scope, Some((p_data, len)), p_out, pul_out, |s, d, cap| {
+            s.crypt(KeyOp::Encrypt, d, cap)
         })
     })
 }
@@ -163,8 +165,8 @@ pub unsafe extern "C" fn C_EncryptUpdate(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_EncryptUpdate", Some(h)), || unsafe {
-        crypt_update(h, KeyOp::Encrypt, p_part, len, pul_out)
+    guard_session("C_EncryptUpdate", h, |scope| unsafe {
+        crypt_update(scope, KeyOp::Encrypt, p_part, len, pul_out)
     })
 }
 
@@ -179,9 +181,9 @@ pub unsafe extern "C" fn C_EncryptFinal(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_EncryptFinal", Some(h)), || unsafe {
-        with_output(None, p_out, pul_out, |lib, d, cap| {
-            lib.crypt(h, KeyOp::Encrypt, d, cap)
+    guard_session("C_EncryptFinal", h, |scope| unsafe {
+        with_output(scope, None, p_out, pul_out, |s, d, cap| {
+            s.crypt(KeyOp::Encrypt, d, cap)
         })
     })
 }
@@ -199,9 +201,9 @@ pub unsafe extern "C" fn C_Decrypt(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_Decrypt", Some(h)), || unsafe {
-        with_output(Some((p_data, len)), p_out, pul_out, |lib, d, cap| {
-            lib.crypt(h, KeyOp::Decrypt, d, cap)
+    guard_session("C_Decrypt", h, |scope| unsafe {
+        with_output(scope, Some((p_data, len)), p_out, pul_out, |s, d, cap| {
+            s.crypt(KeyOp::Decrypt, d, cap)
         })
     })
 }
@@ -219,8 +221,8 @@ pub unsafe extern "C" fn C_DecryptUpdate(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_DecryptUpdate", Some(h)), || unsafe {
-        crypt_update(h, KeyOp::Decrypt, p_part, len, pul_out)
+    guard_session("C_DecryptUpdate", h, |scope| unsafe {
+        crypt_update(scope, KeyOp::Decrypt, p_part, len, pul_out)
     })
 }
 
@@ -235,9 +237,9 @@ pub unsafe extern "C" fn C_DecryptFinal(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_DecryptFinal", Some(h)), || unsafe {
-        with_output(None, p_out, pul_out, |lib, d, cap| {
-            lib.crypt(h, KeyOp::Decrypt, d, cap)
+    guard_session("C_DecryptFinal", h, |scope| unsafe {
+        with_output(scope, None, p_out, pul_out, |s, d, cap| {
+            s.crypt(KeyOp::Decrypt, d, cap)
         })
     })
 }
@@ -249,8 +251,8 @@ pub unsafe extern "C" fn C_DecryptFinal(
 #[no_mangle]
 pub unsafe extern "C" fn C_DigestInit(h: CK_SESSION_HANDLE, p_mech: CK_MECHANISM_PTR) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_DigestInit", Some(h)), || unsafe {
-        init(h, p_mech, OpKind::Digest, |m| library()?.digest_init(h, m))
+    guard_session("C_DigestInit", h, |scope| unsafe {
+        init(scope, p_mech, OpKind::Digest, |s, m| s.digest_init(m))
     })
 }
 
@@ -267,9 +269,9 @@ pub unsafe extern "C" fn C_Digest(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_Digest", Some(h)), || unsafe {
-        with_output(Some((p_data, len)), p_out, pul_out, |lib, d, cap| {
-            lib.digest(h, d, cap)
+    guard_session("C_Digest", h, |scope| unsafe {
+        with_output(scope, Some((p_data, len)), p_out, pul_out, |s, d, cap| {
+            s.digest(d, cap)
         })
     })
 }
@@ -285,8 +287,8 @@ pub unsafe extern "C" fn C_DigestUpdate(
     len: CK_ULONG,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_DigestUpdate", Some(h)), || unsafe {
-        with_input(p_part, len, |lib, part| lib.digest_update(h, part))
+    guard_session("C_DigestUpdate", h, |scope| unsafe {
+        with_input(scope, p_part, len, |s, part| s.digest_update(part))
     })
 }
 
@@ -296,8 +298,9 @@ pub unsafe extern "C" fn C_DigestUpdate(
 /// No pointer is taken.
 #[no_mangle]
 pub unsafe extern "C" fn C_DigestKey(h: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE) -> CK_RV {
-    guard(Call::new("C_DigestKey", Some(h)), || {
-        library()?.digest_key(h, key).map(|()| CKR_OK)
+    guard_session("C_DigestKey", h, |scope| {
+        scope.session()?.digest_key(key)?;
+        ok()
     })
 }
 
@@ -312,8 +315,8 @@ pub unsafe extern "C" fn C_DigestFinal(
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_DigestFinal", Some(h)), || unsafe {
-        with_output(None, p_out, pul_out, |lib, d, cap| lib.digest(h, d, cap))
+    guard_session("C_DigestFinal", h, |scope| unsafe {
+        with_output(scope, None, p_out, pul_out, |s, d, cap| s.digest(d, cap))
     })
 }
 
@@ -328,8 +331,8 @@ pub unsafe extern "C" fn C_SignInit(
     key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_SignInit", Some(h)), || unsafe {
-        init(h, p_mech, OpKind::Sign, |m| library()?.sign_init(h, m, key))
+    guard_session("C_SignInit", h, |scope| unsafe {
+        init(scope, p_mech, OpKind::Sign, |s, m| s.sign_init(m, key))
     })
 }
 
@@ -346,9 +349,9 @@ pub unsafe extern "C" fn C_Sign(
     pul_sig: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_Sign", Some(h)), || unsafe {
-        with_output(Some((p_data, len)), p_sig, pul_sig, |lib, d, cap| {
-            lib.sign(h, d, cap)
+    guard_session("C_Sign", h, |scope| unsafe {
+        with_output(scope, Some((p_data, len)), p_sig, pul_sig, |s, d, cap| {
+            s.sign(d, cap)
         })
     })
 }
@@ -364,8 +367,8 @@ pub unsafe extern "C" fn C_SignUpdate(
     len: CK_ULONG,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_SignUpdate", Some(h)), || unsafe {
-        with_input(p_part, len, |lib, part| lib.sign_update(h, part))
+    guard_session("C_SignUpdate", h, |scope| unsafe {
+        with_input(scope, p_part, len, |s, part| s.sign_update(part))
     })
 }
 
@@ -380,8 +383,8 @@ pub unsafe extern "C" fn C_SignFinal(
     pul_sig: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_SignFinal", Some(h)), || unsafe {
-        with_output(None, p_sig, pul_sig, |lib, d, cap| lib.sign(h, d, cap))
+    guard_session("C_SignFinal", h, |scope| unsafe {
+        with_output(scope, None, p_sig, pul_sig, |s, d, cap| s.sign(d, cap))
     })
 }
 
@@ -396,10 +399,8 @@ pub unsafe extern "C" fn C_VerifyInit(
     key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_VerifyInit", Some(h)), || unsafe {
-        init(h, p_mech, OpKind::Verify, |m| {
-            library()?.verify_init(h, m, key)
-        })
+    guard_session("C_VerifyInit", h, |scope| unsafe {
+        init(scope, p_mech, OpKind::Verify, |s, m| s.verify_init(m, key))
     })
 }
 
@@ -415,11 +416,11 @@ pub unsafe extern "C" fn C_Verify(
     p_sig: CK_BYTE_PTR,
     sig_len: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_Verify", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_Verify", h, |scope| {
+        scope.library()?;
         // SAFETY: forwarded contract.
         let (data, sig) = unsafe { (bytes(p_data, len)?, bytes(p_sig, sig_len)?) };
-        lib.verify(h, Some(data), sig)?;
+        scope.session()?.verify(Some(data), sig)?;
         ok()
     })
 }
@@ -435,8 +436,8 @@ pub unsafe extern "C" fn C_VerifyUpdate(
     len: CK_ULONG,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_VerifyUpdate", Some(h)), || unsafe {
-        with_input(p_part, len, |lib, part| lib.verify_update(h, part))
+    guard_session("C_VerifyUpdate", h, |scope| unsafe {
+        with_input(scope, p_part, len, |s, part| s.verify_update(part))
     })
 }
 
@@ -451,8 +452,8 @@ pub unsafe extern "C" fn C_VerifyFinal(
     sig_len: CK_ULONG,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
-    guard(Call::new("C_VerifyFinal", Some(h)), || unsafe {
-        with_input(p_sig, sig_len, |lib, sig| lib.verify(h, None, sig))
+    guard_session("C_VerifyFinal", h, |scope| unsafe {
+        with_input(scope, p_sig, sig_len, |s, sig| s.verify(None, sig))
     })
 }
 
@@ -468,13 +469,12 @@ pub unsafe extern "C" fn C_GenerateKey(
     count: CK_ULONG,
     ph_key: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_GenerateKey", Some(h)), || {
-        let lib = library()?;
-        lib.session(h)?;
+    guard_session("C_GenerateKey", h, |scope| {
+        let session = scope.session()?;
         non_null(ph_key)?;
         // SAFETY: forwarded contract.
         let (m, raw) = unsafe { (mechanism(p_mech)?, template(p_template, count)?) };
-        let key = lib.generate_key(h, m, &raw)?;
+        let key = session.generate_key(m, &raw)?;
         // SAFETY: checked for NULL above.
         unsafe { put(ph_key, key)? };
         ok()
@@ -496,9 +496,8 @@ pub unsafe extern "C" fn C_GenerateKeyPair(
     ph_public: CK_OBJECT_HANDLE_PTR,
     ph_private: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_GenerateKeyPair", Some(h)), || {
-        let lib = library()?;
-        lib.session(h)?;
+    guard_session("C_GenerateKeyPair", h, |scope| {
+        let session = scope.session()?;
         non_null(ph_public)?;
         non_null(ph_private)?;
         // SAFETY: forwarded contract.
@@ -509,7 +508,7 @@ pub unsafe extern "C" fn C_GenerateKeyPair(
                 template(p_private, private_count)?,
             )
         };
-        let (hpub, hpriv) = lib.generate_key_pair(h, m, &public, &private)?;
+        let (hpub, hpriv) = session.generate_key_pair(m, &public, &private)?;
         // SAFETY: checked for NULL above.
         unsafe {
             put(ph_public, hpub)?;
@@ -529,8 +528,8 @@ pub unsafe extern "C" fn C_SeedRandom(
     p_seed: CK_BYTE_PTR,
     len: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_SeedRandom", Some(h)), || {
-        library()?.session(h)?;
+    guard_session("C_SeedRandom", h, |scope| {
+        scope.session()?;
         // SAFETY: forwarded contract.
         unsafe { bytes(p_seed, len)? };
         Ok(CKR_RANDOM_SEED_NOT_SUPPORTED)
@@ -547,14 +546,14 @@ pub unsafe extern "C" fn C_GenerateRandom(
     p_out: CK_BYTE_PTR,
     len: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_GenerateRandom", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_GenerateRandom", h, |scope| {
+        scope.library()?;
         if len == 0 {
-            lib.session(h)?;
+            scope.session()?;
             return ok();
         }
         non_null(p_out)?;
-        let data = lib.generate_random(h, len as usize)?;
+        let data = scope.session()?.generate_random(len as usize)?;
         // SAFETY: `p_out` holds `len == data.len()` bytes by the caller's contract.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p_out, data.len()) };
         ok()

@@ -173,7 +173,7 @@ pub unsafe extern "C" fn C_GetTokenInfo(slot_id: CK_SLOT_ID, p_info: CK_TOKEN_IN
         let slot = lib.slot(slot_id)?;
         non_null(p_info)?;
         let t = slot.token_info()?;
-        let (sessions, rw) = lib.session_counts(slot_id);
+        let (sessions, rw) = lib.session_counts(slot);
         let pin_flags = [
             (t.user_pin_initialized, CKF_USER_PIN_INITIALIZED),
             (t.user_pin_count_low, CKF_USER_PIN_COUNT_LOW),

@@ -1,20 +1,24 @@
-//! The FFI toolkit: the panic guard, pointer and length checks, copy-in of templates and
-//! mechanisms, and the copy-out of variable-length output. Every `unsafe` read or write of
+//! The FFI toolkit: the panic guard (with the [`Scope`] of a call on a session), pointer and
+//! length checks, copy-in of templates and mechanisms, and the copy-out of variable-length
+//! output. Every `unsafe` read or write of
 //! application memory in the crate goes through here.
 
 use crate::attr::{self, RawAttr};
 use crate::error::{Error, Result};
 use crate::mech::{self, ParamKind};
 use crate::token::output::Outcome;
+use crate::token::{self, Library, SessionRef};
 use cryptoki_sys::*;
 use kms_api::attr::{MAX_TEMPLATE_ATTRS, MAX_VALUE_LEN};
 use kms_api::{Bytes, MechParams, Mechanism};
+use std::cell::{Cell, OnceCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 /// Longest IV accepted in a mechanism parameter.
 const MAX_IV_LEN: CK_ULONG = 256;
 
-/// Which C function is running, and on which session: for the log line and `ulDeviceError`.
+/// Which C function is running, and on which session: for the log line.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Call {
     name: &'static str,
@@ -29,10 +33,40 @@ impl Call {
 }
 
 /// Runs the safe body of a C function: its `Result` becomes the `CK_RV`, a panic becomes
-/// `CKR_GENERAL_ERROR` (the release profile keeps `panic = "unwind"` for this). The call is
-/// logged (if the log asks for it), and a call on a session leaves in the session why kmsd
-/// refused it, for `C_GetSessionInfo().ulDeviceError`.
+/// `CKR_GENERAL_ERROR` (the release profile keeps `panic = "unwind"` for this), and the call is
+/// logged (if the log asks for it).
 pub(crate) fn guard(call: Call, body: impl FnOnce() -> Result<CK_RV>) -> CK_RV {
+    guard_then(call, body, |_| {})
+}
+
+/// [`guard`] for a C function on session `h`: the body finds the session through its
+/// [`Scope`], once, where its checks reach it; afterwards the session keeps why kmsd refused
+/// the call, for `C_GetSessionInfo().ulDeviceError`.
+pub(crate) fn guard_session(
+    name: &'static str,
+    h: CK_SESSION_HANDLE,
+    body: impl FnOnce(&Scope<'_>) -> Result<CK_RV>,
+) -> CK_RV {
+    let lib = token::library();
+    let scope = Scope {
+        lib: &lib,
+        handle: h,
+        session: OnceCell::new(),
+        record: Cell::new(true),
+    };
+    guard_then(
+        Call::new(name, Some(h)),
+        || body(&scope),
+        |error| scope.record_device_error(error),
+    )
+}
+
+/// [`guard`], with `then` told the error (if any) before the call is logged.
+fn guard_then(
+    call: Call,
+    body: impl FnOnce() -> Result<CK_RV>,
+    then: impl FnOnce(Option<&Error>),
+) -> CK_RV {
     let started = std::time::Instant::now();
     let result = catch_unwind(AssertUnwindSafe(body));
     let (rv, error) = match &result {
@@ -40,13 +74,66 @@ pub(crate) fn guard(call: Call, body: impl FnOnce() -> Result<CK_RV>) -> CK_RV {
         Ok(Err(e)) => (e.rv(), Some(e)),
         Err(_) => (CKR_GENERAL_ERROR, None),
     };
-    if let Some(h) = call.session {
-        if call.name != "C_GetSessionInfo" {
-            crate::token::record_device_error(h, error.map_or(0, Error::device_error));
-        }
-    }
+    then(error);
     crate::log::call(call.name, call.session, rv, error, started.elapsed());
     rv
+}
+
+/// What a C function on a session works with: the library, loaded once, and the session, looked
+/// up at most once ([`Scope::session`]) and passed down as a [`SessionRef`].
+pub(crate) struct Scope<'l> {
+    lib: &'l Result<Arc<Library>>,
+    handle: CK_SESSION_HANDLE,
+    session: OnceCell<Result<SessionRef<'l>>>,
+    /// Whether the call's outcome goes to the session's `ulDeviceError`.
+    record: Cell<bool>,
+}
+
+impl<'l> Scope<'l> {
+    /// The library, or `CKR_CRYPTOKI_NOT_INITIALIZED`: what every C function checks first,
+    /// before its arguments.
+    pub(crate) fn library(&self) -> Result<&'l Library> {
+        self.lib.as_deref().map_err(Clone::clone)
+    }
+
+    /// The call's session and its slot, or `CKR_SESSION_HANDLE_INVALID`; looked up the first
+    /// time only.
+    pub(crate) fn session(&self) -> Result<&SessionRef<'l>> {
+        self.session
+            .get_or_init(|| self.library()?.session(self.handle))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// `C_CloseSession`: the session leaves the table, so nothing is recorded in it.
+    pub(crate) fn close_session(&self) -> Result<()> {
+        self.record.set(false);
+        self.library()?.close_session(self.handle)
+    }
+
+    /// `C_GetSessionInfo` reports `ulDeviceError`, so the call itself leaves it as it is.
+    pub(crate) fn keep_device_error(&self) {
+        self.record.set(false);
+    }
+
+    /// Leaves in the session why kmsd refused the call (0 when it did not).
+    fn record_device_error(&self, error: Option<&Error>) {
+        if !self.record.get() {
+            return;
+        }
+        let code = error.map_or(0, Error::device_error);
+        match self.session.get() {
+            Some(Ok(session)) => session.record_device_error(code),
+            // No such session.
+            Some(Err(_)) => {}
+            // The call failed before it needed its session: the one lookup is here.
+            None => {
+                if let Ok(session) = self.session() {
+                    session.record_device_error(code);
+                }
+            }
+        }
+    }
 }
 
 /// `Ok(CKR_OK)`.

@@ -1,9 +1,8 @@
 //! Object management functions (PKCS#11 v3.0 §5.7).
 
-use super::guard::{guard, non_null, ok, put, template, Call};
+use super::guard::{guard_session, non_null, ok, put, template};
 use crate::attr::{AttrQuery, Fill};
 use crate::error::{Error, Result};
-use crate::token::library;
 use cryptoki_sys::*;
 
 /// C_CreateObject.
@@ -17,12 +16,12 @@ pub unsafe extern "C" fn C_CreateObject(
     count: CK_ULONG,
     ph_object: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_CreateObject", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_CreateObject", h, |scope| {
+        scope.library()?;
         non_null(ph_object)?;
         // SAFETY: forwarded contract.
         let raw = unsafe { template(p_template, count)? };
-        let object = lib.create_object(h, &raw)?;
+        let object = scope.session()?.create_object(&raw)?;
         // SAFETY: checked for NULL above.
         unsafe { put(ph_object, object)? };
         ok()
@@ -41,12 +40,12 @@ pub unsafe extern "C" fn C_CopyObject(
     count: CK_ULONG,
     ph_new: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_CopyObject", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_CopyObject", h, |scope| {
+        scope.library()?;
         non_null(ph_new)?;
         // SAFETY: forwarded contract.
         let raw = unsafe { template(p_template, count)? };
-        let copy = lib.copy_object(h, object, &raw)?;
+        let copy = scope.session()?.copy_object(object, &raw)?;
         // SAFETY: checked for NULL above.
         unsafe { put(ph_new, copy)? };
         ok()
@@ -59,8 +58,8 @@ pub unsafe extern "C" fn C_CopyObject(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_DestroyObject(h: CK_SESSION_HANDLE, object: CK_OBJECT_HANDLE) -> CK_RV {
-    guard(Call::new("C_DestroyObject", Some(h)), || {
-        library()?.destroy_object(h, object)?;
+    guard_session("C_DestroyObject", h, |scope| {
+        scope.session()?.destroy_object(object)?;
         ok()
     })
 }
@@ -75,10 +74,10 @@ pub unsafe extern "C" fn C_GetObjectSize(
     object: CK_OBJECT_HANDLE,
     pul_size: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_GetObjectSize", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_GetObjectSize", h, |scope| {
+        scope.library()?;
         non_null(pul_size)?;
-        lib.object(h, object)?;
+        scope.session()?.object(object)?;
         // SAFETY: checked for NULL above.
         unsafe { put(pul_size, CK_UNAVAILABLE_INFORMATION)? };
         ok()
@@ -97,10 +96,10 @@ pub unsafe extern "C" fn C_GetAttributeValue(
     p_template: CK_ATTRIBUTE_PTR,
     count: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_GetAttributeValue", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_GetAttributeValue", h, |scope| {
+        scope.library()?;
         if count == 0 {
-            lib.object(h, object)?;
+            scope.session()?.object(object)?;
             return ok();
         }
         non_null(p_template)?;
@@ -116,7 +115,7 @@ pub unsafe extern "C" fn C_GetAttributeValue(
                 capacity: (!a.pValue.is_null()).then_some(a.ulValueLen as usize),
             })
             .collect();
-        let (mut rv, answers) = lib.get_attributes(h, object, &queries)?;
+        let (mut rv, answers) = scope.session()?.get_attributes(object, &queries)?;
         for (a, answer) in attrs.iter_mut().zip(answers) {
             match answer.value {
                 Some(Fill::Bytes(value)) => {
@@ -185,11 +184,11 @@ pub unsafe extern "C" fn C_SetAttributeValue(
     p_template: CK_ATTRIBUTE_PTR,
     count: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_SetAttributeValue", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_SetAttributeValue", h, |scope| {
+        scope.library()?;
         // SAFETY: forwarded contract.
         let raw = unsafe { template(p_template, count)? };
-        lib.set_attributes(h, object, &raw)?;
+        scope.session()?.set_attributes(object, &raw)?;
         ok()
     })
 }
@@ -204,11 +203,11 @@ pub unsafe extern "C" fn C_FindObjectsInit(
     p_template: CK_ATTRIBUTE_PTR,
     count: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_FindObjectsInit", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_FindObjectsInit", h, |scope| {
+        scope.library()?;
         // SAFETY: forwarded contract.
         let raw = unsafe { template(p_template, count)? };
-        lib.find_init(h, &raw)?;
+        scope.session()?.find_init(&raw)?;
         ok()
     })
 }
@@ -224,11 +223,11 @@ pub unsafe extern "C" fn C_FindObjects(
     max: CK_ULONG,
     pul_count: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_FindObjects", Some(h)), || -> Result<CK_RV> {
-        let lib = library()?;
+    guard_session("C_FindObjects", h, |scope| -> Result<CK_RV> {
+        scope.library()?;
         non_null(ph_object)?;
         non_null(pul_count)?;
-        let found = lib.find_next(h, max as usize)?;
+        let found = scope.session()?.find_next(max as usize)?;
         // SAFETY: `ph_object` holds `max >= found.len()` handles and `pul_count` is writable.
         unsafe {
             std::ptr::copy_nonoverlapping(found.as_ptr(), ph_object, found.len());
@@ -244,8 +243,8 @@ pub unsafe extern "C" fn C_FindObjects(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_FindObjectsFinal(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(Call::new("C_FindObjectsFinal", Some(h)), || {
-        library()?.find_final(h)?;
+    guard_session("C_FindObjectsFinal", h, |scope| {
+        scope.session()?.find_final()?;
         ok()
     })
 }

@@ -1,6 +1,6 @@
 //! Session and login functions (PKCS#11 v3.0 §5.6).
 
-use super::guard::{bytes, guard, non_null, ok, put, Call};
+use super::guard::{bytes, guard, guard_session, non_null, ok, put, Call};
 use crate::error::Error;
 use crate::token::library;
 use cryptoki_sys::*;
@@ -34,8 +34,8 @@ pub unsafe extern "C" fn C_OpenSession(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_CloseSession(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(Call::new("C_CloseSession", Some(h)), || {
-        library()?.close_session(h)?;
+    guard_session("C_CloseSession", h, |scope| {
+        scope.close_session()?;
         ok()
     })
 }
@@ -48,8 +48,7 @@ pub unsafe extern "C" fn C_CloseSession(h: CK_SESSION_HANDLE) -> CK_RV {
 pub unsafe extern "C" fn C_CloseAllSessions(slot_id: CK_SLOT_ID) -> CK_RV {
     guard(Call::new("C_CloseAllSessions", None), || {
         let lib = library()?;
-        lib.slot(slot_id)?;
-        lib.close_all(Some(slot_id));
+        lib.close_all(Some(lib.slot(slot_id)?));
         ok()
     })
 }
@@ -63,8 +62,9 @@ pub unsafe extern "C" fn C_GetSessionInfo(
     h: CK_SESSION_HANDLE,
     p_info: CK_SESSION_INFO_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_GetSessionInfo", Some(h)), || {
-        let v = library()?.session_info(h)?;
+    guard_session("C_GetSessionInfo", h, |scope| {
+        scope.keep_device_error();
+        let v = scope.session()?.info();
         let info = CK_SESSION_INFO {
             slotID: v.slot,
             state: v.state,
@@ -88,11 +88,11 @@ pub unsafe extern "C" fn C_Login(
     p_pin: CK_UTF8CHAR_PTR,
     pin_len: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_Login", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_Login", h, |scope| {
+        scope.library()?;
         // SAFETY: forwarded contract.
         let pin = SecretBytes::from(unsafe { bytes(p_pin, pin_len)? });
-        lib.login(h, user, pin)?;
+        scope.session()?.login(user, pin)?;
         ok()
     })
 }
@@ -110,13 +110,13 @@ pub unsafe extern "C" fn C_LoginUser(
     p_username: CK_UTF8CHAR_PTR,
     username_len: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_LoginUser", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_LoginUser", h, |scope| {
+        scope.library()?;
         // SAFETY: forwarded contract.
         unsafe { bytes(p_username, username_len)? };
         // SAFETY: forwarded contract.
         let pin = SecretBytes::from(unsafe { bytes(p_pin, pin_len)? });
-        lib.login(h, user, pin)?;
+        scope.session()?.login(user, pin)?;
         ok()
     })
 }
@@ -131,11 +131,11 @@ pub unsafe extern "C" fn C_InitPIN(
     p_pin: CK_UTF8CHAR_PTR,
     pin_len: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_InitPIN", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_InitPIN", h, |scope| {
+        scope.library()?;
         // SAFETY: forwarded contract.
         let pin = SecretBytes::from(unsafe { bytes(p_pin, pin_len)? });
-        lib.init_pin(h, pin)?;
+        scope.session()?.init_pin(pin)?;
         ok()
     })
 }
@@ -152,11 +152,13 @@ pub unsafe extern "C" fn C_SetPIN(
     p_new: CK_UTF8CHAR_PTR,
     new_len: CK_ULONG,
 ) -> CK_RV {
-    guard(Call::new("C_SetPIN", Some(h)), || {
-        let lib = library()?;
+    guard_session("C_SetPIN", h, |scope| {
+        scope.library()?;
         // SAFETY: forwarded contract.
         let (old, new) = unsafe { (bytes(p_old, old_len)?, bytes(p_new, new_len)?) };
-        lib.set_pin(h, SecretBytes::from(old), SecretBytes::from(new))?;
+        scope
+            .session()?
+            .set_pin(SecretBytes::from(old), SecretBytes::from(new))?;
         ok()
     })
 }
@@ -167,8 +169,8 @@ pub unsafe extern "C" fn C_SetPIN(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_Logout(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(Call::new("C_Logout", Some(h)), || {
-        library()?.logout(h)?;
+    guard_session("C_Logout", h, |scope| {
+        scope.session()?.logout()?;
         ok()
     })
 }
@@ -179,10 +181,9 @@ pub unsafe extern "C" fn C_Logout(h: CK_SESSION_HANDLE) -> CK_RV {
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_SessionCancel(h: CK_SESSION_HANDLE, flags: CK_FLAGS) -> CK_RV {
-    use crate::token::crypto::OpKind;
-    guard(Call::new("C_SessionCancel", Some(h)), || {
-        let lib = library()?;
-        lib.session(h)?;
+    use crate::token::operations::OpKind;
+    guard_session("C_SessionCancel", h, |scope| {
+        let session = scope.session()?;
         let kinds = [
             (CKF_SIGN, OpKind::Sign),
             (CKF_VERIFY, OpKind::Verify),
@@ -192,11 +193,11 @@ pub unsafe extern "C" fn C_SessionCancel(h: CK_SESSION_HANDLE, flags: CK_FLAGS) 
         ];
         for (flag, kind) in kinds {
             if flags & flag != 0 {
-                lib.cancel(h, kind)?;
+                session.cancel(kind);
             }
         }
         if flags & CKF_FIND_OBJECTS != 0 {
-            let _ = lib.find_final(h);
+            let _ = session.find_final();
         }
         ok()
     })
@@ -212,8 +213,8 @@ pub unsafe extern "C" fn C_GetOperationState(
     _p_state: CK_BYTE_PTR,
     pul_len: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_GetOperationState", Some(h)), || {
-        library()?.session(h)?;
+    guard_session("C_GetOperationState", h, |scope| {
+        scope.session()?;
         non_null(pul_len)?;
         Err(Error::Ck(CKR_STATE_UNSAVEABLE))
     })
@@ -231,8 +232,8 @@ pub unsafe extern "C" fn C_SetOperationState(
     _enc_key: CK_OBJECT_HANDLE,
     _auth_key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
-    guard(Call::new("C_SetOperationState", Some(h)), || {
-        library()?.session(h)?;
+    guard_session("C_SetOperationState", h, |scope| {
+        scope.session()?;
         // SAFETY: forwarded contract.
         unsafe { bytes(p_state, state_len)? };
         Err(Error::Ck(CKR_SAVED_STATE_INVALID))
@@ -245,8 +246,8 @@ pub unsafe extern "C" fn C_SetOperationState(
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_GetFunctionStatus(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(Call::new("C_GetFunctionStatus", Some(h)), || {
-        library()?.session(h)?;
+    guard_session("C_GetFunctionStatus", h, |scope| {
+        scope.session()?;
         Ok(CKR_FUNCTION_NOT_PARALLEL)
     })
 }
@@ -257,8 +258,8 @@ pub unsafe extern "C" fn C_GetFunctionStatus(h: CK_SESSION_HANDLE) -> CK_RV {
 /// No pointer arguments.
 #[no_mangle]
 pub unsafe extern "C" fn C_CancelFunction(h: CK_SESSION_HANDLE) -> CK_RV {
-    guard(Call::new("C_CancelFunction", Some(h)), || {
-        library()?.session(h)?;
+    guard_session("C_CancelFunction", h, |scope| {
+        scope.session()?;
         Ok(CKR_FUNCTION_NOT_PARALLEL)
     })
 }

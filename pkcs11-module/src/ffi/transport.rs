@@ -1,9 +1,8 @@
 //! Key transport and derivation functions (PKCS#11 v3.0 §5.18.3–5).
 
 use super::guard::{
-    bytes, capacity, guard, mechanism, non_null, ok, put, template, write_outcome, Call,
+    bytes, capacity, guard_session, mechanism, non_null, ok, put, template, write_outcome,
 };
-use crate::token::library;
 use cryptoki_sys::*;
 
 /// C_WrapKey.
@@ -19,12 +18,11 @@ pub unsafe extern "C" fn C_WrapKey(
     p_out: CK_BYTE_PTR,
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_WrapKey", Some(h)), || {
-        let lib = library()?;
-        lib.session(h)?;
+    guard_session("C_WrapKey", h, |scope| {
+        let session = scope.session()?;
         // SAFETY: forwarded contract.
         let (m, cap) = unsafe { (mechanism(p_mech)?, capacity(p_out, pul_out)?) };
-        let outcome = lib.wrap_key(h, m, wrapping, key, cap)?;
+        let outcome = session.wrap_key(m, wrapping, key, cap)?;
         // SAFETY: forwarded contract.
         unsafe { write_outcome(outcome, p_out, pul_out) }
     })
@@ -45,9 +43,8 @@ pub unsafe extern "C" fn C_UnwrapKey(
     count: CK_ULONG,
     ph_key: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_UnwrapKey", Some(h)), || {
-        let lib = library()?;
-        lib.session(h)?;
+    guard_session("C_UnwrapKey", h, |scope| {
+        let session = scope.session()?;
         non_null(ph_key)?;
         // SAFETY: forwarded contract.
         let (m, wrapped, raw) = unsafe {
@@ -57,7 +54,7 @@ pub unsafe extern "C" fn C_UnwrapKey(
                 template(p_template, count)?,
             )
         };
-        let new = lib.unwrap_key(h, m, unwrapping, wrapped, &raw)?;
+        let new = session.unwrap_key(m, unwrapping, wrapped, &raw)?;
         // SAFETY: checked for NULL above.
         unsafe { put(ph_key, new)? };
         ok()
@@ -78,13 +75,12 @@ pub unsafe extern "C" fn C_DeriveKey(
     count: CK_ULONG,
     ph_key: CK_OBJECT_HANDLE_PTR,
 ) -> CK_RV {
-    guard(Call::new("C_DeriveKey", Some(h)), || {
-        let lib = library()?;
-        lib.session(h)?;
+    guard_session("C_DeriveKey", h, |scope| {
+        let session = scope.session()?;
         non_null(ph_key)?;
         // SAFETY: forwarded contract.
         let (m, raw) = unsafe { (mechanism(p_mech)?, template(p_template, count)?) };
-        let new = lib.derive_key(h, m, base, &raw)?;
+        let new = session.derive_key(m, base, &raw)?;
         // SAFETY: checked for NULL above.
         unsafe { put(ph_key, new)? };
         ok()

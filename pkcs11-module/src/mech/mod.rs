@@ -7,5 +7,5 @@ pub mod registry;
 pub mod scheme;
 
 pub use digest::HashAlg;
-pub use registry::{spec, MechSpec, ParamKind, MECHANISMS};
+pub use registry::{spec, ParamKind, MECHANISMS};
 pub use scheme::{KeyFamily, SigKind, SigScheme};

@@ -20,19 +20,6 @@ pub enum KeyFamily {
     Secret,
 }
 
-impl KeyFamily {
-    /// The family of a `CKK_*` key type.
-    pub fn of_key_type(kt: CK_KEY_TYPE) -> Option<KeyFamily> {
-        match kt {
-            CKK_RSA => Some(KeyFamily::Rsa),
-            CKK_EC => Some(KeyFamily::Ec),
-            CKK_EC_EDWARDS => Some(KeyFamily::Edwards),
-            CKK_GENERIC_SECRET => Some(KeyFamily::Secret),
-            _ => None,
-        }
-    }
-}
-
 /// The padding or algorithm of a signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigKind {

@@ -1,6 +1,6 @@
 //! Key generation: `C_GenerateKey` and `C_GenerateKeyPair`, performed by kmsd.
 
-use super::Library;
+use super::library::SessionRef;
 use crate::attr::{self, RawAttr};
 use crate::error::{Error, Result};
 use crate::mech;
@@ -21,42 +21,33 @@ pub(crate) fn check_mechanism(m: &Mechanism, flag: CK_FLAGS) -> Result<()> {
     }
 }
 
-impl Library {
+impl SessionRef<'_> {
     /// `C_GenerateKey`.
-    pub fn generate_key(
-        &self,
-        h: CK_SESSION_HANDLE,
-        mechanism: Mechanism,
-        raw: &[RawAttr],
-    ) -> Result<CK_OBJECT_HANDLE> {
-        let (_, slot) = self.session_slot(h)?;
+    pub fn generate_key(&self, mechanism: Mechanism, raw: &[RawAttr]) -> Result<CK_OBJECT_HANDLE> {
+        let slot = self.slot();
         check_mechanism(&mechanism, CKF_GENERATE)?;
         let template = attr::decode_template(raw)?;
-        self.check_writable(h, wants_token(&template))?;
+        self.check_writable(wants_token(&template))?;
         let req = GenerateKeyRequest {
             mechanism,
             template,
         };
         let info = slot.client.generate_key(slot.bearer().as_ref(), &req)?;
-        self.adopt(h, slot.id, info)
+        self.adopt(info)
     }
 
     /// `C_GenerateKeyPair`: returns (public, private) handles.
     pub fn generate_key_pair(
         &self,
-        h: CK_SESSION_HANDLE,
         mechanism: Mechanism,
         public_raw: &[RawAttr],
         private_raw: &[RawAttr],
     ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)> {
-        let (_, slot) = self.session_slot(h)?;
+        let slot = self.slot();
         check_mechanism(&mechanism, CKF_GENERATE_KEY_PAIR)?;
         let public_template = attr::decode_template(public_raw)?;
         let private_template = attr::decode_template(private_raw)?;
-        self.check_writable(
-            h,
-            wants_token(&public_template) || wants_token(&private_template),
-        )?;
+        self.check_writable(wants_token(&public_template) || wants_token(&private_template))?;
         let req = GenerateKeyPairRequest {
             mechanism,
             public_template,
@@ -65,14 +56,14 @@ impl Library {
         let pair = slot
             .client
             .generate_key_pair(slot.bearer().as_ref(), &req)?;
-        let public = self.adopt(h, slot.id, pair.public)?;
-        let private = self.adopt(h, slot.id, pair.private)?;
+        let public = self.adopt(pair.public)?;
+        let private = self.adopt(pair.private)?;
         Ok((public, private))
     }
 
     /// `C_GenerateRandom`, from kmsd's generator.
-    pub fn generate_random(&self, h: CK_SESSION_HANDLE, len: usize) -> Result<Vec<u8>> {
-        let (_, slot) = self.session_slot(h)?;
+    pub fn generate_random(&self, len: usize) -> Result<Vec<u8>> {
+        let slot = self.slot();
         let mut out = Vec::with_capacity(len);
         while out.len() < len {
             let n = (len - out.len()).min(kms_api::msg::MAX_RANDOM_LEN as usize);

@@ -1,17 +1,15 @@
-//! Sessions and login (PKCS#11 v3.0 §5.6): open/close, session state, `C_Login`/`C_Logout`.
+//! Sessions and login (PKCS#11 v3.0 §5.6): open/close, session state, `C_Login`/`C_Logout`,
+//! the PINs, and `C_InitToken`.
 //!
 //! The login belongs to the application: it covers every session on the slot and ends when the
 //! last one closes. Closing a session destroys the session objects it created.
 
-use super::crypto::{CryptOp, DigestOp, SignOp, VerifyOp};
-use super::objects::FindState;
-use super::Library;
+use super::library::{Library, Session, SessionRef};
+use super::slot::{Login, Slot};
 use crate::error::{Error, Result};
 use cryptoki_sys::*;
 use kms_api::msg::UserType;
 use kms_api::SecretBytes;
-use parking_lot::Mutex;
-use std::sync::Arc;
 
 /// Shortest and longest PIN kmsd accepts (it checks again).
 pub const MIN_PIN_LEN: usize = 4;
@@ -25,32 +23,6 @@ fn check_pin_len(pin: &SecretBytes) -> Result<()> {
     } else {
         Err(Error::Ck(CKR_PIN_LEN_RANGE))
     }
-}
-
-/// One session and the operations active in it (at most one of each kind).
-pub struct Session {
-    /// Its slot.
-    pub slot: CK_SLOT_ID,
-    /// Read/write session?
-    pub rw: bool,
-    /// Active `C_FindObjects*`.
-    pub find: Option<FindState>,
-    /// Active `C_Sign*`.
-    pub sign: Option<SignOp>,
-    /// Active `C_Verify*`.
-    pub verify: Option<VerifyOp>,
-    /// Active `C_Encrypt*`.
-    pub encrypt: Option<CryptOp>,
-    /// Active `C_Decrypt*`.
-    pub decrypt: Option<CryptOp>,
-    /// Active `C_Digest*`.
-    pub digest: Option<DigestOp>,
-    /// Session objects created in this session (destroyed when it closes).
-    pub session_objects: Vec<CK_OBJECT_HANDLE>,
-    /// A wrapped key that did not fit the caller's buffer, kept for the retry of that call.
-    pub wrap_pending: Option<(String, crate::token::output::Out)>,
-    /// Why the last call on this session failed in kmsd (`ulDeviceError`), 0 if it did not.
-    pub device_error: CK_ULONG,
 }
 
 /// What `C_GetSessionInfo` reports.
@@ -67,38 +39,10 @@ pub struct SessionView {
 }
 
 impl Library {
-    /// A session by handle, or `CKR_SESSION_HANDLE_INVALID`.
-    pub fn session(&self, h: CK_SESSION_HANDLE) -> Result<Arc<Mutex<Session>>> {
-        self.sessions
-            .read()
-            .get(&h)
-            .cloned()
-            .ok_or(Error::Ck(CKR_SESSION_HANDLE_INVALID))
-    }
-
-    /// The slot of a session.
-    pub fn session_slot(
-        &self,
-        h: CK_SESSION_HANDLE,
-    ) -> Result<(Arc<Mutex<Session>>, &super::Slot)> {
-        let s = self.session(h)?;
-        let slot_id = s.lock().slot;
-        Ok((s, self.slot(slot_id)?))
-    }
-
-    fn sessions_on(&self, slot: CK_SLOT_ID) -> Vec<Arc<Mutex<Session>>> {
-        self.sessions
-            .read()
-            .values()
-            .filter(|s| s.lock().slot == slot)
-            .cloned()
-            .collect()
-    }
-
     /// Number of sessions and of read/write sessions on a slot.
-    pub fn session_counts(&self, slot: CK_SLOT_ID) -> (usize, usize) {
-        let all = self.sessions_on(slot);
-        let rw = all.iter().filter(|s| s.lock().rw).count();
+    pub fn session_counts(&self, slot: &Slot) -> (usize, usize) {
+        let all = self.sessions_on(Some(slot.id));
+        let rw = all.iter().filter(|(_, s)| s.lock().rw).count();
         (all.len(), rw)
     }
 
@@ -112,32 +56,13 @@ impl Library {
         if !rw && slot.user() == Some(CKU_SO) {
             return Err(Error::Ck(CKR_SESSION_READ_WRITE_SO_EXISTS));
         }
-        let session = Session {
-            slot: slot_id,
-            rw,
-            find: None,
-            sign: None,
-            verify: None,
-            encrypt: None,
-            decrypt: None,
-            digest: None,
-            session_objects: Vec::new(),
-            wrap_pending: None,
-            device_error: 0,
-        };
-        let h = self.new_handle();
-        self.sessions
-            .write()
-            .insert(h, Arc::new(Mutex::new(session)));
-        Ok(h)
+        Ok(self.add_session(Session::new(slot_id, rw)))
     }
 
     /// `C_CloseSession`.
     pub fn close_session(&self, h: CK_SESSION_HANDLE) -> Result<()> {
         let session = self
-            .sessions
-            .write()
-            .remove(&h)
+            .remove_session(h)
             .ok_or(Error::Ck(CKR_SESSION_HANDLE_INVALID))?;
         let (slot_id, objects) = {
             let mut s = session.lock();
@@ -145,37 +70,26 @@ impl Library {
         };
         let slot = self.slot(slot_id)?;
         self.destroy_session_objects(slot, &objects);
-        if self.sessions_on(slot_id).is_empty() {
+        if self.sessions_on(Some(slot_id)).is_empty() {
             self.end_login(slot);
         }
         Ok(())
     }
 
     /// `C_CloseAllSessions` (`slot` given) and `C_Finalize` (`None`: every slot).
-    pub fn close_all(&self, slot: Option<CK_SLOT_ID>) {
-        let handles: Vec<_> = self
-            .sessions
-            .read()
-            .iter()
-            .filter(|(_, s)| slot.is_none_or(|id| s.lock().slot == id))
-            .map(|(h, _)| *h)
-            .collect();
-        for h in handles {
+    pub fn close_all(&self, slot: Option<&Slot>) {
+        for (h, _) in self.sessions_on(slot.map(|s| s.id)) {
             let _ = self.close_session(h);
         }
-        for s in self
-            .slots
-            .iter()
-            .filter(|s| slot.is_none_or(|id| s.id == id))
-        {
+        for s in slot.map_or(self.slots(), std::slice::from_ref) {
             self.end_login(s);
         }
     }
 
-    fn destroy_session_objects(&self, slot: &super::Slot, objects: &[CK_OBJECT_HANDLE]) {
+    fn destroy_session_objects(&self, slot: &Slot, objects: &[CK_OBJECT_HANDLE]) {
         let bearer = slot.bearer();
         for h in objects {
-            if let Some(entry) = self.objects.remove(*h) {
+            if let Some(entry) = self.objects().remove(*h) {
                 // Best effort: kmsd also drops session objects of instances that went away.
                 let _ = slot.client.destroy(bearer.as_ref(), &entry.info.id);
             }
@@ -183,108 +97,15 @@ impl Library {
     }
 
     /// Ends the login on a slot, locally and on kmsd; private object handles become invalid.
-    fn end_login(&self, slot: &super::Slot) -> bool {
+    fn end_login(&self, slot: &Slot) -> bool {
         let Some(login) = slot.take_login() else {
             return false;
         };
-        self.objects.forget_private(slot.id);
+        self.objects().forget_private(slot.id);
         // kmsd ends idle sessions by itself; an unreachable daemon does not keep us logged in.
         let _ = slot.client.logout(&login.bearer);
         slot.invalidate_info();
         true
-    }
-
-    /// `C_GetSessionInfo`.
-    pub fn session_info(&self, h: CK_SESSION_HANDLE) -> Result<SessionView> {
-        let (session, slot) = self.session_slot(h)?;
-        let (rw, device_error) = {
-            let s = session.lock();
-            (s.rw, s.device_error)
-        };
-        let state = match (slot.user(), rw) {
-            (Some(CKU_SO), _) => CKS_RW_SO_FUNCTIONS,
-            (Some(_), true) => CKS_RW_USER_FUNCTIONS,
-            (Some(_), false) => CKS_RO_USER_FUNCTIONS,
-            (None, true) => CKS_RW_PUBLIC_SESSION,
-            (None, false) => CKS_RO_PUBLIC_SESSION,
-        };
-        let flags = CKF_SERIAL_SESSION | if rw { CKF_RW_SESSION } else { 0 };
-        Ok(SessionView {
-            slot: slot.id,
-            state,
-            flags,
-            device_error,
-        })
-    }
-
-    /// `C_Login`.
-    pub fn login(&self, h: CK_SESSION_HANDLE, user: CK_USER_TYPE, pin: SecretBytes) -> Result<()> {
-        let (_, slot) = self.session_slot(h)?;
-        let user_type = match user {
-            CKU_USER => UserType::User,
-            CKU_SO => UserType::So,
-            CKU_CONTEXT_SPECIFIC => {
-                // No key here needs CKA_ALWAYS_AUTHENTICATE, so no operation awaits it.
-                return Err(Error::Ck(match slot.user() {
-                    None => CKR_USER_NOT_LOGGED_IN,
-                    Some(_) => CKR_OPERATION_NOT_INITIALIZED,
-                }));
-            }
-            _ => return Err(Error::Ck(CKR_USER_TYPE_INVALID)),
-        };
-        match slot.user() {
-            Some(u) if u == user => return Err(Error::Ck(CKR_USER_ALREADY_LOGGED_IN)),
-            Some(_) => return Err(Error::Ck(CKR_USER_ANOTHER_ALREADY_LOGGED_IN)),
-            None => {}
-        }
-        if user == CKU_SO && self.sessions_on(slot.id).iter().any(|s| !s.lock().rw) {
-            return Err(Error::Ck(CKR_SESSION_READ_ONLY_EXISTS));
-        }
-        check_pin_len(&pin)?;
-        slot.invalidate_info();
-        let resp = slot.client.login(user_type, pin)?;
-        let login = super::slot::Login {
-            user,
-            bearer: resp.session,
-        };
-        if !slot.set_login(login.clone()) {
-            let _ = slot.client.logout(&login.bearer);
-            return Err(Error::Ck(CKR_USER_ALREADY_LOGGED_IN));
-        }
-        Ok(())
-    }
-
-    /// `C_SetPIN`: changes the PIN of the user type logged in (the user's in a public session).
-    pub fn set_pin(
-        &self,
-        h: CK_SESSION_HANDLE,
-        old_pin: SecretBytes,
-        new_pin: SecretBytes,
-    ) -> Result<()> {
-        let (session, slot) = self.session_slot(h)?;
-        if !session.lock().rw {
-            return Err(Error::Ck(CKR_SESSION_READ_ONLY));
-        }
-        check_pin_len(&old_pin)?;
-        check_pin_len(&new_pin)?;
-        slot.invalidate_info();
-        slot.client
-            .set_pin(slot.bearer().as_ref(), old_pin, new_pin)
-    }
-
-    /// `C_InitPIN`: the SO sets the user PIN (and so unlocks it).
-    pub fn init_pin(&self, h: CK_SESSION_HANDLE, pin: SecretBytes) -> Result<()> {
-        let (session, slot) = self.session_slot(h)?;
-        let login = slot
-            .login()
-            .filter(|l| l.user == CKU_SO)
-            .ok_or(Error::Ck(CKR_USER_NOT_LOGGED_IN))?;
-        if !session.lock().rw {
-            return Err(Error::Ck(CKR_SESSION_READ_ONLY));
-        }
-        check_pin_len(&pin)?;
-        slot.invalidate_info();
-        slot.client.init_pin(&login.bearer, pin)
     }
 
     /// `C_InitToken` on the token of `slot_id`: refused while this application has a session
@@ -292,7 +113,7 @@ impl Library {
     /// the token by it, so it cannot change here: `CKR_ARGUMENTS_BAD`).
     pub fn init_token(&self, slot_id: CK_SLOT_ID, so_pin: SecretBytes, label: &[u8]) -> Result<()> {
         let slot = self.slot(slot_id)?;
-        if !self.sessions_on(slot_id).is_empty() {
+        if !self.sessions_on(Some(slot_id)).is_empty() {
             return Err(Error::Ck(CKR_SESSION_EXISTS));
         }
         let label = std::str::from_utf8(label)
@@ -312,11 +133,100 @@ impl Library {
         }
         result
     }
+}
+
+impl SessionRef<'_> {
+    /// `C_GetSessionInfo`.
+    pub fn info(&self) -> SessionView {
+        let (rw, device_error) = {
+            let s = self.lock();
+            (s.rw, s.device_error)
+        };
+        let state = match (self.slot().user(), rw) {
+            (Some(CKU_SO), _) => CKS_RW_SO_FUNCTIONS,
+            (Some(_), true) => CKS_RW_USER_FUNCTIONS,
+            (Some(_), false) => CKS_RO_USER_FUNCTIONS,
+            (None, true) => CKS_RW_PUBLIC_SESSION,
+            (None, false) => CKS_RO_PUBLIC_SESSION,
+        };
+        let flags = CKF_SERIAL_SESSION | if rw { CKF_RW_SESSION } else { 0 };
+        SessionView {
+            slot: self.slot().id,
+            state,
+            flags,
+            device_error,
+        }
+    }
+
+    /// `C_Login`.
+    pub fn login(&self, user: CK_USER_TYPE, pin: SecretBytes) -> Result<()> {
+        let slot = self.slot();
+        let user_type = match user {
+            CKU_USER => UserType::User,
+            CKU_SO => UserType::So,
+            CKU_CONTEXT_SPECIFIC => {
+                // No key here needs CKA_ALWAYS_AUTHENTICATE, so no operation awaits it.
+                return Err(Error::Ck(match slot.user() {
+                    None => CKR_USER_NOT_LOGGED_IN,
+                    Some(_) => CKR_OPERATION_NOT_INITIALIZED,
+                }));
+            }
+            _ => return Err(Error::Ck(CKR_USER_TYPE_INVALID)),
+        };
+        match slot.user() {
+            Some(u) if u == user => return Err(Error::Ck(CKR_USER_ALREADY_LOGGED_IN)),
+            Some(_) => return Err(Error::Ck(CKR_USER_ANOTHER_ALREADY_LOGGED_IN)),
+            None => {}
+        }
+        let on_slot = || self.library().sessions_on(Some(slot.id));
+        if user == CKU_SO && on_slot().iter().any(|(_, s)| !s.lock().rw) {
+            return Err(Error::Ck(CKR_SESSION_READ_ONLY_EXISTS));
+        }
+        check_pin_len(&pin)?;
+        slot.invalidate_info();
+        let resp = slot.client.login(user_type, pin)?;
+        let login = Login {
+            user,
+            bearer: resp.session,
+        };
+        if !slot.set_login(login.clone()) {
+            let _ = slot.client.logout(&login.bearer);
+            return Err(Error::Ck(CKR_USER_ALREADY_LOGGED_IN));
+        }
+        Ok(())
+    }
+
+    /// `C_SetPIN`: changes the PIN of the user type logged in (the user's in a public session).
+    pub fn set_pin(&self, old_pin: SecretBytes, new_pin: SecretBytes) -> Result<()> {
+        let slot = self.slot();
+        if !self.lock().rw {
+            return Err(Error::Ck(CKR_SESSION_READ_ONLY));
+        }
+        check_pin_len(&old_pin)?;
+        check_pin_len(&new_pin)?;
+        slot.invalidate_info();
+        slot.client
+            .set_pin(slot.bearer().as_ref(), old_pin, new_pin)
+    }
+
+    /// `C_InitPIN`: the SO sets the user PIN (and so unlocks it).
+    pub fn init_pin(&self, pin: SecretBytes) -> Result<()> {
+        let slot = self.slot();
+        let login = slot
+            .login()
+            .filter(|l| l.user == CKU_SO)
+            .ok_or(Error::Ck(CKR_USER_NOT_LOGGED_IN))?;
+        if !self.lock().rw {
+            return Err(Error::Ck(CKR_SESSION_READ_ONLY));
+        }
+        check_pin_len(&pin)?;
+        slot.invalidate_info();
+        slot.client.init_pin(&login.bearer, pin)
+    }
 
     /// `C_Logout`.
-    pub fn logout(&self, h: CK_SESSION_HANDLE) -> Result<()> {
-        let (_, slot) = self.session_slot(h)?;
-        if self.end_login(slot) {
+    pub fn logout(&self) -> Result<()> {
+        if self.library().end_login(self.slot()) {
             Ok(())
         } else {
             Err(Error::Ck(CKR_USER_NOT_LOGGED_IN))

@@ -2,10 +2,10 @@
 //! §5.18.3–5), performed by kmsd, which enforces the wrapping rules (security rules R1, R5–R11,
 //! R13). The module checks handles and the read-only rule, and sizes the wrapped output.
 
+use super::handles::ObjectEntry;
 use super::keys::{check_mechanism, wants_token};
-use super::objects::ObjectEntry;
+use super::library::SessionRef;
 use super::output::{produce, Outcome, Size};
-use super::Library;
 use crate::attr::{self, RawAttr};
 use crate::error::{Error, Result, WrapRole};
 use crate::mech::public::unsigned_len;
@@ -64,26 +64,25 @@ fn check_wrap_attributes(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntr
     Ok(())
 }
 
-impl Library {
+impl SessionRef<'_> {
     /// `C_WrapKey`, under the variable-length output rule: a size query gets an upper bound;
     /// a result that does not fit is kept for the retry, so kmsd wraps (and audits) once.
     pub fn wrap_key(
         &self,
-        h: CK_SESSION_HANDLE,
         m: Mechanism,
         wrapping: CK_OBJECT_HANDLE,
         key: CK_OBJECT_HANDLE,
         capacity: Option<usize>,
     ) -> Result<Outcome> {
-        let (session, slot) = self.session_slot(h)?;
+        let slot = self.slot();
         check_mechanism(&m, CKF_WRAP)?;
         let wrapping = self
-            .object(h, wrapping)
+            .object(wrapping)
             .map_err(|e| e.in_role(WrapRole::Wrapping))?;
-        let key = self.object(h, key).map_err(Error::for_key)?;
+        let key = self.object(key).map_err(Error::for_key)?;
         check_wrap_attributes(&m, &wrapping, &key)?;
         let call = format!("{}|{}|{}", m.mechanism, wrapping.info.id, key.info.id);
-        let mut pending = session
+        let mut pending = self
             .lock()
             .wrap_pending
             .take()
@@ -103,7 +102,7 @@ impl Library {
             Ok(Zeroizing::new(data))
         })?;
         if let Some(out) = pending {
-            session.lock().wrap_pending = Some((call, out));
+            self.lock().wrap_pending = Some((call, out));
         }
         Ok(outcome)
     }
@@ -111,19 +110,18 @@ impl Library {
     /// `C_UnwrapKey`.
     pub fn unwrap_key(
         &self,
-        h: CK_SESSION_HANDLE,
         m: Mechanism,
         unwrapping: CK_OBJECT_HANDLE,
         wrapped: &[u8],
         raw: &[RawAttr],
     ) -> Result<CK_OBJECT_HANDLE> {
-        let (_, slot) = self.session_slot(h)?;
+        let slot = self.slot();
         check_mechanism(&m, CKF_UNWRAP)?;
         let unwrapping = self
-            .object(h, unwrapping)
+            .object(unwrapping)
             .map_err(|e| e.in_role(WrapRole::Unwrapping))?;
         let template = attr::decode_template(raw)?;
-        self.check_writable(h, wants_token(&template))?;
+        self.check_writable(wants_token(&template))?;
         if wrapped.len() > MAX_WRAPPED_LEN {
             return Err(Error::Ck(CKR_WRAPPED_KEY_LEN_RANGE));
         }
@@ -137,28 +135,27 @@ impl Library {
             .client
             .unwrap(slot.bearer().as_ref(), &req)
             .map_err(|e| e.in_role(WrapRole::Unwrapping))?;
-        self.adopt(h, slot.id, info)
+        self.adopt(info)
     }
 
     /// `C_DeriveKey`.
     pub fn derive_key(
         &self,
-        h: CK_SESSION_HANDLE,
         m: Mechanism,
         base: CK_OBJECT_HANDLE,
         raw: &[RawAttr],
     ) -> Result<CK_OBJECT_HANDLE> {
-        let (_, slot) = self.session_slot(h)?;
+        let slot = self.slot();
         check_mechanism(&m, CKF_DERIVE)?;
-        let base = self.object(h, base).map_err(Error::for_key)?;
+        let base = self.object(base).map_err(Error::for_key)?;
         let template = attr::decode_template(raw)?;
-        self.check_writable(h, wants_token(&template))?;
+        self.check_writable(wants_token(&template))?;
         let req = DeriveRequest {
             mechanism: m,
             base_key: base.info.id.clone(),
             template,
         };
         let info = slot.client.derive(slot.bearer().as_ref(), &req)?;
-        self.adopt(h, slot.id, info)
+        self.adopt(info)
     }
 }
