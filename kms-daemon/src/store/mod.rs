@@ -11,7 +11,6 @@ pub mod objects;
 mod pg;
 pub mod schema;
 mod schema_pg;
-pub mod scratch_db;
 pub mod sessions;
 mod sqlite;
 pub mod tokens;
@@ -252,11 +251,11 @@ pub fn now_ms() -> i64 {
 }
 
 /// A store for one unit test: a SQLite file in a temporary folder, or a fresh PostgreSQL
-/// database when `KMS_TEST_PG` is set ([`scratch_db`]).
+/// database when `KMS_TEST_PG` is set (the test kit's `ScratchDb`, dropped with the test).
 #[cfg(test)]
 pub(crate) mod testing {
-    use super::scratch_db::ScratchDb;
     use super::Store;
+    use kms_testkit::ScratchDb;
     use std::path::PathBuf;
 
     /// What a test store lives in; the store is gone with it.

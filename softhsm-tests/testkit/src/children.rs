@@ -23,7 +23,10 @@ pub(crate) fn track(pid: u32) {
     HOOK.call_once(|| {
         // SAFETY: registers a plain extern "C" function with the C library's exit handlers;
         // the test harness ends with `std::process::exit`, which runs them.
-        #[allow(unsafe_code, reason = "libc::atexit, the one way to act at process exit")]
+        #[allow(
+            unsafe_code,
+            reason = "libc::atexit, the one way to act at process exit"
+        )]
         unsafe {
             libc::atexit(kill_children);
         }

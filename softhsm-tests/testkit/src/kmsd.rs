@@ -204,7 +204,11 @@ impl Kmsd {
     fn wait_until_listening(&mut self) {
         let deadline = Instant::now() + PATIENCE;
         while std::net::TcpStream::connect(&self.addr).is_err() {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 panic!("kmsd serve on {} exited: {status}", self.addr);
             }
             assert!(
