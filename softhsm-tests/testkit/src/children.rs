@@ -21,12 +21,12 @@ extern "C" fn kill_children() {
 pub(crate) fn track(pid: u32) {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
-        // SAFETY: registers a plain extern "C" function with the C library's exit handlers;
-        // the test harness ends with `std::process::exit`, which runs them.
         #[allow(
             unsafe_code,
             reason = "libc::atexit, the one way to act at process exit"
         )]
+        // SAFETY: registers a plain extern "C" function with the C library's exit handlers;
+        // the test harness ends with `std::process::exit`, which runs them.
         unsafe {
             libc::atexit(kill_children);
         }
