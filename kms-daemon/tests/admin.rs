@@ -37,7 +37,7 @@ fn sign_and_verify(c: &Client, id: &str, spki: &[u8]) {
 #[test]
 fn quickstart_admin_certificate_is_the_only_so_and_unlocks_the_user() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
 
     // The files quickstart made for the SO.
     let mode = std::fs::metadata(dir.path().join("admin.key"))
@@ -157,7 +157,7 @@ fn quickstart_admin_certificate_is_the_only_so_and_unlocks_the_user() {
 
     let config = d.config();
     d.stop();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmsd"))
+    let out = std::process::Command::new(kms_testkit::kmsd_bin())
         .args(["audit", "verify", "--config"])
         .arg(&config)
         .output()
@@ -196,7 +196,7 @@ fn quickstart_admin_certificate_is_the_only_so_and_unlocks_the_user() {
 #[test]
 fn an_existing_dir_without_an_admin_certificate_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
-    Daemon::start(dir.path()).stop();
+    Kmsd::start_in(dir.path()).stop();
     // Make it look like a dir from before admin certificates.
     for f in ["admin.pem", "admin.key", "pkcs11-admin.toml"] {
         std::fs::remove_file(dir.path().join(f)).unwrap();
@@ -207,7 +207,7 @@ fn an_existing_dir_without_an_admin_certificate_is_left_alone() {
     assert_ne!(old, written);
     std::fs::write(&cfg_path, &old).unwrap();
 
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     assert_eq!(std::fs::read_to_string(&cfg_path).unwrap(), old);
     assert!(!dir.path().join("admin.pem").exists());
     assert!(!dir.path().join("pkcs11-admin.toml").exists());

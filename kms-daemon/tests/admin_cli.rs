@@ -20,8 +20,8 @@ fn ok(r: &Response) -> Value {
 }
 
 /// Runs `kmsd ARGS --config <the daemon's>`.
-fn kmsd(d: &Daemon, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kmsd"))
+fn kmsd(d: &Kmsd, args: &[&str]) -> Output {
+    Command::new(kms_testkit::kmsd_bin())
         .args(args)
         .arg("--config")
         .arg(d.config())
@@ -30,7 +30,7 @@ fn kmsd(d: &Daemon, args: &[&str]) -> Output {
 }
 
 /// Like [`kmsd`], and requires success; returns stdout.
-fn kmsd_ok(d: &Daemon, args: &[&str]) -> String {
+fn kmsd_ok(d: &Kmsd, args: &[&str]) -> String {
     let out = kmsd(d, args);
     assert!(
         out.status.success(),
@@ -49,8 +49,8 @@ fn state(c: &Client, id: &str) -> u64 {
 
 /// A serving kmsd on `dir`, a client logged in as the user, and a token AES-256 key of that
 /// client labelled `label`.
-fn serving_with_key(dir: &std::path::Path, label: &[u8]) -> (Daemon, Client, String) {
-    let d = Daemon::start(dir);
+fn serving_with_key(dir: &std::path::Path, label: &[u8]) -> (Kmsd, Client, String) {
+    let d = Kmsd::start_in(dir);
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let r = c.call(
@@ -68,7 +68,7 @@ fn serving_with_key(dir: &std::path::Path, label: &[u8]) -> (Daemon, Client, Str
 #[test]
 fn admin_commands_change_a_serving_daemons_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let (d, c, id) = serving_with_key(dir.path(), b"payroll");
+    let (mut d, c, id) = serving_with_key(dir.path(), b"payroll");
     assert_eq!(state(&c, &id), CK_KMS_STATE_ACTIVE);
     let ct = unb64(&ok(&gcm(&c, &id, "encrypt", b"salary"))["data"]);
 
@@ -216,7 +216,7 @@ fn admin_commands_change_a_serving_daemons_keys() {
 #[test]
 fn kmsd_serve_erases_keys_whose_waiting_period_is_over_when_it_starts() {
     let dir = tempfile::tempdir().unwrap();
-    let (d, c, id) = serving_with_key(dir.path(), b"expiring");
+    let (mut d, c, id) = serving_with_key(dir.path(), b"expiring");
     ok(&c.call("DELETE", &path(&format!("objects/{id}")), Some(json!({}))));
     d.stop();
 
@@ -228,7 +228,7 @@ fn kmsd_serve_erases_keys_whose_waiting_period_is_over_when_it_starts() {
     )
     .unwrap();
     drop(conn);
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let shown: Value =
         serde_json::from_str(&kmsd_ok(&d, &["key", "show", "--id", &id, "--json"])).unwrap();
     assert_eq!(
@@ -254,7 +254,7 @@ fn kmsd_serve_erases_keys_whose_waiting_period_is_over_when_it_starts() {
 #[test]
 fn attach_cert_pairs_a_certificate_with_its_key_by_id() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     // A key pair whose private half an application keeps elsewhere: its public key on the token.

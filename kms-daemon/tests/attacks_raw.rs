@@ -21,9 +21,9 @@ const CKM_CONCATENATE_BASE_AND_DATA: u64 = 0x362;
 const CKM_XOR_BASE_AND_DATA: u64 = 0x364;
 const CKM_EXTRACT_KEY_FROM_KEY: u64 = 0x365;
 
-fn started() -> (tempfile::TempDir, Daemon, Attacker) {
+fn started() -> (tempfile::TempDir, Kmsd, Attacker) {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     let a = Attacker::logged_in(&d, Some("attacker"));
     (dir, d, a)
 }
@@ -64,7 +64,7 @@ fn gcm() -> Value {
 
 #[test]
 fn wrap_based_extraction_t1_t2_t6_t7_t8_t9_t10_t11_t12() {
-    let (_dir, d, mut a) = started();
+    let (_dir, mut d, mut a) = started();
     let k1 = a.import_secret(&[0xa1; 32], vec![flag(CKA_EXTRACTABLE, true)]);
 
     // T1 (default mode): an all-purpose key is generated, but it can neither wrap nor decrypt.
@@ -216,7 +216,7 @@ fn super_blob(a: &Attacker, kw: &str, key: &str) -> Vec<u8> {
 
 #[test]
 fn reads_changes_copies_and_provenance_t3_t4_t5_t17() {
-    let (_dir, d, mut a) = started();
+    let (_dir, mut d, mut a) = started();
     let k1 = a.import_secret(&[0xb2; 32], vec![flag(CKA_EXTRACTABLE, true)]);
     // T4: an unextractable, non-sensitive key.
     let k4 = a.import_secret(
@@ -299,7 +299,7 @@ fn reads_changes_copies_and_provenance_t3_t4_t5_t17() {
 
 #[test]
 fn unwrap_and_derive_t13_t14_t15_t16_t18() {
-    let (_dir, d, mut a) = started();
+    let (_dir, mut d, mut a) = started();
     let k1 = a.import_secret(&[0xc3; 32], vec![flag(CKA_EXTRACTABLE, true)]);
     let kw = transport_key(&a);
     let blob = super_blob(&a, &kw, &k1);

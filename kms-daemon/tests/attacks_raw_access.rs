@@ -15,7 +15,7 @@ const CKA_WRAP_TEMPLATE: u64 = 0x4000_0211;
 #[test]
 fn visibility_and_session_binding_t19_t20_t22() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut a = Attacker::logged_in(&d, None);
     let k1 = a.import_secret(
         &[0xd4; 32],
@@ -58,7 +58,7 @@ fn visibility_and_session_binding_t19_t20_t22() {
 #[test]
 fn parallel_pin_guessing_locks_after_ten_t21() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let guesses: Vec<u16> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|t| {
@@ -86,7 +86,7 @@ fn parallel_pin_guessing_locks_after_ten_t21() {
 #[test]
 fn hostile_decoder_inputs_get_4xx_and_kmsd_survives_t24() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut a = Attacker::logged_in(&d, Some("t24"));
     let k1 = a.import_secret(&[0xe5; 32], vec![flag(CKA_DERIVE, true)]);
 

@@ -60,8 +60,8 @@ const TAMPERS: &[(&str, Tamper)] = &[
     }),
 ];
 
-fn kmsd_admin(d: &Daemon, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+fn kmsd_admin(d: &Kmsd, args: &[&str]) {
+    let out = Command::new(kms_testkit::kmsd_bin())
         .args(args)
         .arg("--config")
         .arg(d.config())
@@ -82,7 +82,7 @@ fn gcm() -> Value {
 #[test]
 fn a_tampered_row_is_unusable_audited_and_never_weaker_t23() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut a = Attacker::logged_in(&d, None);
     let kw = id(&ok(&a.generate_aes(
         32,

@@ -15,7 +15,7 @@ use std::process::Command;
 
 /// `kmsd audit verify` on `config`: (exit success, stdout).
 fn verify(config: &Path) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+    let out = Command::new(kms_testkit::kmsd_bin())
         .args(["audit", "verify", "--config"])
         .arg(config)
         .output()
@@ -45,7 +45,7 @@ fn hmac_key(a: &Attacker) -> String {
 #[test]
 fn an_unwritable_audit_sink_stops_every_operation_without_side_effects() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let a = Attacker::logged_in(&d, None);
     let key = hmac_key(&a);
     let sign = || a.crypt("sign", &key, mech(CKM_SHA256_HMAC), b"to sign");
@@ -119,14 +119,14 @@ fn tampered(src: &Path, sql: &str) -> (bool, String) {
 
 #[test]
 fn audit_verify_names_the_first_changed_removed_reordered_inserted_or_missing_record() {
-    if on_postgres(
+    if skip_on_postgres(
         "audit_verify_names_…",
         "it edits copies of the store file and checks the audit-head file",
     ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let a = Attacker::logged_in(&d, None);
     let key = hmac_key(&a);
     for _ in 0..6 {
@@ -182,14 +182,14 @@ fn audit_verify_names_the_first_changed_removed_reordered_inserted_or_missing_re
 /// happens; `kmsd audit verify` names the cut.
 #[test]
 fn a_tail_cut_on_the_live_store_stops_the_next_write() {
-    if on_postgres(
+    if skip_on_postgres(
         "a_tail_cut_…",
         "the tail-truncation check is the SQLite store's audit-head file",
     ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     let a = Attacker::logged_in(&d, None);
     let key = hmac_key(&a);
     ok(&a.crypt("sign", &key, mech(CKM_SHA256_HMAC), b"to sign"));

@@ -32,14 +32,14 @@ fn refused(dir: &Path, file: &Path, pass: &str, why: &str) {
 
 #[test]
 fn backup_destroy_restore_round_trip() {
-    if on_postgres(
+    if skip_on_postgres(
         "backup_destroy_restore_round_trip",
         "kmsd backup/restore use SQLite's backup API (PostgreSQL: pg_dump; see backup_refuses_a_postgres_store)",
     ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (d, c) = start_logged_in(dir.path());
+    let (mut d, c) = start_logged_in(dir.path());
     let id = generate_signing_pair(&c);
     assert_eq!(ecdsa_sign(&c, &id).status, 200);
 
@@ -107,7 +107,7 @@ fn backup_destroy_restore_round_trip() {
     assert!(out.status.success(), "{}", stderr(&out));
     let store = std::fs::metadata(dir.path().join("kms.db")).unwrap();
     assert_eq!(store.permissions().mode() & 0o777, 0o600);
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let r = ecdsa_sign(&c, &id);

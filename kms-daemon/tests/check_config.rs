@@ -50,7 +50,7 @@ impl Setup {
     }
 
     fn kmsd(&self, subcommand: &str) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_kmsd"))
+        Command::new(kms_testkit::kmsd_bin())
             .args([subcommand, "--config"])
             .arg(self.config())
             .env("RUST_LOG", "warn")
@@ -425,9 +425,8 @@ fn a_postgres_store_is_connected_to_and_its_failure_reported_without_the_passwor
         ],
     );
     assert!(!problems.contains("pg-secret"), "{problems}");
-    if let Some(url) = std::env::var_os(kms_daemon::store::scratch_db::ENV) {
-        // A reachable empty database: kmsd init makes it a store, then no problem is left.
-        let db = kms_daemon::store::scratch_db::ScratchDb::create(url.to_str().unwrap()).unwrap();
+    // A reachable empty database: kmsd init makes it a store, then no problem is left.
+    if let Some(db) = kms_testkit::ScratchDb::from_env() {
         s.edit_config("store = \"kms.db\"", &format!("store = \"{}\"", db.url));
         assert_has(&s.problems(), &["holds no kmsd store yet", "kmsd init"]);
         Store::create(Path::new(&db.url)).unwrap();

@@ -22,8 +22,8 @@ use kms_daemon::vault::Vault;
 use kms_daemon::{audit, Error};
 use zeroize::Zeroizing;
 
-const USER_PIN: &[u8] = b"1234";
-const SO_PIN: &[u8] = b"5678";
+const USER_PIN: &[u8] = kms_testkit::USER_PIN.as_bytes();
+const SO_PIN: &[u8] = kms_testkit::SO_PIN.as_bytes();
 const ADMIN: &str = "CN=admin";
 
 fn services(max_pin_failures: u32) -> (tempfile::TempDir, Services) {

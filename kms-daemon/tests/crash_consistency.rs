@@ -120,7 +120,7 @@ fn check(c: &Client, ledger: &Ledger) {
 #[test]
 fn sigkill_at_any_moment_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let mut d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut login = d.client();
     assert_eq!(login.login(USER_PIN).status, 200);
     // The login session lives in the store: it survives the restarts.
@@ -142,12 +142,11 @@ fn sigkill_at_any_moment_loses_nothing_acknowledged() {
                 scope.spawn(move || client(&c, round, id, ledger, dead));
             }
             std::thread::sleep(kill_after);
-            d.child.kill().unwrap();
-            d.child.wait().unwrap();
+            d.kill();
             dead.store(true, Ordering::Relaxed);
         });
         let started = Instant::now();
-        d = Daemon::start(dir.path());
+        d = Kmsd::start_in(dir.path());
         restarts.push(started.elapsed());
         let mut c = d.client();
         c.bearer = bearer.clone();
@@ -160,7 +159,7 @@ fn sigkill_at_any_moment_loses_nothing_acknowledged() {
         restarts[ROUNDS - 1]
     );
     d.stop();
-    if !on_postgres(
+    if !skip_on_postgres(
         "sigkill_at_any_moment…: PRAGMA integrity_check",
         "the file-level integrity check is SQLite's (the rest of the test runs)",
     ) {
@@ -190,14 +189,14 @@ fn encrypt_until(c: &Client, key: &str, dead: &AtomicBool) -> i64 {
 #[test]
 fn sigkill_loses_no_acknowledged_deferred_key_use() {
     let dir = tempfile::tempdir().unwrap();
-    Daemon::start(dir.path()).stop();
+    Kmsd::start_in(dir.path()).stop();
     let config = dir.path().join("kmsd.toml");
     let mut cfg = Config::load(&config).unwrap();
     cfg.audit.key_use_durability = Durability::Deferred;
     // Longer than the run: nothing reaches the disk by the flusher before the kill.
     cfg.audit.flush_interval_ms = 1000;
     std::fs::write(&config, cfg.to_toml().unwrap()).unwrap();
-    let mut d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut login = d.client();
     assert_eq!(login.login(USER_PIN).status, 200);
     let keys: Vec<String> = (0..8)
@@ -227,8 +226,7 @@ fn sigkill_loses_no_acknowledged_deferred_key_use() {
             })
             .collect();
         std::thread::sleep(Duration::from_millis(400));
-        d.child.kill().unwrap();
-        d.child.wait().unwrap();
+        d.kill();
         dead.store(true, Ordering::Relaxed);
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });

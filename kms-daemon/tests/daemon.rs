@@ -48,7 +48,7 @@ fn ecdsa_sign_and_verify(c: &Client, id: &str, spki: &[u8]) {
 #[test]
 fn health_login_generate_sign_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     assert!(d
         .stdout_lines
         .iter()
@@ -178,7 +178,7 @@ fn assert_refused_at_handshake(result: std::io::Result<Response>) {
 #[test]
 fn clients_without_a_good_certificate_are_refused_at_the_handshake() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     // (2) No client certificate.
     let no_cert = Client::new(&d.addr, None, &dir.path().join("ca.pem"));
     assert_refused_at_handshake(no_cert.raw("GET", "/v1/health", b""));
@@ -211,7 +211,7 @@ fn clients_without_a_good_certificate_are_refused_at_the_handshake() {
 #[test]
 fn ten_wrong_pins_lock_the_token() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     for i in 1..=10 {
         let r = c.login("000000");
@@ -232,7 +232,7 @@ fn ten_wrong_pins_lock_the_token() {
 #[test]
 fn imported_aes_key_never_reaches_the_store_in_clear() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let key: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(37) ^ 0xA5).collect();
@@ -305,7 +305,7 @@ fn hex_lower(b: &[u8]) -> String {
 }
 
 fn run_verify(config: &std::path::Path) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmsd"))
+    let out = std::process::Command::new(kms_testkit::kmsd_bin())
         .args(["audit", "verify", "--config"])
         .arg(config)
         .output()
@@ -319,7 +319,7 @@ fn run_verify(config: &std::path::Path) -> (bool, String) {
 #[test]
 fn audit_chain_verifies_and_names_a_tampered_record() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login("999999").code(), "pin_incorrect");
     assert_eq!(c.login(USER_PIN).status, 200);
@@ -384,14 +384,14 @@ fn audit_chain_verifies_and_names_a_tampered_record() {
 #[test]
 fn token_keys_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let (_, pair) = generate_ec_pair(&c, true, "persistent");
     let spki = unb64(&attr(&pair["public"], CKA_PUBLIC_KEY_INFO).unwrap()["bytes"]);
     d.stop();
 
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     assert!(
         d.stdout_lines.iter().any(|l| l.contains("PINs unchanged")),
         "{:?}",
@@ -415,7 +415,7 @@ fn token_keys_survive_a_restart() {
 #[test]
 fn malformed_json_is_a_bad_request() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     let c = d.client();
     for body in [
         &b"{not json"[..],

@@ -147,22 +147,13 @@ fn bad_request(
     }
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 /// What one malformed request got: status, what was sent (shortened), the answer's body.
 type Seen = (u16, String, String);
 
 /// `threads` × `per_thread` malformed requests (seeds from `seed`), while `good` keeps making
 /// well-formed ones that must be served.
 fn burst(
-    d: &Daemon,
+    d: &Kmsd,
     good: &Client,
     bodies: &[(&'static str, String, Value)],
     seed: u64,
@@ -210,7 +201,7 @@ fn burst(
 #[test]
 fn ten_thousand_bad_requests_get_4xx_and_the_good_ones_are_still_served() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     let mut good = d.client();
     assert_eq!(good.login(USER_PIN).status, 200);
     let bodies = valid_bodies();
@@ -222,12 +213,12 @@ fn ten_thousand_bad_requests_get_4xx_and_the_good_ones_are_still_served() {
             200
         );
     }
-    let before = rss_kib(d.child.id());
+    let before = rss_kib(d.pid().unwrap());
     let (threads, per_thread) = (4, 1250);
     // Two halves of 5,000, so that the log shows where memory goes: the first half warms the
     // allocator up, the second shows whether it keeps growing.
     let mut all = burst(&d, &good, &bodies, 0, threads, per_thread);
-    let half = rss_kib(d.child.id());
+    let half = rss_kib(d.pid().unwrap());
     all.extend(burst(&d, &good, &bodies, 1 << 32, threads, per_thread));
     assert_eq!(all.len(), 2 * threads * per_thread);
     for (status, what, body) in &all {
@@ -242,7 +233,7 @@ fn ten_thousand_bad_requests_get_4xx_and_the_good_ones_are_still_served() {
         .filter(|(_, _, b)| b.starts_with('{'))
         .all(|(_, _, b)| serde_json::from_str::<Value>(b).is_ok_and(|v| v["code"].is_string()));
     assert!(coded, "an error body without a code");
-    let after = rss_kib(d.child.id());
+    let after = rss_kib(d.pid().unwrap());
     let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
     for (status, _, _) in &all {
         *by_status.entry(*status).or_default() += 1;

@@ -39,7 +39,7 @@ fn count(db: &RawStore, sql: &str) -> i64 {
 #[test]
 fn a_repeated_creation_makes_one_object_and_answers_the_same() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let db = RawStore::open(dir.path());
@@ -138,7 +138,7 @@ fn a_repeated_creation_makes_one_object_and_answers_the_same() {
 #[test]
 fn concurrent_requests_with_one_key_create_once() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let c = std::sync::Arc::new(c);

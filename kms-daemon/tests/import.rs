@@ -155,7 +155,7 @@ fn private_key_import_validates_pairwise_and_keeps_components_sealed() {
 
     // No private component is stored in clear anywhere in the database.
     drop(svc);
-    let (db, wal) = if std::env::var_os(kms_daemon::store::scratch_db::ENV).is_some() {
+    let (db, wal) = if common::on_postgres() {
         // On PostgreSQL: every stored text and byte column of objects and key versions.
         let raw = common::RawStore::open(dir.path());
         let mut all = Vec::new();

@@ -294,7 +294,7 @@ fn the_usage_count_is_exact_under_concurrency() {
 
 #[test]
 fn deferred_key_uses_wait_for_the_flusher_but_a_usage_limited_key_counts_on_disk() {
-    if common::on_postgres(
+    if common::skip_on_postgres(
         "deferred_key_uses…",
         "it watches the SQLite audit head, which moves with each sync",
     ) {

@@ -13,13 +13,13 @@ use serde_json::json;
 use std::path::Path;
 
 /// Quick start on `dir`, then again with `limits` in its `kmsd.toml`.
-fn start_with(dir: &Path, limits: LimitsConfig) -> Daemon {
-    Daemon::start(dir).stop();
+fn start_with(dir: &Path, limits: LimitsConfig) -> Kmsd {
+    Kmsd::start_in(dir).stop();
     let path = dir.join("kmsd.toml");
     let mut cfg = Config::load(&path).unwrap();
     cfg.limits = limits;
     std::fs::write(&path, cfg.to_toml().unwrap()).unwrap();
-    Daemon::start(dir)
+    Kmsd::start_in(dir)
 }
 
 fn login_path() -> String {
@@ -29,7 +29,7 @@ fn login_path() -> String {
 #[test]
 fn logins_beyond_the_session_limit_are_refused_until_one_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let d = start_with(
+    let mut d = start_with(
         dir.path(),
         LimitsConfig {
             max_sessions_per_identity: 3,
@@ -103,7 +103,7 @@ fn random(c: &Client) -> Response {
 #[test]
 fn requests_beyond_the_inflight_limit_get_429_at_once_and_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
-    let d = start_with(
+    let mut d = start_with(
         dir.path(),
         LimitsConfig {
             max_inflight_per_identity: 2,

@@ -44,7 +44,7 @@ fn blob_versions(dir: &Path) -> (Vec<(u32, i64)>, u32) {
 #[test]
 fn rotation_under_load_resumes_after_a_kill_and_erases_the_old_version() {
     let dir = tempfile::tempdir().unwrap();
-    let (d, c) = start_logged_in(dir.path());
+    let (mut d, c) = start_logged_in(dir.path());
     let ids: Vec<String> = (0..8).map(|_| generate_signing_pair(&c)).collect();
     let r = c.call(
         "POST",
@@ -109,7 +109,7 @@ fn rotation_under_load_resumes_after_a_kill_and_erases_the_old_version() {
     signs_go_on(1);
 
     // Rotation, one blob per batch with a pause, killed once a batch has committed.
-    let mut rotate = Command::new(env!("CARGO_BIN_EXE_kmsd"))
+    let mut rotate = Command::new(kms_testkit::kmsd_bin())
         .args([
             "master-key",
             "rotate",
@@ -182,7 +182,7 @@ fn rotation_under_load_resumes_after_a_kill_and_erases_the_old_version() {
     };
     check(&c);
     d.stop();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     check(&c);
@@ -203,7 +203,7 @@ fn rotation_under_load_resumes_after_a_kill_and_erases_the_old_version() {
 #[test]
 fn a_tampered_blob_stops_the_rotation_and_nothing_is_erased() {
     let dir = tempfile::tempdir().unwrap();
-    let (d, c) = start_logged_in(dir.path());
+    let (mut d, c) = start_logged_in(dir.path());
     let good = generate_signing_pair(&c);
     let bad = generate_signing_pair(&c);
     {

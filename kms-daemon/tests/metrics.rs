@@ -10,7 +10,7 @@ use serde_json::json;
 #[test]
 fn health_endpoints_answer_on_the_plain_listener() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     assert!(!d.metrics_addr.is_empty(), "{:?}", d.stdout_lines);
     assert_ne!(d.metrics_addr, d.addr);
     assert_eq!(d.ops_get("/healthz"), (200, "ok\n".to_owned()));
@@ -25,7 +25,7 @@ fn health_endpoints_answer_on_the_plain_listener() {
 #[test]
 fn the_request_id_is_kmsd_s_own() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let c = d.client();
     let mut ids = Vec::new();
     for _ in 0..2 {
@@ -54,7 +54,7 @@ fn the_request_id_is_kmsd_s_own() {
 #[test]
 fn counters_follow_a_known_workload() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut c = d.client();
 
     // Logins: one wrong PIN, one for a token that does not exist, then the right PIN.

@@ -82,9 +82,9 @@ fn audit_rows(dir: &std::path::Path) -> Vec<Vec<String>> {
 #[test]
 fn no_secret_reaches_a_log_line_or_an_audit_record() {
     let dir = tempfile::tempdir().unwrap();
-    Daemon::start(dir.path()).stop();
+    Kmsd::start_in(dir.path()).stop();
     json_trace_logs(&dir.path().join("kmsd.toml"));
-    let d = Daemon::start_with(
+    let mut d = Kmsd::start_with(
         dir.path(),
         &Options {
             rust_log: None,

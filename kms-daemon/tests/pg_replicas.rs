@@ -14,13 +14,13 @@ fn client_of(addr: &str, dir: &std::path::Path) -> Client {
 
 #[test]
 fn two_replicas_share_one_chain_and_one_pin_counter() {
-    if std::env::var_os(kms_daemon::store::scratch_db::ENV).is_none() {
+    if !on_postgres() {
         println!("skipped: needs PostgreSQL (set KMS_TEST_PG)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let a = Daemon::start(dir.path());
-    let b = start_replica(dir.path());
+    let mut a = Kmsd::start_in(dir.path());
+    let mut b = a.replica();
     let addrs = [a.addr.clone(), b.addr.clone()];
 
     // Creations and signatures from 6 threads, alternating between the replicas.

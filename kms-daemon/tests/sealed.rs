@@ -17,7 +17,7 @@ fn text(b: &[u8]) -> String {
 /// A quick-start directory whose master key is re-made with `source` by `kmsd init INIT_ARGS`
 /// (stdin `init_stdin`), with token kms-default re-created; returns init's stdout.
 fn setup(dir: &Path, source: &str, init_args: &[&str], init_stdin: &str) -> String {
-    Daemon::start(dir).stop();
+    Kmsd::start_in(dir).stop();
     remove_store(dir);
     let _ = std::fs::remove_file(dir.join("master.key"));
     let cfg = dir.join("kmsd.toml");
@@ -50,8 +50,8 @@ fn setup(dir: &Path, source: &str, init_args: &[&str], init_stdin: &str) -> Stri
     text(&init.stdout)
 }
 
-fn start_logged(dir: &Path) -> Daemon {
-    Daemon::start_with(
+fn start_logged(dir: &Path) -> Kmsd {
+    Kmsd::start_with(
         dir,
         &Options {
             rust_log: Some("info"),
@@ -60,7 +60,7 @@ fn start_logged(dir: &Path) -> Daemon {
     )
 }
 
-fn assert_sealed(d: &Daemon) {
+fn assert_sealed(d: &Kmsd) {
     let c = d.client();
     for (method, path) in [
         ("GET", "/v1/tokens".to_owned()),
@@ -80,7 +80,7 @@ fn assert_sealed(d: &Daemon) {
 }
 
 /// Logs in, makes a P-256 key pair and signs with it: the vault works.
-fn assert_unsealed_and_signing(d: &Daemon) -> String {
+fn assert_unsealed_and_signing(d: &Kmsd) -> String {
     let (status, body) = d.ops_get("/readyz");
     assert_eq!(status, 200, "{body}");
     assert_eq!(d.metric("kmsd_sealed"), 0.0);
@@ -93,7 +93,7 @@ fn assert_unsealed_and_signing(d: &Daemon) -> String {
 }
 
 /// Stops kmsd and checks that none of `secrets` reached its log.
-fn assert_no_secret_logged(d: Daemon, secrets: &[&str]) {
+fn assert_no_secret_logged(mut d: Kmsd, secrets: &[&str]) {
     let log = d.stop_and_collect_stderr().join("\n");
     assert!(log.contains("kmsd unsealed"), "{log}");
     for s in secrets {
@@ -112,7 +112,7 @@ fn passphrase_unseal() {
     {
         use std::os::unix::fs::{FileTypeExt, PermissionsExt};
         // Next to the store file; with a PostgreSQL store, next to the master key record.
-        let socket = if std::env::var_os(kms_daemon::store::scratch_db::ENV).is_some() {
+        let socket = if on_postgres() {
             "master.key.unseal.sock"
         } else {
             "kms.db.unseal.sock"
@@ -218,7 +218,7 @@ fn shares_two_of_three() {
 #[test]
 fn init_refuses_bad_share_arguments() {
     let dir = tempfile::tempdir().unwrap();
-    Daemon::start(dir.path()).stop();
+    Kmsd::start_in(dir.path()).stop();
     // A file source already initialised: --shares is refused, and so is a second init.
     let out = kmsd_with_stdin(
         dir.path(),

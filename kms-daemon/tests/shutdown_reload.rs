@@ -28,7 +28,7 @@ enum Outcome {
 #[test]
 fn sigterm_answers_every_request_already_sent_then_exits_0() {
     let dir = tempfile::tempdir().unwrap();
-    let mut d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     let c = Arc::new(c);
@@ -122,7 +122,7 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 #[test]
 fn sighup_reloads_the_certificate_without_dropping_connections() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start_with(
+    let mut d = Kmsd::start_with(
         dir.path(),
         &Options {
             rust_log: Some("info"),

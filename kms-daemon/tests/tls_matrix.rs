@@ -49,7 +49,7 @@ fn client_identity(
     )
 }
 
-fn handshake_failures(d: &Daemon) -> u64 {
+fn handshake_failures(d: &Kmsd) -> u64 {
     let (status, text) = d.ops_get("/metrics");
     assert_eq!(status, 200);
     text.lines()
@@ -62,7 +62,7 @@ fn handshake_failures(d: &Daemon) -> u64 {
 #[test]
 fn only_good_client_certificates_over_tls_1_3_get_in() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let d = Kmsd::start_in(dir.path());
     let ca_pem = dir.path().join("ca.pem");
     let issuer = quickstart_ca(dir.path());
 

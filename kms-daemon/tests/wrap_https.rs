@@ -42,7 +42,7 @@ fn fingerprint(c: &Client, id: &str) -> Vec<u8> {
 #[test]
 fn wrap_unwrap_derive_and_import_over_https() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path());
+    let mut d = Kmsd::start_in(dir.path());
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     c.instance = Some("wrap-test".into());

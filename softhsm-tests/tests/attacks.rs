@@ -18,7 +18,7 @@ use cryptoki::object::{
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
-use softhsm_tests::{module_path, Kmsd, SO_PIN, TOKEN, USER_PIN};
+use kms_testkit::{module_path, rv, Kmsd, SO_PIN, TOKEN, USER_PIN};
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
@@ -200,13 +200,6 @@ impl Attacker {
                 }
             }
         }
-    }
-}
-
-fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
-    match r.unwrap_err() {
-        Error::Pkcs11(rv, _) => rv,
-        other => panic!("not a PKCS#11 error: {other}"),
     }
 }
 

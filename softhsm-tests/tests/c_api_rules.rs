@@ -5,7 +5,7 @@
 #![allow(unsafe_code)]
 
 use cryptoki_sys::*;
-use softhsm_tests::{module_path, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{capi::Module, Kmsd, TOKEN, USER_PIN};
 use std::ptr::null_mut;
 
 struct Lib {
@@ -19,15 +19,9 @@ fn lib() -> &'static Lib {
     L.get_or_init(|| {
         let kmsd = Kmsd::start();
         std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config_for(&[TOKEN]));
-        // SAFETY: loading our own module, whose initialisers are trivial.
-        let lib = unsafe { libloading::Library::new(module_path()) }.expect("dlopen");
-        let mut list: CK_FUNCTION_LIST_PTR = null_mut();
-        // SAFETY: the symbol has the standard signature.
+        let Module { lib, f } = Module::load();
+        // SAFETY: NULL arguments are allowed.
         unsafe {
-            let get: libloading::Symbol<unsafe extern "C" fn(CK_FUNCTION_LIST_PTR_PTR) -> CK_RV> =
-                lib.get(b"C_GetFunctionList").unwrap();
-            assert_eq!(get(&mut list), CKR_OK);
-            let f = *list;
             assert_eq!(
                 f.C_GetInfo.unwrap()(null_mut()),
                 CKR_CRYPTOKI_NOT_INITIALIZED

@@ -2,7 +2,8 @@
 //! at its own step with its own advice — wrong CA, a client certificate kmsd does not trust,
 //! a token kmsd does not have, a wrong PIN, kmsd not running.
 
-use softhsm_tests::{have, target_dir, Kmsd, USER_PIN};
+use kms_testkit::{target_dir, Kmsd, USER_PIN};
+use softhsm_tests::have;
 use std::path::Path;
 use std::process::Command;
 

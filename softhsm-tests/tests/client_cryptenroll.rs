@@ -6,7 +6,8 @@
 //! systemd finds modules only through p11-kit's registry, so this test (root only) registers
 //! the module in `/etc/pkcs11/modules` for its duration.
 
-use softhsm_tests::{have, module_path, run_in, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{module_path, Kmsd, TOKEN, USER_PIN};
+use softhsm_tests::{have, run_in};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

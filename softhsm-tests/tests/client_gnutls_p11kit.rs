@@ -2,7 +2,8 @@
 //! `CKF_LIBRARY_CANT_CREATE_OS_THREADS`), and p11-kit's `p11-kit server` remoting the token to
 //! `pkcs11-tool` through `p11-kit-client.so`; `p11-kit list-modules` finding it by the shipped module file.
 
-use softhsm_tests::{have, have_file, module_path, run_in, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{module_path, Kmsd, TOKEN, USER_PIN};
+use softhsm_tests::{have, have_file, run_in};
 use std::process::{Command, Stdio};
 
 const P11_KIT_CLIENT: &str = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so";

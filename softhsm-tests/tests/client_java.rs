@@ -5,7 +5,8 @@
 //! decrypts RSA/ECB/PKCS1Padding and does AES/GCM with token keys; the JDK's own provider
 //! verifies the signatures.
 
-use softhsm_tests::{have, module_path, run_in, Kmsd, USER_PIN};
+use kms_testkit::{module_path, Kmsd, USER_PIN};
+use softhsm_tests::{have, run_in};
 
 #[test]
 fn java_keytool_and_jca_use_token_keys() {

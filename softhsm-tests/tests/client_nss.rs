@@ -2,7 +2,8 @@
 //! the token's keys, generates RSA and EC keys on the token for self-signed certificates
 //! (setting CKA_ID afterwards with C_SetAttributeValue), and makes a CSR that openssl accepts.
 
-use softhsm_tests::{have, module_path, run_in, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{module_path, Kmsd, TOKEN, USER_PIN};
+use softhsm_tests::{have, run_in};
 use std::path::Path;
 use std::process::{Command, Stdio};
 

@@ -2,7 +2,8 @@
 //! keys named by RFC 7512 `pkcs11:` URIs. Self-signed certificates (RSA and EC), RSA-PSS
 //! signing, RSA decryption, and TLS 1.3 handshakes with the server key on the token.
 
-use softhsm_tests::{have, have_file, module_path, run_in, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{module_path, Kmsd, TOKEN, USER_PIN};
+use softhsm_tests::{have, have_file, run_in};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,7 +1,8 @@
 //! A real client, unmodified: OpenSC's `pkcs11-tool` against a quick-start kmsd, with
 //! `openssl` checking every signature and making every ciphertext.
 
-use softhsm_tests::{have, module_path, run_in, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{module_path, Kmsd, TOKEN, USER_PIN};
+use softhsm_tests::{have, run_in};
 use std::path::Path;
 use std::process::Command;
 

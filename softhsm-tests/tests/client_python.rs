@@ -2,7 +2,7 @@
 //! process (python-pkcs11 refuses a module another binding already initialised), running the
 //! scripts in `clients/`.
 
-use softhsm_tests::{module_path, target_dir, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{module_path, target_dir, Kmsd, TOKEN, USER_PIN};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

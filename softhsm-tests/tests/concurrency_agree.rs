@@ -14,8 +14,8 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
+use kms_testkit::{module_path, Kmsd, SO_PIN, TOKEN, USER_PIN};
 use softhsm_tests::softhsm::{SoftHsm, MODULE as SOFTHSM_MODULE};
-use softhsm_tests::{module_path, Kmsd, SO_PIN, TOKEN, USER_PIN};
 use std::path::Path;
 
 const THREADS: usize = 8;

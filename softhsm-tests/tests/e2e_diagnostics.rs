@@ -4,24 +4,17 @@
 //! code — and never a PIN or data.
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-use cryptoki::error::{Error, RvError};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::Attribute;
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
 use kms_api::error::DEVICE_ERROR_TRANSPORT;
 use kms_api::ErrorCode;
-use softhsm_tests::{module_path, Kmsd, USER_PIN};
+use kms_testkit::{module_path, rv, Kmsd, USER_PIN};
 
 const WRONG_PIN: &str = "31415926";
 const PLANTED: &[u8] = b"planted-plaintext-7f3a9c";
-
-fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
-    match r.unwrap_err() {
-        Error::Pkcs11(rv, _) => rv,
-        other => panic!("not a PKCS#11 error: {other}"),
-    }
-}
 
 fn device_error(s: &Session) -> u64 {
     s.get_session_info().unwrap().device_error()

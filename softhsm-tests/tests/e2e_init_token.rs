@@ -3,19 +3,12 @@
 //! objects are gone and the user cannot log in until the SO sets a PIN (C_InitPIN).
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-use cryptoki::error::{Error, RvError};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::Attribute;
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
-use softhsm_tests::{module_path, Kmsd, SO_PIN, TOKEN, USER_PIN};
-
-fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
-    match r.unwrap_err() {
-        Error::Pkcs11(rv, _) => rv,
-        other => panic!("not a PKCS#11 error: {other}"),
-    }
-}
+use kms_testkit::{module_path, rv, Kmsd, SO_PIN, TOKEN, USER_PIN};
 
 fn pin(p: &str) -> AuthPin {
     AuthPin::new(p.into())

@@ -3,7 +3,7 @@
 //! generated in kmsd, used through the module, and never readable.
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-use cryptoki::error::{Error, RvError};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
@@ -13,7 +13,7 @@ use cryptoki::object::{
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
-use softhsm_tests::{module_path, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{module_path, rv, Kmsd, TOKEN, USER_PIN};
 use std::sync::{Mutex, OnceLock};
 
 const LOCKOUT_TOKEN: &str = "lockout";
@@ -70,13 +70,6 @@ fn fixture() -> &'static Fixture {
 fn session() -> Session {
     let f = fixture();
     f.ctx.open_rw_session(f.slot).expect("open session")
-}
-
-fn rv(e: Error) -> RvError {
-    match e {
-        Error::Pkcs11(rv, _) => rv,
-        other => panic!("not a PKCS#11 error: {other}"),
-    }
 }
 
 fn rsa_pair(s: &Session, id: u8, bits: u64) -> (ObjectHandle, ObjectHandle) {

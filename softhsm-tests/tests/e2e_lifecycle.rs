@@ -4,7 +4,7 @@
 //! `C_DestroyObject` makes the key disappear until `kmsd key cancel-destroy` brings it back.
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-use cryptoki::error::{Error, RvError};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectHandle};
 use cryptoki::session::{Session, UserType};
@@ -12,7 +12,7 @@ use cryptoki::types::AuthPin;
 use kms_api::vendor::{
     CKA_KMS_OBJECT_ID, CKA_KMS_STATE, CK_KMS_STATE_ACTIVE, CK_KMS_STATE_DEACTIVATED,
 };
-use softhsm_tests::{module_path, Kmsd, USER_PIN};
+use kms_testkit::{module_path, rv, Kmsd, USER_PIN};
 
 fn vendor(s: &Session, key: ObjectHandle, ty: u64) -> Vec<u8> {
     let ty = AttributeType::VendorDefined(ty as _);
@@ -25,13 +25,6 @@ fn vendor(s: &Session, key: ObjectHandle, ty: u64) -> Vec<u8> {
 fn state(s: &Session, key: ObjectHandle) -> u64 {
     let bytes = vendor(s, key, CKA_KMS_STATE);
     u64::from_ne_bytes(bytes.try_into().expect("a CK_ULONG"))
-}
-
-fn rv(e: Error) -> RvError {
-    match e {
-        Error::Pkcs11(rv, _) => rv,
-        other => panic!("not a PKCS#11 error: {other}"),
-    }
 }
 
 fn by_label(s: &Session, label: &[u8]) -> Vec<ObjectHandle> {

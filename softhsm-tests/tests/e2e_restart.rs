@@ -7,7 +7,7 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, ObjectClass};
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
-use softhsm_tests::{module_path, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{module_path, Kmsd, TOKEN, USER_PIN};
 use std::time::{Duration, Instant};
 
 #[test]

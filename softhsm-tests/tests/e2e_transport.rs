@@ -2,23 +2,16 @@
 //! derivation performed by kmsd, with the wrapping rules refusing what they must.
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
-use cryptoki::error::{Error, RvError};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
-use softhsm_tests::{module_path, Kmsd, USER_PIN};
+use kms_testkit::{module_path, rv, Kmsd, USER_PIN};
 
 const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-
-fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
-    match r.unwrap_err() {
-        Error::Pkcs11(rv, _) => rv,
-        other => panic!("not a PKCS#11 error: {other}"),
-    }
-}
 
 fn aes(s: &Session, len: u64, extra: &[Attribute]) -> ObjectHandle {
     let mut t = vec![Attribute::Token(false), Attribute::ValueLen(len.into())];

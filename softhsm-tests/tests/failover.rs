@@ -31,7 +31,7 @@ use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use kms_api::error::DEVICE_ERROR_TRANSPORT;
 use kms_api::vendor::CKA_KMS_OBJECT_ID;
-use softhsm_tests::{module_path, Kmsd, USER_PIN};
+use kms_testkit::{module_path, rv, Kmsd, USER_PIN};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -170,13 +170,6 @@ fn run_rounds(tally: &Tally, more: usize) {
     }
 }
 
-fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
-    match r.unwrap_err() {
-        Error::Pkcs11(rv, _) => rv,
-        other => panic!("not a PKCS#11 error: {other}"),
-    }
-}
-
 /// An endpoint that accepts TCP connections and closes them at once: no TLS handshake succeeds.
 fn broken_endpoint() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -195,12 +188,8 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
     let mut b = a.replica();
     let mut c = a.replica();
     let broken = broken_endpoint();
-    let config = a.module_config_endpoints(&[
-        a.endpoint.clone(),
-        b.endpoint(),
-        broken.clone(),
-        c.endpoint(),
-    ]);
+    let config =
+        a.module_config_endpoints(&[a.endpoint(), b.endpoint(), broken.clone(), c.endpoint()]);
     std::env::set_var("KMS_PKCS11_CONFIG", config);
     let log = a.dir().join("module.log");
     std::env::set_var("KMS_PKCS11_LOG", "error");
@@ -257,7 +246,7 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
     b.kill();
     run_rounds(&tally, 80);
     rotate(&a);
-    b.start();
+    b.restart();
     run_rounds(&tally, 40);
     c.stop();
     a.kill();
@@ -294,7 +283,7 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
     );
     // The module saw the replicas go (and moved on): each was marked down.
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    for ep in [&a.endpoint, &b.endpoint(), &c.endpoint(), &broken] {
+    for ep in [&a.endpoint(), &b.endpoint(), &c.endpoint(), &broken] {
         assert!(
             text.contains(&format!("kmsd endpoint {ep} marked down")),
             "{ep} not marked down in:\n{text}"
@@ -327,7 +316,7 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
     }
 
     // One back: the next call works, in the same session, still logged in.
-    c.start();
+    c.restart();
     let (public, private) = generate(&s).unwrap();
     let sig = s
         .sign(&Mechanism::EcdsaSha256, private, b"back again")
@@ -343,7 +332,7 @@ fn the_module_fails_over_between_replicas_and_creates_once() {
     // Wrong PINs round-robin over the three replicas (a login moves on from the broken endpoint:
     // nothing was sent there): locked after 10 in total, not 10 each.
     a.restart();
-    b.start();
+    b.restart();
     s.logout().unwrap();
     let wrong = AuthPin::new("00000000".into());
     for i in 1..=10 {

@@ -6,11 +6,8 @@
 
 #![allow(unsafe_code)]
 
-mod capi;
-
-use capi::Module;
 use cryptoki_sys::*;
-use softhsm_tests::{Kmsd, TOKEN};
+use kms_testkit::{capi::Module, Kmsd, TOKEN};
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

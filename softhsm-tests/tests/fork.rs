@@ -6,11 +6,8 @@
 // This test is an application: it calls the C API through raw pointers and forks.
 #![allow(unsafe_code)]
 
-mod capi;
-
-use capi::Module;
 use cryptoki_sys::*;
-use softhsm_tests::{Kmsd, TOKEN};
+use kms_testkit::{capi::Module, Kmsd, TOKEN};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 const FORKS: usize = 100;

@@ -10,7 +10,8 @@ use cryptoki::error::{Error, RvError};
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
 use kms_api::ErrorCode;
-use softhsm_tests::{have, module_path, Kmsd, TOKEN, USER_PIN};
+use kms_testkit::{module_path, Kmsd, TOKEN, USER_PIN};
+use softhsm_tests::have;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -88,7 +89,7 @@ fn a_call_beyond_the_inflight_limit_is_function_failed_with_the_kmsd_code() {
     let d = kmsd.dir();
     let mut holder = Command::new("openssl")
         .args(["s_client", "-quiet", "-connect"])
-        .arg(kmsd.endpoint.trim_start_matches("https://"))
+        .arg(kmsd.endpoint().trim_start_matches("https://"))
         .arg("-cert")
         .arg(d.join("client.pem"))
         .arg("-key")

@@ -15,8 +15,8 @@
 #![allow(unsafe_code)]
 
 use cryptoki_sys::*;
+use kms_testkit::{capi::Module, module_path, Kmsd, SO_PIN, TOKEN, USER_PIN};
 use softhsm_tests::softhsm::{SoftHsm, MODULE as SOFTHSM_MODULE};
-use softhsm_tests::{module_path, Kmsd, SO_PIN, TOKEN, USER_PIN};
 use std::ffi::c_void;
 use std::mem::size_of;
 use std::path::Path;
@@ -2909,21 +2909,6 @@ fn rows() -> Vec<Row> {
     ]
 }
 
-/// Loads a module and returns its function list (not initialised).
-fn load(path: &Path) -> (libloading::Library, CK_FUNCTION_LIST) {
-    // SAFETY: loading a PKCS#11 module; C_GetFunctionList has the standard signature and the
-    // list it returns lives as long as the library.
-    unsafe {
-        let lib = libloading::Library::new(path).expect("dlopen");
-        let get: libloading::Symbol<unsafe extern "C" fn(CK_FUNCTION_LIST_PTR_PTR) -> CK_RV> =
-            lib.get(b"C_GetFunctionList").expect("C_GetFunctionList");
-        let mut list: CK_FUNCTION_LIST_PTR = null_mut();
-        assert_eq!(get(&mut list), CKR_OK);
-        let f = *list;
-        (lib, f)
-    }
-}
-
 fn first_slot(f: &CK_FUNCTION_LIST) -> CK_SLOT_ID {
     let mut slots = [0 as CK_SLOT_ID; 8];
     let mut count = 8;
@@ -2938,7 +2923,7 @@ fn first_slot(f: &CK_FUNCTION_LIST) -> CK_SLOT_ID {
 
 /// Initialises a module, logs in and makes the fixture objects.
 fn token(name: &'static str, path: &Path) -> Token {
-    let (lib, f) = load(path);
+    let Module { lib, f } = Module::load_from(path);
     let mut args = CK_C_INITIALIZE_ARGS {
         CreateMutex: None,
         DestroyMutex: None,
@@ -3390,7 +3375,7 @@ fn lifecycle_child() {
     let kmsd = Kmsd::start();
     std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config_for(&[TOKEN]));
     let run_all = |path: &Path| {
-        let (lib, f) = load(path);
+        let Module { lib, f } = Module::load_from(path);
         let l = Lifecycle {
             f,
             session: std::cell::Cell::new(0),

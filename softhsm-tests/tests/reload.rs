@@ -4,11 +4,8 @@
 
 #![allow(unsafe_code)]
 
-mod capi;
-
-use capi::{rss_kib, Module};
 use cryptoki_sys::*;
-use softhsm_tests::{Kmsd, TOKEN};
+use kms_testkit::{capi::Module, rss_kib, Kmsd, TOKEN};
 
 #[test]
 fn a_hundred_load_use_unload_cycles() {
@@ -26,11 +23,11 @@ fn a_hundred_load_use_unload_cycles() {
     for i in 0..10 {
         cycle(i);
     }
-    let before = rss_kib();
+    let before = rss_kib(std::process::id());
     for i in 10..100 {
         cycle(i);
     }
-    let after = rss_kib();
+    let after = rss_kib(std::process::id());
     println!("dlopen/C_Initialize/sign/C_Finalize/dlclose: RSS {before} KiB after 10 cycles, {after} KiB after 100");
     assert!(
         after < before + 32 * 1024,

@@ -15,8 +15,8 @@ use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
+use kms_testkit::{module_path, Kmsd, SO_PIN, TOKEN, USER_PIN};
 use softhsm_tests::softhsm::{SoftHsm, MODULE as SOFTHSM_MODULE};
-use softhsm_tests::{module_path, Kmsd, SO_PIN, TOKEN, USER_PIN};
 
 /// Scenario steps where SoftHSM2 differs from the specification, the outcome kms-pkcs11 gives
 /// instead, and why.

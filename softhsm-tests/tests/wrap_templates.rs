@@ -7,11 +7,8 @@
 // This test is an application: it calls the C API through raw pointers, as C clients do.
 #![allow(unsafe_code)]
 
-mod capi;
-
-use capi::Module;
 use cryptoki_sys::*;
-use softhsm_tests::{Kmsd, TOKEN};
+use kms_testkit::{capi::Module, Kmsd, TOKEN};
 use std::ffi::c_void;
 use std::ptr::{null, null_mut};
 

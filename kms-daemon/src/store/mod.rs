@@ -9,7 +9,6 @@ pub mod db;
 pub mod idempotency;
 pub mod objects;
 pub mod postgres;
-pub mod scratch_db;
 pub mod sessions;
 pub mod sqlite;
 pub mod tokens;
@@ -175,11 +174,11 @@ impl Reader {
 }
 
 /// A store for one unit test: a SQLite file in a temporary folder, or a fresh PostgreSQL
-/// database when `KMS_TEST_PG` is set ([`scratch_db`]).
+/// database when `KMS_TEST_PG` is set (the test kit's `ScratchDb`, dropped with the test).
 #[cfg(test)]
 pub(crate) mod testing {
-    use super::scratch_db::ScratchDb;
     use super::Store;
+    use kms_testkit::ScratchDb;
     use std::path::PathBuf;
 
     /// What a test store lives in; the store is gone with it.

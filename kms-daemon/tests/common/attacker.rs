@@ -2,7 +2,7 @@
 //! kept, and [`Attacker::assert_no_leak`] scans every byte of every response for the planted key
 //! values, in clear, in base64, and wrapped under any AES key the attacker knows (RFC 3394/5649).
 
-use super::{a_bool, a_bytes, a_ulong, b64, Client, Daemon, Response, TOKEN, USER_PIN};
+use super::{a_bool, a_bytes, a_ulong, b64, Api, Client, Kmsd, Response, TOKEN, USER_PIN};
 use aws_lc_rs::key_wrap::{AesKek, KeyWrap as _, KeyWrapPadded as _, AES_128, AES_256};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -29,7 +29,7 @@ impl Attacker {
     }
 
     /// The quick-start client of `d`, logged in as the user, with `instance` for session objects.
-    pub fn logged_in(d: &Daemon, instance: Option<&str>) -> Attacker {
+    pub fn logged_in(d: &Kmsd, instance: Option<&str>) -> Attacker {
         let mut c = d.client();
         assert_eq!(c.login(USER_PIN).status, 200);
         c.instance = instance.map(str::to_owned);

@@ -1,6 +1,7 @@
-//! Test harness: runs the real `kmsd quickstart` binary on a temp dir and talks HTTPS to it
-//! with a plain rustls client (mutual TLS) and a minimal HTTP/1.1 exchange; `service` holds the
-//! in-process (no network) set-up of the service tests.
+//! Test harness: the test kit (`kms-testkit`: the kmsd launcher, stores, PINs) re-exported, and
+//! what only kmsd's tests need on top: an HTTPS client of the API (a plain rustls client, mutual
+//! TLS, a minimal HTTP/1.1 exchange), the store opened beside kmsd, and JSON helpers; `service`
+//! holds the in-process (no network) set-up of the service tests.
 
 #![allow(
     dead_code,
@@ -16,49 +17,24 @@ pub mod service;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use kms_daemon::store::db::{Params, Row};
-use kms_daemon::store::scratch_db::ScratchDb;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-pub const USER_PIN: &str = "123456";
-pub const SO_PIN: &str = "87654321";
-pub const TOKEN: &str = "kms-default";
-
-/// The store a test's new `dir` gets: `dir/kms.db`, or, when `KMS_TEST_PG` names a PostgreSQL
-/// server, a fresh database of its own there. The database outlives the test (a restarted kmsd
-/// finds it again); CI's PostgreSQL cluster is thrown away after the run.
-pub fn store_location(dir: &Path) -> PathBuf {
-    static DATABASES: Mutex<Vec<(PathBuf, ScratchDb)>> = Mutex::new(Vec::new());
-    let Some(_) = std::env::var_os(kms_daemon::store::scratch_db::ENV) else {
-        return dir.join("kms.db");
-    };
-    let mut dbs = DATABASES.lock().unwrap();
-    if let Some((_, db)) = dbs.iter().find(|(d, _)| d == dir) {
-        return PathBuf::from(&db.url);
-    }
-    let db = ScratchDb::from_env().expect("KMS_TEST_PG");
-    let url = PathBuf::from(&db.url);
-    dbs.push((dir.to_path_buf(), db));
-    url
-}
-
-/// Whether the tests run against PostgreSQL (`KMS_TEST_PG`); a test that is SQLite by nature
-/// (the store file itself) prints why it skips.
-pub fn on_postgres(test: &str, why: &str) -> bool {
-    let pg = std::env::var_os(kms_daemon::store::scratch_db::ENV).is_some();
-    if pg {
-        println!("{test}: skipped on PostgreSQL: {why}");
-    }
-    pg
-}
+#[allow(
+    unused_imports,
+    reason = "the kit re-exported for every test binary; each uses a different part"
+)]
+pub use kms_testkit::{
+    kmsd_with_stdin, on_postgres, rss_kib, skip_on_postgres, store_location, Kmsd, Options, SO_PIN,
+    TOKEN, USER_PIN,
+};
 
 /// The store of a test's `dir` ([`store_location`]) opened beside kmsd, for tests that look at
 /// or change rows behind its back: each statement commits on its own (on SQLite, the audit head
@@ -117,172 +93,37 @@ pub fn remove_store(dir: &Path) {
     }
 }
 
-/// A running `kmsd quickstart`; killed on drop.
-pub struct Daemon {
-    pub child: Child,
-    pub addr: String,
-    /// The operations listener (`/metrics`, `/healthz`, `/readyz`), `host:port`.
-    pub metrics_addr: String,
-    pub dir: PathBuf,
-    pub stdout_lines: Vec<String>,
-    /// kmsd's stderr lines so far, when started with [`Options::capture_stderr`].
-    pub stderr_lines: Arc<Mutex<Vec<String>>>,
-    stderr_reader: Option<std::thread::JoinHandle<()>>,
-}
-
-/// How to start kmsd.
-pub struct Options {
-    /// `RUST_LOG` for kmsd (`None`: unset, so `[log] level` applies).
-    pub rust_log: Option<&'static str>,
-    /// Collect stderr in [`Daemon::stderr_lines`] instead of passing it through.
-    pub capture_stderr: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            rust_log: Some("warn"),
-            capture_stderr: false,
-        }
-    }
-}
-
-impl Daemon {
-    /// Starts quickstart on `dir` (new or existing) on a free port.
-    pub fn start(dir: &Path) -> Daemon {
-        Daemon::start_with(dir, &Options::default())
-    }
-
-    /// Starts quickstart on `dir` as `opts` say.
-    pub fn start_with(dir: &Path, opts: &Options) -> Daemon {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmsd"));
-        match opts.rust_log {
-            Some(filter) => cmd.env("RUST_LOG", filter),
-            None => cmd.env_remove("RUST_LOG"),
-        };
-        let stderr = if opts.capture_stderr {
-            Stdio::piped()
-        } else {
-            Stdio::inherit()
-        };
-        if !dir.join("kmsd.toml").exists() {
-            cmd.arg("quickstart")
-                .arg("--store")
-                .arg(store_location(dir));
-        } else {
-            cmd.arg("quickstart");
-        }
-        let mut child = cmd
-            .arg("--dir")
-            .arg(dir)
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--user-pin",
-                USER_PIN,
-                "--so-pin",
-                SO_PIN,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn kmsd");
-        let stderr_lines = Arc::new(Mutex::new(Vec::new()));
-        let stderr_reader = child.stderr.take().map(|err| {
-            let sink = stderr_lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(err).lines().map_while(Result::ok) {
-                    sink.lock().unwrap().push(line);
-                }
-            })
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut lines = Vec::new();
-        let mut daemon = Daemon {
-            child,
-            addr: String::new(),
-            metrics_addr: String::new(),
-            dir: dir.to_path_buf(),
-            stdout_lines: Vec::new(),
-            stderr_lines,
-            stderr_reader,
-        };
-        // The address lines, the export line and, last of the block, the module line.
-        loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("kmsd did not print its addresses");
-            lines.push(line.clone());
-            if let Some(url) = line.strip_prefix("kmsd listening on https://") {
-                daemon.addr = url.trim().to_owned();
-            }
-            if let Some(url) = line.strip_prefix("kmsd metrics on http://") {
-                daemon.metrics_addr = url.trim().trim_end_matches("/metrics").to_owned();
-            }
-            if line.starts_with("module: ") {
-                break;
-            }
-        }
-        assert!(!daemon.addr.is_empty(), "no listening line in {lines:?}");
-        daemon.stdout_lines = lines;
-        daemon
-    }
-
-    /// Sends SIGTERM and waits for a clean exit.
-    pub fn stop(mut self) {
-        self.terminate();
-    }
-
-    /// Stops kmsd like [`Daemon::stop`] and returns every line it wrote to stderr (captured).
-    pub fn stop_and_collect_stderr(mut self) -> Vec<String> {
-        self.terminate();
-        if let Some(reader) = self.stderr_reader.take() {
-            reader.join().unwrap();
-        }
-        self.stderr_lines.lock().unwrap().clone()
-    }
-
-    fn terminate(&mut self) {
-        self.signal("TERM");
-        let st = self.wait_for_exit();
-        assert!(st.success(), "kmsd exited with {st}");
-    }
-
-    /// Waits (at most 60 s) for kmsd to exit on its own.
-    pub fn wait_for_exit(&mut self) -> std::process::ExitStatus {
-        for _ in 0..1200 {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                return st;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("kmsd did not stop within 60 s");
-    }
-
-    pub fn config(&self) -> PathBuf {
-        self.dir.join("kmsd.toml")
-    }
-
-    /// Sends `signal` (`HUP`, `TERM` …) to kmsd.
-    pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
+/// What kmsd's tests do with a running [`Kmsd`] beyond the kit: its API through [`Client`], and
+/// its operations listener.
+pub trait Api {
+    /// A client with the quick-start client certificate.
+    fn client(&self) -> Client;
+    /// A client with the quick-start admin (SO) certificate.
+    fn admin_client(&self) -> Client;
     /// `GET path` on the plain-HTTP operations listener: (status, body).
-    pub fn ops_get(&self, path: &str) -> (u16, String) {
+    fn ops_get(&self, path: &str) -> (u16, String);
+    /// The value of one sample line of `/metrics` (`name{labels}` exactly as rendered), or 0.
+    fn metric(&self, series: &str) -> f64;
+}
+
+impl Api for Kmsd {
+    fn client(&self) -> Client {
+        Client::new(
+            &self.addr,
+            Some(tls_identity(self.dir())),
+            &self.dir().join("ca.pem"),
+        )
+    }
+
+    fn admin_client(&self) -> Client {
+        Client::new(
+            &self.addr,
+            Some(named_identity(self.dir(), "admin")),
+            &self.dir().join("ca.pem"),
+        )
+    }
+
+    fn ops_get(&self, path: &str) -> (u16, String) {
         let mut tcp = TcpStream::connect(&self.metrics_addr).expect("connect to the ops listener");
         tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         write!(
@@ -299,35 +140,10 @@ impl Daemon {
         (status, body.to_owned())
     }
 
-    /// The value of one sample line of `/metrics` (`name{labels}` exactly as rendered), or 0.
-    pub fn metric(&self, series: &str) -> f64 {
+    fn metric(&self, series: &str) -> f64 {
         let (status, body) = self.ops_get("/metrics");
         assert_eq!(status, 200, "{body}");
         metric_value(&body, series)
-    }
-
-    pub fn client(&self) -> Client {
-        Client::new(
-            &self.addr,
-            Some(tls_identity(&self.dir)),
-            &self.dir.join("ca.pem"),
-        )
-    }
-
-    /// A client with the quick-start admin (SO) certificate.
-    pub fn admin_client(&self) -> Client {
-        Client::new(
-            &self.addr,
-            Some(named_identity(&self.dir, "admin")),
-            &self.dir.join("ca.pem"),
-        )
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -658,24 +474,6 @@ pub fn generate_signing_pair(c: &Client) -> String {
     r.json()["private"]["id"].as_str().unwrap().to_owned()
 }
 
-/// Runs `kmsd ARGS --config DIR/kmsd.toml` with `stdin` as its standard input (which kmsd may
-/// not read when it refuses early).
-pub fn kmsd_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
-        .args(args)
-        .arg("--config")
-        .arg(dir.join("kmsd.toml"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    child.wait_with_output().unwrap()
-}
-
 /// Asserts that `kmsd audit verify` finds the audit chain of `dir`'s store intact.
 pub fn assert_audit_verifies(dir: &Path) {
     let out = kmsd_with_stdin(dir, &["audit", "verify"], "");
@@ -711,46 +509,9 @@ pub fn gcm(c: &Client, id: &str, op: &str, data: &[u8]) -> Response {
     )
 }
 
-/// Starts another replica on the store of `dir`'s config: `kmsd serve --config DIR/kmsd.toml
-/// --listen 127.0.0.1:PORT` on a free port; returns once it accepts connections.
-pub fn start_replica(dir: &Path) -> Daemon {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_kmsd"))
-        .env("RUST_LOG", "warn")
-        .args(["serve", "--config"])
-        .arg(dir.join("kmsd.toml"))
-        .args(["--listen", &addr])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn kmsd serve");
-    let mut daemon = Daemon {
-        child,
-        addr: addr.clone(),
-        metrics_addr: String::new(),
-        dir: dir.to_path_buf(),
-        stdout_lines: Vec::new(),
-        stderr_lines: Arc::new(Mutex::new(Vec::new())),
-        stderr_reader: None,
-    };
-    for _ in 0..1200 {
-        if TcpStream::connect(&addr).is_ok() {
-            return daemon;
-        }
-        if let Some(st) = daemon.child.try_wait().unwrap() {
-            panic!("kmsd serve exited with {st}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("kmsd serve did not listen on {addr} within 60 s");
-}
-
 /// Starts quickstart on `dir` and logs a client in as the user.
-pub fn start_logged_in(dir: &Path) -> (Daemon, Client) {
-    let d = Daemon::start(dir);
+pub fn start_logged_in(dir: &Path) -> (Kmsd, Client) {
+    let d = Kmsd::start_in(dir);
     let mut c = d.client();
     assert_eq!(c.login(USER_PIN).status, 200);
     (d, c)

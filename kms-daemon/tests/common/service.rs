@@ -21,17 +21,19 @@ use kms_daemon::state::Services;
 use kms_daemon::store::Store;
 use kms_daemon::vault::Vault;
 use kms_daemon::{audit, Error};
+use kms_testkit::{SO_PIN, USER_PIN};
 use std::path::Path;
 use zeroize::Zeroizing;
 
 /// The vault master key `setup` uses.
 pub const MASTER_KEY: [u8; 32] = [5u8; 32];
 
-/// A new store ([`super::store_location`]: `dir/kms.db` or a PostgreSQL database) holding token "t" (user PIN "1234", SO PIN "5678"), with a vault
-/// opened on `master_key` and the default auth config.
+/// A new store ([`super::store_location`]: `dir/kms.db` or a PostgreSQL database) holding token
+/// "t" (the kit's [`USER_PIN`] and [`SO_PIN`]), with a vault opened on `master_key` and the
+/// default auth config.
 pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
     let store = Store::create(&super::store_location(dir)).unwrap();
-    tokens::create_token(&store, "t", b"1234", b"5678").unwrap();
+    tokens::create_token(&store, "t", USER_PIN.as_bytes(), SO_PIN.as_bytes()).unwrap();
     Services {
         store,
         vault: Vault::from_master_key(master_key).unwrap().into(),
@@ -63,7 +65,7 @@ pub fn user_login(svc: &Services, caller: &mut Caller) {
         "t",
         &LoginRequest {
             user_type: UserType::User,
-            pin: SecretBytes::from(&b"1234"[..]),
+            pin: SecretBytes::from(USER_PIN.as_bytes()),
         },
     )
     .unwrap();

@@ -1,30 +1,38 @@
-//! The C API as an application sees it: the module loaded with dlopen, its function list, and
+//! The C API as an application sees it: a module loaded with dlopen, its function list, and
 //! the few calls the process-level tests (fork, reload, finalize races) need.
 
 #![allow(
-    dead_code,
-    reason = "each test binary uses a different part of the helper"
+    unsafe_code,
+    reason = "calls through a PKCS#11 function list; each block says why it is sound"
 )]
-#![allow(unreachable_pub, reason = "a test helper module, not an API")]
 
+use crate::{module_path, USER_PIN};
 use cryptoki_sys::*;
-use softhsm_tests::{module_path, USER_PIN};
+use std::path::Path;
 use std::ptr::null_mut;
 
-/// The module, loaded, and its function list.
+/// A loaded module and its function list (not initialised).
 pub struct Module {
+    /// The library; the function list is valid while it is loaded.
     pub lib: libloading::Library,
+    /// The list `C_GetFunctionList` returned.
     pub f: CK_FUNCTION_LIST,
 }
 
 impl Module {
-    /// dlopen + C_GetFunctionList.
+    /// Our module ([`module_path`]): dlopen + C_GetFunctionList.
     pub fn load() -> Module {
-        // SAFETY: loading our own module; the function list has the standard layout.
+        Module::load_from(&module_path())
+    }
+
+    /// The PKCS#11 module at `path` (ours or another, SoftHSM2): dlopen + C_GetFunctionList.
+    pub fn load_from(path: &Path) -> Module {
+        // SAFETY: loading a PKCS#11 module; C_GetFunctionList has the standard signature and the
+        // list it returns lives as long as the library.
         unsafe {
-            let lib = libloading::Library::new(module_path()).unwrap();
+            let lib = libloading::Library::new(path).expect("dlopen");
             let get: libloading::Symbol<unsafe extern "C" fn(CK_FUNCTION_LIST_PTR_PTR) -> CK_RV> =
-                lib.get(b"C_GetFunctionList").unwrap();
+                lib.get(b"C_GetFunctionList").expect("C_GetFunctionList");
             let mut list: CK_FUNCTION_LIST_PTR = null_mut();
             assert_eq!(get(&mut list), CKR_OK);
             let f = *list;
@@ -32,30 +40,34 @@ impl Module {
         }
     }
 
+    /// C_Initialize(NULL).
     pub fn initialize(&self) -> CK_RV {
         // SAFETY: NULL arguments are allowed.
-        unsafe { self.f.C_Initialize.unwrap()(null_mut()) }
+        unsafe { self.f.C_Initialize.expect("C_Initialize")(null_mut()) }
     }
 
+    /// C_Finalize(NULL).
     pub fn finalize(&self) -> CK_RV {
         // SAFETY: NULL is the only allowed argument.
-        unsafe { self.f.C_Finalize.unwrap()(null_mut()) }
+        unsafe { self.f.C_Finalize.expect("C_Finalize")(null_mut()) }
     }
 
+    /// C_GetInfo into a local.
     pub fn get_info(&self) -> CK_RV {
         // SAFETY: a writable CK_INFO.
         unsafe {
             let mut info: CK_INFO = std::mem::zeroed();
-            self.f.C_GetInfo.unwrap()(&mut info)
+            self.f.C_GetInfo.expect("C_GetInfo")(&mut info)
         }
     }
 
-    /// Opens a read/write session on slot 0 and logs in (if asked); returns the handle.
+    /// Opens a read/write session on slot 0 and logs in with [`USER_PIN`] (if asked); the
+    /// session's handle.
     pub fn session(&self, login: bool) -> Result<CK_SESSION_HANDLE, CK_RV> {
         let mut s = 0;
         // SAFETY: valid pointers to locals.
         let rv = unsafe {
-            self.f.C_OpenSession.unwrap()(
+            self.f.C_OpenSession.expect("C_OpenSession")(
                 0,
                 CKF_SERIAL_SESSION | CKF_RW_SESSION,
                 null_mut(),
@@ -69,7 +81,7 @@ impl Module {
         if login {
             // SAFETY: the PIN outlives the call.
             let rv = unsafe {
-                self.f.C_Login.unwrap()(
+                self.f.C_Login.expect("C_Login")(
                     s,
                     CKU_USER,
                     USER_PIN.as_ptr() as *mut u8,
@@ -83,7 +95,7 @@ impl Module {
         Ok(s)
     }
 
-    /// A P-256 session key pair; returns the private key.
+    /// A P-256 session key pair; the private key.
     pub fn ec_key(&self, s: CK_SESSION_HANDLE) -> Result<CK_OBJECT_HANDLE, CK_RV> {
         let ec = [0x06u8, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
         let mut t = [CK_ATTRIBUTE {
@@ -99,7 +111,7 @@ impl Module {
         };
         // SAFETY: valid pointers to locals.
         let rv = unsafe {
-            self.f.C_GenerateKeyPair.unwrap()(
+            self.f.C_GenerateKeyPair.expect("C_GenerateKeyPair")(
                 s,
                 &mut gen,
                 t.as_mut_ptr(),
@@ -128,11 +140,11 @@ impl Module {
         let mut len: CK_ULONG = 64;
         // SAFETY: valid pointers to locals.
         unsafe {
-            let rv = self.f.C_SignInit.unwrap()(s, &mut m, key);
+            let rv = self.f.C_SignInit.expect("C_SignInit")(s, &mut m, key);
             if rv != CKR_OK {
                 return rv;
             }
-            self.f.C_Sign.unwrap()(
+            self.f.C_Sign.expect("C_Sign")(
                 s,
                 b"data".as_ptr() as *mut u8,
                 4,
@@ -153,11 +165,11 @@ impl Module {
         let mut len: CK_ULONG = 32;
         // SAFETY: valid pointers to locals.
         unsafe {
-            let rv = self.f.C_DigestInit.unwrap()(s, &mut m);
+            let rv = self.f.C_DigestInit.expect("C_DigestInit")(s, &mut m);
             if rv != CKR_OK {
                 return rv;
             }
-            self.f.C_Digest.unwrap()(
+            self.f.C_Digest.expect("C_Digest")(
                 s,
                 b"data".as_ptr() as *mut u8,
                 4,
@@ -179,14 +191,4 @@ impl Module {
         };
         run().err().unwrap_or(CKR_OK)
     }
-}
-
-/// Resident memory of this process in KiB.
-pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
 }

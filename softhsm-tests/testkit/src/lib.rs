@@ -1,0 +1,51 @@
+//! The test kit of kms-pkcs11: the one copy of what kmsd's own tests (`kms-daemon/tests`, and
+//! kmsd's unit tests through `store::testing`) and the module's tests (`softhsm-tests`, with the
+//! `kms-bench` program) need alike.
+//!
+//! - [`Kmsd`]: a real `kmsd quickstart` on a quick-start directory (CA, certificates, master key,
+//!   store, token [`TOKEN`] with [`USER_PIN`] and [`SO_PIN`]) and a loopback port; stopped,
+//!   killed, restarted on the same store and port; replicas (`kmsd serve`) on its store. Every
+//!   kmsd this process starts is killed when the process exits.
+//! - [`ScratchDb`], [`store_location`], [`on_postgres`]: with `KMS_TEST_PG` ([`PG_ENV`]) naming a
+//!   PostgreSQL server, each store is a fresh database there; without it, a SQLite file.
+//! - [`kmsd_bin`], [`module_path`]: the workspace's built programs (see [`target_dir`] for how
+//!   they are found).
+//! - With the feature `pkcs11`: [`capi::Module`], the module loaded with dlopen as a C
+//!   application sees it, and [`rv`], the return code of a failed `cryptoki` call.
+//!
+//! The crate does not depend on the kms-daemon library (kms-daemon dev-depends on it); it
+//! drives kmsd as a program.
+
+#![warn(missing_docs)]
+
+mod bins;
+#[cfg(feature = "pkcs11")]
+pub mod capi;
+mod children;
+mod kmsd;
+mod pg;
+#[cfg(feature = "pkcs11")]
+mod rv;
+
+pub use bins::{kmsd_bin, module_path, target_dir};
+pub use kmsd::{kmsd_with_stdin, Kmsd, Options};
+pub use pg::{on_postgres, skip_on_postgres, store_location, ScratchDb, PG_ENV};
+#[cfg(feature = "pkcs11")]
+pub use rv::{rv, Failure};
+
+/// User PIN of the token [`Kmsd`] creates; every test that means "the user's PIN" uses it.
+pub const USER_PIN: &str = "12345678";
+/// SO PIN of the token [`Kmsd`] creates.
+pub const SO_PIN: &str = "87654321";
+/// Label of the token [`Kmsd`] creates (quick start's default label).
+pub const TOKEN: &str = "kms-default";
+
+/// Resident memory (`VmRSS`) of process `pid` in KiB: `std::process::id()` for this one.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("read /proc/PID/status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}
