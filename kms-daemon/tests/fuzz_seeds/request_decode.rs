@@ -461,4 +461,34 @@ pub(crate) fn request_decode(s: &mut Seeds) {
         "attribute-value-of-unknown-kind",
         raw_request(Req::Find, r#"{"template":[{"t":3,"v":{"float":1.5}}]}"#),
     );
+    // JSON syntax the typed values above never produce: whitespace everywhere, a struct given as
+    // an array, escapes and number forms, JSON types where others are expected.
+    let pretty = serde_json::to_vec_pretty(&GenerateKeyRequest {
+        mechanism: Mechanism::new(CKM_AES_KEY_GEN as u64),
+        template: aes_template(),
+    })
+    .unwrap();
+    s.add(
+        "generate-aes-256-pretty-printed",
+        [vec![Req::Generate as u8], pretty].concat(),
+    );
+    s.add(
+        "login-as-array-with-escapes",
+        raw_request(Req::Login, r#"["user", "\u004d\u0054\u0049\/NDU2"]"#),
+    );
+    s.add(
+        "random-length-in-other-number-forms",
+        raw_request(Req::Random, r#"{"len":3.2e1}"#),
+    );
+    s.add(
+        "find-attributes-of-wrong-json-types",
+        raw_request(
+            Req::Find,
+            concat!(
+                r#"{"template":[{"t":"1","v":{"bool":1}},{"t":1.0,"v":null},"#,
+                r#"{"t":-3,"v":{"bytes":7}},{"t":1,"v":{"ulong_list":[1,"2"]}},"#,
+                r#"{"t":272,"v":{"date":20260101}}]}"#,
+            ),
+        ),
+    );
 }

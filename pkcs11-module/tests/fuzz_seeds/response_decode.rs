@@ -202,7 +202,10 @@ pub(crate) fn response_decode(s: &mut Seeds) {
         "object-list-template-inside-template",
         raw_answer(
             Resp::ObjectList,
-            r#"{"objects":[{"id":"1","attrs":[{"t":1073742353,"v":{"template":[{"t":1073742353,"v":{"template":[]}}]}}],"sensitive":[]}]}"#,
+            concat!(
+                r#"{"objects":[{"id":"1","attrs":[{"t":1073742353,"v":{"template":["#,
+                r#"{"t":1073742353,"v":{"template":[]}}]}}],"sensitive":[]}]}"#,
+            ),
         ),
     );
     let token = TokenInfo {
@@ -314,6 +317,50 @@ pub(crate) fn response_decode(s: &mut Seeds) {
                 "[".repeat(200),
                 "]".repeat(200)
             ),
+        ),
+    );
+    // JSON syntax the typed values above never produce: whitespace everywhere, a struct given as
+    // an array, escapes, every number form, every JSON type where another is expected.
+    s.add(
+        "object-list-pretty-printed",
+        [
+            vec![Resp::ObjectList as u8],
+            serde_json::to_vec_pretty(&ObjectList {
+                objects: vec![aes_object()],
+            })
+            .unwrap(),
+        ]
+        .concat(),
+    );
+    s.add(
+        "health-as-array",
+        raw_answer(Resp::Health, r#"["ok", "0.1.0"]"#),
+    );
+    s.add(
+        "login-escapes-and-huge-number",
+        raw_answer(
+            Resp::Login,
+            r#"{"session":"\u0041\u0041\/A\u003d","idle_timeout_secs":18446744073709551616}"#,
+        ),
+    );
+    s.add(
+        "token-list-numbers-in-every-form",
+        raw_answer(
+            Resp::TokenList,
+            concat!(
+                r#"{"tokens":[{"label":"a\tb\n\"\\","serial":"\ud83d\udd11","#,
+                r#""user_pin_initialized":true,"user_pin_count_low":false,"#,
+                r#""user_pin_final_try":false,"user_pin_locked":false,"so_pin_count_low":false,"#,
+                r#""so_pin_final_try":false,"so_pin_locked":false,"#,
+                r#""min_pin_len":4.0,"max_pin_len":1e2}]}"#,
+            ),
+        ),
+    );
+    s.add(
+        "key-pair-wrong-json-types",
+        raw_answer(
+            Resp::KeyPair,
+            r#"{"public":null,"private":{"id":7,"attrs":{},"sensitive":[-1,0.5,"x",true,null]}}"#,
         ),
     );
 }
