@@ -1,4 +1,4 @@
-//! The key-extraction and abuse sequences T1–T24 of `docs/security-rules.md`, sent as raw HTTPS
+//! The key-extraction and abuse sequences T1–T24 of `docs/security-model.md`, sent as raw HTTPS
 //! requests to a real kmsd: a client that bypasses the module gets the same refusals. Each test
 //! plants known key values and ends by scanning every byte kmsd returned for them, in clear, in
 //! base64 and wrapped under every key the attacker knows.

@@ -1,4 +1,4 @@
-//! Attacks T19–T22 and T24 of `docs/security-rules.md` (visibility, session borrowing, PIN brute
+//! Attacks T19–T22 and T24 of `docs/security-model.md` (visibility, session borrowing, PIN brute
 //! force, SO escalation, decoder abuse) as raw HTTPS requests to a real kmsd: a client that
 //! bypasses the module gets the same refusals, and no response carries a planted key value.
 

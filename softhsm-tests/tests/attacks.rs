@@ -1,4 +1,4 @@
-//! The key-extraction and abuse sequences T1–T23 of `docs/security-rules.md` through the module's
+//! The key-extraction and abuse sequences T1–T23 of `docs/security-model.md` through the module's
 //! C API (the `cryptoki` crate) against a real kmsd. Each test plants known key values and ends
 //! by scanning every byte the module returned (outputs, attribute values, wrapped blobs) for
 //! them, in clear and wrapped (RFC 3394) under every key the attacker knows. T24 (decoder abuse

@@ -1,4 +1,4 @@
-//! T24 of `docs/security-rules.md` through the module's C API with raw pointers, as a hostile C
+//! T24 of `docs/security-model.md` through the module's C API with raw pointers, as a hostile C
 //! application sends them (p11-kit RPC CVE-2020-29361/29362/29363, CVE-2026-2100, CVE-2026-13757):
 //! an absurd template count, a value length that does not match the bytes, a CKA_WRAP_TEMPLATE
 //! that contains itself (unbounded nesting), and a NULL `C_DeriveKey` parameter. Each gets a

@@ -1,7 +1,7 @@
 //! Negative scenarios for every function of the PKCS#11 2.40 list, differential against
 //! SoftHSM2: one row per (function, bad call), each run on both tokens through their raw
 //! `CK_FUNCTION_LIST`. Every row asserts kms-pkcs11's exact code (the specification's, see
-//! `spec-checklist.md`); SoftHSM2 must give the same code unless the row is listed in
+//! `docs/pkcs11-rules.md`); SoftHSM2 must give the same code unless the row is listed in
 //! [`KNOWN_DIFFERENCES`] with SoftHSM2's code and the reason. Rows where kms-pkcs11 itself is
 //! still wrong are listed in [`OUR_BUGS`] with the code it gives.
 //!

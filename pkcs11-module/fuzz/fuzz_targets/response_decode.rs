@@ -4,7 +4,7 @@
 //! output-length rule.
 #![no_main]
 
-use cryptoki_sys::{CK_ATTRIBUTE_TYPE, CK_UNAVAILABLE_INFORMATION};
+use cryptoki_sys::{CKF_ARRAY_ATTRIBUTE, CK_ATTRIBUTE_TYPE, CK_UNAVAILABLE_INFORMATION};
 use kms_api::msg::{
     CryptoResponse, Health, KeyPairInfo, LoginResponse, ObjectInfo, ObjectList, TokenList,
     WrapResponse,
@@ -13,11 +13,17 @@ use kms_api::ErrorBody;
 use kms_pkcs11::attr::{get_values, AttrQuery};
 use libfuzzer_sys::fuzz_target;
 
+/// Attribute queries, 3 bytes each: the type's low byte; bits 0..2 of the second byte are type
+/// bits 8..10 and bit 3 sets `CKF_ARRAY_ATTRIBUTE` (so `CKA_WRAP_TEMPLATE` and
+/// `CKA_ALLOWED_MECHANISMS` can be asked for); the buffer size (255: a NULL `pValue`).
 fn queries(seed: &[u8]) -> Vec<AttrQuery> {
     seed.chunks(3)
         .map(|c| AttrQuery {
             ty: *c.first().unwrap_or(&0) as CK_ATTRIBUTE_TYPE
-                | if c.get(1).is_some_and(|b| b & 1 == 1) { 0x100 } else { 0 },
+                | c.get(1).map_or(0, |b| {
+                    CK_ATTRIBUTE_TYPE::from(b & 0x7) << 8
+                        | if b & 0x8 != 0 { CKF_ARRAY_ATTRIBUTE } else { 0 }
+                }),
             capacity: c.get(2).map(|n| *n as usize).filter(|n| *n != 255),
         })
         .collect()

@@ -6,6 +6,7 @@
 
 use cryptoki_sys::{
     CK_ATTRIBUTE_TYPE, CKA_DERIVE_TEMPLATE, CKA_UNWRAP_TEMPLATE, CKA_WRAP_TEMPLATE,
+    CKF_ARRAY_ATTRIBUTE,
 };
 use kms_api::AttrValue;
 use kms_pkcs11::attr::{decode_template, encode, RawAttr};
@@ -13,8 +14,11 @@ use libfuzzer_sys::fuzz_target;
 
 const ARRAYS: [CK_ATTRIBUTE_TYPE; 3] = [CKA_WRAP_TEMPLATE, CKA_UNWRAP_TEMPLATE, CKA_DERIVE_TEMPLATE];
 
-/// Splits the input into attributes: 2 bytes of type selector, 1 byte of length (for an array:
-/// the number of attributes inside, read the same way, `depth` levels down).
+/// Splits the input into attributes: 2 bytes of type selector (little-endian; bit 0x4000: an
+/// attribute array, bit 0x8000: a vendor type, bit 0x2000: an array type given as plain bytes,
+/// else the standard type `sel & 0x7FF`), 1 byte of length (for an array: the number of
+/// attributes inside, read the same way, `depth` levels down). The seed test
+/// `pkcs11-module/tests/fuzz_seeds.rs` writes inputs in this format.
 fn raw_template(data: &mut &[u8], depth: usize, max: usize) -> Vec<RawAttr> {
     let mut out = Vec::new();
     while data.len() >= 3 && out.len() < max {
@@ -27,9 +31,13 @@ fn raw_template(data: &mut &[u8], depth: usize, max: usize) -> Vec<RawAttr> {
             out.push(RawAttr { ty, bytes: Vec::new(), nested: Some(nested) });
             continue;
         }
-        // Types worth hitting: the standard ones (0..0x700) and the vendor range.
+        // Types worth hitting: the standard ones (0..0x7FF), the vendor range, and array-typed
+        // ones given as plain bytes (CKA_ALLOWED_MECHANISMS, a CK_ULONG array; or a
+        // CKA_*_TEMPLATE whose pValue holds no attribute array, which must be refused).
         let ty = if sel & 0x8000 != 0 {
             0x8000_0000 | 0x4B4D_0000 | (sel & 0xF)
+        } else if sel & 0x2000 != 0 {
+            CKF_ARRAY_ATTRIBUTE | (sel & 0x7FF)
         } else {
             sel & 0x7FF
         };
