@@ -9,7 +9,7 @@ use kms_api::msg::{
     SetAttributesRequest, SetPinRequest, UnwrapRequest, VerifyRequest, WrapRequest,
 };
 use kms_api::Attr;
-use kms_daemon::keys::template::{check, normalize, Mode};
+use kms_daemon::model::template::{check, normalize, Mode};
 use libfuzzer_sys::fuzz_target;
 
 fn rules(template: &[Attr]) {

@@ -41,7 +41,7 @@ pub(crate) fn config_parse(s: &mut Seeds) {
     c.limits.max_sessions_per_identity = 1;
     c.limits.max_inflight_per_identity = 1;
     c.limits.max_connections = 1;
-    c.audit.key_use_durability = kms_daemon::store::Durability::Deferred;
+    c.audit.key_use_durability = kms_daemon::config::store::Durability::Deferred;
     c.audit.flush_interval_ms = 1000;
     s.add("accepted-every-section-changed", config(&c));
     let mut c = base.clone();

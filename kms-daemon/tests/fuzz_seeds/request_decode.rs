@@ -8,7 +8,7 @@ use kms_api::msg::{
     SetAttributesRequest, SetPinRequest, UnwrapRequest, UserType, VerifyRequest, WrapRequest,
 };
 use kms_api::{Attr, AttrValue, Bytes, MechParams, Mechanism, SecretBytes};
-use kms_daemon::keys::template::{check, normalize, Mode};
+use kms_daemon::model::template::{check, normalize, Mode};
 use serde::Serialize;
 
 fn attr(ty: CK_ATTRIBUTE_TYPE, value: AttrValue) -> Attr {

@@ -5,7 +5,7 @@
 use crate::seeds::Seeds;
 use cryptoki_sys::*;
 use kms_api::AttrValue;
-use kms_daemon::keys::object::AttrMap;
+use kms_daemon::model::object::AttrMap;
 
 /// The header of a blob as `Vault::seal` writes it: format, algorithm, KEK version, nonce.
 fn blob_header(format: u8, alg: u8, kek_version: u32) -> Vec<u8> {
@@ -37,7 +37,7 @@ pub(crate) fn sealed_blob(s: &mut Seeds) {
     }
     // A real AAD is longer than the length byte can say: the seeds use its first 200 bytes, and
     // one whole AAD as the blob (what a tampered row could hold).
-    let real_aad = kms_daemon::vault::aad(
+    let real_aad = kms_daemon::model::aad::base(
         "6f0c9d2e1a4b4c8d9e0f1a2b3c4d5e6f",
         "kms-default",
         CKO_SECRET_KEY as u64,
