@@ -1,7 +1,7 @@
 //! audit_verify: byte 0 → chain length `2 + b % 8`, byte 1 → the record edited (`b % n`),
 //! byte 2 → the edit (`b % 6`), the rest → the seed the records' text fields are cut from.
 
-use crate::seeds::Seeds;
+use kms_testkit::seeds::Seeds;
 
 #[derive(Clone, Copy)]
 enum Edit {

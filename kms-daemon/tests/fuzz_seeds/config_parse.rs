@@ -1,7 +1,7 @@
 //! config_parse: kmsd.toml text.
 
-use crate::seeds::Seeds;
 use kms_daemon::config::{Config, LogFormat, MasterKeySource};
+use kms_testkit::seeds::Seeds;
 
 /// The smallest configuration kmsd accepts.
 const MINIMAL: &str = r#"listen = "127.0.0.1:7443"

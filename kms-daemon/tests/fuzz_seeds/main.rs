@@ -13,38 +13,21 @@
 //! cannot silently stop reaching the code it was chosen for. The fuzzing corpus that grows from
 //! these seeds lives outside the tree (`kms-daemon/scripts/fuzz.sh`).
 
-#[path = "../seeds/mod.rs"]
-mod seeds;
-
-use seeds::Seeds;
-
 mod audit_verify;
 mod config_parse;
 mod request_decode;
 mod sealed_blob;
 
-/// Writes the seeds of one target.
-type Make = fn(&mut Seeds);
-
 #[test]
 fn kmsd_fuzz_seeds_are_current() {
-    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    let targets: [(&str, Make); 4] = [
-        ("request_decode", request_decode::request_decode),
-        ("sealed_blob", sealed_blob::sealed_blob),
-        ("audit_verify", audit_verify::audit_verify),
-        ("config_parse", config_parse::config_parse),
-    ];
-    let mut problems = Vec::new();
-    for (target, make) in targets {
-        let mut s = Seeds::default();
-        make(&mut s);
-        problems.extend(s.check_or_write(&fuzz.join("seeds").join(target)));
-    }
-    assert!(
-        problems.is_empty(),
-        "{}\n(rewrite with: KMS_WRITE_FUZZ_SEEDS=1 cargo test --release -p kms-daemon --test \
-         fuzz_seeds)",
-        problems.join("\n")
+    kms_testkit::seeds::check_targets(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+        "kms-daemon",
+        &[
+            ("request_decode", request_decode::request_decode),
+            ("sealed_blob", sealed_blob::sealed_blob),
+            ("audit_verify", audit_verify::audit_verify),
+            ("config_parse", config_parse::config_parse),
+        ],
     );
 }

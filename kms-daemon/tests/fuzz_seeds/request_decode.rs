@@ -1,6 +1,5 @@
 //! request_decode: one selector byte (which request type, `% 15`), then the JSON body.
 
-use crate::seeds::Seeds;
 use cryptoki_sys::*;
 use kms_api::msg::{
     CopyObjectRequest, CreateObjectRequest, CryptoRequest, DeriveRequest, FindRequest,
@@ -9,6 +8,7 @@ use kms_api::msg::{
 };
 use kms_api::{Attr, AttrValue, Bytes, MechParams, Mechanism, SecretBytes};
 use kms_daemon::model::template::{check, normalize, Mode};
+use kms_testkit::seeds::Seeds;
 use serde::Serialize;
 
 fn attr(ty: CK_ATTRIBUTE_TYPE, value: AttrValue) -> Attr {

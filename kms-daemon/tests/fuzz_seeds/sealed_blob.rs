@@ -2,10 +2,10 @@
 //! blob. The target opens the blob, seals the input itself, and checks that a flipped bit at
 //! `last byte % sealed length` and an AAD with the last byte appended are refused.
 
-use crate::seeds::Seeds;
 use cryptoki_sys::*;
 use kms_api::AttrValue;
 use kms_daemon::model::object::AttrMap;
+use kms_testkit::seeds::Seeds;
 
 /// The header of a blob as `Vault::seal` writes it: format, algorithm, KEK version, nonce.
 fn blob_header(format: u8, alg: u8, kek_version: u32) -> Vec<u8> {

@@ -3,7 +3,7 @@
 //! CKR_DEVICE_ERROR; everything else (initialisation, slots, sessions, digests, mechanism
 //! information, the argument checks) runs for real.
 
-use crate::seeds::Seeds;
+use kms_testkit::seeds::Seeds;
 
 /// A length around what the call needs (the target's `Input::len`).
 #[derive(Clone, Copy)]

@@ -1,7 +1,7 @@
 //! config_parse: the module's TOML configuration.
 
-use crate::seeds::Seeds;
 use kms_pkcs11::config::Config;
+use kms_testkit::seeds::Seeds;
 
 const SLOT: &str = r#"[[slots]]
 token = "kms-default"

@@ -3,7 +3,6 @@
 //! low byte; bits 0..2 of the second byte are type bits 8..10 and bit 3 sets CKF_ARRAY_ATTRIBUTE;
 //! the buffer size (255: a NULL pValue).
 
-use crate::seeds::Seeds;
 use cryptoki_sys::*;
 use kms_api::msg::{
     CryptoResponse, Health, KeyPairInfo, LoginResponse, ObjectInfo, ObjectList, TokenInfo,
@@ -11,6 +10,7 @@ use kms_api::msg::{
 };
 use kms_api::{Attr, AttrValue, Bytes, ErrorBody, ErrorCode, SecretBytes};
 use kms_pkcs11::attr::{get_values, AttrQuery};
+use kms_testkit::seeds::Seeds;
 
 #[derive(Clone, Copy)]
 enum Resp {

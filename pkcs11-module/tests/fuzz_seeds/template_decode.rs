@@ -3,9 +3,9 @@
 //! (selector bit 0x4000, type `[WRAP, UNWRAP, DERIVE]_TEMPLATE[selector % 3]`) has the number of
 //! attributes inside as its length, and they follow, read the same way, two levels deep at most.
 
-use crate::seeds::Seeds;
 use cryptoki_sys::*;
 use kms_pkcs11::attr::{decode_template, RawAttr};
+use kms_testkit::seeds::Seeds;
 
 /// A template as a seed describes it.
 enum A {

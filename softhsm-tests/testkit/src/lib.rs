@@ -10,6 +10,8 @@
 //!   PostgreSQL server, each store is a fresh database there; without it, a SQLite file.
 //! - [`kmsd_bin`], [`module_path`]: the workspace's built programs (see [`target_dir`] for how
 //!   they are found).
+//! - [`seeds`]: the named seeds of the libFuzzer targets, made from typed values and compared
+//!   with the committed files.
 //! - With the feature `pkcs11`: [`capi::Module`], the module loaded with dlopen as a C
 //!   application sees it, and [`rv`], the return code of a failed `cryptoki` call.
 //!
@@ -26,6 +28,7 @@ mod kmsd;
 mod pg;
 #[cfg(feature = "pkcs11")]
 mod rv;
+pub mod seeds;
 
 pub use bins::{kmsd_bin, module_path, target_dir};
 pub use kmsd::{kmsd_with_stdin, Kmsd, Options};

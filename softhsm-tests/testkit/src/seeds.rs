@@ -1,11 +1,9 @@
 //! Named fuzz seeds: made in memory by a seed test, then compared with the files of a seeds
 //! directory (`<crate>/fuzz/seeds/<target>/`), or written there when `KMS_WRITE_FUZZ_SEEDS` is
-//! set. Shared by the `fuzz_seeds` tests of kms-daemon and pkcs11-module.
+//! set ([`check_targets`]). Used by the `fuzz_seeds` tests of kms-daemon and pkcs11-module.
 //!
 //! A file named `kept-…` is an input kept by hand (one a generator cannot make, taken from a
 //! fuzzing corpus and named for what it reaches): it is counted, never written or removed.
-
-#![allow(unreachable_pub, reason = "a test helper module, not an API")]
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -91,4 +89,25 @@ impl Seeds {
         }
         problems
     }
+}
+
+/// Writes the seeds of one target.
+pub type Make = fn(&mut Seeds);
+
+/// Makes the seeds of each `(target, make)` and compares them with `<crate_dir>/fuzz/seeds/<target>/`
+/// (or writes them, with [`WRITE_ENV`]); fails naming every stale, missing or unknown seed and
+/// the command that rewrites them for `package`.
+pub fn check_targets(crate_dir: &Path, package: &str, targets: &[(&str, Make)]) {
+    let seeds = crate_dir.join("fuzz").join("seeds");
+    let mut problems = Vec::new();
+    for (target, make) in targets {
+        let mut s = Seeds::default();
+        make(&mut s);
+        problems.extend(s.check_or_write(&seeds.join(target)));
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n(rewrite with: {WRITE_ENV}=1 cargo test --release -p {package} --test fuzz_seeds)",
+        problems.join("\n")
+    );
 }
