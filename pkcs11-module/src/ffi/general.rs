@@ -2,10 +2,10 @@
 
 use super::guard::{bytes, guard, non_null, ok, padded, put, Call};
 use crate::error::{Error, Result};
-use crate::token::session::{MAX_PIN_LEN, MIN_PIN_LEN};
 use crate::token::{self, library};
 use cryptoki_sys::*;
 use kms_api::mech::table::MECHANISMS;
+use kms_api::{MAX_PIN_LEN, MIN_PIN_LEN};
 
 /// Version of this library (`libraryVersion`, token firmware version).
 pub(crate) const LIBRARY_VERSION: CK_VERSION = CK_VERSION { major: 0, minor: 1 };
