@@ -6,7 +6,6 @@ pub mod digest;
 pub mod public;
 pub mod scheme;
 
-pub use digest::HashAlg;
 pub use scheme::{KeyFamily, SigKind, SigScheme};
 
 use crate::error::{Error, Result};

@@ -1,7 +1,7 @@
 //! Public-key operations done in the module, without a round trip: signature verification and
 //! RSA encryption with a public key. All on aws-lc-rs (the `rsa` crate is not used anywhere).
 
-use super::digest::HashAlg;
+use super::digest::Compute;
 use super::scheme::{KeyFamily, SigKind, SigScheme};
 use crate::error::{Error, Result};
 use aws_lc_rs::digest::Digest;
@@ -11,6 +11,7 @@ use aws_lc_rs::rsa::{
 };
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use cryptoki_sys::*;
+use kms_api::mech::Hash;
 use kms_api::MechParams;
 
 /// DER of the named-curve OIDs in `CKA_EC_PARAMS`.
@@ -65,8 +66,8 @@ pub fn ecdsa_digest_for_field(digest: &[u8], field_len: usize) -> Vec<u8> {
 /// same integer as the input does for the curve. P-256 and P-384 have hashes as long as their
 /// field; P-521 takes SHA-512, so any input up to 64 bytes is left-padded (a longer one would need
 /// cutting at 521 bits, which kmsd does not sign either: `CKR_DATA_LEN_RANGE`).
-fn ecdsa_digest(input: &[u8], field_len: usize, hash: HashAlg) -> Result<Vec<u8>> {
-    let n = hash.output_len();
+fn ecdsa_digest(input: &[u8], field_len: usize, hash: Hash) -> Result<Vec<u8>> {
+    let n = hash.len();
     if n == field_len {
         Ok(ecdsa_digest_for_field(input, field_len))
     } else if input.len() <= n {
@@ -113,33 +114,31 @@ impl PublicKey {
                 .verify(input, sig)
                 .map_err(|_| Error::Ck(CKR_SIGNATURE_INVALID));
         }
-        let (alg, hash, digest): (&'static dyn VerificationAlgorithm, HashAlg, Vec<u8>) =
-            match scheme.kind {
-                SigKind::RsaPkcs1 => {
-                    let (hash, digest) = match scheme.hash {
-                        Some(h) => (h, input),
-                        None => {
-                            HashAlg::parse_digest_info(input).ok_or(Error::Ck(CKR_DATA_INVALID))?
-                        }
-                    };
-                    (rsa_pkcs1_params(hash)?, hash, digest.to_vec())
-                }
-                SigKind::RsaPss => {
-                    let hash = scheme.hash.ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
-                    (rsa_pss_params(hash)?, hash, input.to_vec())
-                }
-                SigKind::Ecdsa => {
-                    let (alg, hash): (&'static dyn VerificationAlgorithm, _) =
-                        match self.field_len() {
-                            32 => (&signature::ECDSA_P256_SHA256_FIXED, HashAlg::Sha256),
-                            48 => (&signature::ECDSA_P384_SHA384_FIXED, HashAlg::Sha384),
-                            66 => (&signature::ECDSA_P521_SHA512_FIXED, HashAlg::Sha512),
-                            _ => return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT)),
-                        };
-                    (alg, hash, ecdsa_digest(input, self.field_len(), hash)?)
-                }
-                SigKind::Eddsa | SigKind::Hmac => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
-            };
+        let (alg, hash, digest): (&'static dyn VerificationAlgorithm, Hash, Vec<u8>) = match scheme
+            .kind
+        {
+            SigKind::RsaPkcs1 => {
+                let (hash, digest) = match scheme.hash {
+                    Some(h) => (h, input),
+                    None => Hash::parse_digest_info(input).ok_or(Error::Ck(CKR_DATA_INVALID))?,
+                };
+                (rsa_pkcs1_params(hash)?, hash, digest.to_vec())
+            }
+            SigKind::RsaPss => {
+                let hash = scheme.hash.ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
+                (rsa_pss_params(hash)?, hash, input.to_vec())
+            }
+            SigKind::Ecdsa => {
+                let (alg, hash): (&'static dyn VerificationAlgorithm, _) = match self.field_len() {
+                    32 => (&signature::ECDSA_P256_SHA256_FIXED, Hash::Sha256),
+                    48 => (&signature::ECDSA_P384_SHA384_FIXED, Hash::Sha384),
+                    66 => (&signature::ECDSA_P521_SHA512_FIXED, Hash::Sha512),
+                    _ => return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT)),
+                };
+                (alg, hash, ecdsa_digest(input, self.field_len(), hash)?)
+            }
+            SigKind::Eddsa | SigKind::Hmac => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
+        };
         let digest = Digest::import_less_safe(&digest, hash.algorithm())
             .map_err(|_| Error::Ck(CKR_DATA_LEN_RANGE))?;
         UnparsedPublicKey::new(alg, &self.spki)
@@ -195,35 +194,34 @@ impl PublicKey {
 
 /// The OAEP variants kmsd and the module support: MGF1 with the same hash as the label hash.
 pub fn oaep_alg(hash: u64, mgf: u64) -> Result<&'static aws_lc_rs::rsa::OaepAlgorithm> {
-    let h = HashAlg::from_mechanism(hash as CK_MECHANISM_TYPE)
-        .ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
-    if mgf != h.mgf1() as u64 {
+    let h = Hash::from_ckm(hash).ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
+    if mgf != h.mgf1() {
         return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
     }
     Ok(match h {
-        HashAlg::Sha1 => &OAEP_SHA1_MGF1SHA1,
-        HashAlg::Sha256 => &OAEP_SHA256_MGF1SHA256,
-        HashAlg::Sha384 => &OAEP_SHA384_MGF1SHA384,
-        HashAlg::Sha512 => &OAEP_SHA512_MGF1SHA512,
-        HashAlg::Sha224 => return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
+        Hash::Sha1 => &OAEP_SHA1_MGF1SHA1,
+        Hash::Sha256 => &OAEP_SHA256_MGF1SHA256,
+        Hash::Sha384 => &OAEP_SHA384_MGF1SHA384,
+        Hash::Sha512 => &OAEP_SHA512_MGF1SHA512,
+        Hash::Sha224 => return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
     })
 }
 
-fn rsa_pkcs1_params(hash: HashAlg) -> Result<&'static dyn VerificationAlgorithm> {
+fn rsa_pkcs1_params(hash: Hash) -> Result<&'static dyn VerificationAlgorithm> {
     Ok(match hash {
-        HashAlg::Sha1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-        HashAlg::Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        HashAlg::Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        HashAlg::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        HashAlg::Sha224 => return Err(Error::Ck(CKR_DATA_INVALID)),
+        Hash::Sha1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        Hash::Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        Hash::Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+        Hash::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+        Hash::Sha224 => return Err(Error::Ck(CKR_DATA_INVALID)),
     })
 }
 
-fn rsa_pss_params(hash: HashAlg) -> Result<&'static dyn VerificationAlgorithm> {
+fn rsa_pss_params(hash: Hash) -> Result<&'static dyn VerificationAlgorithm> {
     Ok(match hash {
-        HashAlg::Sha256 => &signature::RSA_PSS_2048_8192_SHA256,
-        HashAlg::Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
-        HashAlg::Sha512 => &signature::RSA_PSS_2048_8192_SHA512,
+        Hash::Sha256 => &signature::RSA_PSS_2048_8192_SHA256,
+        Hash::Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
+        Hash::Sha512 => &signature::RSA_PSS_2048_8192_SHA512,
         _ => return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
     })
 }

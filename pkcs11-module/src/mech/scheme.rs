@@ -2,9 +2,9 @@
 //! input first (hash-and-sign: only the digest goes to kmsd), whether the mechanism is
 //! single-part only, and the checks on PSS parameters.
 
-use super::digest::HashAlg;
 use crate::error::{Error, Result};
 use cryptoki_sys::*;
+use kms_api::mech::Hash;
 use kms_api::MechParams;
 
 /// Key families the signing mechanisms apply to.
@@ -44,9 +44,9 @@ pub struct SigScheme {
     pub kind: SigKind,
     /// The hash the module applies to the input (hash-and-sign), or `None` when the input is
     /// already a digest (`CKM_ECDSA`, `CKM_RSA_PKCS_PSS`) or a `DigestInfo` (`CKM_RSA_PKCS`).
-    pub prehash: Option<HashAlg>,
+    pub prehash: Option<Hash>,
     /// The hash the signature commits to, when known before seeing the data.
-    pub hash: Option<HashAlg>,
+    pub hash: Option<Hash>,
 }
 
 /// Mechanisms whose sign and verify are single-part only (PKCS#11 v3.0 §2.1 mechanism tables,
@@ -61,7 +61,7 @@ pub fn single_part_only(mechanism: CK_MECHANISM_TYPE) -> bool {
 impl SigScheme {
     /// Classifies a mechanism and checks its parameters.
     pub fn new(mechanism: CK_MECHANISM_TYPE, params: &MechParams) -> Result<SigScheme> {
-        use HashAlg::*;
+        use Hash::*;
         let (family, kind, prehash) = match mechanism {
             CKM_RSA_PKCS => (KeyFamily::Rsa, SigKind::RsaPkcs1, None),
             CKM_SHA256_RSA_PKCS => (KeyFamily::Rsa, SigKind::RsaPkcs1, Some(Sha256)),
@@ -99,7 +99,7 @@ impl SigScheme {
 
 /// Checks `CK_RSA_PKCS_PSS_PARAMS`: a SHA-2 hash (the one of the mechanism, if it names one),
 /// MGF1 with the same hash, and a salt as long as the hash (what kmsd's RSA-PSS produces).
-fn pss_hash(params: &MechParams, fixed: Option<HashAlg>) -> Result<HashAlg> {
+fn pss_hash(params: &MechParams, fixed: Option<Hash>) -> Result<Hash> {
     let MechParams::Pss {
         hash,
         mgf,
@@ -108,12 +108,11 @@ fn pss_hash(params: &MechParams, fixed: Option<HashAlg>) -> Result<HashAlg> {
     else {
         return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
     };
-    let h = HashAlg::from_mechanism(*hash as CK_MECHANISM_TYPE)
-        .filter(|h| matches!(h, HashAlg::Sha256 | HashAlg::Sha384 | HashAlg::Sha512))
+    let h = Hash::from_ckm(*hash)
+        .filter(|h| matches!(h, Hash::Sha256 | Hash::Sha384 | Hash::Sha512))
         .ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
-    let consistent = fixed.is_none_or(|f| f == h)
-        && *mgf == h.mgf1() as u64
-        && *salt_len == h.output_len() as u64;
+    let consistent =
+        fixed.is_none_or(|f| f == h) && *mgf == h.mgf1() && *salt_len == h.len() as u64;
     if consistent {
         Ok(h)
     } else {
@@ -138,7 +137,7 @@ mod tests {
         let s = SigScheme::new(CKM_SHA256_RSA_PKCS, &MechParams::None).unwrap();
         assert_eq!(
             (s.family, s.kind, s.prehash),
-            (KeyFamily::Rsa, SigKind::RsaPkcs1, Some(HashAlg::Sha256))
+            (KeyFamily::Rsa, SigKind::RsaPkcs1, Some(Hash::Sha256))
         );
         let s = SigScheme::new(CKM_ECDSA, &MechParams::None).unwrap();
         assert_eq!((s.family, s.prehash), (KeyFamily::Ec, None));
@@ -151,7 +150,7 @@ mod tests {
     #[test]
     fn pss_parameters_are_checked() {
         let ok = SigScheme::new(CKM_RSA_PKCS_PSS, &pss(CKM_SHA256, CKG_MGF1_SHA256, 32)).unwrap();
-        assert_eq!(ok.hash, Some(HashAlg::Sha256));
+        assert_eq!(ok.hash, Some(Hash::Sha256));
         let bad = Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
         assert_eq!(SigScheme::new(CKM_RSA_PKCS_PSS, &MechParams::None), bad);
         assert_eq!(

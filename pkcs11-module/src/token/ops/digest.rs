@@ -3,11 +3,11 @@
 
 use super::{Feed, MultiPart, Output};
 use crate::error::{Error, Result};
-use crate::mech::HashAlg;
 use crate::token::handles::ObjectEntry;
 use crate::token::output::{produce, Outcome, Size};
 use crate::token::slot::Slot;
 use cryptoki_sys::*;
+use kms_api::mech::Hash;
 use kms_api::{MechParams, Mechanism};
 
 /// An active digest.
@@ -18,8 +18,7 @@ pub struct DigestOp {
 impl DigestOp {
     /// `C_DigestInit` with mechanism `m`.
     pub fn new(m: &Mechanism) -> Result<DigestOp> {
-        let alg = HashAlg::from_mechanism(m.mechanism as CK_MECHANISM_TYPE)
-            .ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
+        let alg = Hash::from_ckm(m.mechanism).ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
         if m.params != MechParams::None {
             return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
         }

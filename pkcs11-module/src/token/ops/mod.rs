@@ -22,10 +22,12 @@ use super::slot::Slot;
 use crate::attr;
 use crate::client::KeyOp;
 use crate::error::{Error, Result};
+use crate::mech::digest::Compute;
 use crate::mech::public::{curve_field_len, unsigned_len, PublicKey, ED25519_SIG_LEN};
-use crate::mech::{HashAlg, KeyFamily, SigScheme};
+use crate::mech::{KeyFamily, SigScheme};
 use aws_lc_rs::digest::Context as HashContext;
 use cryptoki_sys::*;
+use kms_api::mech::Hash;
 use kms_api::msg::CryptoRequest;
 use kms_api::{AttrValue, Mechanism, SecretBytes};
 use zeroize::Zeroizing;
@@ -63,7 +65,7 @@ enum Input {
 }
 
 impl Input {
-    fn new(prehash: Option<HashAlg>) -> Input {
+    fn new(prehash: Option<Hash>) -> Input {
         match prehash {
             Some(h) => Input::Hash(h.context()),
             None => Input::Buffer(Zeroizing::new(Vec::new())),
@@ -109,7 +111,7 @@ pub struct Feed {
 }
 
 impl Feed {
-    fn new(prehash: Option<HashAlg>, single_part_only: bool) -> Feed {
+    fn new(prehash: Option<Hash>, single_part_only: bool) -> Feed {
         Feed {
             mode: Mode::Fresh,
             input: Input::new(prehash),

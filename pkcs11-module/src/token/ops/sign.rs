@@ -27,7 +27,7 @@ impl SignOp {
     pub fn new(key: &ObjectEntry, m: Mechanism) -> Result<SignOp> {
         let scheme = signature_scheme(key, &m, false)?;
         let sig_len = match (scheme.kind, scheme.hash) {
-            (SigKind::Hmac, Some(hash)) => hash.output_len(),
+            (SigKind::Hmac, Some(hash)) => hash.len(),
             _ => signature_len(key, scheme.family)?,
         };
         Ok(SignOp {
