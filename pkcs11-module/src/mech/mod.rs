@@ -6,7 +6,7 @@ pub mod digest;
 pub mod public;
 pub mod scheme;
 
-pub use scheme::{KeyFamily, SigKind, SigScheme};
+pub use scheme::SigScheme;
 
 use crate::error::{Error, Result};
 use cryptoki_sys::CKR_MECHANISM_INVALID;
