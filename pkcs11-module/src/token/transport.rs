@@ -11,7 +11,7 @@ use crate::error::{Error, Result, WrapRole};
 use crate::mech::{self, public::unsigned_len};
 use cryptoki_sys::*;
 use kms_api::mech::table::Kind;
-use kms_api::mech::{MechInfo, Op};
+use kms_api::mech::{params, MechInfo, Op};
 use kms_api::msg::{DeriveRequest, UnwrapRequest, WrapRequest};
 use kms_api::{Bytes, Mechanism};
 use zeroize::Zeroizing;
@@ -38,11 +38,17 @@ fn wrapped_bound(row: &MechInfo, wrapping: &ObjectEntry, key: &ObjectEntry) -> u
     plain.div_ceil(8) * 8 + 8
 }
 
-/// The wrapping rules the objects' own attributes decide, in kmsd's order (key type, then
-/// usage, then extractability). kmsd enforces them on every wrap; a size query is answered
-/// without a round trip, so it checks them here, or it would answer CKR_OK for a wrap that
-/// cannot happen.
-fn check_wrap_attributes(row: &MechInfo, wrapping: &ObjectEntry, key: &ObjectEntry) -> Result<()> {
+/// The wrapping rules the objects' own attributes and the mechanism's parameters decide, in
+/// kmsd's order (key type, then usage, then the parameters — kms-api's [`params::check`], which
+/// kmsd's transport check agrees with — then extractability). kmsd enforces them on every wrap;
+/// a size query is answered without a round trip, so it checks them here, or it would answer
+/// CKR_OK for a wrap that cannot happen.
+fn check_wrap_attributes(
+    row: &MechInfo,
+    m: &Mechanism,
+    wrapping: &ObjectEntry,
+    key: &ObjectEntry,
+) -> Result<()> {
     let is_false = |e: &ObjectEntry, ty| {
         attr::value_of(&e.info, ty).and_then(kms_api::AttrValue::as_bool) == Some(false)
     };
@@ -56,6 +62,7 @@ fn check_wrap_attributes(row: &MechInfo, wrapping: &ObjectEntry, key: &ObjectEnt
     if is_false(wrapping, CKA_WRAP) {
         return Err(Error::Ck(CKR_KEY_FUNCTION_NOT_PERMITTED));
     }
+    params::check(row, &m.params)?;
     if is_false(key, CKA_EXTRACTABLE) {
         return Err(Error::Ck(CKR_KEY_UNEXTRACTABLE));
     }
@@ -78,7 +85,7 @@ impl SessionRef<'_> {
             .object(wrapping)
             .map_err(|e| e.in_role(WrapRole::Wrapping))?;
         let key = self.object(key).map_err(Error::for_key)?;
-        check_wrap_attributes(row, &wrapping, &key)?;
+        check_wrap_attributes(row, &m, &wrapping, &key)?;
         let call = format!("{}|{}|{}", m.mechanism, wrapping.info.id, key.info.id);
         let mut pending = self
             .lock()
