@@ -210,6 +210,18 @@ fn oaep_params(hash: CK_MECHANISM_TYPE, mgf: CK_RSA_PKCS_MGF_TYPE) -> CK_RSA_PKC
     }
 }
 
+/// `init` (`C_EncryptInit` or `C_DecryptInit`) with RSA-OAEP SHA-384/MGF1-SHA384 and `key`.
+fn oaep_sha384_init(
+    e: &Env,
+    init: unsafe extern "C" fn(CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) -> CK_RV,
+    key: CK_OBJECT_HANDLE,
+) -> CK_RV {
+    let mut p = oaep_params(CKM_SHA384, CKG_MGF1_SHA384);
+    let mut m = mech_with(CKM_RSA_PKCS_OAEP, &mut p);
+    // SAFETY: a valid mechanism and parameter on the stack.
+    unsafe { init(e.s, &mut m, key) }
+}
+
 /// A mechanism with a raw parameter pointer and length (NULL and wrong lengths included).
 fn mech_raw(ty: CK_MECHANISM_TYPE, ptr: *mut u8, len: usize) -> CK_MECHANISM {
     CK_MECHANISM {
@@ -1421,11 +1433,7 @@ fn rows() -> Vec<Row> {
         r(
             "C_EncryptInit OAEP SHA-384",
             CKR_MECHANISM_PARAM_INVALID,
-            |e| unsafe {
-                let mut p = oaep_params(CKM_SHA384, CKG_MGF1_SHA384);
-                let mut m = mech_with(CKM_RSA_PKCS_OAEP, &mut p);
-                f!(e.t, C_EncryptInit)(e.s, &mut m, e.t.rsa_pub)
-            },
+            |e| oaep_sha384_init(e, f!(e.t, C_EncryptInit), e.t.rsa_pub),
         ),
         r(
             "C_Encrypt not initialized",
@@ -1616,11 +1624,7 @@ fn rows() -> Vec<Row> {
         r(
             "C_DecryptInit OAEP SHA-384",
             CKR_MECHANISM_PARAM_INVALID,
-            |e| unsafe {
-                let mut p = oaep_params(CKM_SHA384, CKG_MGF1_SHA384);
-                let mut m = mech_with(CKM_RSA_PKCS_OAEP, &mut p);
-                f!(e.t, C_DecryptInit)(e.s, &mut m, e.t.rsa_priv)
-            },
+            |e| oaep_sha384_init(e, f!(e.t, C_DecryptInit), e.t.rsa_priv),
         ),
         r("C_DecryptInit active", CKR_OPERATION_ACTIVE, |e| unsafe {
             e.decrypt_init(CKM_AES_ECB);
