@@ -92,6 +92,13 @@ impl Error {
     }
 }
 
+/// A parameter kms-api's checks refuse (the ones kmsd runs) is `CKR_MECHANISM_PARAM_INVALID`.
+impl From<kms_api::mech::params::ParamError> for Error {
+    fn from(_: kms_api::mech::params::ParamError) -> Self {
+        Error::Ck(CKR_MECHANISM_PARAM_INVALID)
+    }
+}
+
 impl From<CK_RV> for Error {
     fn from(rv: CK_RV) -> Self {
         Error::Ck(rv)

@@ -4,7 +4,8 @@
 //! - [`ffi`] — the C edge: one shim per `C_*` function (panic guard, pointer checks, copy in/out);
 //!   the only `unsafe` code;
 //! - [`token`] — slots, sessions, login, object handles, operation state machines;
-//! - [`attr`] and [`mech`] — attribute codec and rules, mechanism registry, local public-key work;
+//! - [`attr`] and [`mech`] — attribute codec and rules; hashing, signature schemes and local
+//!   public-key work, on kms-api's mechanism table;
 //! - [`client`] — the typed HTTPS client of kmsd.
 //!
 //! Errors are one type, [`error::Error`], mapped to `CK_RV` in one place; [`log`] writes what

@@ -53,6 +53,9 @@ const KNOWN_DIFFERENCES: &[(&str, CK_RV, &str)] = &[
     ("C_EncryptInit CBC NULL IV", CKR_ARGUMENTS_BAD, "as above"),
     ("C_EncryptInit OAEP NULL param", CKR_ARGUMENTS_BAD, "as above"),
     ("C_EncryptInit OAEP param length 8", CKR_ARGUMENTS_BAD, "as above"),
+    ("C_EncryptInit OAEP SHA-384", CKR_ARGUMENTS_BAD, "SoftHSM2 2.6 offers RSA-OAEP with SHA-1 only and reports another hash as CKR_ARGUMENTS_BAD; kms-pkcs11 offers SHA-1 and SHA-256 (what kmsd decrypts and unwraps, kms-api's params::oaep) and refuses other parameters with CKR_MECHANISM_PARAM_INVALID, as S19 asks"),
+    ("C_DecryptInit OAEP SHA-384", CKR_ARGUMENTS_BAD, "as above"),
+    ("C_WrapKey OAEP SHA-384 size query", CKR_ARGUMENTS_BAD, "as above"),
     ("C_DecryptInit GCM NULL param", CKR_ARGUMENTS_BAD, "as above"),
     ("C_SignInit PSS NULL param", CKR_ARGUMENTS_BAD, "as above"),
     ("C_SignInit PSS param length-1", CKR_ARGUMENTS_BAD, "as above"),
@@ -108,6 +111,7 @@ struct Token {
     aes_wrap: CK_OBJECT_HANDLE,
     /// Extractable AES key, the wrap target.
     aes_target: CK_OBJECT_HANDLE,
+    /// RSA public key with CKA_VERIFY, CKA_ENCRYPT and CKA_WRAP.
     rsa_pub: CK_OBJECT_HANDLE,
     rsa_priv: CK_OBJECT_HANDLE,
     ec_pub: CK_OBJECT_HANDLE,
@@ -193,6 +197,29 @@ fn mech_with<T>(ty: CK_MECHANISM_TYPE, param: &mut T) -> CK_MECHANISM {
         pParameter: param as *mut T as *mut c_void,
         ulParameterLen: size_of::<T>() as CK_ULONG,
     }
+}
+
+/// `CK_RSA_PKCS_OAEP_PARAMS` with `hash` and `mgf` and no label.
+fn oaep_params(hash: CK_MECHANISM_TYPE, mgf: CK_RSA_PKCS_MGF_TYPE) -> CK_RSA_PKCS_OAEP_PARAMS {
+    CK_RSA_PKCS_OAEP_PARAMS {
+        hashAlg: hash,
+        mgf,
+        source: CKZ_DATA_SPECIFIED,
+        pSourceData: null_mut(),
+        ulSourceDataLen: 0,
+    }
+}
+
+/// `init` (`C_EncryptInit` or `C_DecryptInit`) with RSA-OAEP SHA-384/MGF1-SHA384 and `key`.
+fn oaep_sha384_init(
+    e: &Env,
+    init: unsafe extern "C" fn(CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) -> CK_RV,
+    key: CK_OBJECT_HANDLE,
+) -> CK_RV {
+    let mut p = oaep_params(CKM_SHA384, CKG_MGF1_SHA384);
+    let mut m = mech_with(CKM_RSA_PKCS_OAEP, &mut p);
+    // SAFETY: a valid mechanism and parameter on the stack.
+    unsafe { init(e.s, &mut m, key) }
 }
 
 /// A mechanism with a raw parameter pointer and length (NULL and wrong lengths included).
@@ -1401,6 +1428,13 @@ fn rows() -> Vec<Row> {
                 f!(e.t, C_EncryptInit)(e.s, &mut m, e.t.rsa_pub)
             },
         ),
+        // kmsd decrypts and unwraps RSA-OAEP with SHA-1 or SHA-256 only (kms-api's
+        // params::oaep); the module refuses anything else at *Init, not at the round trip.
+        r(
+            "C_EncryptInit OAEP SHA-384",
+            CKR_MECHANISM_PARAM_INVALID,
+            |e| oaep_sha384_init(e, f!(e.t, C_EncryptInit), e.t.rsa_pub),
+        ),
         r(
             "C_Encrypt not initialized",
             CKR_OPERATION_NOT_INITIALIZED,
@@ -1586,6 +1620,11 @@ fn rows() -> Vec<Row> {
                 let mut m = mech_raw(CKM_AES_CBC_PAD, iv.as_mut_ptr(), 17);
                 f!(e.t, C_DecryptInit)(e.s, &mut m, e.t.aes)
             },
+        ),
+        r(
+            "C_DecryptInit OAEP SHA-384",
+            CKR_MECHANISM_PARAM_INVALID,
+            |e| oaep_sha384_init(e, f!(e.t, C_DecryptInit), e.t.rsa_priv),
         ),
         r("C_DecryptInit active", CKR_OPERATION_ACTIVE, |e| unsafe {
             e.decrypt_init(CKM_AES_ECB);
@@ -2643,6 +2682,18 @@ fn rows() -> Vec<Row> {
         r("C_WrapKey output needed-1", CKR_BUFFER_TOO_SMALL, |e| {
             wrap(e, CKM_AES_KEY_WRAP, e.t.aes_wrap, e.t.aes_target, Some(39))
         }),
+        // A size query is answered without a round trip: the module checks the parameters as
+        // kmsd would (the RSA public key has CKA_WRAP, the target is extractable).
+        r(
+            "C_WrapKey OAEP SHA-384 size query",
+            CKR_MECHANISM_PARAM_INVALID,
+            |e| unsafe {
+                let mut p = oaep_params(CKM_SHA384, CKG_MGF1_SHA384);
+                let mut m = mech_with(CKM_RSA_PKCS_OAEP, &mut p);
+                let mut l = 0;
+                f!(e.t, C_WrapKey)(e.s, &mut m, e.t.rsa_pub, e.t.aes_target, null_mut(), &mut l)
+            },
+        ),
         // ---- C_UnwrapKey ----
         r(
             "C_UnwrapKey closed session",
@@ -3002,6 +3053,7 @@ fn token(name: &'static str, path: &Path) -> Token {
                 bytes_attr(CKA_PUBLIC_EXPONENT, &exponent),
                 attr(CKA_VERIFY, &TRUE),
                 attr(CKA_ENCRYPT, &TRUE),
+                attr(CKA_WRAP, &TRUE),
             ],
             &mut [
                 attr(CKA_TOKEN, &FALSE),

@@ -1,7 +1,5 @@
 //! The operations a key may be used for, and the usage flag each needs.
 
-use crate::ck::*;
-
 /// The key operations: the data operations (`keys::usage`) and the
 /// key-management ones (`keys::wrap`, `keys::derive`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,17 +34,12 @@ impl Op {
         }
     }
 
-    /// The usage attribute that allows this operation (`CKA_SIGN` …).
+    /// The usage attribute that allows this operation (`CKA_SIGN` …), as the mechanism table
+    /// states it.
     pub fn flag(self) -> u64 {
-        match self {
-            Op::Sign => CKA_SIGN,
-            Op::Verify => CKA_VERIFY,
-            Op::Decrypt => CKA_DECRYPT,
-            Op::Encrypt => CKA_ENCRYPT,
-            Op::Wrap => CKA_WRAP,
-            Op::Unwrap => CKA_UNWRAP,
-            Op::Derive => CKA_DERIVE,
-        }
+        self.contract()
+            .usage()
+            .expect("every key operation has a usage attribute")
     }
 
     /// Whether the operation only processes data protected earlier (decrypt, verify, unwrap),
@@ -72,5 +65,28 @@ impl Op {
     /// Whether this is one of the data operations (sign, verify, decrypt, encrypt).
     pub fn is_data(self) -> bool {
         matches!(self, Op::Sign | Op::Verify | Op::Decrypt | Op::Encrypt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ck::*;
+
+    #[test]
+    fn every_key_operation_has_its_usage_flag() {
+        let ops = [
+            Op::Sign,
+            Op::Verify,
+            Op::Decrypt,
+            Op::Encrypt,
+            Op::Wrap,
+            Op::Unwrap,
+            Op::Derive,
+        ];
+        for op in ops {
+            assert_eq!(Some(op.flag()), op.contract().usage(), "{op:?}");
+        }
+        assert_eq!((Op::Sign.flag(), Op::Derive.flag()), (CKA_SIGN, CKA_DERIVE));
     }
 }

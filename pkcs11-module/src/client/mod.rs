@@ -429,6 +429,16 @@ pub enum KeyOp {
 }
 
 impl KeyOp {
+    /// The operation as kms-api's mechanism table names it.
+    pub fn contract(self) -> kms_api::mech::Op {
+        use kms_api::mech::Op;
+        match self {
+            KeyOp::Sign => Op::Sign,
+            KeyOp::Decrypt => Op::Decrypt,
+            KeyOp::Encrypt => Op::Encrypt,
+        }
+    }
+
     fn route(self) -> Route {
         match self {
             KeyOp::Sign => Route::Sign,

@@ -2,10 +2,10 @@
 
 use super::guard::{bytes, guard, non_null, ok, padded, put, Call};
 use crate::error::{Error, Result};
-use crate::mech::MECHANISMS;
-use crate::token::session::{MAX_PIN_LEN, MIN_PIN_LEN};
 use crate::token::{self, library};
 use cryptoki_sys::*;
+use kms_api::mech::table::MECHANISMS;
+use kms_api::{MAX_PIN_LEN, MIN_PIN_LEN};
 
 /// Version of this library (`libraryVersion`, token firmware version).
 pub(crate) const LIBRARY_VERSION: CK_VERSION = CK_VERSION { major: 0, minor: 1 };
@@ -225,7 +225,10 @@ pub unsafe extern "C" fn C_GetMechanismList(
 ) -> CK_RV {
     guard(Call::new("C_GetMechanismList", None), || {
         library()?.slot(slot_id)?;
-        let types: Vec<CK_MECHANISM_TYPE> = MECHANISMS.iter().map(|m| m.ty).collect();
+        let types: Vec<CK_MECHANISM_TYPE> = MECHANISMS
+            .iter()
+            .map(|m| m.ty as CK_MECHANISM_TYPE)
+            .collect();
         // SAFETY: forwarded contract.
         unsafe { write_list(&types, p_list, pul_count) }
     })
@@ -243,11 +246,11 @@ pub unsafe extern "C" fn C_GetMechanismInfo(
 ) -> CK_RV {
     guard(Call::new("C_GetMechanismInfo", None), || {
         library()?.slot(slot_id)?;
-        let m = crate::mech::spec(ty).ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
+        let m = kms_api::mech::info(ty as u64).ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
         let info = CK_MECHANISM_INFO {
-            ulMinKeySize: m.min_key,
-            ulMaxKeySize: m.max_key,
-            flags: m.flags,
+            ulMinKeySize: m.key_size.0 as CK_ULONG,
+            ulMaxKeySize: m.key_size.1 as CK_ULONG,
+            flags: m.flags() as CK_FLAGS,
         };
         // SAFETY: checked for NULL inside.
         unsafe { put(p_info, info)? };

@@ -5,11 +5,11 @@
 
 use crate::attr::{self, RawAttr};
 use crate::error::{Error, Result};
-use crate::mech::{self, ParamKind};
 use crate::token::output::Outcome;
 use crate::token::{self, Library, SessionRef};
 use cryptoki_sys::*;
 use kms_api::attr::{MAX_TEMPLATE_ATTRS, MAX_VALUE_LEN};
+use kms_api::mech::ParamKind;
 use kms_api::{Bytes, MechParams, Mechanism};
 use std::cell::{Cell, OnceCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -325,8 +325,8 @@ struct GcmParamsV240 {
     ul_tag_bits: CK_ULONG,
 }
 
-/// Copies in a mechanism and parses its parameter by the registry (`CKR_MECHANISM_INVALID`
-/// for a mechanism this token does not offer).
+/// Copies in a mechanism and parses its parameter by the structure kms-api's mechanism table
+/// names ([`ParamKind`]; `CKR_MECHANISM_INVALID` for a mechanism this token does not offer).
 ///
 /// # Safety
 /// `ptr` must be NULL or point to a `CK_MECHANISM` whose parameter is readable.
@@ -334,8 +334,8 @@ pub(crate) unsafe fn mechanism(ptr: *const CK_MECHANISM) -> Result<Mechanism> {
     let ptr = non_null(ptr)?;
     // SAFETY: non-NULL by the check above; readable by the caller's contract.
     let m = unsafe { ptr.read() };
-    let spec = mech::spec(m.mechanism).ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
-    let params = match spec.params {
+    let row = kms_api::mech::info(m.mechanism as u64).ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
+    let params = match row.params {
         ParamKind::None if m.ulParameterLen == 0 => MechParams::None,
         ParamKind::None => return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
         ParamKind::Iv16 if m.ulParameterLen == 16 => {

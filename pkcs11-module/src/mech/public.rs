@@ -1,16 +1,18 @@
 //! Public-key operations done in the module, without a round trip: signature verification and
 //! RSA encryption with a public key. All on aws-lc-rs (the `rsa` crate is not used anywhere).
 
-use super::digest::HashAlg;
-use super::scheme::{KeyFamily, SigKind, SigScheme};
+use super::digest::Compute;
+use super::scheme::SigScheme;
 use crate::error::{Error, Result};
 use aws_lc_rs::digest::Digest;
 use aws_lc_rs::rsa::{
-    OaepPublicEncryptingKey, Pkcs1PublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
-    OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
+    OaepAlgorithm, OaepPublicEncryptingKey, Pkcs1PublicEncryptingKey, PublicEncryptingKey,
+    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
 };
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use cryptoki_sys::*;
+use kms_api::mech::table::Kind;
+use kms_api::mech::{params, Hash, MechInfo};
 use kms_api::MechParams;
 
 /// DER of the named-curve OIDs in `CKA_EC_PARAMS`.
@@ -20,14 +22,11 @@ pub const P384_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
 /// DER of the P-521 OID.
 pub const P521_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
 
-/// Length of an Ed25519 signature.
-pub const ED25519_SIG_LEN: usize = 64;
-
 /// A public key ready for local use.
 #[derive(Debug, Clone)]
 pub struct PublicKey {
-    /// RSA, EC or Edwards.
-    pub family: KeyFamily,
+    /// The key type (`CKK_RSA`, `CKK_EC`, `CKK_EC_EDWARDS`).
+    pub key_type: u64,
     /// X.509 SubjectPublicKeyInfo DER.
     pub spki: Vec<u8>,
     /// Signature length: the modulus length (RSA), twice the field length (EC), 64 (Ed25519).
@@ -65,8 +64,8 @@ pub fn ecdsa_digest_for_field(digest: &[u8], field_len: usize) -> Vec<u8> {
 /// same integer as the input does for the curve. P-256 and P-384 have hashes as long as their
 /// field; P-521 takes SHA-512, so any input up to 64 bytes is left-padded (a longer one would need
 /// cutting at 521 bits, which kmsd does not sign either: `CKR_DATA_LEN_RANGE`).
-fn ecdsa_digest(input: &[u8], field_len: usize, hash: HashAlg) -> Result<Vec<u8>> {
-    let n = hash.output_len();
+fn ecdsa_digest(input: &[u8], field_len: usize, hash: Hash) -> Result<Vec<u8>> {
+    let n = hash.len();
     if n == field_len {
         Ok(ecdsa_digest_for_field(input, field_len))
     } else if input.len() <= n {
@@ -77,10 +76,10 @@ fn ecdsa_digest(input: &[u8], field_len: usize, hash: HashAlg) -> Result<Vec<u8>
 }
 
 impl PublicKey {
-    /// Builds a key from the family, its SPKI and the signature length.
-    pub fn new(family: KeyFamily, spki: Vec<u8>, sig_len: usize) -> Self {
+    /// Builds a key from its type, its SPKI and the signature length.
+    pub fn new(key_type: u64, spki: Vec<u8>, sig_len: usize) -> Self {
         PublicKey {
-            family,
+            key_type,
             spki,
             sig_len,
         }
@@ -108,38 +107,36 @@ impl PublicKey {
         if sig.len() != self.sig_len {
             return Err(Error::Ck(CKR_SIGNATURE_LEN_RANGE));
         }
-        if scheme.kind == SigKind::Eddsa {
+        if scheme.kind == Kind::Eddsa {
             return UnparsedPublicKey::new(&signature::ED25519, self.ed25519_raw()?)
                 .verify(input, sig)
                 .map_err(|_| Error::Ck(CKR_SIGNATURE_INVALID));
         }
-        let (alg, hash, digest): (&'static dyn VerificationAlgorithm, HashAlg, Vec<u8>) =
-            match scheme.kind {
-                SigKind::RsaPkcs1 => {
-                    let (hash, digest) = match scheme.hash {
-                        Some(h) => (h, input),
-                        None => {
-                            HashAlg::parse_digest_info(input).ok_or(Error::Ck(CKR_DATA_INVALID))?
-                        }
-                    };
-                    (rsa_pkcs1_params(hash)?, hash, digest.to_vec())
-                }
-                SigKind::RsaPss => {
-                    let hash = scheme.hash.ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
-                    (rsa_pss_params(hash)?, hash, input.to_vec())
-                }
-                SigKind::Ecdsa => {
-                    let (alg, hash): (&'static dyn VerificationAlgorithm, _) =
-                        match self.field_len() {
-                            32 => (&signature::ECDSA_P256_SHA256_FIXED, HashAlg::Sha256),
-                            48 => (&signature::ECDSA_P384_SHA384_FIXED, HashAlg::Sha384),
-                            66 => (&signature::ECDSA_P521_SHA512_FIXED, HashAlg::Sha512),
-                            _ => return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT)),
-                        };
-                    (alg, hash, ecdsa_digest(input, self.field_len(), hash)?)
-                }
-                SigKind::Eddsa | SigKind::Hmac => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
-            };
+        let (alg, hash, digest): (&'static dyn VerificationAlgorithm, Hash, Vec<u8>) = match scheme
+            .kind
+        {
+            Kind::RsaPkcs1 => {
+                let (hash, digest) = match scheme.hash {
+                    Some(h) => (h, input),
+                    None => Hash::parse_digest_info(input).ok_or(Error::Ck(CKR_DATA_INVALID))?,
+                };
+                (rsa_pkcs1_params(hash)?, hash, digest.to_vec())
+            }
+            Kind::RsaPss => {
+                let hash = scheme.hash.ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
+                (rsa_pss_params(hash)?, hash, input.to_vec())
+            }
+            Kind::Ecdsa => {
+                let (alg, hash): (&'static dyn VerificationAlgorithm, _) = match self.field_len() {
+                    32 => (&signature::ECDSA_P256_SHA256_FIXED, Hash::Sha256),
+                    48 => (&signature::ECDSA_P384_SHA384_FIXED, Hash::Sha384),
+                    66 => (&signature::ECDSA_P521_SHA512_FIXED, Hash::Sha512),
+                    _ => return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT)),
+                };
+                (alg, hash, ecdsa_digest(input, self.field_len(), hash)?)
+            }
+            _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
+        };
         let digest = Digest::import_less_safe(&digest, hash.algorithm())
             .map_err(|_| Error::Ck(CKR_DATA_LEN_RANGE))?;
         UnparsedPublicKey::new(alg, &self.spki)
@@ -147,21 +144,22 @@ impl PublicKey {
             .map_err(|_| Error::Ck(CKR_SIGNATURE_INVALID))
     }
 
-    /// RSA encryption with `CKM_RSA_PKCS` or `CKM_RSA_PKCS_OAEP`.
+    /// RSA encryption with the row of `CKM_RSA_PKCS` or `CKM_RSA_PKCS_OAEP`.
     pub fn encrypt(
         &self,
-        mechanism: CK_MECHANISM_TYPE,
+        row: &MechInfo,
         params: &MechParams,
         plaintext: &[u8],
     ) -> Result<Vec<u8>> {
-        if self.family != KeyFamily::Rsa {
+        if self.key_type != CKK_RSA as u64 {
             return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT));
         }
         let key = PublicEncryptingKey::from_der(&self.spki)
             .map_err(|_| Error::Ck(CKR_KEY_HANDLE_INVALID))?;
         let mut out = vec![0u8; self.sig_len];
-        let n = match (mechanism, params) {
-            (CKM_RSA_PKCS, MechParams::None) => {
+        let n = match row.kind {
+            Kind::RsaPkcs1 => {
+                params::none(params)?;
                 let k = Pkcs1PublicEncryptingKey::new(key)
                     .map_err(|_| Error::Ck(CKR_KEY_HANDLE_INVALID))?;
                 if plaintext.len() > k.max_plaintext_size() {
@@ -171,20 +169,17 @@ impl PublicKey {
                     .map_err(|_| Error::Ck(CKR_DATA_INVALID))?
                     .len()
             }
-            (CKM_RSA_PKCS_OAEP, MechParams::Oaep { hash, mgf, label }) => {
-                let alg = oaep_alg(*hash, *mgf)?;
+            Kind::RsaOaep => {
+                let (alg, label) = oaep_alg(params)?;
                 let k = OaepPublicEncryptingKey::new(key)
                     .map_err(|_| Error::Ck(CKR_KEY_HANDLE_INVALID))?;
                 if plaintext.len() > k.max_plaintext_size(alg) {
                     return Err(Error::Ck(CKR_DATA_LEN_RANGE));
                 }
-                let label = (!label.0.is_empty()).then_some(label.0.as_slice());
+                let label = (!label.is_empty()).then_some(label);
                 k.encrypt(alg, plaintext, &mut out, label)
                     .map_err(|_| Error::Ck(CKR_DATA_INVALID))?
                     .len()
-            }
-            (CKM_RSA_PKCS | CKM_RSA_PKCS_OAEP, _) => {
-                return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID))
             }
             _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
         };
@@ -193,37 +188,37 @@ impl PublicKey {
     }
 }
 
-/// The OAEP variants kmsd and the module support: MGF1 with the same hash as the label hash.
-pub fn oaep_alg(hash: u64, mgf: u64) -> Result<&'static aws_lc_rs::rsa::OaepAlgorithm> {
-    let h = HashAlg::from_mechanism(hash as CK_MECHANISM_TYPE)
-        .ok_or(Error::Ck(CKR_MECHANISM_PARAM_INVALID))?;
-    if mgf != h.mgf1() as u64 {
-        return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
-    }
-    Ok(match h {
-        HashAlg::Sha1 => &OAEP_SHA1_MGF1SHA1,
-        HashAlg::Sha256 => &OAEP_SHA256_MGF1SHA256,
-        HashAlg::Sha384 => &OAEP_SHA384_MGF1SHA384,
-        HashAlg::Sha512 => &OAEP_SHA512_MGF1SHA512,
-        HashAlg::Sha224 => return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
+/// The aws-lc-rs algorithm and the label of OAEP parameters: exactly those kms-api's
+/// [`params::oaep`] accepts (the ones kmsd decrypts and unwraps with), so that nothing is
+/// encrypted here that kmsd could not decrypt.
+fn oaep_alg(params: &MechParams) -> Result<(&'static OaepAlgorithm, &[u8])> {
+    let (hash, label) = params::oaep(params)?;
+    let alg = match hash {
+        Hash::Sha1 => &OAEP_SHA1_MGF1SHA1,
+        Hash::Sha256 => &OAEP_SHA256_MGF1SHA256,
+        // Refused by params::oaep already; an arm in case it ever accepts more.
+        Hash::Sha224 | Hash::Sha384 | Hash::Sha512 => {
+            return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID))
+        }
+    };
+    Ok((alg, label))
+}
+
+fn rsa_pkcs1_params(hash: Hash) -> Result<&'static dyn VerificationAlgorithm> {
+    Ok(match hash {
+        Hash::Sha1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        Hash::Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        Hash::Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+        Hash::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+        Hash::Sha224 => return Err(Error::Ck(CKR_DATA_INVALID)),
     })
 }
 
-fn rsa_pkcs1_params(hash: HashAlg) -> Result<&'static dyn VerificationAlgorithm> {
+fn rsa_pss_params(hash: Hash) -> Result<&'static dyn VerificationAlgorithm> {
     Ok(match hash {
-        HashAlg::Sha1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-        HashAlg::Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        HashAlg::Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        HashAlg::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        HashAlg::Sha224 => return Err(Error::Ck(CKR_DATA_INVALID)),
-    })
-}
-
-fn rsa_pss_params(hash: HashAlg) -> Result<&'static dyn VerificationAlgorithm> {
-    Ok(match hash {
-        HashAlg::Sha256 => &signature::RSA_PSS_2048_8192_SHA256,
-        HashAlg::Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
-        HashAlg::Sha512 => &signature::RSA_PSS_2048_8192_SHA512,
+        Hash::Sha256 => &signature::RSA_PSS_2048_8192_SHA256,
+        Hash::Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
+        Hash::Sha512 => &signature::RSA_PSS_2048_8192_SHA512,
         _ => return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
     })
 }
@@ -250,8 +245,9 @@ mod tests {
             .sign(&aws_lc_rs::rand::SystemRandom::new(), b"hello")
             .unwrap();
         let spki = kp.public_key().as_der().unwrap().as_ref().to_vec();
-        let key = PublicKey::new(KeyFamily::Ec, spki, 64);
-        let scheme = SigScheme::new(CKM_ECDSA_SHA256, &MechParams::None).unwrap();
+        let key = PublicKey::new(CKK_EC as u64, spki, 64);
+        let row = kms_api::mech::info(CKM_ECDSA_SHA256 as u64).unwrap();
+        let scheme = SigScheme::new(row, &MechParams::None).unwrap();
         let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"hello");
         key.verify(&scheme, d.as_ref(), sig.as_ref()).unwrap();
         let mut bad = sig.as_ref().to_vec();
@@ -263,6 +259,51 @@ mod tests {
         assert_eq!(
             key.verify(&scheme, d.as_ref(), &bad[1..]),
             Err(Error::Ck(CKR_SIGNATURE_LEN_RANGE))
+        );
+    }
+
+    fn oaep(hash: Hash, mgf: Hash) -> MechParams {
+        MechParams::Oaep {
+            hash: hash.ckm(),
+            mgf: mgf.mgf1(),
+            label: kms_api::Bytes(b"label".to_vec()),
+        }
+    }
+
+    #[test]
+    fn oaep_is_exactly_what_kms_api_accepts() {
+        for hash in Hash::ALL {
+            for mgf in Hash::ALL {
+                let p = oaep(hash, mgf);
+                assert_eq!(
+                    oaep_alg(&p).is_ok(),
+                    params::oaep(&p).is_ok(),
+                    "{hash:?} with MGF1-{mgf:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn encrypts_oaep_sha256_and_refuses_sha384() {
+        use aws_lc_rs::rsa::{KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey};
+        let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).unwrap();
+        let spki = private.public_key().as_der().unwrap().as_ref().to_vec();
+        let key = PublicKey::new(CKK_RSA as u64, spki, 256);
+        let row = kms_api::mech::info(CKM_RSA_PKCS_OAEP as u64).unwrap();
+        let sealed = key
+            .encrypt(row, &oaep(Hash::Sha256, Hash::Sha256), b"hello")
+            .unwrap();
+        let mut out = [0u8; 256];
+        let opened = OaepPrivateDecryptingKey::new(private)
+            .unwrap()
+            .decrypt(&OAEP_SHA256_MGF1SHA256, &sealed, &mut out, Some(b"label"))
+            .unwrap();
+        assert_eq!(opened, b"hello");
+        assert_eq!(
+            key.encrypt(row, &oaep(Hash::Sha384, Hash::Sha384), b"hello"),
+            Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
+            "kmsd could not decrypt it"
         );
     }
 

@@ -2,9 +2,10 @@
 
 use super::library::SessionRef;
 use crate::attr::{self, RawAttr};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::mech;
 use cryptoki_sys::*;
+use kms_api::mech::Op;
 use kms_api::msg::{GenerateKeyPairRequest, GenerateKeyRequest};
 use kms_api::{AttrValue, Mechanism, Template};
 
@@ -14,18 +15,11 @@ pub(crate) fn wants_token(t: &Template) -> bool {
         .unwrap_or(false)
 }
 
-pub(crate) fn check_mechanism(m: &Mechanism, flag: CK_FLAGS) -> Result<()> {
-    match mech::spec(m.mechanism as CK_MECHANISM_TYPE) {
-        Some(s) if s.flags & flag != 0 => Ok(()),
-        _ => Err(Error::Ck(CKR_MECHANISM_INVALID)),
-    }
-}
-
 impl SessionRef<'_> {
     /// `C_GenerateKey`.
     pub fn generate_key(&self, mechanism: Mechanism, raw: &[RawAttr]) -> Result<CK_OBJECT_HANDLE> {
         let slot = self.slot();
-        check_mechanism(&mechanism, CKF_GENERATE)?;
+        mech::offered(&mechanism, Op::Generate)?;
         let template = attr::decode_template(raw)?;
         self.check_writable(wants_token(&template))?;
         let req = GenerateKeyRequest {
@@ -44,7 +38,7 @@ impl SessionRef<'_> {
         private_raw: &[RawAttr],
     ) -> Result<(CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)> {
         let slot = self.slot();
-        check_mechanism(&mechanism, CKF_GENERATE_KEY_PAIR)?;
+        mech::offered(&mechanism, Op::GenerateKeyPair)?;
         let public_template = attr::decode_template(public_raw)?;
         let private_template = attr::decode_template(private_raw)?;
         self.check_writable(wants_token(&public_template) || wants_token(&private_template))?;

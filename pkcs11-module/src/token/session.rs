@@ -9,14 +9,10 @@ use super::slot::{Login, Slot};
 use crate::error::{Error, Result};
 use cryptoki_sys::*;
 use kms_api::msg::UserType;
-use kms_api::SecretBytes;
+use kms_api::{SecretBytes, MAX_PIN_LEN, MIN_PIN_LEN};
 
-/// Shortest and longest PIN kmsd accepts (it checks again).
-pub const MIN_PIN_LEN: usize = 4;
-/// See [`MIN_PIN_LEN`].
-pub const MAX_PIN_LEN: usize = 64;
-
-/// `CKR_PIN_LEN_RANGE` unless the PIN has an acceptable length (kmsd checks again).
+/// `CKR_PIN_LEN_RANGE` unless the PIN has the length the contract allows (kms-api's
+/// `MIN_PIN_LEN..=MAX_PIN_LEN`; kmsd checks again).
 fn check_pin_len(pin: &SecretBytes) -> Result<()> {
     if (MIN_PIN_LEN..=MAX_PIN_LEN).contains(&pin.as_ref().len()) {
         Ok(())

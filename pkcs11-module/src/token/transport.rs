@@ -3,13 +3,15 @@
 //! R13). The module checks handles and the read-only rule, and sizes the wrapped output.
 
 use super::handles::ObjectEntry;
-use super::keys::{check_mechanism, wants_token};
+use super::keys::wants_token;
 use super::library::SessionRef;
 use super::output::{produce, Outcome, Size};
 use crate::attr::{self, RawAttr};
 use crate::error::{Error, Result, WrapRole};
-use crate::mech::public::unsigned_len;
+use crate::mech::{self, public::unsigned_len};
 use cryptoki_sys::*;
+use kms_api::mech::table::Kind;
+use kms_api::mech::{params, MechInfo, Op};
 use kms_api::msg::{DeriveRequest, UnwrapRequest, WrapRequest};
 use kms_api::{Bytes, Mechanism};
 use zeroize::Zeroizing;
@@ -20,9 +22,9 @@ use zeroize::Zeroizing;
 const MAX_WRAPPED_LEN: usize = 64 * 1024;
 
 /// An upper bound of the wrapped size, so a size query needs no round trip (S7 allows a bound).
-fn wrapped_bound(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> usize {
+fn wrapped_bound(row: &MechInfo, wrapping: &ObjectEntry, key: &ObjectEntry) -> usize {
     let modulus = |e: &ObjectEntry| attr::bytes(&e.info, CKA_MODULUS).map_or(512, unsigned_len);
-    if m.mechanism == CKM_RSA_PKCS_OAEP as u64 {
+    if row.kind == Kind::RsaOaep {
         return modulus(wrapping);
     }
     let plain = match (key.class(), key.key_type()) {
@@ -36,28 +38,31 @@ fn wrapped_bound(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> us
     plain.div_ceil(8) * 8 + 8
 }
 
-/// The wrapping rules the objects' own attributes decide, in kmsd's order (key type, then
-/// usage, then extractability). kmsd enforces them on every wrap; a size query is answered
-/// without a round trip, so it checks them here, or it would answer CKR_OK for a wrap that
-/// cannot happen.
-fn check_wrap_attributes(m: &Mechanism, wrapping: &ObjectEntry, key: &ObjectEntry) -> Result<()> {
+/// The wrapping rules the objects' own attributes and the mechanism's parameters decide, in
+/// kmsd's order (key type, then usage, then the parameters — kms-api's [`params::check`], which
+/// kmsd's transport check agrees with — then extractability). kmsd enforces them on every wrap;
+/// a size query is answered without a round trip, so it checks them here, or it would answer
+/// CKR_OK for a wrap that cannot happen.
+fn check_wrap_attributes(
+    row: &MechInfo,
+    m: &Mechanism,
+    wrapping: &ObjectEntry,
+    key: &ObjectEntry,
+) -> Result<()> {
     let is_false = |e: &ObjectEntry, ty| {
         attr::value_of(&e.info, ty).and_then(kms_api::AttrValue::as_bool) == Some(false)
     };
-    let needs = match m.mechanism as CK_MECHANISM_TYPE {
-        CKM_AES_KEY_WRAP | CKM_AES_KEY_WRAP_KWP | CKM_AES_KEY_WRAP_PAD => Some(CKK_AES),
-        CKM_RSA_PKCS_OAEP => Some(CKK_RSA),
-        _ => None,
-    };
-    if needs
+    if row
+        .key_type
         .zip(wrapping.key_type())
-        .is_some_and(|(need, have)| need != have)
+        .is_some_and(|(need, have)| need != have as u64)
     {
         return Err(Error::Ck(CKR_WRAPPING_KEY_TYPE_INCONSISTENT));
     }
     if is_false(wrapping, CKA_WRAP) {
         return Err(Error::Ck(CKR_KEY_FUNCTION_NOT_PERMITTED));
     }
+    params::check(row, &m.params)?;
     if is_false(key, CKA_EXTRACTABLE) {
         return Err(Error::Ck(CKR_KEY_UNEXTRACTABLE));
     }
@@ -75,12 +80,12 @@ impl SessionRef<'_> {
         capacity: Option<usize>,
     ) -> Result<Outcome> {
         let slot = self.slot();
-        check_mechanism(&m, CKF_WRAP)?;
+        let row = mech::offered(&m, Op::Wrap)?;
         let wrapping = self
             .object(wrapping)
             .map_err(|e| e.in_role(WrapRole::Wrapping))?;
         let key = self.object(key).map_err(Error::for_key)?;
-        check_wrap_attributes(&m, &wrapping, &key)?;
+        check_wrap_attributes(row, &m, &wrapping, &key)?;
         let call = format!("{}|{}|{}", m.mechanism, wrapping.info.id, key.info.id);
         let mut pending = self
             .lock()
@@ -88,7 +93,7 @@ impl SessionRef<'_> {
             .take()
             .filter(|(c, _)| *c == call)
             .map(|(_, out)| out);
-        let bound = wrapped_bound(&m, &wrapping, &key);
+        let bound = wrapped_bound(row, &wrapping, &key);
         let req = WrapRequest {
             mechanism: m,
             wrapping_key: wrapping.info.id.clone(),
@@ -116,7 +121,7 @@ impl SessionRef<'_> {
         raw: &[RawAttr],
     ) -> Result<CK_OBJECT_HANDLE> {
         let slot = self.slot();
-        check_mechanism(&m, CKF_UNWRAP)?;
+        mech::offered(&m, Op::Unwrap)?;
         let unwrapping = self
             .object(unwrapping)
             .map_err(|e| e.in_role(WrapRole::Unwrapping))?;
@@ -146,7 +151,7 @@ impl SessionRef<'_> {
         raw: &[RawAttr],
     ) -> Result<CK_OBJECT_HANDLE> {
         let slot = self.slot();
-        check_mechanism(&m, CKF_DERIVE)?;
+        mech::offered(&m, Op::Derive)?;
         let base = self.object(base).map_err(Error::for_key)?;
         let template = attr::decode_template(raw)?;
         self.check_writable(wants_token(&template))?;

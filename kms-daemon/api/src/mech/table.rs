@@ -73,6 +73,23 @@ impl Op {
         }) as u64
     }
 
+    /// The usage attribute (`CKA_SIGN` …) a key needs for this operation; `None` for operations
+    /// that take no key.
+    pub fn usage(self) -> Option<u64> {
+        Some(
+            (match self {
+                Op::Sign => CKA_SIGN,
+                Op::Verify => CKA_VERIFY,
+                Op::Encrypt => CKA_ENCRYPT,
+                Op::Decrypt => CKA_DECRYPT,
+                Op::Wrap => CKA_WRAP,
+                Op::Unwrap => CKA_UNWRAP,
+                Op::Derive => CKA_DERIVE,
+                Op::Generate | Op::GenerateKeyPair | Op::Digest => return None,
+            }) as u64,
+        )
+    }
+
     /// The class of key (`CKO_*`) this operation takes with a key of type `key_type`: a secret
     /// key for the symmetric types; for a key pair, the private half signs, decrypts, unwraps
     /// and derives, the public half verifies, encrypts and wraps. `None` for operations that
@@ -273,13 +290,19 @@ impl MechInfo {
         }
     }
 
-    /// The class of key `op` takes with this mechanism, when the mechanism serves `op` in kmsd.
-    pub fn kmsd_key(&self, op: Op) -> Option<(u64, u64)> {
+    /// The class and type of key (`CKO_*`, `CKK_*`) `op` takes with this mechanism, whoever
+    /// performs it; `None` when the mechanism does not serve `op` with a key.
+    pub fn key(&self, op: Op) -> Option<(u64, u64)> {
         let key_type = self.key_type?;
-        self.kmsd
+        self.ops
             .contains(op)
             .then(|| op.key_class(key_type).map(|class| (class, key_type)))
             .flatten()
+    }
+
+    /// The class of key `op` takes with this mechanism, when the mechanism serves `op` in kmsd.
+    pub fn kmsd_key(&self, op: Op) -> Option<(u64, u64)> {
+        self.kmsd.contains(op).then(|| self.key(op)).flatten()
     }
 }
 
@@ -446,6 +469,42 @@ mod tests {
                 m.name
             );
         }
+    }
+
+    #[test]
+    fn reported_flags_follow_the_operations() {
+        for data_only in [CKM_RSA_PKCS, CKM_AES_ECB, CKM_AES_CTR] {
+            let m = info(data_only as u64).unwrap();
+            assert_eq!(
+                m.flags() & (CKF_WRAP | CKF_UNWRAP) as u64,
+                0,
+                "R9: C_GetMechanismInfo reports no key transport for {}",
+                m.name
+            );
+        }
+        let rsa = info(CKM_RSA_PKCS as u64).unwrap();
+        let both = (CKF_HW | CKF_SIGN | CKF_VERIFY | CKF_ENCRYPT | CKF_DECRYPT) as u64;
+        assert_eq!(rsa.flags(), both);
+        let sha = info(CKM_SHA256 as u64).unwrap();
+        assert_eq!(
+            sha.flags(),
+            CKF_DIGEST as u64,
+            "digests are the module's, no CKF_HW"
+        );
+    }
+
+    #[test]
+    fn usage_attribute_per_operation() {
+        assert_eq!(Op::Sign.usage(), Some(CKA_SIGN as u64));
+        assert_eq!(Op::Unwrap.usage(), Some(CKA_UNWRAP as u64));
+        assert_eq!(Op::Digest.usage(), None);
+        for op in Op::ALL {
+            assert_eq!(op.usage().is_some(), op.key_class(CKK_AES as u64).is_some());
+        }
+        let oaep = info(CKM_RSA_PKCS_OAEP as u64).unwrap();
+        let rsa = CKK_RSA as u64;
+        assert_eq!(oaep.key(Op::Encrypt), Some((CKO_PUBLIC_KEY as u64, rsa)));
+        assert_eq!(oaep.key(Op::Sign), None, "OAEP does not sign");
     }
 
     #[test]

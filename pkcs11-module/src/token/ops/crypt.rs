@@ -2,20 +2,19 @@
 //! and the same four of decryption. AES and RSA decryption run in kmsd; RSA encryption with a
 //! public key runs here. Multi-part input is gathered and processed at `*Final`.
 
-use super::{check_key, key_op, public_key, signature_len, Feed, MultiPart, Output};
+use super::{key_op, public_key, signature_len, start, Feed, MultiPart, Output};
 use crate::client::KeyOp;
 use crate::error::{Error, Result};
-use crate::mech::public::{oaep_alg, PublicKey};
-use crate::mech::KeyFamily;
+use crate::mech::public::PublicKey;
 use crate::token::handles::ObjectEntry;
 use crate::token::output::{produce, Out, Outcome, Size};
 use crate::token::slot::Slot;
 use cryptoki_sys::*;
-use kms_api::{MechParams, Mechanism};
+use kms_api::mech::params::{AES_BLOCK_LEN, GCM_TAG_LEN};
+use kms_api::mech::table::Output as OutputLen;
+use kms_api::mech::{MechInfo, Op};
+use kms_api::Mechanism;
 use zeroize::Zeroizing;
-
-/// GCM tag length this token produces and accepts.
-const GCM_TAG_LEN: usize = 16;
 
 /// Where an encryption or decryption runs.
 enum Engine {
@@ -47,12 +46,30 @@ enum Sizing {
 }
 
 impl Sizing {
+    /// The sizing of `op` (encrypt or decrypt) with the mechanism of `row` and `key`, from the
+    /// row's output sizing.
+    fn new(row: &MechInfo, op: Op, key: &ObjectEntry) -> Result<Sizing> {
+        let encrypt = op == Op::Encrypt;
+        Ok(match row.output() {
+            OutputLen::Modulus if encrypt => Sizing::Fixed(signature_len(key, row)?),
+            OutputLen::Modulus => Sizing::UpTo(signature_len(key, row)?),
+            OutputLen::Padded if encrypt => Sizing::PadUp,
+            OutputLen::Padded => Sizing::PadDown,
+            OutputLen::Tagged if encrypt => Sizing::PlusTag,
+            OutputLen::Tagged => Sizing::MinusTag,
+            OutputLen::Blocks if encrypt => Sizing::Blocks(CKR_DATA_LEN_RANGE),
+            OutputLen::Blocks => Sizing::Blocks(CKR_ENCRYPTED_DATA_LEN_RANGE),
+            OutputLen::Stream => Sizing::Same,
+            _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
+        })
+    }
+
     fn size(self, input: usize) -> Result<Size> {
         Ok(match self {
             Sizing::Fixed(n) => Size::Exact(n),
             Sizing::UpTo(n) => Size::AtMost(n),
-            Sizing::PadUp => Size::Exact((input / 16 + 1) * 16),
-            Sizing::PadDown if !input.is_multiple_of(16) || input == 0 => {
+            Sizing::PadUp => Size::Exact((input / AES_BLOCK_LEN + 1) * AES_BLOCK_LEN),
+            Sizing::PadDown if !input.is_multiple_of(AES_BLOCK_LEN) || input == 0 => {
                 return Err(Error::Ck(CKR_ENCRYPTED_DATA_LEN_RANGE))
             }
             Sizing::PadDown => Size::AtMost(input),
@@ -61,7 +78,9 @@ impl Sizing {
                 return Err(Error::Ck(CKR_ENCRYPTED_DATA_LEN_RANGE))
             }
             Sizing::MinusTag => Size::Exact(input - GCM_TAG_LEN),
-            Sizing::Blocks(rv) if !input.is_multiple_of(16) => return Err(Error::Ck(rv)),
+            Sizing::Blocks(rv) if !input.is_multiple_of(AES_BLOCK_LEN) => {
+                return Err(Error::Ck(rv))
+            }
             Sizing::Blocks(_) | Sizing::Same => Size::Exact(input),
         })
     }
@@ -70,6 +89,7 @@ impl Sizing {
 /// An active encryption or decryption.
 pub struct CryptOp {
     op: KeyOp,
+    row: &'static MechInfo,
     engine: Engine,
     mechanism: Mechanism,
     sizing: Sizing,
@@ -80,62 +100,22 @@ pub struct CryptOp {
 
 impl CryptOp {
     /// `C_EncryptInit` (`op` = Encrypt) or `C_DecryptInit` (`op` = Decrypt) with mechanism `m`
-    /// and `key`, which is checked for it.
+    /// and `key`, which is checked for it. The module encrypts here when the table says kmsd
+    /// does not (RSA with a public key).
     pub fn new(op: KeyOp, key: &ObjectEntry, m: Mechanism) -> Result<CryptOp> {
-        let usage = if op == KeyOp::Encrypt {
-            CKA_ENCRYPT
+        let contract = op.contract();
+        let row = start(key, &m, contract)?;
+        let engine = if row.kmsd.contains(contract) {
+            Engine::Daemon(key.info.id.clone())
         } else {
-            CKA_DECRYPT
-        };
-        let mech = m.mechanism as CK_MECHANISM_TYPE;
-        let (engine, sizing) = match mech {
-            CKM_RSA_PKCS | CKM_RSA_PKCS_OAEP => {
-                if let MechParams::Oaep { hash, mgf, .. } = &m.params {
-                    oaep_alg(*hash, *mgf)?;
-                }
-                if op == KeyOp::Encrypt {
-                    check_key(key, CKO_PUBLIC_KEY, &[CKK_RSA], usage, &m)?;
-                    let public = public_key(key, KeyFamily::Rsa)?;
-                    let n = public.sig_len;
-                    (Engine::Local(public), Sizing::Fixed(n))
-                } else {
-                    check_key(key, CKO_PRIVATE_KEY, &[CKK_RSA], usage, &m)?;
-                    (
-                        Engine::Daemon(key.info.id.clone()),
-                        Sizing::UpTo(signature_len(key, KeyFamily::Rsa)?),
-                    )
-                }
-            }
-            CKM_AES_CBC_PAD | CKM_AES_GCM | CKM_AES_ECB | CKM_AES_CTR => {
-                check_key(key, CKO_SECRET_KEY, &[CKK_AES], usage, &m)?;
-                let sizing = match (mech, op) {
-                    (CKM_AES_CBC_PAD, KeyOp::Encrypt) => Sizing::PadUp,
-                    (CKM_AES_CBC_PAD, _) => Sizing::PadDown,
-                    (CKM_AES_ECB, KeyOp::Encrypt) => Sizing::Blocks(CKR_DATA_LEN_RANGE),
-                    (CKM_AES_ECB, _) => Sizing::Blocks(CKR_ENCRYPTED_DATA_LEN_RANGE),
-                    (CKM_AES_CTR, _) => Sizing::Same,
-                    (_, KeyOp::Encrypt) => Sizing::PlusTag,
-                    _ => Sizing::MinusTag,
-                };
-                if let MechParams::Ctr { counter_bits, .. } = &m.params {
-                    if !(1..=128).contains(counter_bits) {
-                        return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
-                    }
-                }
-                if let MechParams::Gcm { iv, tag_bits, .. } = &m.params {
-                    if iv.0.len() != 12 || *tag_bits != 8 * GCM_TAG_LEN as u64 {
-                        return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
-                    }
-                }
-                (Engine::Daemon(key.info.id.clone()), sizing)
-            }
-            _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
+            Engine::Local(public_key(key, row)?)
         };
         Ok(CryptOp {
             op,
+            row,
             engine,
             mechanism: m,
-            sizing,
+            sizing: Sizing::new(row, contract, key)?,
             feed: Feed::new(None, false),
             pending: None,
         })
@@ -159,7 +139,7 @@ impl Output for CryptOp {
             };
             match &self.engine {
                 Engine::Local(key) => Ok(Zeroizing::new(key.encrypt(
-                    self.mechanism.mechanism as CK_MECHANISM_TYPE,
+                    self.row,
                     &self.mechanism.params,
                     &value,
                 )?)),

@@ -3,12 +3,13 @@
 
 use super::{Feed, MultiPart, Output};
 use crate::error::{Error, Result};
-use crate::mech::HashAlg;
+use crate::mech;
 use crate::token::handles::ObjectEntry;
 use crate::token::output::{produce, Outcome, Size};
 use crate::token::slot::Slot;
 use cryptoki_sys::*;
-use kms_api::{MechParams, Mechanism};
+use kms_api::mech::{params, Op};
+use kms_api::Mechanism;
 
 /// An active digest.
 pub struct DigestOp {
@@ -18,13 +19,11 @@ pub struct DigestOp {
 impl DigestOp {
     /// `C_DigestInit` with mechanism `m`.
     pub fn new(m: &Mechanism) -> Result<DigestOp> {
-        let alg = HashAlg::from_mechanism(m.mechanism as CK_MECHANISM_TYPE)
-            .ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
-        if m.params != MechParams::None {
-            return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID));
-        }
+        let row = mech::offered(m, Op::Digest)?;
+        params::check(row, &m.params)?;
+        let hash = row.hash.ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
         Ok(DigestOp {
-            feed: Feed::new(Some(alg), false),
+            feed: Feed::new(Some(hash), false),
         })
     }
 

@@ -3,13 +3,14 @@
 //! spec-checklist S8/S9/S19). Each is a state machine that knows its key and mechanism but not
 //! the session holding it; [`super::operations`] keeps them in sessions and runs them.
 //!
-//! Private and secret key work is one round trip to kmsd; hash-and-sign mechanisms hash here
-//! and send only the digest; public-key verification and RSA public-key encryption run here,
-//! MAC verification (the key is secret) in kmsd.
+//! What each mechanism is comes from kms-api's table: the operations kmsd performs (private and
+//! secret key work, one round trip) and those the module performs itself (public-key
+//! verification and RSA public-key encryption; MAC verification is kmsd's, the key is secret),
+//! the hash of hash-and-sign mechanisms (hashed here, only the digest is sent), output sizes.
 //!
 //! This file holds what the kinds share: single- or multi-part input ([`Feed`]), the calls with
-//! output ([`Output`]), the checks of the key an operation starts with, and the round trip of a
-//! key operation.
+//! output ([`Output`]), the start of an operation (mechanism, key and parameters checked, in
+//! kmsd's order, with kms-api's checks), and the round trip of a key operation.
 
 pub mod crypt;
 pub mod digest;
@@ -22,10 +23,13 @@ use super::slot::Slot;
 use crate::attr;
 use crate::client::KeyOp;
 use crate::error::{Error, Result};
-use crate::mech::public::{curve_field_len, unsigned_len, PublicKey, ED25519_SIG_LEN};
-use crate::mech::{HashAlg, KeyFamily, SigScheme};
+use crate::mech;
+use crate::mech::digest::Compute;
+use crate::mech::public::{curve_field_len, unsigned_len, PublicKey};
 use aws_lc_rs::digest::Context as HashContext;
 use cryptoki_sys::*;
+use kms_api::mech::table::Output as OutputLen;
+use kms_api::mech::{params, Hash, MechInfo, Op};
 use kms_api::msg::CryptoRequest;
 use kms_api::{AttrValue, Mechanism, SecretBytes};
 use zeroize::Zeroizing;
@@ -63,7 +67,7 @@ enum Input {
 }
 
 impl Input {
-    fn new(prehash: Option<HashAlg>) -> Input {
+    fn new(prehash: Option<Hash>) -> Input {
         match prehash {
             Some(h) => Input::Hash(h.context()),
             None => Input::Buffer(Zeroizing::new(Vec::new())),
@@ -109,7 +113,7 @@ pub struct Feed {
 }
 
 impl Feed {
-    fn new(prehash: Option<HashAlg>, single_part_only: bool) -> Feed {
+    fn new(prehash: Option<Hash>, single_part_only: bool) -> Feed {
         Feed {
             mode: Mode::Fresh,
             input: Input::new(prehash),
@@ -156,20 +160,30 @@ pub trait Output: MultiPart {
     }
 }
 
-/// Checks a key for an operation: class, key type (which takes priority, S19), usage flag,
-/// and `CKA_ALLOWED_MECHANISMS`. kmsd checks all of it again.
-fn check_key(
-    entry: &ObjectEntry,
-    class: CK_OBJECT_CLASS,
-    key_types: &[CK_KEY_TYPE],
-    usage: CK_ATTRIBUTE_TYPE,
-    m: &Mechanism,
-) -> Result<()> {
-    let type_ok = entry.key_type().is_some_and(|kt| key_types.contains(&kt));
-    if entry.class() != Some(class) || !type_ok {
+/// Starts an operation with a key, checking in kmsd's order (spec-checklist S19): the token
+/// offers the mechanism for `op`, the key fits it ([`check_key`]), then the parameters — with
+/// kms-api's [`params::check`], the function kmsd runs, so that the module accepts at `*Init`
+/// exactly the parameters kmsd accepts (`CKR_MECHANISM_PARAM_INVALID` for the others). Returns
+/// the mechanism's row.
+fn start(key: &ObjectEntry, m: &Mechanism, op: Op) -> Result<&'static MechInfo> {
+    let row = mech::offered(m, op)?;
+    check_key(key, row, op, m)?;
+    params::check(row, &m.params)?;
+    Ok(row)
+}
+
+/// Checks a key for `op` with the mechanism of `row`: its class and key type (the row's key for
+/// the operation; the type takes priority, S19), its usage attribute, and
+/// `CKA_ALLOWED_MECHANISMS`. kmsd checks all of it again.
+fn check_key(entry: &ObjectEntry, row: &MechInfo, op: Op, m: &Mechanism) -> Result<()> {
+    let (class, key_type) = row.key(op).ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
+    let usage = op.usage().ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
+    if entry.class() != Some(class as CK_OBJECT_CLASS)
+        || entry.key_type() != Some(key_type as CK_KEY_TYPE)
+    {
         return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT));
     }
-    if !attr::flag(&entry.info, usage) {
+    if !attr::flag(&entry.info, usage as CK_ATTRIBUTE_TYPE) {
         return Err(Error::Ck(CKR_KEY_FUNCTION_NOT_PERMITTED));
     }
     if let Some(AttrValue::UlongList(allowed)) = attr::value_of(&entry.info, CKA_ALLOWED_MECHANISMS)
@@ -181,50 +195,32 @@ fn check_key(
     Ok(())
 }
 
-/// The scheme of a signing mechanism, with the key of a `C_SignInit` (`verify` false) or
-/// `C_VerifyInit` checked for it.
-fn signature_scheme(entry: &ObjectEntry, m: &Mechanism, verify: bool) -> Result<SigScheme> {
-    let scheme = SigScheme::new(m.mechanism as CK_MECHANISM_TYPE, &m.params)?;
-    let usage = if verify { CKA_VERIFY } else { CKA_SIGN };
-    // The class of key that signs (or verifies) in the family.
-    let class = match (scheme.family, verify) {
-        (KeyFamily::Secret, _) => CKO_SECRET_KEY,
-        (_, true) => CKO_PUBLIC_KEY,
-        (_, false) => CKO_PRIVATE_KEY,
-    };
-    let key_types: &[CK_KEY_TYPE] = match scheme.family {
-        KeyFamily::Rsa => &[CKK_RSA],
-        KeyFamily::Ec => &[CKK_EC],
-        KeyFamily::Edwards => &[CKK_EC_EDWARDS],
-        KeyFamily::Secret => &[CKK_GENERIC_SECRET],
-    };
-    check_key(entry, class, key_types, usage, m)?;
-    Ok(scheme)
-}
-
-/// Signature length of an RSA, EC or Ed25519 key: the modulus length, twice the field length,
-/// or 64. (A MAC is as long as its hash.)
-fn signature_len(entry: &ObjectEntry, family: KeyFamily) -> Result<usize> {
-    let len = match family {
-        KeyFamily::Rsa => attr::bytes(&entry.info, CKA_MODULUS).map(unsigned_len),
-        KeyFamily::Ec => attr::bytes(&entry.info, CKA_EC_PARAMS)
+/// The length of a signature of `row` with the key `entry`, or of an RSA block, by the row's
+/// output sizing: the modulus length, twice the curve's field length, a fixed length (Ed25519)
+/// or the hash's (a MAC).
+fn signature_len(entry: &ObjectEntry, row: &MechInfo) -> Result<usize> {
+    let len = match row.output() {
+        OutputLen::Modulus => attr::bytes(&entry.info, CKA_MODULUS).map(unsigned_len),
+        OutputLen::EcSignature => attr::bytes(&entry.info, CKA_EC_PARAMS)
             .and_then(curve_field_len)
             .map(|f| 2 * f),
-        KeyFamily::Edwards => Some(ED25519_SIG_LEN),
-        KeyFamily::Secret => None,
+        OutputLen::Fixed(n) => Some(n),
+        OutputLen::HashLen => row.hash.map(Hash::len),
+        _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
     };
     len.filter(|n| *n > 0)
         .ok_or(Error::Ck(CKR_KEY_TYPE_INCONSISTENT))
 }
 
-/// The public key of an object, for local use.
-fn public_key(entry: &ObjectEntry, family: KeyFamily) -> Result<PublicKey> {
+/// The public key of an object, for local use with the mechanism of `row`.
+fn public_key(entry: &ObjectEntry, row: &MechInfo) -> Result<PublicKey> {
     let spki = attr::bytes(&entry.info, CKA_PUBLIC_KEY_INFO)
         .ok_or_else(|| Error::Device("kmsd sent no CKA_PUBLIC_KEY_INFO".into()))?;
+    let key_type = row.key_type.ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
     Ok(PublicKey::new(
-        family,
+        key_type,
         spki.to_vec(),
-        signature_len(entry, family)?,
+        signature_len(entry, row)?,
     ))
 }
 
@@ -235,4 +231,135 @@ fn key_op(slot: &Slot, id: &str, op: KeyOp, mechanism: &Mechanism, data: Out) ->
         data: SecretBytes(data),
     };
     Ok(slot.client.key_op(slot.bearer().as_ref(), id, op, &req)?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crypt::CryptOp;
+    use super::digest::DigestOp;
+    use super::sign::SignOp;
+    use super::verify::VerifyOp;
+    use super::*;
+    use crate::mech::public::P256_PARAMS;
+    use kms_api::mech::table::MECHANISMS;
+    use kms_api::msg::ObjectInfo;
+    use kms_api::{Attr, Bytes, MechParams};
+
+    /// A key fit for `op` with the mechanism of `row`: the class and type the row names, every
+    /// usage flag, and what sizing and local public-key work read.
+    fn key_for(row: &MechInfo, op: Op) -> ObjectEntry {
+        let (class, key_type) = row.key(op).expect("a keyed operation");
+        let attr = |ty: CK_ATTRIBUTE_TYPE, value| Attr {
+            ty: ty as u64,
+            value,
+        };
+        let mut attrs = vec![
+            attr(CKA_CLASS, AttrValue::Ulong(class)),
+            attr(CKA_KEY_TYPE, AttrValue::Ulong(key_type)),
+            attr(CKA_MODULUS, AttrValue::Bytes(Bytes(vec![0xc5; 256]))),
+            attr(CKA_EC_PARAMS, AttrValue::Bytes(Bytes(P256_PARAMS.to_vec()))),
+            attr(CKA_PUBLIC_KEY_INFO, AttrValue::Bytes(Bytes(vec![0x30; 8]))),
+        ];
+        for usage in Op::ALL.into_iter().filter_map(Op::usage) {
+            attrs.push(attr(usage as CK_ATTRIBUTE_TYPE, AttrValue::Bool(true)));
+        }
+        let id = "key".to_owned();
+        let sensitive = Vec::new();
+        ObjectEntry {
+            slot: 0,
+            info: ObjectInfo {
+                id,
+                attrs,
+                sensitive,
+            },
+        }
+    }
+
+    /// Parameters of every structure, with values kms-api accepts and values it refuses.
+    fn parameter_sets() -> Vec<MechParams> {
+        let b = |n| Bytes(vec![7; n]);
+        let gcm = |iv, tag_bits| MechParams::Gcm {
+            iv: b(iv),
+            aad: b(3),
+            tag_bits,
+        };
+        let ctr = |counter_bits| MechParams::Ctr {
+            counter_bits,
+            cb: b(16),
+        };
+        let mut sets = vec![
+            MechParams::None,
+            MechParams::Iv(b(16)),
+            MechParams::Iv(b(8)),
+            gcm(12, 128),
+            gcm(16, 128),
+            gcm(12, 96),
+            ctr(32),
+            ctr(0),
+            ctr(129),
+            MechParams::Ecdh {
+                kdf: CKD_NULL as u64,
+                shared_data: b(0),
+                public_data: b(65),
+            },
+        ];
+        for hash in Hash::ALL {
+            for mgf in Hash::ALL {
+                sets.push(MechParams::Oaep {
+                    hash: hash.ckm(),
+                    mgf: mgf.mgf1(),
+                    label: b(0),
+                });
+                for salt_len in [hash.len() as u64, 20] {
+                    sets.push(MechParams::Pss {
+                        hash: hash.ckm(),
+                        mgf: mgf.mgf1(),
+                        salt_len,
+                    });
+                }
+            }
+        }
+        sets
+    }
+
+    /// The module's `*Init` of `op` with the mechanism of `row` and `params`, with a fitting key;
+    /// `None` for operations that do not start through an `*Init` of a data operation.
+    fn init(row: &MechInfo, op: Op, params: MechParams) -> Option<Result<()>> {
+        let m = Mechanism {
+            mechanism: row.ty,
+            params,
+        };
+        let key = || key_for(row, op);
+        Some(match op {
+            Op::Sign => SignOp::new(&key(), m).map(drop),
+            Op::Verify => VerifyOp::new(&key(), m).map(drop),
+            Op::Encrypt => CryptOp::new(KeyOp::Encrypt, &key(), m).map(drop),
+            Op::Decrypt => CryptOp::new(KeyOp::Decrypt, &key(), m).map(drop),
+            Op::Digest => DigestOp::new(&m).map(drop),
+            _ => return None,
+        })
+    }
+
+    /// The module accepts at `*Init` exactly the parameters kms-api's `params::check` — the
+    /// check kmsd runs — accepts, for every row and operation, whoever performs it: were it to
+    /// accept more, an application would learn only at the round trip (as RSA-OAEP with
+    /// SHA-384 once did, at `C_Decrypt`).
+    #[test]
+    fn init_accepts_exactly_the_parameters_kmsd_accepts() {
+        let mut compared = 0;
+        for row in MECHANISMS {
+            for op in row.ops.iter() {
+                for params in parameter_sets() {
+                    let contract = params::check(row, &params);
+                    let Some(module) = init(row, op, params.clone()) else {
+                        continue;
+                    };
+                    let want = contract.map_err(Error::from);
+                    assert_eq!(module, want, "{} {op:?} {params:?}", row.name);
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 1000, "{compared} comparisons");
+    }
 }

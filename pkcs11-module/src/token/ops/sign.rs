@@ -1,15 +1,15 @@
 //! Signing: `C_SignInit`, `C_Sign`, `C_SignUpdate`, `C_SignFinal`. kmsd signs with the private or
 //! secret key; a hash-and-sign mechanism hashes here and sends only the digest.
 
-use super::{key_op, signature_len, signature_scheme, Feed, MultiPart, Output};
+use super::{key_op, signature_len, start, Feed, MultiPart, Output};
 use crate::client::KeyOp;
 use crate::error::{Error, Result};
-use crate::mech::scheme::single_part_only;
-use crate::mech::SigKind;
+use crate::mech::SigScheme;
 use crate::token::handles::ObjectEntry;
 use crate::token::output::{produce, Out, Outcome, Size};
 use crate::token::slot::Slot;
 use cryptoki_sys::*;
+use kms_api::mech::Op;
 use kms_api::Mechanism;
 
 /// An active signature.
@@ -25,17 +25,12 @@ pub struct SignOp {
 impl SignOp {
     /// `C_SignInit` with mechanism `m` and `key`, which is checked for it.
     pub fn new(key: &ObjectEntry, m: Mechanism) -> Result<SignOp> {
-        let scheme = signature_scheme(key, &m, false)?;
-        let sig_len = match (scheme.kind, scheme.hash) {
-            (SigKind::Hmac, Some(hash)) => hash.output_len(),
-            _ => signature_len(key, scheme.family)?,
-        };
+        let row = start(key, &m, Op::Sign)?;
+        let scheme = SigScheme::new(row, &m.params)?;
+        let sig_len = signature_len(key, row)?;
         Ok(SignOp {
             key_id: key.info.id.clone(),
-            feed: Feed::new(
-                scheme.prehash,
-                single_part_only(m.mechanism as CK_MECHANISM_TYPE),
-            ),
+            feed: Feed::new(scheme.prehash, scheme.single_part_only),
             mechanism: m,
             sig_len,
             pending: None,

@@ -2,14 +2,13 @@
 //! signature is checked here, with the key's `CKA_PUBLIC_KEY_INFO`; a MAC by kmsd, which holds
 //! the secret key.
 
-use super::{public_key, signature_scheme, Feed, MultiPart};
+use super::{public_key, start, Feed, MultiPart};
 use crate::error::Result;
 use crate::mech::public::PublicKey;
-use crate::mech::scheme::single_part_only;
-use crate::mech::{KeyFamily, SigScheme};
+use crate::mech::SigScheme;
 use crate::token::handles::ObjectEntry;
 use crate::token::slot::Slot;
-use cryptoki_sys::*;
+use kms_api::mech::Op;
 use kms_api::msg::VerifyRequest;
 use kms_api::{Mechanism, SecretBytes};
 
@@ -31,16 +30,17 @@ pub struct VerifyOp {
 impl VerifyOp {
     /// `C_VerifyInit` with mechanism `m` and `key`, which is checked for it.
     pub fn new(key: &ObjectEntry, m: Mechanism) -> Result<VerifyOp> {
-        let scheme = signature_scheme(key, &m, true)?;
-        let single_part = single_part_only(m.mechanism as CK_MECHANISM_TYPE);
-        let verifier = match scheme.family {
-            KeyFamily::Secret => Verifier::Daemon(key.info.id.clone(), m),
-            family => Verifier::Local(public_key(key, family)?),
+        let row = start(key, &m, Op::Verify)?;
+        let scheme = SigScheme::new(row, &m.params)?;
+        let verifier = if row.kmsd.contains(Op::Verify) {
+            Verifier::Daemon(key.info.id.clone(), m)
+        } else {
+            Verifier::Local(public_key(key, row)?)
         };
         Ok(VerifyOp {
             verifier,
             scheme,
-            feed: Feed::new(scheme.prehash, single_part),
+            feed: Feed::new(scheme.prehash, scheme.single_part_only),
         })
     }
 
