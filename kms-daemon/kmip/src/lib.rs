@@ -1,11 +1,18 @@
-//! KMIP wire codec for kmsd's KMIP front end: a bounded TTLV decoder and encoder and the tag
-//! table of KMIP 1.0–1.4 and 2.0.
+//! KMIP wire codec for kmsd's KMIP front end: a bounded TTLV decoder and encoder, the tag and
+//! enumeration tables of KMIP 1.0–1.4 and 2.0.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod codec;
+pub mod enums;
+mod error;
 pub mod tags;
 pub mod ttlv;
+mod version;
 
+pub use codec::{BigInt, DateTime};
+pub use error::{BatchItemStub, CodecError, MessageError, MessageErrorKind};
 pub use tags::Tag;
 pub use ttlv::{Item, ItemType, Limits, TtlvError, Value};
+pub use version::ProtocolVersion;
