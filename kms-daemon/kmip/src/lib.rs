@@ -1,12 +1,15 @@
 //! KMIP wire codec for kmsd's KMIP front end: a bounded TTLV decoder and encoder, the tag and
-//! enumeration tables of KMIP 1.0–1.4 and 2.0.
+//! enumeration tables of KMIP 1.0–1.4 and 2.0, attributes, parameters and managed objects.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod attr;
 mod codec;
 pub mod enums;
 mod error;
+pub mod object;
+pub mod params;
 pub mod tags;
 pub mod ttlv;
 mod version;
