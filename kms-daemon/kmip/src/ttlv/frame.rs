@@ -51,7 +51,7 @@ pub enum FrameError {
 
 /// Reads one whole message from `reader`: `Ok(None)` on a clean end of stream before its first
 /// byte; otherwise the message's bytes, to be given to [`decode`](super::decode) or
-/// `RequestMessage::decode`.
+/// [`RequestMessage::decode`](crate::RequestMessage::decode).
 pub fn read_frame<R: Read>(reader: &mut R, limits: &Limits) -> Result<Option<Vec<u8>>, FrameError> {
     let mut header = [0u8; HEADER_LEN];
     let mut got = 0;
