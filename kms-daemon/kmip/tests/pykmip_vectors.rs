@@ -15,7 +15,11 @@ fn vectors() -> Vec<(String, Vec<u8>)> {
         .map(|entry| entry.expect("entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "hex"))
         .map(|path| {
-            let name = path.file_stem().expect("stem").to_string_lossy().into_owned();
+            let name = path
+                .file_stem()
+                .expect("stem")
+                .to_string_lossy()
+                .into_owned();
             let text = fs::read_to_string(&path).expect("read");
             (name, hex::decode(text.trim()).expect("hex"))
         })
@@ -25,18 +29,29 @@ fn vectors() -> Vec<(String, Vec<u8>)> {
 }
 
 fn version_of(name: &str) -> ProtocolVersion {
-    let (major, minor) = name.split('-').next().and_then(|v| v.split_once('.')).expect("version prefix");
+    let (major, minor) = name
+        .split('-')
+        .next()
+        .and_then(|v| v.split_once('.'))
+        .expect("version prefix");
     ProtocolVersion::new(major.parse().expect("major"), minor.parse().expect("minor"))
 }
 
 #[test]
 fn pykmip_requests_round_trip() {
     let mut seen = 0;
-    for (name, bytes) in vectors().into_iter().filter(|(name, _)| name.ends_with("-request")) {
+    for (name, bytes) in vectors()
+        .into_iter()
+        .filter(|(name, _)| name.ends_with("-request"))
+    {
         let request = RequestMessage::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(request.header.protocol_version, version_of(&name), "{name}");
         for item in &request.items {
-            assert!(!matches!(item.payload, RequestPayload::Unparsed { .. }), "{name}: {:?} unparsed", item.operation());
+            assert!(
+                !matches!(item.payload, RequestPayload::Unparsed { .. }),
+                "{name}: {:?} unparsed",
+                item.operation()
+            );
         }
         let again = request.encode().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(hex::encode(again), hex::encode(&bytes), "{name}");
@@ -48,11 +63,21 @@ fn pykmip_requests_round_trip() {
 #[test]
 fn pykmip_responses_round_trip() {
     let mut seen = 0;
-    for (name, bytes) in vectors().into_iter().filter(|(name, _)| name.ends_with("-response")) {
+    for (name, bytes) in vectors()
+        .into_iter()
+        .filter(|(name, _)| name.ends_with("-response"))
+    {
         let response = ResponseMessage::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        assert_eq!(response.header.protocol_version, version_of(&name), "{name}");
+        assert_eq!(
+            response.header.protocol_version,
+            version_of(&name),
+            "{name}"
+        );
         for item in &response.items {
-            assert!(!matches!(item.payload, Some(ResponsePayload::Unparsed { .. })), "{name}: unparsed");
+            assert!(
+                !matches!(item.payload, Some(ResponsePayload::Unparsed { .. })),
+                "{name}: unparsed"
+            );
         }
         let again = response.encode().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(hex::encode(again), hex::encode(&bytes), "{name}");

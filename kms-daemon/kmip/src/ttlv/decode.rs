@@ -76,22 +76,15 @@ fn padded(len: usize) -> usize {
 }
 
 impl Decoder<'_> {
-    /// Checks that `[offset, end)` lies within the input and within `limit` (the end of the
-    /// enclosing structure).
-    fn span(&self, offset: usize, end: usize, limit: usize) -> Result<(), TtlvError> {
-        if end > self.input.len() {
-            return Err(TtlvError::Truncated {
-                offset,
-                needed: end - self.input.len(),
-            });
+    /// Checks that `[offset, end)` lies within `limit`: the end of the input for the outermost
+    /// item (else the input is truncated), the end of the enclosing structure for the others
+    /// (whose own span was checked against the input already).
+    fn span(offset: usize, end: usize, limit: usize, depth: usize) -> Result<(), TtlvError> {
+        match end.checked_sub(limit) {
+            None | Some(0) => Ok(()),
+            Some(needed) if depth == 1 => Err(TtlvError::Truncated { offset, needed }),
+            Some(excess) => Err(TtlvError::Overrun { offset, excess }),
         }
-        if end > limit {
-            return Err(TtlvError::Overrun {
-                offset,
-                excess: end - limit,
-            });
-        }
-        Ok(())
     }
 
     /// Decodes the item whose header starts at `offset`; returns it and the offset after its
@@ -116,7 +109,7 @@ impl Decoder<'_> {
             });
         }
         let body = offset.saturating_add(8);
-        self.span(offset, body, limit)?;
+        Self::span(offset, body, limit, depth)?;
         let header = &self.input[offset..body];
         let tag = Tag(u32::from_be_bytes([0, header[0], header[1], header[2]]));
         let code = header[3];
@@ -126,7 +119,8 @@ impl Decoder<'_> {
         let length_ok = match item_type.fixed_len() {
             Some(fixed) => len == fixed,
             None => {
-                !matches!(item_type, ItemType::Structure | ItemType::BigInteger) || len.is_multiple_of(8)
+                !matches!(item_type, ItemType::Structure | ItemType::BigInteger)
+                    || len.is_multiple_of(8)
             }
         };
         if !length_ok {
@@ -137,9 +131,9 @@ impl Decoder<'_> {
             });
         }
         let value_end = body.saturating_add(len);
-        self.span(offset, value_end, limit)?;
+        Self::span(offset, value_end, limit, depth)?;
         let end = body.saturating_add(padded(len));
-        if end > limit || end > self.input.len() {
+        if end > limit {
             return Err(TtlvError::BadPadding { offset });
         }
         if self.input[value_end..end].iter().any(|&b| b != 0) {

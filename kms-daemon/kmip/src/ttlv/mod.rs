@@ -193,3 +193,6 @@ impl Default for Limits {
         Self::DEFAULT
     }
 }
+
+#[cfg(test)]
+mod tests;
