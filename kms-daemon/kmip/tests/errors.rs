@@ -25,12 +25,9 @@ fn request(version: ProtocolVersion) -> Item {
             ..RequestBatchItem::new(RequestPayload::Activate(IdRequest::default()))
         },
     ];
-    RequestMessage {
-        header: RequestHeader::new(version),
-        items,
-    }
-    .to_ttlv()
-    .expect("encode")
+    RequestMessage::new(RequestHeader::new(version), items)
+        .to_ttlv()
+        .expect("encode")
 }
 
 fn stub(operation: Operation, id: u8) -> BatchItemStub {

@@ -98,6 +98,17 @@ pub struct RequestMessage {
 }
 
 impl RequestMessage {
+    /// A request of `items`, with the header's Batch Count set to their number.
+    pub fn new(header: RequestHeader, items: Vec<RequestBatchItem>) -> Self {
+        Self {
+            header: RequestHeader {
+                batch_count: count(items.len()),
+                ..header
+            },
+            items,
+        }
+    }
+
     /// Decodes a request within [`Limits::DEFAULT`].
     pub fn decode(bytes: &[u8]) -> Result<Self, MessageError> {
         Self::decode_with(bytes, &Limits::DEFAULT)

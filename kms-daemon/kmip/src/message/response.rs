@@ -129,6 +129,17 @@ pub struct ResponseMessage {
 }
 
 impl ResponseMessage {
+    /// A response of `items`, with the header's Batch Count set to their number.
+    pub fn new(header: ResponseHeader, items: Vec<ResponseBatchItem>) -> Self {
+        Self {
+            header: ResponseHeader {
+                batch_count: count(items.len()),
+                ..header
+            },
+            items,
+        }
+    }
+
     /// Decodes a response within [`Limits::DEFAULT`] (what a client, or a test, does).
     pub fn decode(bytes: &[u8]) -> Result<Self, MessageError> {
         let item = ttlv::decode_with(bytes, &Limits::DEFAULT).map_err(MessageError::headless)?;
