@@ -52,6 +52,7 @@ fn answer(error: &kms_kmip::MessageError, version: ProtocolVersion) -> ResponseM
         .expect("answerable");
     let bytes = response.encode().expect("encode");
     let decoded = ResponseMessage::decode(&bytes).expect("well-formed");
+    assert_eq!(decoded, response);
     assert_eq!(decoded.header.protocol_version, version);
     assert!(decoded
         .items
@@ -248,4 +249,21 @@ fn set_attribute_has_no_1x_form() {
             ..
         }
     ));
+}
+
+/// Found by the `ttlv_decode` fuzz target: a 1.2 Get request cut inside its payload. The error
+/// response built for it carried a Batch Count of 0 with one batch item, so it decoded back as
+/// a different message (and a client would have refused it).
+#[test]
+fn regression_error_response_batch_count_matches_its_items() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/regressions/error-response-batch-count.hex"
+    );
+    let text = std::fs::read_to_string(path).expect("regression input");
+    let bytes = hex::decode(text.trim()).expect("hex");
+    let error = RequestMessage::decode(&bytes).expect_err("truncated");
+    assert_eq!(error.version, Some(ProtocolVersion::V1_2));
+    let response = answer(&error, ProtocolVersion::V1_2);
+    assert_eq!(response.header.batch_count, 1);
 }

@@ -239,9 +239,9 @@ impl MessageError {
         if items.is_empty() {
             items.push(ResponseBatchItem::failure(None, None, reason, message));
         }
-        Some(ResponseMessage {
-            header: ResponseHeader::new(version, time_stamp),
+        Some(ResponseMessage::new(
+            ResponseHeader::new(version, time_stamp),
             items,
-        })
+        ))
     }
 }
