@@ -19,6 +19,15 @@ pub(crate) trait Field: Sized {
     fn encode(&self, tag: Tag, version: ProtocolVersion) -> Result<Item, CodecError>;
 }
 
+/// A run of fields read from, and written into, an enclosing structure: what `kmip_struct!`
+/// declares, so that one declaration can also stand inline in others (kind `flat`).
+pub(crate) trait Fields: Sized {
+    /// Reads the fields from `reader`, in order.
+    fn read_fields(reader: &mut Reader<'_>) -> Result<Self, CodecError>;
+    /// Writes the fields into `writer`, in order.
+    fn write_fields(&self, writer: &mut Writer) -> Result<(), CodecError>;
+}
+
 /// The tag a field has in KMIP 1.x and in 2.0; `None` where the version has no such field.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TagSpec {
@@ -141,6 +150,11 @@ impl<'a> Reader<'a> {
         Ok(rest)
     }
 
+    /// Fields of `T` inline here (`_at` names the first of them).
+    pub(crate) fn flat<T: Fields>(&mut self, _at: impl Into<TagSpec>) -> Result<T, CodecError> {
+        T::read_fields(self)
+    }
+
     /// Ends the structure: an item left over is unexpected.
     pub(crate) fn finish(self) -> Result<(), CodecError> {
         match self.items.get(self.at) {
@@ -213,6 +227,15 @@ impl Writer {
     ) -> Result<(), CodecError> {
         self.items.extend_from_slice(items);
         Ok(())
+    }
+
+    /// Fields of `T` inline here (the counterpart of [`Reader::flat`]).
+    pub(crate) fn flat<T: Fields>(
+        &mut self,
+        _at: impl Into<TagSpec>,
+        value: &T,
+    ) -> Result<(), CodecError> {
+        value.write_fields(self)
     }
 
     /// A repeated field.
@@ -310,14 +333,24 @@ macro_rules! kmip_struct {
             $($(#[$fmeta])* pub $field: $crate::codec::field_type!($kind $ty),)*
         }
 
+        impl $crate::codec::Fields for $name {
+            fn read_fields(reader: &mut $crate::codec::Reader<'_>) -> Result<Self, $crate::CodecError> {
+                Ok(Self { $($field: reader.$kind($spec)?,)* })
+            }
+
+            fn write_fields(&self, writer: &mut $crate::codec::Writer) -> Result<(), $crate::CodecError> {
+                $(writer.$kind($spec, &self.$field)?;)*
+                Ok(())
+            }
+        }
+
         impl $crate::codec::Field for $name {
             fn decode(
                 item: &$crate::ttlv::Item,
                 version: $crate::ProtocolVersion,
             ) -> Result<Self, $crate::CodecError> {
-                #[allow(unused_mut, reason = "a structure without fields")]
                 let mut reader = $crate::codec::Reader::new(item, version)?;
-                let value = Self { $($field: reader.$kind($spec)?,)* };
+                let value = <Self as $crate::codec::Fields>::read_fields(&mut reader)?;
                 reader.finish()?;
                 Ok(value)
             }
@@ -327,9 +360,8 @@ macro_rules! kmip_struct {
                 tag: $crate::tags::Tag,
                 version: $crate::ProtocolVersion,
             ) -> Result<$crate::ttlv::Item, $crate::CodecError> {
-                #[allow(unused_mut, reason = "a structure without fields")]
                 let mut writer = $crate::codec::Writer::new(version);
-                $(writer.$kind($spec, &self.$field)?;)*
+                <Self as $crate::codec::Fields>::write_fields(self, &mut writer)?;
                 Ok(writer.finish(tag))
             }
         }
@@ -343,6 +375,7 @@ macro_rules! field_type {
     (many $t:ty) => { Vec<$t> };
     (attrs $t:ty) => { $t };
     (rest $t:ty) => { $t };
+    (flat $t:ty) => { $t };
 }
 
 pub(crate) use {field_type, kmip_struct};

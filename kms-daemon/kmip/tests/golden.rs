@@ -102,7 +102,11 @@ fn get_destroy_locate_and_mac_requests() {
     let RequestPayload::Mac(mac) = &mac.items[0].payload else {
         panic!("mac")
     };
-    let params = mac.cryptographic_parameters.as_ref().expect("parameters");
+    let params = mac
+        .key
+        .cryptographic_parameters
+        .as_ref()
+        .expect("parameters");
     assert_eq!(
         params.cryptographic_algorithm,
         Some(CryptographicAlgorithm::HmacSha512)

@@ -13,9 +13,9 @@ pub use attributes::{
     ModifyAttributeRequest, SetAttributeRequest,
 };
 pub use crypto::{
-    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, MacRequest, MacResponse,
-    MacVerifyRequest, MacVerifyResponse, SignRequest, SignResponse, SignatureVerifyRequest,
-    SignatureVerifyResponse,
+    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, KeyUse, MacRequest,
+    MacResponse, MacVerifyRequest, MacVerifyResponse, MultiPart, SignRequest, SignResponse,
+    SignatureVerifyRequest, SignatureVerifyResponse,
 };
 pub use lifecycle::{
     Check, DiscoverVersions, GetUsageAllocationRequest, IdRequest, IdResponse, QueryRequest,
