@@ -161,13 +161,14 @@ pub enum ManagedObject {
     SecretData(SecretData),
     /// Opaque Object.
     OpaqueObject(OpaqueObject),
-    /// Another object (Split Key, Template, PGP Key, Certificate Request), as received.
+    /// Another object (Split Key, Template, PGP Key), as received.
     Other(Item),
 }
 
 impl ManagedObject {
-    /// The tags managed objects can have.
-    pub(crate) const TAGS: [Tag; 10] = [
+    /// The tags managed objects can have (KMIP 2.0's Certificate Request object is not among
+    /// them: a Register of one fails to decode, and is answered Invalid Message).
+    pub(crate) const TAGS: [Tag; 9] = [
         Tag::CERTIFICATE,
         Tag::SYMMETRIC_KEY,
         Tag::PUBLIC_KEY,
@@ -176,8 +177,7 @@ impl ManagedObject {
         Tag::OPAQUE_OBJECT,
         Tag::SPLIT_KEY,
         Tag::TEMPLATE,
-        Tag(0x4200BD), // PGP Key (KMIP 1.2)
-        Tag(0x420140), // Certificate Request Value (KMIP 2.0)
+        Tag::PGP_KEY,
     ];
 
     /// The Object Type of this object, if it is one of the typed ones.

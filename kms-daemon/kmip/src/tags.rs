@@ -286,6 +286,7 @@ tags! {
     KEY_VALUE_LOCATION = 0x4200B8, "Key Value Location", Structure, attr;
     KEY_VALUE_PRESENT = 0x4200BB, "Key Value Present", Boolean, attr;
     ORIGINAL_CREATION_DATE = 0x4200BC, "Original Creation Date", DateTime, attr;
+    PGP_KEY = 0x4200BD, "PGP Key", Structure, field;
     ALTERNATIVE_NAME = 0x4200BF, "Alternative Name", Structure, attr;
     ALTERNATIVE_NAME_VALUE = 0x4200C0, "Alternative Name Value", TextString, field;
     ALTERNATIVE_NAME_TYPE = 0x4200C1, "Alternative Name Type", Enumeration, field;

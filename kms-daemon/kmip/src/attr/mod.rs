@@ -1,7 +1,7 @@
 //! Attributes: one typed model, two encodings. KMIP 1.x carries an attribute as an `Attribute`
 //! structure (Attribute Name text, Attribute Index, Attribute Value) inside Template-Attribute
 //! structures; KMIP 2.0 carries it as an item tagged with the attribute's own tag inside an
-//! `Attributes` structure, and names it by Attribute Reference. [`encoding`] does both; this
+//! `Attributes` structure, and names it by Attribute Reference. The private `encoding` module does both; this
 //! module holds the typed values.
 
 mod encoding;
