@@ -1,0 +1,9 @@
+//! Request and response messages: headers, batch items, and the typed payloads they carry.
+
+mod header;
+mod request;
+mod response;
+
+pub use header::{Authentication, Credential, CredentialValue, RequestHeader, ResponseHeader};
+pub use request::{RequestBatchItem, RequestMessage};
+pub use response::{ResponseBatchItem, ResponseMessage};
