@@ -7,12 +7,12 @@ use kms_api::{Attr, AttrValue};
 use kms_daemon::audit;
 use kms_daemon::ck::*;
 use kms_daemon::crypto::der;
-use kms_daemon::crypto::ec::{Curve, CURVES};
+use kms_daemon::crypto::ec::Curve;
 
 #[test]
 fn ecdh_gives_both_parties_the_same_key() {
     let (_dir, svc, c) = setup();
-    for curve in CURVES {
+    for curve in Curve::ALL {
         let a = ec_pair(&svc, &c, curve, vec![b(CKA_DERIVE, true)]);
         let bb = ec_pair(
             &svc,
@@ -262,7 +262,7 @@ fn derive_refusals_r13_r5_and_bad_parameters() {
 #[test]
 fn the_derive_template_is_what_derived_keys_get() {
     let (_dir, svc, c) = setup();
-    let curve = CURVES[0];
+    let curve = Curve::ALL[0];
     let template = |attrs: Vec<Attr>| Attr {
         ty: CKA_DERIVE_TEMPLATE,
         value: AttrValue::Template(attrs),

@@ -7,14 +7,14 @@ mod common;
 use common::service::*;
 use kms_api::{AttrValue, Bytes, MechParams, Mechanism};
 use kms_daemon::ck::*;
-use kms_daemon::crypto::ec::{Curve, CURVES};
+use kms_daemon::crypto::ec::Curve;
 
 #[test]
 fn private_keys_travel_as_pkcs8_under_kwp() {
     let (_dir, svc, c) = setup();
     let k = kek(&svc, &c, 32);
     let kwp = || m(CKM_AES_KEY_WRAP_KWP);
-    for curve in CURVES {
+    for curve in Curve::ALL {
         let p = ec_pair(&svc, &c, curve, vec![b(CKA_EXTRACTABLE, true)]);
         let spki = bytes(&p.public, CKA_PUBLIC_KEY_INFO);
         let blob = do_wrap(&svc, &c, kwp(), &k, &p.private.id).unwrap();

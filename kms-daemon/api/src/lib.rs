@@ -10,6 +10,7 @@
 
 pub mod attr;
 pub mod bytes;
+pub mod curve;
 pub mod error;
 pub mod mech;
 pub mod msg;

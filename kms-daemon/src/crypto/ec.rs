@@ -10,63 +10,28 @@ use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _, ParsedPublicKey};
 use kms_api::mech::Hash;
 use zeroize::Zeroizing;
 
-/// The curves kmsd offers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Curve {
-    /// NIST P-256 (secp256r1).
-    P256,
-    /// NIST P-384 (secp384r1).
-    P384,
-    /// NIST P-521 (secp521r1).
-    P521,
+pub use kms_api::curve::Curve;
+
+/// The curve `CKA_EC_PARAMS` names: `curve_not_supported` for a well-formed OID of another
+/// curve, `attribute_value_invalid` for anything that is no OID (or for a missing value).
+pub fn curve_of_params(params: Option<&[u8]>) -> Result<Curve> {
+    let params = params.ok_or(Error::AttributeValueInvalid(crate::ck::CKA_EC_PARAMS))?;
+    Curve::from_params(params).ok_or_else(|| match super::der::split_tlv(params) {
+        Some((0x06, oid, [])) if !oid.is_empty() => Error::CurveNotSupported,
+        _ => Error::AttributeValueInvalid(crate::ck::CKA_EC_PARAMS),
+    })
 }
 
-/// Every curve, for parsing keys of unknown curve.
-pub const CURVES: [Curve; 3] = [Curve::P256, Curve::P384, Curve::P521];
+/// aws-lc-rs's algorithms for a curve.
+trait Algorithms {
+    fn signing(self) -> &'static signature::EcdsaSigningAlgorithm;
+    fn verifying(self) -> &'static signature::EcdsaVerificationAlgorithm;
+    fn verifying_fixed(self) -> &'static signature::EcdsaVerificationAlgorithm;
+    fn agreement(self) -> &'static agreement::Algorithm;
+    fn digest_alg(self) -> &'static digest::Algorithm;
+}
 
-const P256_OID: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-const P384_OID: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
-const P521_OID: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
-
-impl Curve {
-    /// The curve named by `CKA_EC_PARAMS` (DER OID of a named curve).
-    pub fn from_params(params: &[u8]) -> Option<Curve> {
-        match params {
-            P256_OID => Some(Curve::P256),
-            P384_OID => Some(Curve::P384),
-            P521_OID => Some(Curve::P521),
-            _ => None,
-        }
-    }
-
-    /// The curve `CKA_EC_PARAMS` names: `curve_not_supported` for a well-formed OID of another
-    /// curve, `attribute_value_invalid` for anything that is no OID (or for a missing value).
-    pub fn of_params(params: Option<&[u8]>) -> Result<Curve> {
-        let params = params.ok_or(Error::AttributeValueInvalid(crate::ck::CKA_EC_PARAMS))?;
-        Curve::from_params(params).ok_or_else(|| match super::der::split_tlv(params) {
-            Some((0x06, oid, [])) if !oid.is_empty() => Error::CurveNotSupported,
-            _ => Error::AttributeValueInvalid(crate::ck::CKA_EC_PARAMS),
-        })
-    }
-
-    /// `CKA_EC_PARAMS` of this curve.
-    pub fn params(self) -> &'static [u8] {
-        match self {
-            Curve::P256 => P256_OID,
-            Curve::P384 => P384_OID,
-            Curve::P521 => P521_OID,
-        }
-    }
-
-    /// Field length in bytes.
-    pub fn field_len(self) -> usize {
-        match self {
-            Curve::P256 => 32,
-            Curve::P384 => 48,
-            Curve::P521 => 66,
-        }
-    }
-
+impl Algorithms for Curve {
     fn signing(self) -> &'static signature::EcdsaSigningAlgorithm {
         match self {
             Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -100,11 +65,7 @@ impl Curve {
     }
 
     fn digest_alg(self) -> &'static digest::Algorithm {
-        match self {
-            Curve::P256 => &digest::SHA256,
-            Curve::P384 => &digest::SHA384,
-            Curve::P521 => &digest::SHA512,
-        }
+        super::digest_alg(self.hash())
     }
 }
 
@@ -222,7 +183,7 @@ pub fn from_scalar(curve: Curve, scalar: &[u8], ty: u64) -> Result<(Zeroizing<Ve
 /// pairwise test. Returns the key re-encoded by aws-lc and its public half; any failure is
 /// `None`, so that the caller reports one uniform error.
 pub fn from_foreign_pkcs8(pkcs8: &[u8]) -> Option<(Zeroizing<Vec<u8>>, EcPublic)> {
-    CURVES.into_iter().find_map(|curve| {
+    Curve::ALL.into_iter().find_map(|curve| {
         let kp = EcdsaKeyPair::from_pkcs8(curve.signing(), pkcs8).ok()?;
         checked(curve, &kp).ok()
     })
@@ -365,7 +326,7 @@ mod tests {
 
     #[test]
     fn sign_verifies_with_public_point() {
-        for curve in CURVES {
+        for curve in Curve::ALL {
             let (pkcs8, public) = generate(curve).unwrap();
             let n = curve.field_len();
             let raw = der::parse_octet_string(&public.point).unwrap();
@@ -393,7 +354,7 @@ mod tests {
     #[test]
     fn scalar_import_gives_the_generated_public_key() {
         use aws_lc_rs::encoding::AsBigEndian as _;
-        for curve in CURVES {
+        for curve in Curve::ALL {
             let (pkcs8, public) = generate(curve).unwrap();
             let kp = parse(curve, &pkcs8).unwrap();
             let scalar = kp.private_key().as_be_bytes().unwrap();

@@ -170,7 +170,7 @@ fn import_rsa_private(map: &mut AttrMap) -> Result<Zeroizing<Vec<u8>>> {
 fn import_ec_private(map: &mut AttrMap) -> Result<Zeroizing<Vec<u8>>> {
     let scalar = take_secret(map, CKA_VALUE, "CKA_VALUE");
     let params = required(map, CKA_EC_PARAMS, "CKA_EC_PARAMS")?;
-    let curve = ec::Curve::of_params(params.as_bytes())?;
+    let curve = ec::curve_of_params(params.as_bytes())?;
     let (pkcs8, public) = ec::from_scalar(curve, &scalar?, CKA_VALUE)?;
     map.extend(ec_public_attrs(&public));
     Ok(pkcs8)
@@ -249,7 +249,7 @@ fn fill_rsa_public(map: &mut AttrMap) -> Result<()> {
 fn fill_ec_public(map: &mut AttrMap) -> Result<()> {
     let params = required(map, CKA_EC_PARAMS, "CKA_EC_PARAMS")?;
     let point = required(map, CKA_EC_POINT, "CKA_EC_POINT")?;
-    let curve = ec::Curve::of_params(params.as_bytes())?;
+    let curve = ec::curve_of_params(params.as_bytes())?;
     let p = ec::public_from_point(curve, point.as_bytes().unwrap_or_default(), CKA_EC_POINT)?;
     map.insert(CKA_EC_POINT, bytes(&p.point));
     map.insert(CKA_PUBLIC_KEY_INFO, bytes(&p.spki));

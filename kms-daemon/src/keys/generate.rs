@@ -155,7 +155,7 @@ fn ec_params(public: &AttrMap, private: &AttrMap) -> Result<AttrValue> {
 }
 
 fn ec_spec(public: &AttrMap, private: &AttrMap) -> Result<Spec> {
-    let curve = ec::Curve::of_params(ec_params(public, private)?.as_bytes())?;
+    let curve = ec::curve_of_params(ec_params(public, private)?.as_bytes())?;
     Ok(Spec::Ec(curve))
 }
 

@@ -112,9 +112,7 @@ pub fn strength_bits(obj: &StoredObject) -> Result<u64> {
             })
         }
         (_, Some(CKK_EC)) => match obj.bytes(CKA_EC_PARAMS).and_then(ec::Curve::from_params) {
-            Some(ec::Curve::P256) => Ok(128),
-            Some(ec::Curve::P384) => Ok(192),
-            Some(ec::Curve::P521) => Ok(256),
+            Some(curve) => Ok(curve.strength_bits()),
             None => Err(missing("a known curve")),
         },
         _ => Err(Error::KeyUnextractable("kmsd cannot wrap this kind of key")),

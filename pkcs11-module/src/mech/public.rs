@@ -11,16 +11,10 @@ use aws_lc_rs::rsa::{
 };
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use cryptoki_sys::*;
+use kms_api::curve::Curve;
 use kms_api::mech::table::Kind;
 use kms_api::mech::{params, Hash, MechInfo};
 use kms_api::MechParams;
-
-/// DER of the named-curve OIDs in `CKA_EC_PARAMS`.
-pub const P256_PARAMS: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-/// DER of the P-384 OID.
-pub const P384_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
-/// DER of the P-521 OID.
-pub const P521_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
 
 /// A public key ready for local use.
 #[derive(Debug, Clone)]
@@ -31,16 +25,6 @@ pub struct PublicKey {
     pub spki: Vec<u8>,
     /// Signature length: the modulus length (RSA), twice the field length (EC), 64 (Ed25519).
     pub sig_len: usize,
-}
-
-/// The field length in bytes of a supported curve, from `CKA_EC_PARAMS`.
-pub fn curve_field_len(ec_params: &[u8]) -> Option<usize> {
-    match ec_params {
-        P256_PARAMS => Some(32),
-        P384_PARAMS => Some(48),
-        P521_PARAMS => Some(66),
-        _ => None,
-    }
 }
 
 /// The byte length of a big-endian unsigned integer without leading zeros.
@@ -127,13 +111,17 @@ impl PublicKey {
                 (rsa_pss_params(hash)?, hash, input.to_vec())
             }
             Kind::Ecdsa => {
-                let (alg, hash): (&'static dyn VerificationAlgorithm, _) = match self.field_len() {
-                    32 => (&signature::ECDSA_P256_SHA256_FIXED, Hash::Sha256),
-                    48 => (&signature::ECDSA_P384_SHA384_FIXED, Hash::Sha384),
-                    66 => (&signature::ECDSA_P521_SHA512_FIXED, Hash::Sha512),
-                    _ => return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT)),
+                let curve = Curve::ALL
+                    .into_iter()
+                    .find(|c| c.field_len() == self.field_len())
+                    .ok_or(Error::Ck(CKR_KEY_TYPE_INCONSISTENT))?;
+                let alg: &'static dyn VerificationAlgorithm = match curve {
+                    Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
+                    Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
+                    Curve::P521 => &signature::ECDSA_P521_SHA512_FIXED,
                 };
-                (alg, hash, ecdsa_digest(input, self.field_len(), hash)?)
+                let hash = curve.hash();
+                (alg, hash, ecdsa_digest(input, curve.field_len(), hash)?)
             }
             _ => return Err(Error::Ck(CKR_MECHANISM_INVALID)),
         };

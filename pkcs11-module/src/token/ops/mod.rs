@@ -25,9 +25,10 @@ use crate::client::KeyOp;
 use crate::error::{Error, Result};
 use crate::mech;
 use crate::mech::digest::Compute;
-use crate::mech::public::{curve_field_len, unsigned_len, PublicKey};
+use crate::mech::public::{unsigned_len, PublicKey};
 use aws_lc_rs::digest::Context as HashContext;
 use cryptoki_sys::*;
+use kms_api::curve::Curve;
 use kms_api::mech::table::Output as OutputLen;
 use kms_api::mech::{params, Hash, MechInfo, Op};
 use kms_api::msg::CryptoRequest;
@@ -202,7 +203,8 @@ fn signature_len(entry: &ObjectEntry, row: &MechInfo) -> Result<usize> {
     let len = match row.output() {
         OutputLen::Modulus => attr::bytes(&entry.info, CKA_MODULUS).map(unsigned_len),
         OutputLen::EcSignature => attr::bytes(&entry.info, CKA_EC_PARAMS)
-            .and_then(curve_field_len)
+            .and_then(Curve::from_params)
+            .map(Curve::field_len)
             .map(|f| 2 * f),
         OutputLen::Fixed(n) => Some(n),
         OutputLen::HashLen => row.hash.map(Hash::len),
@@ -240,7 +242,6 @@ mod tests {
     use super::sign::SignOp;
     use super::verify::VerifyOp;
     use super::*;
-    use crate::mech::public::P256_PARAMS;
     use kms_api::mech::table::MECHANISMS;
     use kms_api::msg::ObjectInfo;
     use kms_api::{Attr, Bytes, MechParams};
@@ -257,7 +258,10 @@ mod tests {
             attr(CKA_CLASS, AttrValue::Ulong(class)),
             attr(CKA_KEY_TYPE, AttrValue::Ulong(key_type)),
             attr(CKA_MODULUS, AttrValue::Bytes(Bytes(vec![0xc5; 256]))),
-            attr(CKA_EC_PARAMS, AttrValue::Bytes(Bytes(P256_PARAMS.to_vec()))),
+            attr(
+                CKA_EC_PARAMS,
+                AttrValue::Bytes(Bytes(Curve::P256.params().to_vec())),
+            ),
             attr(CKA_PUBLIC_KEY_INFO, AttrValue::Bytes(Bytes(vec![0x30; 8]))),
         ];
         for usage in Op::ALL.into_iter().filter_map(Op::usage) {
