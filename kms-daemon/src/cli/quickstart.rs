@@ -123,6 +123,35 @@ fn create(dir: &Path, args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// Writes the address kmsd listens on into the top-level `listen` line of `kmsd.toml` (the rest
+/// of the file, comments included, stays as it is), so that `kmsd serve --config` on the
+/// directory later listens where the module configuration points.
+fn record_listen(config_path: &Path, addr: SocketAddr) -> Result<()> {
+    let io = |e| Error::io(format!("updating {}", config_path.display()), e);
+    let text = std::fs::read_to_string(config_path).map_err(io)?;
+    let mut in_table = false;
+    let mut replaced = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            in_table |= line.trim_start().starts_with('[');
+            if !in_table && !replaced && line.trim_start().starts_with("listen") {
+                replaced = true;
+                format!("listen = \"{addr}\"")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    if !replaced {
+        return Err(Error::Config(format!(
+            "{} has no top-level listen setting",
+            config_path.display()
+        )));
+    }
+    std::fs::write(config_path, lines.join("\n") + "\n").map_err(io)
+}
+
 /// The module configuration for this setup, with the actual address.
 pub fn module_config(dir: &Path, token: &str, addr: SocketAddr) -> String {
     module_config_with(dir, token, addr, pki::CLIENT_CERT, pki::CLIENT_KEY)
@@ -193,6 +222,9 @@ pub fn run(args: &Args) -> Result<()> {
         },
     };
     let addr = local_addr(&listener)?;
+    if addr != cfg.listen {
+        record_listen(&config_path, addr)?;
+    }
     let metrics = bind_metrics(&cfg, true)?;
     let metrics_addr = metrics.as_ref().map(local_addr).transpose()?;
     let token = first_token(&cfg, &args.token)?;
