@@ -476,3 +476,38 @@ fn wrong_pins_lock_the_token_and_the_flags_say_so() {
         RvError::PinLenRange
     );
 }
+
+/// `C_CreateObject` of an AES key may name `CKA_VALUE_LEN` when it agrees with `CKA_VALUE` (what
+/// OpenSC's `pkcs11-tool --test` sends); a length that contradicts the value is refused.
+#[test]
+fn aes_key_with_a_consistent_value_len_is_created() {
+    let s = session();
+    let value = vec![0x5a; 32];
+    let template = |len: u64| {
+        vec![
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::AES),
+            Attribute::Token(false),
+            Attribute::Encrypt(true),
+            Attribute::Decrypt(true),
+            Attribute::Value(value.clone()),
+            Attribute::ValueLen(len.into()),
+        ]
+    };
+    let key = s.create_object(&template(32)).expect("consistent CKA_VALUE_LEN");
+    let attrs = s
+        .get_attributes(key, &[AttributeType::ValueLen])
+        .expect("CKA_VALUE_LEN");
+    assert!(matches!(attrs.as_slice(), [Attribute::ValueLen(n)] if u64::from(*n) == 32));
+    let mut iv = [7u8; 12];
+    let gcm = Mechanism::AesGcm(GcmParams::new(&mut iv, &[], 128.into()).unwrap());
+    let sealed = s.encrypt(&gcm, key, b"with the imported key").unwrap();
+    assert_eq!(
+        s.decrypt(&gcm, key, &sealed).unwrap(),
+        b"with the imported key"
+    );
+    assert_eq!(
+        rv(s.create_object(&template(16))),
+        RvError::TemplateInconsistent
+    );
+}

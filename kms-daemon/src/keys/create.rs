@@ -66,6 +66,9 @@ pub fn create_object(
                 ))
             }
         }
+        if class == CKO_SECRET_KEY {
+            drop_consistent_value_len(&mut map)?;
+        }
         template::check(Mode::Create, class, key_type, &map)?;
         // R1 (no wrap-and-decrypt key) and R5 (only keys generated here may wrap or unwrap).
         check_non_local_roles(&map)?;
@@ -114,6 +117,28 @@ pub fn secret_len_ok(key_type: u64, len: usize) -> bool {
         CKK_AES => matches!(len, 16 | 24 | 32),
         CKK_GENERIC_SECRET => (mac::MIN_KEY_LEN..=MAX_GENERIC_SECRET_LEN).contains(&len),
         _ => false,
+    }
+}
+
+/// A secret key's `CKA_VALUE_LEN` is the token's to set (from `CKA_VALUE`); a template may still
+/// give it when it agrees with the value, as OpenSC's `pkcs11-tool --test` does: it is dropped
+/// (and set again from the value), while one that contradicts the value is
+/// `template_inconsistent`.
+fn drop_consistent_value_len(map: &mut AttrMap) -> Result<()> {
+    let Some(given) = map.get(&CKA_VALUE_LEN) else {
+        return Ok(());
+    };
+    let value_len = map.get(&CKA_VALUE).and_then(AttrValue::as_bytes).map(<[u8]>::len);
+    match (given.as_ulong(), value_len) {
+        (Some(n), Some(len)) if n == len as u64 => {
+            map.remove(&CKA_VALUE_LEN);
+            Ok(())
+        }
+        (Some(_), Some(_)) => Err(Error::TemplateInconsistent(
+            "CKA_VALUE_LEN differs from the length of CKA_VALUE".into(),
+        )),
+        // Without a value the template check refuses it as read-only, as before.
+        _ => Ok(()),
     }
 }
 
