@@ -494,7 +494,9 @@ fn aes_key_with_a_consistent_value_len_is_created() {
             Attribute::ValueLen(len.into()),
         ]
     };
-    let key = s.create_object(&template(32)).expect("consistent CKA_VALUE_LEN");
+    let key = s
+        .create_object(&template(32))
+        .expect("consistent CKA_VALUE_LEN");
     let attrs = s
         .get_attributes(key, &[AttributeType::ValueLen])
         .expect("CKA_VALUE_LEN");

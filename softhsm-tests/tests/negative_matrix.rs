@@ -31,6 +31,8 @@ const KNOWN_DIFFERENCES: &[(&str, CK_RV, &str)] = &[
     ("C_GetOperationState NULL length", CKR_FUNCTION_NOT_SUPPORTED, "SoftHSM2 does not offer operation state; kms-pkcs11 offers the function, checks its arguments, and refuses to save (state holds key references)"),
     ("C_GetOperationState digest active", CKR_FUNCTION_NOT_SUPPORTED, "as above: kms-pkcs11 says CKR_STATE_UNSAVEABLE"),
     ("C_SetOperationState NULL state", CKR_FUNCTION_NOT_SUPPORTED, "as above"),
+    ("C_GetOperationState nothing active", CKR_FUNCTION_NOT_SUPPORTED, "as above: kms-pkcs11 says CKR_OPERATION_NOT_INITIALIZED"),
+    ("C_SetOperationState NULL state length 0", CKR_FUNCTION_NOT_SUPPORTED, "as above"),
     ("C_SetOperationState garbage", CKR_FUNCTION_NOT_SUPPORTED, "as above: kms-pkcs11 says CKR_SAVED_STATE_INVALID"),
     ("C_Login SO while user", CKR_SESSION_READ_ONLY_EXISTS, "both conditions hold (user logged in, an R/O session open); SoftHSM2 reports the R/O session, kms-pkcs11 the other user's login (either is allowed)"),
     ("C_Login pin length 0", CKR_PIN_INCORRECT, "SoftHSM2 does not check C_Login's PIN length against ulMinPinLen; spec-checklist S11 asks for CKR_PIN_LEN_RANGE"),
@@ -824,6 +826,14 @@ fn rows() -> Vec<Row> {
             |e| unsafe { f!(e.t, C_GetOperationState)(e.s, null_mut(), null_mut()) },
         ),
         r(
+            "C_GetOperationState nothing active",
+            CKR_OPERATION_NOT_INITIALIZED,
+            |e| unsafe {
+                let mut len = 0;
+                f!(e.t, C_GetOperationState)(e.s, null_mut(), &mut len)
+            },
+        ),
+        r(
             "C_GetOperationState digest active",
             CKR_STATE_UNSAVEABLE,
             |e| unsafe {
@@ -844,6 +854,11 @@ fn rows() -> Vec<Row> {
             "C_SetOperationState NULL state",
             CKR_ARGUMENTS_BAD,
             |e| unsafe { f!(e.t, C_SetOperationState)(e.s, null_mut(), 16, 0, 0) },
+        ),
+        r(
+            "C_SetOperationState NULL state length 0",
+            CKR_ARGUMENTS_BAD,
+            |e| unsafe { f!(e.t, C_SetOperationState)(e.s, null_mut(), 0, 0, 0) },
         ),
         r(
             "C_SetOperationState garbage",

@@ -128,7 +128,10 @@ fn drop_consistent_value_len(map: &mut AttrMap) -> Result<()> {
     let Some(given) = map.get(&CKA_VALUE_LEN) else {
         return Ok(());
     };
-    let value_len = map.get(&CKA_VALUE).and_then(AttrValue::as_bytes).map(<[u8]>::len);
+    let value_len = map
+        .get(&CKA_VALUE)
+        .and_then(AttrValue::as_bytes)
+        .map(<[u8]>::len);
     match (given.as_ulong(), value_len) {
         (Some(n), Some(len)) if n == len as u64 => {
             map.remove(&CKA_VALUE_LEN);

@@ -203,7 +203,9 @@ pub unsafe extern "C" fn C_SessionCancel(h: CK_SESSION_HANDLE, flags: CK_FLAGS) 
     })
 }
 
-/// C_GetOperationState: operation state is not exported (it may hold key references).
+/// C_GetOperationState: operation state is not exported (it may hold key references):
+/// `CKR_STATE_UNSAVEABLE` while an operation is active, `CKR_OPERATION_NOT_INITIALIZED` when
+/// none is.
 ///
 /// # Safety
 /// Pointers as the function requires.
@@ -214,9 +216,12 @@ pub unsafe extern "C" fn C_GetOperationState(
     pul_len: CK_ULONG_PTR,
 ) -> CK_RV {
     guard_session("C_GetOperationState", h, |scope| {
-        scope.session()?;
+        let session = scope.session()?;
         non_null(pul_len)?;
-        Err(Error::Ck(CKR_STATE_UNSAVEABLE))
+        Err(Error::Ck(match session.lock().crypto_operation_active() {
+            true => CKR_STATE_UNSAVEABLE,
+            false => CKR_OPERATION_NOT_INITIALIZED,
+        }))
     })
 }
 
@@ -234,6 +239,8 @@ pub unsafe extern "C" fn C_SetOperationState(
 ) -> CK_RV {
     guard_session("C_SetOperationState", h, |scope| {
         scope.session()?;
+        // A state is never empty: NULL is refused whatever the length.
+        non_null(p_state)?;
         // SAFETY: forwarded contract.
         unsafe { bytes(p_state, state_len)? };
         Err(Error::Ck(CKR_SAVED_STATE_INVALID))

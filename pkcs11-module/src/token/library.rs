@@ -59,6 +59,16 @@ pub struct Session {
 }
 
 impl Session {
+    /// Whether a cryptographic operation (sign, verify, encrypt, decrypt, digest) is active:
+    /// what `C_GetOperationState` would have to save.
+    pub fn crypto_operation_active(&self) -> bool {
+        self.sign.is_some()
+            || self.verify.is_some()
+            || self.encrypt.is_some()
+            || self.decrypt.is_some()
+            || self.digest.is_some()
+    }
+
     /// A new session on `slot`, with nothing active.
     pub fn new(slot: CK_SLOT_ID, rw: bool) -> Session {
         Session {
