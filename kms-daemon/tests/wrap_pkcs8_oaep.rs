@@ -116,7 +116,12 @@ fn rsa_oaep_wraps_secret_keys_with_a_separated_pair() {
     let t128 = aes(&svc, &c, 16, vec![b(CKA_EXTRACTABLE, true)])
         .unwrap()
         .id;
-    for mech in [sha256(), oaep(CKM_SHA_1, CKG_MGF1_SHA1)] {
+    for mech in [
+        sha256(),
+        oaep(CKM_SHA_1, CKG_MGF1_SHA1),
+        oaep(CKM_SHA384, CKG_MGF1_SHA384),
+        oaep(CKM_SHA512, CKG_MGF1_SHA512),
+    ] {
         let blob = do_wrap(&svc, &c, mech.clone(), wpub, &t128).unwrap();
         assert_eq!(blob.len(), 384);
         let new = do_unwrap(&svc, &c, mech, wpriv, &blob, secret_template()).unwrap();
@@ -169,9 +174,12 @@ fn rsa_oaep_wraps_secret_keys_with_a_separated_pair() {
         )),
         "template_inconsistent"
     );
-    // Parameters: SHA-512, a mismatched MGF, none at all.
+    // Parameters: SHA-224 (not offered), a mismatched MGF, none at all.
     for mech in [
-        oaep(CKM_SHA512, CKG_MGF1_SHA512),
+        oaep(
+            cryptoki_sys::CKM_SHA224 as u64,
+            cryptoki_sys::CKG_MGF1_SHA224 as u64,
+        ),
         oaep(CKM_SHA256, CKG_MGF1_SHA1),
         m(CKM_RSA_PKCS_OAEP),
     ] {

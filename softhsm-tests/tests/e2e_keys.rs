@@ -184,6 +184,8 @@ fn rsa_keys_sign_verify_encrypt_decrypt_and_stay_secret() {
     for (hash, mgf) in [
         (MechanismType::SHA256, PkcsMgfType::MGF1_SHA256),
         (MechanismType::SHA1, PkcsMgfType::MGF1_SHA1),
+        (MechanismType::SHA384, PkcsMgfType::MGF1_SHA384),
+        (MechanismType::SHA512, PkcsMgfType::MGF1_SHA512),
     ] {
         let oaep = Mechanism::RsaPkcsOaep(PkcsOaepParams::new(hash, mgf, PkcsOaepSource::empty()));
         let ct = s.encrypt(&oaep, public, b"secret message").unwrap();
@@ -512,4 +514,61 @@ fn aes_key_with_a_consistent_value_len_is_created() {
         rv(s.create_object(&template(16))),
         RvError::TemplateInconsistent
     );
+}
+
+/// RSA-OAEP with SHA-384 and SHA-512 (and MGF1 of the same hash): a ciphertext OpenSSL makes
+/// with the token key's public half decrypts in kmsd through the module (a second
+/// implementation against aws-lc; the module's own encryption in `rsa_keys_sign_verify_encrypt_decrypt_and_stay_secret`).
+#[test]
+fn oaep_sha384_and_sha512_agree_with_openssl() {
+    if !softhsm_tests::have("openssl") {
+        return;
+    }
+    let s = session();
+    let (public, private) = rsa_pair(&s, 91, 2048);
+    let spki = match s
+        .get_attributes(public, &[AttributeType::PublicKeyInfo])
+        .unwrap()
+        .as_slice()
+    {
+        [Attribute::PublicKeyInfo(der)] => der.clone(),
+        other => panic!("CKA_PUBLIC_KEY_INFO: {other:?}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pub.der"), spki).unwrap();
+    std::fs::write(dir.path().join("msg"), b"a message for OAEP").unwrap();
+    for (name, hash, mgf) in [
+        ("sha384", MechanismType::SHA384, PkcsMgfType::MGF1_SHA384),
+        ("sha512", MechanismType::SHA512, PkcsMgfType::MGF1_SHA512),
+    ] {
+        let out = std::process::Command::new("openssl")
+            .current_dir(dir.path())
+            .args([
+                "pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey", "pub.der",
+            ])
+            .args([
+                "-in",
+                "msg",
+                "-out",
+                "ct",
+                "-pkeyopt",
+                "rsa_padding_mode:oaep",
+            ])
+            .args(["-pkeyopt", &format!("rsa_oaep_md:{name}")])
+            .args(["-pkeyopt", &format!("rsa_mgf1_md:{name}")])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ct = std::fs::read(dir.path().join("ct")).unwrap();
+        let oaep = Mechanism::RsaPkcsOaep(PkcsOaepParams::new(hash, mgf, PkcsOaepSource::empty()));
+        assert_eq!(
+            s.decrypt(&oaep, private, &ct).unwrap(),
+            b"a message for OAEP",
+            "{name}"
+        );
+    }
 }

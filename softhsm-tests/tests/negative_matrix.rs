@@ -55,9 +55,9 @@ const KNOWN_DIFFERENCES: &[(&str, CK_RV, &str)] = &[
     ("C_EncryptInit CBC NULL IV", CKR_ARGUMENTS_BAD, "as above"),
     ("C_EncryptInit OAEP NULL param", CKR_ARGUMENTS_BAD, "as above"),
     ("C_EncryptInit OAEP param length 8", CKR_ARGUMENTS_BAD, "as above"),
-    ("C_EncryptInit OAEP SHA-384", CKR_ARGUMENTS_BAD, "SoftHSM2 2.6 offers RSA-OAEP with SHA-1 only and reports another hash as CKR_ARGUMENTS_BAD; kms-pkcs11 offers SHA-1 and SHA-256 (what kmsd decrypts and unwraps, kms-api's params::oaep) and refuses other parameters with CKR_MECHANISM_PARAM_INVALID, as S19 asks"),
-    ("C_DecryptInit OAEP SHA-384", CKR_ARGUMENTS_BAD, "as above"),
-    ("C_WrapKey OAEP SHA-384 size query", CKR_ARGUMENTS_BAD, "as above"),
+    ("C_EncryptInit OAEP SHA-224", CKR_ARGUMENTS_BAD, "SoftHSM2 2.6 offers RSA-OAEP with SHA-1 only and reports another hash as CKR_ARGUMENTS_BAD; kms-pkcs11 offers SHA-1, SHA-256, SHA-384 and SHA-512 (kms-api's params::oaep, the same in kmsd) and refuses other parameters with CKR_MECHANISM_PARAM_INVALID, as S19 asks"),
+    ("C_DecryptInit OAEP SHA-224", CKR_ARGUMENTS_BAD, "as above"),
+    ("C_WrapKey OAEP SHA-224 size query", CKR_ARGUMENTS_BAD, "as above"),
     ("C_DecryptInit GCM NULL param", CKR_ARGUMENTS_BAD, "as above"),
     ("C_SignInit PSS NULL param", CKR_ARGUMENTS_BAD, "as above"),
     ("C_SignInit PSS param length-1", CKR_ARGUMENTS_BAD, "as above"),
@@ -212,13 +212,14 @@ fn oaep_params(hash: CK_MECHANISM_TYPE, mgf: CK_RSA_PKCS_MGF_TYPE) -> CK_RSA_PKC
     }
 }
 
-/// `init` (`C_EncryptInit` or `C_DecryptInit`) with RSA-OAEP SHA-384/MGF1-SHA384 and `key`.
-fn oaep_sha384_init(
+/// `init` (`C_EncryptInit` or `C_DecryptInit`) with RSA-OAEP SHA-224/MGF1-SHA224 (a pair the
+/// contract refuses) and `key`.
+fn oaep_sha224_init(
     e: &Env,
     init: unsafe extern "C" fn(CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) -> CK_RV,
     key: CK_OBJECT_HANDLE,
 ) -> CK_RV {
-    let mut p = oaep_params(CKM_SHA384, CKG_MGF1_SHA384);
+    let mut p = oaep_params(CKM_SHA224, CKG_MGF1_SHA224);
     let mut m = mech_with(CKM_RSA_PKCS_OAEP, &mut p);
     // SAFETY: a valid mechanism and parameter on the stack.
     unsafe { init(e.s, &mut m, key) }
@@ -1446,9 +1447,9 @@ fn rows() -> Vec<Row> {
         // kmsd decrypts and unwraps RSA-OAEP with SHA-1 or SHA-256 only (kms-api's
         // params::oaep); the module refuses anything else at *Init, not at the round trip.
         r(
-            "C_EncryptInit OAEP SHA-384",
+            "C_EncryptInit OAEP SHA-224",
             CKR_MECHANISM_PARAM_INVALID,
-            |e| oaep_sha384_init(e, f!(e.t, C_EncryptInit), e.t.rsa_pub),
+            |e| oaep_sha224_init(e, f!(e.t, C_EncryptInit), e.t.rsa_pub),
         ),
         r(
             "C_Encrypt not initialized",
@@ -1637,9 +1638,9 @@ fn rows() -> Vec<Row> {
             },
         ),
         r(
-            "C_DecryptInit OAEP SHA-384",
+            "C_DecryptInit OAEP SHA-224",
             CKR_MECHANISM_PARAM_INVALID,
-            |e| oaep_sha384_init(e, f!(e.t, C_DecryptInit), e.t.rsa_priv),
+            |e| oaep_sha224_init(e, f!(e.t, C_DecryptInit), e.t.rsa_priv),
         ),
         r("C_DecryptInit active", CKR_OPERATION_ACTIVE, |e| unsafe {
             e.decrypt_init(CKM_AES_ECB);
@@ -2700,10 +2701,10 @@ fn rows() -> Vec<Row> {
         // A size query is answered without a round trip: the module checks the parameters as
         // kmsd would (the RSA public key has CKA_WRAP, the target is extractable).
         r(
-            "C_WrapKey OAEP SHA-384 size query",
+            "C_WrapKey OAEP SHA-224 size query",
             CKR_MECHANISM_PARAM_INVALID,
             |e| unsafe {
-                let mut p = oaep_params(CKM_SHA384, CKG_MGF1_SHA384);
+                let mut p = oaep_params(CKM_SHA224, CKG_MGF1_SHA224);
                 let mut m = mech_with(CKM_RSA_PKCS_OAEP, &mut p);
                 let mut l = 0;
                 f!(e.t, C_WrapKey)(e.s, &mut m, e.t.rsa_pub, e.t.aes_target, null_mut(), &mut l)

@@ -282,6 +282,25 @@ pub fn oaep_key(pkcs8: &[u8]) -> Result<OaepPrivateDecryptingKey> {
         .map_err(|_| Error::Internal("OAEP key".into()))
 }
 
+/// aws-lc-rs's RSA-OAEP with `hash` for the label and for MGF1 (the pairs the contract accepts:
+/// `kms_api::mech::params::oaep`).
+pub fn oaep_algorithm(hash: Hash) -> Result<&'static aws_lc_rs::rsa::OaepAlgorithm> {
+    use aws_lc_rs::rsa::{
+        OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
+    };
+    Ok(match hash {
+        Hash::Sha1 => &OAEP_SHA1_MGF1SHA1,
+        Hash::Sha256 => &OAEP_SHA256_MGF1SHA256,
+        Hash::Sha384 => &OAEP_SHA384_MGF1SHA384,
+        Hash::Sha512 => &OAEP_SHA512_MGF1SHA512,
+        Hash::Sha224 => {
+            return Err(Error::MechanismParamInvalid(
+                "OAEP with SHA-224 is not offered",
+            ))
+        }
+    })
+}
+
 /// [`decrypt_oaep`] with a parsed key ([`super::keycache`]).
 pub fn decrypt_oaep_with(
     key: &OaepPrivateDecryptingKey,
@@ -289,15 +308,7 @@ pub fn decrypt_oaep_with(
     label: &[u8],
     ct: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let alg = match hash {
-        Hash::Sha1 => &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
-        Hash::Sha256 => &aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256,
-        _ => {
-            return Err(Error::MechanismParamInvalid(
-                "OAEP hash must be SHA-1 or SHA-256",
-            ))
-        }
-    };
+    let alg = oaep_algorithm(hash)?;
     if ct.len() != key.key_size_bytes() {
         return Err(Error::EncryptedDataLenRange);
     }

@@ -85,19 +85,9 @@ pub fn aes_unwrap(kind: AesWrap, kek_bytes: &[u8], blob: &[u8]) -> Result<Zeroiz
     Ok(out)
 }
 
-fn oaep_alg(hash: Hash) -> Result<&'static aws_lc_rs::rsa::OaepAlgorithm> {
-    match hash {
-        Hash::Sha1 => Ok(&aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1),
-        Hash::Sha256 => Ok(&aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256),
-        _ => Err(Error::MechanismParamInvalid(
-            "OAEP hash must be SHA-1 or SHA-256",
-        )),
-    }
-}
-
 /// RSA-OAEP encryption of a secret key under the public key `spki` (SubjectPublicKeyInfo DER).
 pub fn oaep_wrap(spki: &[u8], hash: Hash, label: &[u8], key_material: &[u8]) -> Result<Vec<u8>> {
-    let alg = oaep_alg(hash)?;
+    let alg = super::rsa::oaep_algorithm(hash)?;
     let pk = PublicEncryptingKey::from_der(spki)
         .map_err(|_| Error::IntegrityFailure("stored RSA public key unusable".into()))?;
     let key = OaepPublicEncryptingKey::new(pk).map_err(|_| Error::Internal("OAEP key".into()))?;
@@ -192,7 +182,7 @@ mod tests {
     fn oaep_wrap_decrypts_with_the_private_key() {
         let (pkcs8, public) = super::super::rsa::generate(2048).unwrap();
         let secret = [0x42u8; 32];
-        for hash in [Hash::Sha1, Hash::Sha256] {
+        for hash in [Hash::Sha1, Hash::Sha256, Hash::Sha384, Hash::Sha512] {
             let blob = oaep_wrap(&public.spki, hash, b"label", &secret).unwrap();
             assert_eq!(blob.len(), 256);
             let back = super::super::rsa::decrypt_oaep(&pkcs8, hash, b"label", &blob).unwrap();
@@ -200,7 +190,7 @@ mod tests {
             assert!(super::super::rsa::decrypt_oaep(&pkcs8, hash, b"other", &blob).is_err());
         }
         assert!(matches!(
-            oaep_wrap(&public.spki, Hash::Sha512, b"", &secret),
+            oaep_wrap(&public.spki, Hash::Sha224, b"", &secret),
             Err(Error::MechanismParamInvalid(_))
         ));
     }

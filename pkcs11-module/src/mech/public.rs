@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use aws_lc_rs::digest::Digest;
 use aws_lc_rs::rsa::{
     OaepAlgorithm, OaepPublicEncryptingKey, Pkcs1PublicEncryptingKey, PublicEncryptingKey,
-    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
 };
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use cryptoki_sys::*;
@@ -184,10 +184,10 @@ fn oaep_alg(params: &MechParams) -> Result<(&'static OaepAlgorithm, &[u8])> {
     let alg = match hash {
         Hash::Sha1 => &OAEP_SHA1_MGF1SHA1,
         Hash::Sha256 => &OAEP_SHA256_MGF1SHA256,
+        Hash::Sha384 => &OAEP_SHA384_MGF1SHA384,
+        Hash::Sha512 => &OAEP_SHA512_MGF1SHA512,
         // Refused by params::oaep already; an arm in case it ever accepts more.
-        Hash::Sha224 | Hash::Sha384 | Hash::Sha512 => {
-            return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID))
-        }
+        Hash::Sha224 => return Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
     };
     Ok((alg, label))
 }
@@ -273,7 +273,7 @@ mod tests {
     }
 
     #[test]
-    fn encrypts_oaep_sha256_and_refuses_sha384() {
+    fn encrypts_oaep_sha2_and_refuses_sha224() {
         use aws_lc_rs::rsa::{KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey};
         let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).unwrap();
         let spki = private.public_key().as_der().unwrap().as_ref().to_vec();
@@ -288,8 +288,11 @@ mod tests {
             .decrypt(&OAEP_SHA256_MGF1SHA256, &sealed, &mut out, Some(b"label"))
             .unwrap();
         assert_eq!(opened, b"hello");
+        assert!(key
+            .encrypt(row, &oaep(Hash::Sha512, Hash::Sha512), b"hello")
+            .is_ok());
         assert_eq!(
-            key.encrypt(row, &oaep(Hash::Sha384, Hash::Sha384), b"hello"),
+            key.encrypt(row, &oaep(Hash::Sha224, Hash::Sha224), b"hello"),
             Err(Error::Ck(CKR_MECHANISM_PARAM_INVALID)),
             "kmsd could not decrypt it"
         );

@@ -84,14 +84,19 @@ pub fn ctr(params: &MechParams) -> Result<(u64, &[u8]), ParamError> {
     }
 }
 
-/// `CK_RSA_PKCS_OAEP_PARAMS`: SHA-1 or SHA-256 with MGF1 of the same hash (what kmsd's
-/// decryption and key transport implement); returns the hash and the label.
+/// `CK_RSA_PKCS_OAEP_PARAMS`: SHA-1, SHA-256, SHA-384 or SHA-512 with MGF1 of the same hash (what
+/// kmsd's decryption and key transport and the module's encryption implement); returns the hash
+/// and the label.
 pub fn oaep(params: &MechParams) -> Result<(Hash, &[u8]), ParamError> {
     match params {
         MechParams::Oaep { hash, mgf, label } => match Hash::from_ckm(*hash) {
-            Some(h @ (Hash::Sha1 | Hash::Sha256)) if *mgf == h.mgf1() => Ok((h, &label.0)),
+            Some(h @ (Hash::Sha1 | Hash::Sha256 | Hash::Sha384 | Hash::Sha512))
+                if *mgf == h.mgf1() =>
+            {
+                Ok((h, &label.0))
+            }
             _ => Err(ParamError(
-                "OAEP needs SHA-1/MGF1-SHA1 or SHA-256/MGF1-SHA256",
+                "OAEP needs SHA-1, SHA-256, SHA-384 or SHA-512 with MGF1 of the same hash",
             )),
         },
         _ => Err(ParamError("OAEP needs CK_RSA_PKCS_OAEP_PARAMS")),
@@ -141,13 +146,18 @@ mod tests {
     }
 
     #[test]
-    fn oaep_is_sha1_or_sha256_with_its_own_mgf() {
-        assert!(oaep(&oaep_params(CKM_SHA_1, CKG_MGF1_SHA1)).is_ok());
-        assert!(oaep(&oaep_params(CKM_SHA256, CKG_MGF1_SHA256)).is_ok());
+    fn oaep_takes_sha1_or_sha2_with_its_own_mgf() {
         for (h, g) in [
+            (CKM_SHA_1, CKG_MGF1_SHA1),
+            (CKM_SHA256, CKG_MGF1_SHA256),
             (CKM_SHA384, CKG_MGF1_SHA384),
             (CKM_SHA512, CKG_MGF1_SHA512),
+        ] {
+            assert!(oaep(&oaep_params(h, g)).is_ok(), "{h:#x}");
+        }
+        for (h, g) in [
             (CKM_SHA256, CKG_MGF1_SHA1),
+            (CKM_SHA512, CKG_MGF1_SHA384),
             (CKM_SHA224, CKG_MGF1_SHA224),
         ] {
             assert!(oaep(&oaep_params(h, g)).is_err(), "{h:#x}");
