@@ -1,5 +1,5 @@
-//! AES with a caller's secret key: CBC with PKCS#7 padding, GCM, CTR and ECB (aws-lc-rs). ECB
-//! and CTR serve data only: the key-transport rules (security R9) keep them out of wrapping.
+//! AES with a caller's secret key: CBC with PKCS#7 padding, CBC and ECB on whole blocks, GCM and
+//! CTR (aws-lc-rs). ECB, CBC and CTR serve data only: the key-transport rules (security R9) keep them out of wrapping.
 
 use crate::error::{Error, Result};
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -71,29 +71,54 @@ pub enum Direction {
     Decrypt,
 }
 
-/// `CKM_AES_ECB`: whole blocks only (a length that is not a multiple of 16 is the caller's
-/// `data_len_range` when encrypting, `encrypted_data_len_range` when decrypting).
-pub fn ecb(key: &[u8], dir: Direction, input: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+/// A block mode on whole blocks: ECB, or CBC with this IV.
+#[derive(Clone, Copy, Debug)]
+pub enum Blocks<'a> {
+    /// `CKM_AES_ECB`.
+    Ecb,
+    /// `CKM_AES_CBC` (no padding) with a 16-byte IV.
+    Cbc(&'a [u8]),
+}
+
+/// `CKM_AES_ECB` and `CKM_AES_CBC`: whole blocks only (a length that is not a multiple of 16 is
+/// the caller's `data_len_range` when encrypting, `encrypted_data_len_range` when decrypting).
+pub fn blocks(
+    key: &[u8],
+    mode: Blocks<'_>,
+    dir: Direction,
+    input: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
     if !input.len().is_multiple_of(16) {
         return Err(match dir {
             Direction::Encrypt => Error::DataLenRange,
             Direction::Decrypt => Error::EncryptedDataLenRange,
         });
     }
+    let iv = match mode {
+        Blocks::Ecb => None,
+        Blocks::Cbc(iv) => Some(FixedLength::from(iv16(iv)?)),
+    };
+    let k = unbound(key)?;
     let mut buf = Zeroizing::new(input.to_vec());
-    let failed = |_| Error::Internal("AES-ECB".into());
-    match dir {
-        Direction::Encrypt => {
-            EncryptingKey::ecb(unbound(key)?)
-                .and_then(|k| k.less_safe_encrypt(&mut buf, EncryptionContext::None))
-                .map_err(failed)?;
+    let done = match dir {
+        Direction::Encrypt => match mode {
+            Blocks::Ecb => EncryptingKey::ecb(k),
+            Blocks::Cbc(_) => EncryptingKey::cbc(k),
         }
-        Direction::Decrypt => {
-            DecryptingKey::ecb(unbound(key)?)
-                .and_then(|k| k.decrypt(&mut buf, DecryptionContext::None).map(|_| ()))
-                .map_err(failed)?;
+        .and_then(|k| {
+            let ctx = iv.map_or(EncryptionContext::None, EncryptionContext::Iv128);
+            k.less_safe_encrypt(&mut buf, ctx).map(drop)
+        }),
+        Direction::Decrypt => match mode {
+            Blocks::Ecb => DecryptingKey::ecb(k),
+            Blocks::Cbc(_) => DecryptingKey::cbc(k),
         }
-    }
+        .and_then(|k| {
+            let ctx = iv.map_or(DecryptionContext::None, DecryptionContext::Iv128);
+            k.decrypt(&mut buf, ctx).map(drop)
+        }),
+    };
+    done.map_err(|_| Error::Internal("AES block mode".into()))?;
     Ok(buf)
 }
 
@@ -212,7 +237,7 @@ mod tests {
         // FIPS-197 Appendix C.1 (AES-128).
         let key: Vec<u8> = (0u8..16).collect();
         let pt: Vec<u8> = (0u8..16).map(|i| i * 0x11).collect();
-        let ct = ecb(&key, Direction::Encrypt, &pt).unwrap();
+        let ct = blocks(&key, Blocks::Ecb, Direction::Encrypt, &pt).unwrap();
         assert_eq!(
             ct.as_slice(),
             [
@@ -221,15 +246,17 @@ mod tests {
             ]
         );
         assert_eq!(
-            ecb(&key, Direction::Decrypt, &ct).unwrap().as_slice(),
+            blocks(&key, Blocks::Ecb, Direction::Decrypt, &ct)
+                .unwrap()
+                .as_slice(),
             pt.as_slice()
         );
         assert!(matches!(
-            ecb(&key, Direction::Encrypt, &pt[1..]),
+            blocks(&key, Blocks::Ecb, Direction::Encrypt, &pt[1..]),
             Err(Error::DataLenRange)
         ));
         assert!(matches!(
-            ecb(&key, Direction::Decrypt, &pt[1..]),
+            blocks(&key, Blocks::Ecb, Direction::Decrypt, &pt[1..]),
             Err(Error::EncryptedDataLenRange)
         ));
     }
@@ -285,6 +312,26 @@ mod tests {
         assert!(matches!(
             gcm_encrypt(&key, &iv[..8], b"", 128, b"x"),
             Err(Error::MechanismParamInvalid(_))
+        ));
+    }
+
+    #[test]
+    fn cbc_matches_sp800_38a() {
+        // NIST SP 800-38A F.2.1/F.2.2, CBC-AES128, the first two blocks.
+        let key = hex::decode("2b7e151628aed2a6abf7158809cf4f3c").unwrap();
+        let iv = hex::decode("000102030405060708090a0b0c0d0e0f").unwrap();
+        let pt = hex::decode("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51")
+            .unwrap();
+        let ct = blocks(&key, Blocks::Cbc(&iv), Direction::Encrypt, &pt).unwrap();
+        assert_eq!(
+            hex::encode(ct.as_slice()),
+            "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
+        );
+        let back = blocks(&key, Blocks::Cbc(&iv), Direction::Decrypt, &ct).unwrap();
+        assert_eq!(back.as_slice(), pt.as_slice());
+        assert!(matches!(
+            blocks(&key, Blocks::Cbc(&iv), Direction::Encrypt, &pt[..17]),
+            Err(Error::DataLenRange)
         ));
     }
 }

@@ -32,6 +32,8 @@ pub enum Plan {
     RsaPkcs1Decrypt,
     /// RSA-OAEP decryption with this hash and label.
     RsaOaepDecrypt(Hash, Vec<u8>),
+    /// AES-CBC on whole blocks with this IV.
+    AesCbc(Vec<u8>),
     /// AES-CBC with PKCS#7 padding and this IV.
     AesCbcPad(Vec<u8>),
     /// AES-GCM.
@@ -86,6 +88,7 @@ pub fn plan(mech: u64, op: Op, params: &MechParams) -> Result<Plan> {
             let (hash, label) = params::oaep(params)?;
             Plan::RsaOaepDecrypt(hash, label.to_vec())
         }
+        (Kind::AesCbc, _) => Plan::AesCbc(params::iv(params)?.to_vec()),
         (Kind::AesCbcPad, _) => Plan::AesCbcPad(params::iv(params)?.to_vec()),
         (Kind::AesGcm, _) => {
             let (iv, aad, tag_bits) = params::gcm(params)?;

@@ -122,7 +122,8 @@ fn execute(
             Some(m) => mac::verify(hash, key, data, m).map(|()| Zeroizing::new(Vec::new())),
             None => z(mac::sign(hash, key, data)?),
         },
-        Plan::AesEcb => aes::ecb(key, dir, data),
+        Plan::AesEcb => aes::blocks(key, aes::Blocks::Ecb, dir, data),
+        Plan::AesCbc(iv) => aes::blocks(key, aes::Blocks::Cbc(&iv), dir, data),
         Plan::AesCtr { counter_bits, cb } => aes::ctr(key, counter_bits, &cb, data),
         Plan::RsaPkcs1Decrypt => rsa::decrypt_pkcs1(key, data),
         Plan::AesCbcPad(iv) => match op {

@@ -49,7 +49,7 @@ pub fn none(params: &MechParams) -> Result<(), ParamError> {
     }
 }
 
-/// The 16-byte IV of AES-CBC.
+/// The 16-byte IV of AES-CBC (with or without padding).
 pub fn iv(params: &MechParams) -> Result<&[u8], ParamError> {
     match params {
         MechParams::Iv(iv) if iv.0.len() == AES_BLOCK_LEN => Ok(&iv.0),

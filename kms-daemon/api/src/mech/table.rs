@@ -180,6 +180,8 @@ pub enum Kind {
     Eddsa,
     /// HMAC over the whole message.
     Hmac,
+    /// AES-CBC without padding (whole blocks).
+    AesCbc,
     /// AES-CBC with PKCS#7 padding.
     AesCbcPad,
     /// AES-GCM.
@@ -215,7 +217,7 @@ pub enum Output {
     Padded,
     /// GCM: encryption adds the 16-byte tag, decryption removes it.
     Tagged,
-    /// ECB: whole blocks in, as many out.
+    /// ECB and unpadded CBC: whole blocks in, as many out.
     Blocks,
     /// CTR: as many bytes out as in.
     Stream,
@@ -280,7 +282,7 @@ impl MechInfo {
             Kind::Hmac | Kind::Digest => Output::HashLen,
             Kind::AesCbcPad => Output::Padded,
             Kind::AesGcm => Output::Tagged,
-            Kind::AesEcb => Output::Blocks,
+            Kind::AesEcb | Kind::AesCbc => Output::Blocks,
             Kind::AesCtr => Output::Stream,
             Kind::KeyGen
             | Kind::KeyPairGen
@@ -401,6 +403,7 @@ pub static MECHANISMS: &[MechInfo] = &[
     row!(CKM_SHA384_HMAC, Kind::Hmac, SECRET, SIGN, SIGN, ParamKind::None, Some(Sha384), SECRET_BITS),
     row!(CKM_SHA512_HMAC, Kind::Hmac, SECRET, SIGN, SIGN, ParamKind::None, Some(Sha512), SECRET_BITS),
     row!(CKM_AES_KEY_GEN, Kind::KeyGen, AES, &[Generate], &[Generate], ParamKind::None, None, AES_BYTES),
+    row!(CKM_AES_CBC, Kind::AesCbc, AES, CRYPT, CRYPT, ParamKind::Iv16, None, AES_BYTES),
     row!(CKM_AES_CBC_PAD, Kind::AesCbcPad, AES, CRYPT, CRYPT, ParamKind::Iv16, None, AES_BYTES),
     row!(CKM_AES_GCM, Kind::AesGcm, AES, CRYPT, CRYPT, ParamKind::Gcm, None, AES_BYTES),
     row!(CKM_AES_CTR, Kind::AesCtr, AES, CRYPT, CRYPT, ParamKind::Ctr, None, AES_BYTES),
