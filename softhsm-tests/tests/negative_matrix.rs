@@ -53,6 +53,7 @@ const KNOWN_DIFFERENCES: &[(&str, CK_RV, &str)] = &[
     ("C_EncryptInit GCM param length-1", CKR_ARGUMENTS_BAD, "as above"),
     ("C_EncryptInit GCM tag 129 bits", CKR_ARGUMENTS_BAD, "as above"),
     ("C_EncryptInit CBC NULL IV", CKR_ARGUMENTS_BAD, "as above"),
+    ("C_EncryptInit GCM IV 128 bits", CKR_OK, "SoftHSM2 (OpenSSL) takes IVs of any length; kms-pkcs11 takes the 96-bit IV only: aws-lc-rs's AES-GCM has no other nonce length (another length goes through GHASH, NIST SP 800-38D §7.1), so it is refused at Init (README, What it offers)"),
     ("C_EncryptInit OAEP NULL param", CKR_ARGUMENTS_BAD, "as above"),
     ("C_EncryptInit OAEP param length 8", CKR_ARGUMENTS_BAD, "as above"),
     ("C_EncryptInit OAEP SHA-224", CKR_ARGUMENTS_BAD, "SoftHSM2 2.6 offers RSA-OAEP with SHA-1 only and reports another hash as CKR_ARGUMENTS_BAD; kms-pkcs11 offers SHA-1, SHA-256, SHA-384 and SHA-512 (kms-api's params::oaep, the same in kmsd) and refuses other parameters with CKR_MECHANISM_PARAM_INVALID, as S19 asks"),
@@ -1375,6 +1376,22 @@ fn rows() -> Vec<Row> {
             |e| unsafe {
                 let mut iv = [0u8; 12];
                 let mut params = gcm(&mut iv, 129);
+                f!(e.t, C_EncryptInit)(e.s, &mut mech_with(CKM_AES_GCM, &mut params), e.t.aes)
+            },
+        ),
+        r(
+            "C_EncryptInit GCM IV 128 bits",
+            CKR_MECHANISM_PARAM_INVALID,
+            |e| unsafe {
+                let mut iv = [0u8; 16];
+                let mut params = CK_GCM_PARAMS {
+                    pIv: iv.as_mut_ptr(),
+                    ulIvLen: 16,
+                    ulIvBits: 128,
+                    pAAD: null_mut(),
+                    ulAADLen: 0,
+                    ulTagBits: 128,
+                };
                 f!(e.t, C_EncryptInit)(e.s, &mut mech_with(CKM_AES_GCM, &mut params), e.t.aes)
             },
         ),
