@@ -67,42 +67,42 @@ fn wrap_based_extraction_t1_t2_t6_t7_t8_t9_t10_t11_t12() {
     let (_dir, mut d, mut a) = started();
     let k1 = a.import_secret(&[0xa1; 32], vec![flag(CKA_EXTRACTABLE, true)]);
 
-    // T1 (default mode): an all-purpose key is generated, but it can neither wrap nor decrypt.
-    let k2 = id(&ok(&a.generate_aes(
-        32,
-        vec![flag(CKA_WRAP, true), flag(CKA_DECRYPT, true)],
-    )));
-    let r = a.wrap(mech(KWP), &k2, &k1);
-    refused(&r, 403, "key_unextractable", "T1 wrap");
+    // T1: a key that both wraps and decrypts is refused at creation (R1); one that asks for
+    // wrapping only gets no decryption by default, so what it wraps it cannot decrypt.
+    let r = a.generate_aes(32, vec![flag(CKA_WRAP, true), flag(CKA_DECRYPT, true)]);
+    refused(&r, 400, "template_inconsistent", "T1 generate");
+    let k2 = id(&ok(&a.generate_aes(32, vec![flag(CKA_WRAP, true)])));
     let r = a.crypt("decrypt", &k2, gcm(), &[0u8; 48]);
     refused(&r, 403, "key_function_not_permitted", "T1 decrypt");
 
-    // T2: a pair whose public half wraps and private half decrypts; PKCS#1 v1.5 wrap is off.
-    let pair = ok(&rsa_pair(
+    // T2: a pair whose public half wraps and private half decrypts is refused at creation;
+    // a transport pair's private half does not decrypt; PKCS#1 v1.5 wrap is off.
+    let r = rsa_pair(
         &a,
         3072,
         vec![flag(CKA_WRAP, true), flag(CKA_ENCRYPT, false)],
         vec![flag(CKA_DECRYPT, true)],
-    ));
+    );
+    refused(&r, 400, "template_inconsistent", "T2 generate");
+    let pair = ok(&rsa_pair(&a, 3072, vec![flag(CKA_WRAP, true)], vec![]));
     let (pubk, privk) = (id(&pair["public"]), id(&pair["private"]));
     let r = a.wrap(mech(CKM_RSA_PKCS), &pubk, &k1);
     refused(&r, 400, "mechanism_invalid", "T2 RSA_PKCS");
-    let r = a.wrap(oaep(), &pubk, &k1);
-    refused(&r, 403, "key_unextractable", "T2 OAEP");
-    let r = a.crypt("decrypt", &privk, oaep(), &[1u8; 384]);
+    // RSA-3072 is as strong as AES-128 (R10): that is what it may wrap.
+    let k16 = a.import_secret(&[0xa2; 16], vec![flag(CKA_EXTRACTABLE, true)]);
+    let wrapped = ok(&a.wrap(oaep(), &pubk, &k16));
+    let blob = unb64(&wrapped["data"]);
+    let r = a.crypt("decrypt", &privk, oaep(), &blob);
     refused(&r, 403, "key_function_not_permitted", "T2 decrypt");
 
-    // T6: UNWRAP+ENCRYPT: encrypting a chosen key and unwrapping it is refused at use.
-    let k6 = id(&ok(&a.generate_aes(
-        32,
-        vec![flag(CKA_UNWRAP, true), flag(CKA_ENCRYPT, true)],
-    )));
+    // T6: UNWRAP+ENCRYPT (encrypting a chosen key, then unwrapping it) is refused at creation.
+    let r = a.generate_aes(32, vec![flag(CKA_UNWRAP, true), flag(CKA_ENCRYPT, true)]);
+    refused(&r, 400, "template_inconsistent", "T6 generate");
+    let k6 = id(&ok(&a.generate_aes(32, vec![flag(CKA_UNWRAP, true)])));
     let r = a.crypt("encrypt", &k6, gcm(), &[0x33; 32]);
     refused(&r, 403, "key_function_not_permitted", "T6 encrypt");
-    let r = a.unwrap(mech(KWP), &k6, &[0u8; 40], vec![]);
-    refused(&r, 403, "key_function_not_permitted", "T6 unwrap");
-    let r = a.set(&k6, vec![flag(CKA_WRAP, true)]);
-    refused(&r, 403, "attribute_read_only", "T6 set WRAP");
+    let r = a.set(&k6, vec![flag(CKA_ENCRYPT, true)]);
+    refused(&r, 403, "attribute_read_only", "T6 set ENCRYPT");
 
     // T7: self-wrap of an extractable key, and gaining WRAP/UNWRAP later.
     let k7 = id(&ok(&a.generate_aes(32, vec![flag(CKA_EXTRACTABLE, true)])));

@@ -115,6 +115,7 @@ fn private_key_import_validates_pairwise_and_keeps_components_sealed() {
             by(CKA_EC_PARAMS, Curve::P256.params()),
             by(CKA_VALUE, v),
             b(CKA_DERIVE, true),
+            b(CKA_SIGN, true),
         ]
     };
     let einfo = import(&svc, &c, ec_template(&scalar)).unwrap();

@@ -121,11 +121,15 @@ fn wrap_refusals_t1_t7_t9_t10_t11_t12() {
         code(do_wrap(&svc, &c, kw(), &plain, &target)),
         "key_function_not_permitted"
     );
-    // T1 / R1: a wrapping key that can also decrypt (accepted at generation, refused at use).
-    let wd = aes(&svc, &c, 32, vec![b(CKA_WRAP, true)]).unwrap().id;
+    // T1 / R1: a wrapping key that would also decrypt is refused at generation.
     assert_eq!(
-        code(do_wrap(&svc, &c, kw(), &wd, &target)),
-        "key_unextractable"
+        code(aes(
+            &svc,
+            &c,
+            32,
+            vec![b(CKA_WRAP, true), b(CKA_DECRYPT, true)]
+        )),
+        "template_inconsistent"
     );
     // T7 / R7: self-wrap, and wrapping a copy that has the wrapping key's value.
     let selfish = aes(
@@ -400,8 +404,8 @@ fn unwrap_refusals_t6_t8_t18() {
             "{len}"
         );
     }
-    // The unwrapping key: no UNWRAP; UNWRAP together with ENCRYPT (R1, refused at use).
-    let no_unwrap = aes(&svc, &c, 32, vec![b(CKA_WRAP, true), b(CKA_DECRYPT, false)])
+    // The unwrapping key: no UNWRAP; UNWRAP together with ENCRYPT (R1, refused at generation).
+    let no_unwrap = aes(&svc, &c, 32, vec![b(CKA_WRAP, true), b(CKA_UNWRAP, false)])
         .unwrap()
         .id;
     assert_eq!(
@@ -415,10 +419,14 @@ fn unwrap_refusals_t6_t8_t18() {
         )),
         "key_function_not_permitted"
     );
-    let ue = aes(&svc, &c, 32, vec![b(CKA_UNWRAP, true)]).unwrap().id;
     assert_eq!(
-        code(do_unwrap(&svc, &c, kw(), &ue, &blob, secret_template())),
-        "key_function_not_permitted"
+        code(aes(
+            &svc,
+            &c,
+            32,
+            vec![b(CKA_UNWRAP, true), b(CKA_ENCRYPT, true)]
+        )),
+        "template_inconsistent"
     );
     // Legacy transport mechanisms.
     for mech in [CKM_RSA_PKCS, CKM_AES_CBC_PAD, CKM_AES_ECB] {

@@ -132,11 +132,22 @@ fn wrap_unwrap_derive_and_import_over_https() {
         );
     }
 
-    // T1: a wrapping key that also decrypts; T12/T13: legacy mechanisms; no CKA_WRAP; R10.
-    let wd = aes_key(&c, vec![a_ulong(CKA_VALUE_LEN, 32), a_bool(CKA_WRAP, true)]);
-    let r = wrap(CKM_AES_KEY_WRAP, &wd, &target);
+    // T1: a wrapping key that also decrypts is refused at generation; T12/T13: legacy
+    // mechanisms; no CKA_WRAP; R10.
+    let r = c.call(
+        "POST",
+        &path("keys/generate"),
+        Some(
+            json!({"mechanism": {"mechanism": CKM_AES_KEY_GEN}, "template": [
+                a_ulong(CKA_VALUE_LEN, 32), a_bool(CKA_WRAP, true), a_bool(CKA_DECRYPT, true)
+            ]}),
+        ),
+    );
     seen.push(r.body.clone());
-    assert_eq!((r.status, r.code().as_str()), (403, "key_unextractable"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (400, "template_inconsistent")
+    );
     for mech in [CKM_RSA_PKCS, CKM_AES_ECB, CKM_AES_CBC_PAD] {
         let r = wrap(mech, &kek, &target);
         seen.push(r.body.clone());

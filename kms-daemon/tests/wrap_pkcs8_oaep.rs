@@ -203,27 +203,29 @@ fn rsa_oaep_wraps_secret_keys_with_a_separated_pair() {
         code(do_wrap(&svc, &c, sha256(), &weak.public.id, &t128)),
         "key_size_range"
     );
-    // T2 / R1 across the pair: the private half decrypts (the default) → the public key
-    // may not wrap; the public half encrypts (the default) → the private key may not unwrap.
+    // T2 / R1 across the pair: a pair whose public half wraps while its private half decrypts,
+    // or whose private half unwraps while its public half encrypts, is refused at generation.
+    for (public, private) in [
+        (b(CKA_WRAP, true), b(CKA_DECRYPT, true)),
+        (b(CKA_ENCRYPT, true), b(CKA_UNWRAP, true)),
+    ] {
+        assert_eq!(
+            code(try_pair(
+                &svc,
+                &c,
+                vec![u(CKA_MODULUS_BITS, 3072), public],
+                vec![private],
+            )),
+            "template_inconsistent"
+        );
+    }
+    // A pair that asks for transport only gets no encryption or decryption by default.
     let t2 = pair(
         &svc,
         &c,
         vec![u(CKA_MODULUS_BITS, 3072), b(CKA_WRAP, true)],
         vec![b(CKA_UNWRAP, true)],
     );
-    assert_eq!(
-        code(do_wrap(&svc, &c, sha256(), &t2.public.id, &t128)),
-        "key_unextractable"
-    );
-    assert_eq!(
-        code(do_unwrap(
-            &svc,
-            &c,
-            sha256(),
-            &t2.private.id,
-            &blob,
-            secret_template()
-        )),
-        "key_function_not_permitted"
-    );
+    assert_eq!(flag(&t2.public, CKA_ENCRYPT), Some(false));
+    assert_eq!(flag(&t2.private, CKA_DECRYPT), Some(false));
 }

@@ -235,11 +235,14 @@ fn wrap_based_extraction_t1_t2_t6_t7_t8_t9_t10_t11_t12() {
     let k1 = a.import(&[0xa1; 32], &[Attribute::Extractable(true)]);
     let kw = Mechanism::AesKeyWrap;
 
-    // T1 (default mode): generated, but it neither wraps nor decrypts.
-    let k2 = a
-        .aes(32, &[Attribute::Wrap(true), Attribute::Decrypt(true)])
-        .unwrap();
-    assert_eq!(rv(a.wrap(&kw, k2, k1)), RvError::KeyUnextractable, "T1");
+    // T1: a key that both wraps and decrypts is refused at generation (R1); one that asks for
+    // wrapping only does not decrypt.
+    assert_eq!(
+        rv(a.aes(32, &[Attribute::Wrap(true), Attribute::Decrypt(true)])),
+        RvError::TemplateInconsistent,
+        "T1"
+    );
+    let k2 = a.aes(32, &[Attribute::Wrap(true)]).unwrap();
     let mut iv = gcm_iv();
     let gcm = Mechanism::AesGcm(GcmParams::new(&mut iv, &[], 128.into()).unwrap());
     assert_eq!(
@@ -248,23 +251,22 @@ fn wrap_based_extraction_t1_t2_t6_t7_t8_t9_t10_t11_t12() {
         "T1 decrypt"
     );
 
-    // T2: across an RSA pair; PKCS#1 v1.5 wrap is off.
-    let (pubk, privk) = a
-        .rsa(
+    // T2: a pair that wraps with one half and decrypts with the other is refused at
+    // generation; a transport pair's private half does not decrypt; PKCS#1 v1.5 wrap is off.
+    assert_eq!(
+        rv(a.rsa(
             3072,
             &[Attribute::Wrap(true), Attribute::Encrypt(false)],
             &[Attribute::Decrypt(true)],
-        )
-        .unwrap();
+        )),
+        RvError::TemplateInconsistent,
+        "T2"
+    );
+    let (pubk, privk) = a.rsa(3072, &[Attribute::Wrap(true)], &[]).unwrap();
     assert_eq!(
         rv(a.wrap(&Mechanism::RsaPkcs, pubk, k1)),
         RvError::MechanismInvalid,
         "T2 RSA_PKCS"
-    );
-    assert_eq!(
-        rv(a.wrap(&oaep(), pubk, k1)),
-        RvError::KeyUnextractable,
-        "T2"
     );
     assert_eq!(
         rv(a.decrypt(&oaep(), privk, &[1u8; 384])),
@@ -272,24 +274,23 @@ fn wrap_based_extraction_t1_t2_t6_t7_t8_t9_t10_t11_t12() {
         "T2 decrypt"
     );
 
-    // T6: UNWRAP+ENCRYPT refused at use; WRAP cannot be added later.
-    let k6 = a
-        .aes(32, &[Attribute::Unwrap(true), Attribute::Encrypt(true)])
-        .unwrap();
+    // T6: UNWRAP+ENCRYPT refused at generation; a key that unwraps does not encrypt, and
+    // ENCRYPT cannot be added later.
+    assert_eq!(
+        rv(a.aes(32, &[Attribute::Unwrap(true), Attribute::Encrypt(true)])),
+        RvError::TemplateInconsistent,
+        "T6"
+    );
+    let k6 = a.aes(32, &[Attribute::Unwrap(true)]).unwrap();
     assert_eq!(
         rv(a.s.encrypt(&gcm, k6, &[0x33; 32])),
         RvError::KeyFunctionNotPermitted,
         "T6 encrypt"
     );
     assert_eq!(
-        rv(a.unwrap(&kw, k6, &[0u8; 40], &[])),
-        RvError::KeyFunctionNotPermitted,
-        "T6 unwrap"
-    );
-    assert_eq!(
-        rv(a.s.update_attributes(k6, &[Attribute::Wrap(true)])),
+        rv(a.s.update_attributes(k6, &[Attribute::Encrypt(true)])),
         RvError::AttributeReadOnly,
-        "T6 set WRAP"
+        "T6 set ENCRYPT"
     );
 
     // T7: roles are fixed; self-wrap refused.

@@ -114,9 +114,11 @@ struct Token {
     aes_wrap: CK_OBJECT_HANDLE,
     /// Extractable AES key, the wrap target.
     aes_target: CK_OBJECT_HANDLE,
-    /// RSA public key with CKA_VERIFY, CKA_ENCRYPT and CKA_WRAP.
+    /// RSA public key with CKA_VERIFY and CKA_ENCRYPT.
     rsa_pub: CK_OBJECT_HANDLE,
     rsa_priv: CK_OBJECT_HANDLE,
+    /// RSA public key of a transport pair (CKA_WRAP only; its private half unwraps).
+    rsa_wrap: CK_OBJECT_HANDLE,
     ec_pub: CK_OBJECT_HANDLE,
     ec_priv: CK_OBJECT_HANDLE,
     /// EC private key without CKA_SIGN and CKA_DERIVE.
@@ -2716,7 +2718,7 @@ fn rows() -> Vec<Row> {
             wrap(e, CKM_AES_KEY_WRAP, e.t.aes_wrap, e.t.aes_target, Some(39))
         }),
         // A size query is answered without a round trip: the module checks the parameters as
-        // kmsd would (the RSA public key has CKA_WRAP, the target is extractable).
+        // kmsd would (the transport pair's public key has CKA_WRAP, the target is extractable).
         r(
             "C_WrapKey OAEP SHA-224 size query",
             CKR_MECHANISM_PARAM_INVALID,
@@ -2724,7 +2726,14 @@ fn rows() -> Vec<Row> {
                 let mut p = oaep_params(CKM_SHA224, CKG_MGF1_SHA224);
                 let mut m = mech_with(CKM_RSA_PKCS_OAEP, &mut p);
                 let mut l = 0;
-                f!(e.t, C_WrapKey)(e.s, &mut m, e.t.rsa_pub, e.t.aes_target, null_mut(), &mut l)
+                f!(e.t, C_WrapKey)(
+                    e.s,
+                    &mut m,
+                    e.t.rsa_wrap,
+                    e.t.aes_target,
+                    null_mut(),
+                    &mut l,
+                )
             },
         ),
         // ---- C_UnwrapKey ----
@@ -3086,7 +3095,6 @@ fn token(name: &'static str, path: &Path) -> Token {
                 bytes_attr(CKA_PUBLIC_EXPONENT, &exponent),
                 attr(CKA_VERIFY, &TRUE),
                 attr(CKA_ENCRYPT, &TRUE),
-                attr(CKA_WRAP, &TRUE),
             ],
             &mut [
                 attr(CKA_TOKEN, &FALSE),
@@ -3094,6 +3102,22 @@ fn token(name: &'static str, path: &Path) -> Token {
                 attr(CKA_SENSITIVE, &TRUE),
                 attr(CKA_SIGN, &TRUE),
                 attr(CKA_DECRYPT, &TRUE),
+            ],
+        );
+        // Wrapping and decrypting stay on separate pairs (R1: refused together at creation).
+        let (rsa_wrap, _) = pair(
+            CKM_RSA_PKCS_KEY_PAIR_GEN,
+            &mut [
+                attr(CKA_TOKEN, &FALSE),
+                attr(CKA_MODULUS_BITS, &bits),
+                bytes_attr(CKA_PUBLIC_EXPONENT, &exponent),
+                attr(CKA_WRAP, &TRUE),
+            ],
+            &mut [
+                attr(CKA_TOKEN, &FALSE),
+                attr(CKA_PRIVATE, &TRUE),
+                attr(CKA_SENSITIVE, &TRUE),
+                attr(CKA_UNWRAP, &TRUE),
             ],
         );
         let ec_public = || {
@@ -3152,6 +3176,7 @@ fn token(name: &'static str, path: &Path) -> Token {
             aes_target,
             rsa_pub,
             rsa_priv,
+            rsa_wrap,
             ec_pub,
             ec_priv,
             ec_nosign,

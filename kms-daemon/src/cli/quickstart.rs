@@ -203,10 +203,11 @@ pub fn run(args: &Args) -> Result<()> {
         .canonicalize()
         .map_err(|e| Error::io(format!("resolving {}", args.dir.display()), e))?;
     let config_path = dir.join("kmsd.toml");
-    if config_path.exists() {
-        println!("reusing {} (PINs unchanged)", dir.display());
-    } else {
+    let created = !config_path.exists();
+    if created {
         create(&dir, args)?;
+    } else {
+        println!("reusing {} (PINs unchanged)", dir.display());
     }
     let cfg = Config::load(&config_path)?;
     crate::logging::init(&cfg.log);
@@ -222,7 +223,9 @@ pub fn run(args: &Args) -> Result<()> {
         },
     };
     let addr = local_addr(&listener)?;
-    if addr != cfg.listen {
+    // A new directory's kmsd.toml names the address its first run listened on; an existing
+    // one is left as its owner wrote it.
+    if created && addr != cfg.listen {
         record_listen(&config_path, addr)?;
     }
     let metrics = bind_metrics(&cfg, true)?;

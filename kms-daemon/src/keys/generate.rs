@@ -12,6 +12,7 @@ use crate::crypto::{ec, eddsa, rng, rsa};
 use crate::error::{Error, Result};
 use crate::model::object::AttrMap;
 use crate::model::template::{self, Mode};
+use crate::model::usage;
 use crate::state::Services;
 use kms_api::msg::{GenerateKeyPairRequest, GenerateKeyRequest, KeyPairInfo, ObjectInfo};
 use kms_api::{AttrValue, Bytes};
@@ -187,10 +188,24 @@ pub fn generate_pair(
             CKM_EC_EDWARDS_KEY_PAIR_GEN => CKK_EC_EDWARDS,
             _ => return Err(Error::MechanismInvalid(mech)),
         };
-        let pub_map = template::normalize(&req.public_template)?;
-        let priv_map = template::normalize(&req.private_template)?;
+        let mut pub_map = template::normalize(&req.public_template)?;
+        let mut priv_map = template::normalize(&req.private_template)?;
         template::check(Mode::Generate, CKO_PUBLIC_KEY, Some(key_type), &pub_map)?;
         template::check(Mode::Generate, CKO_PRIVATE_KEY, Some(key_type), &priv_map)?;
+        // The usage flags neither half names follow the roles either half asks for, and the
+        // pair may not wrap with one half and decrypt with the other (model::usage).
+        let roles = usage::requested(&[&pub_map, &priv_map], key_type);
+        for (class, map) in [
+            (CKO_PUBLIC_KEY, &mut pub_map),
+            (CKO_PRIVATE_KEY, &mut priv_map),
+        ] {
+            usage::fill(
+                |ty| template::change_rule(ty, class, Some(key_type)).is_some(),
+                roles,
+                map,
+            );
+        }
+        usage::check_separated(&[&pub_map, &priv_map])?;
         let spec = match key_type {
             CKK_RSA => rsa_spec(&pub_map)?,
             CKK_EC => ec_spec(&pub_map, &priv_map)?,

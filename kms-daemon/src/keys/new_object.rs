@@ -10,7 +10,8 @@ use crate::crypto::rng;
 use crate::error::{Error, Result};
 use crate::model::lifecycle::{has_lifecycle, Lifecycle};
 use crate::model::object::{AttrMap, StoredObject};
-use crate::model::template::{self};
+use crate::model::template;
+use crate::model::usage;
 use crate::store::objects;
 use crate::store::Db;
 use kms_api::AttrValue;
@@ -26,6 +27,9 @@ pub fn build(
     local: Option<u64>,
 ) -> Result<StoredObject> {
     template::apply_defaults(class, key_type, &mut attrs);
+    if key_type.is_some() {
+        usage::check_separated(&[&attrs])?;
+    }
     let flag = |m: &AttrMap, ty| m.get(&ty).and_then(AttrValue::as_bool).unwrap_or(false);
     if key_type.is_some() {
         attrs.insert(CKA_LOCAL, AttrValue::Bool(local.is_some()));

@@ -8,3 +8,4 @@ pub mod lifecycle;
 pub mod object;
 pub mod op;
 pub mod template;
+pub mod usage;

@@ -11,6 +11,7 @@
 //! (`template_incomplete`), since they depend on the operation.
 
 use super::object::AttrMap;
+use super::usage;
 use crate::ck::*;
 use crate::error::{Error, Result};
 use kms_api::attr::{kind_of, MAX_TEMPLATE_ATTRS, MAX_VALUE_LEN};
@@ -362,7 +363,8 @@ pub fn check(mode: Mode, class: u64, key_type: Option<u64>, map: &AttrMap) -> Re
     Ok(())
 }
 
-/// Fills in the defaults of security rule R3 for attributes the template did not give.
+/// Fills in the defaults of security rule R3 for attributes the template did not give, the usage
+/// flags by the roles the template asks for ([`super::usage`]).
 pub fn apply_defaults(class: u64, key_type: Option<u64>, map: &mut AttrMap) {
     let b = AttrValue::Bool;
     let empty = || AttrValue::Bytes(kms_api::Bytes::default());
@@ -393,41 +395,30 @@ pub fn apply_defaults(class: u64, key_type: Option<u64>, map: &mut AttrMap) {
     if let Some(kt) = key_type {
         set(CKA_KEY_TYPE, AttrValue::Ulong(kt));
         set(CKA_ID, empty());
-        set(CKA_DERIVE, b(false));
     }
     if secret_or_private {
         set(CKA_SENSITIVE, b(true));
         set(CKA_EXTRACTABLE, b(false));
-        set(CKA_UNWRAP, b(false));
         set(CKA_WRAP_WITH_TRUSTED, b(false));
     }
-    match (class, key_type) {
-        (CKO_PRIVATE_KEY, kt) => {
+    match class {
+        CKO_PRIVATE_KEY => {
             set(CKA_SUBJECT, empty());
-            set(CKA_SIGN, b(true));
-            set(CKA_DECRYPT, b(kt == Some(CKK_RSA)));
             set(CKA_SIGN_RECOVER, b(false));
             set(CKA_ALWAYS_AUTHENTICATE, b(false));
         }
-        (CKO_PUBLIC_KEY, kt) => {
+        CKO_PUBLIC_KEY => {
             set(CKA_SUBJECT, empty());
-            set(CKA_VERIFY, b(true));
-            set(CKA_ENCRYPT, b(kt == Some(CKK_RSA)));
             set(CKA_VERIFY_RECOVER, b(false));
-            set(CKA_WRAP, b(false));
             set(CKA_TRUSTED, b(false));
         }
-        (CKO_SECRET_KEY, kt) => {
-            // A generic secret is a MAC key; an AES key a cipher key.
-            let mac = kt == Some(CKK_GENERIC_SECRET);
-            set(CKA_ENCRYPT, b(!mac));
-            set(CKA_DECRYPT, b(!mac));
-            set(CKA_SIGN, b(mac));
-            set(CKA_VERIFY, b(mac));
-            set(CKA_WRAP, b(false));
-            set(CKA_TRUSTED, b(false));
-        }
+        CKO_SECRET_KEY => set(CKA_TRUSTED, b(false)),
         _ => {}
+    }
+    // The usage flags the template does not name follow the roles it asks for (model::usage).
+    if let Some(kt) = key_type {
+        let roles = usage::requested(&[map], kt);
+        usage::fill(|ty| change_rule(ty, class, key_type).is_some(), roles, map);
     }
 }
 

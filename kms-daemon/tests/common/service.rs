@@ -166,6 +166,16 @@ pub fn pair(
     public_template: Vec<Attr>,
     private_template: Vec<Attr>,
 ) -> KeyPairInfo {
+    try_pair(svc, c, public_template, private_template).unwrap()
+}
+
+/// Generates a key pair (EC when the public template names a curve, else RSA), or says why not.
+pub fn try_pair(
+    svc: &Services,
+    c: &Caller,
+    public_template: Vec<Attr>,
+    private_template: Vec<Attr>,
+) -> Result<KeyPairInfo, Error> {
     let ec = public_template.iter().any(|a| a.ty == CKA_EC_PARAMS);
     let mech = if ec {
         CKM_EC_KEY_PAIR_GEN
@@ -182,7 +192,6 @@ pub fn pair(
             private_template,
         },
     )
-    .unwrap()
 }
 
 pub fn ec_pair(
