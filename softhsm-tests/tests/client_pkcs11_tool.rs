@@ -468,36 +468,22 @@ fn pkcs11_tool_curves_macs_wrapping_and_data_objects() {
     let listed = tool.run(true, &["-O", "--type", "data"]);
     assert!(!listed.contains("blob"), "{listed}");
 
-    // AES key wrap with a wrap-only KEK (pkcs11-tool's own keygen asks for decrypt as well,
-    // which kmsd refuses for a wrapping key — security rule R1): the KEK is made directly.
-    let ctx = cryptoki::context::Pkcs11::new(module_path()).unwrap();
-    std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config());
-    ctx.initialize(cryptoki::context::CInitializeArgs::new(
-        cryptoki::context::CInitializeFlags::OS_LOCKING_OK,
-    ))
-    .unwrap();
-    let slot = ctx.get_slots_with_token().unwrap()[0];
-    let s = ctx.open_rw_session(slot).unwrap();
-    s.login(
-        cryptoki::session::UserType::User,
-        Some(&cryptoki::types::AuthPin::new(USER_PIN.into())),
-    )
-    .unwrap();
-    use cryptoki::object::Attribute as A;
-    s.generate_key(
-        &cryptoki::mechanism::Mechanism::AesKeyGen,
+    // AES key wrap with a KEK pkcs11-tool makes itself: `--usage-wrap` sends CKA_WRAP and
+    // CKA_UNWRAP only, and the key gets no ENCRYPT/DECRYPT by default (usage roles decided at
+    // creation, security rule R1), so it may wrap.
+    tool.run(
+        true,
         &[
-            A::Token(true),
-            A::ValueLen(32.into()),
-            A::Id(vec![0x25]),
-            A::Label(b"kek25".to_vec()),
-            A::Wrap(true),
-            A::Unwrap(true),
-            A::Encrypt(false),
-            A::Decrypt(false),
+            "--keygen",
+            "--key-type",
+            "AES:32",
+            "--usage-wrap",
+            "--id",
+            "25",
+            "--label",
+            "kek25",
         ],
-    )
-    .unwrap();
+    );
     tool.run(
         true,
         &[
