@@ -437,6 +437,14 @@ pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
             "use a level (error, warn, info, debug, trace) or directives like info,kms_daemon=debug",
         ));
     }
+    out.extend(cfg.auth.so_identities.iter().filter_map(|id| {
+        crate::auth::identity::canonical(id).err().map(|e| {
+            problem(
+                format!("auth.so_identities: {e}"),
+                "write each SO identity as a distinguished name, e.g. \"CN=kms-admin,O=Example\"",
+            )
+        })
+    }));
     out.extend(limits_problems(&cfg.limits));
     out.extend(audit_problem(&cfg.audit));
     if cfg.metrics.enabled && cfg.metrics.listen == cfg.listen && cfg.listen.port() != 0 {

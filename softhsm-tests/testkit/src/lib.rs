@@ -8,6 +8,8 @@
 //!   kmsd this process starts is killed when the process exits.
 //! - [`ScratchDb`], [`store_location`], [`on_postgres`]: with `KMS_TEST_PG` ([`PG_ENV`]) naming a
 //!   PostgreSQL server, each store is a fresh database there; without it, a SQLite file.
+//! - [`pki`]: more client certificates from a quick-start directory's CA (other identities,
+//!   odd subjects, other key usages), for the access-control tests.
 //! - [`kmsd_bin`], [`module_path`]: the workspace's built programs (see [`target_dir`] for how
 //!   they are found).
 //! - With the feature `pkcs11`: [`capi::Module`], the module loaded with dlopen as a C
@@ -24,6 +26,7 @@ pub mod capi;
 mod children;
 mod kmsd;
 mod pg;
+pub mod pki;
 #[cfg(feature = "pkcs11")]
 mod rv;
 
