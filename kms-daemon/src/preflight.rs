@@ -375,6 +375,7 @@ fn audit_problem(audit: &AuditConfig) -> Option<Problem> {
 
 /// A zero limit would refuse every login, every request or every connection.
 fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
+    let secs = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
     [
         (
             "max_sessions_per_identity",
@@ -387,9 +388,24 @@ fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
             "every request",
         ),
         (
+            "request_header_timeout_secs",
+            secs(limits.request_header_timeout_secs),
+            "every request (no time to send it)",
+        ),
+        (
+            "request_body_timeout_secs",
+            secs(limits.request_body_timeout_secs),
+            "every request with a body",
+        ),
+        (
             "max_connections",
             limits.max_connections,
             "every connection",
+        ),
+        (
+            "unknown_token_logins_per_minute",
+            limits.unknown_token_logins_per_minute,
+            "every login to a token the client cannot see, even without a PIN check",
         ),
     ]
     .into_iter()

@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn the_exposition_has_the_gauges() {
         let (_scratch, store) = crate::store::testing::fresh();
-        crate::auth::tokens::create_token(&store, "known", b"123456", b"12345678").unwrap();
+        crate::auth::tokens::create_token(&store, "known", b"123456", b"12345678", None).unwrap();
         let text = render(&store, false, 3);
         assert!(text.contains("kmsd_requests_in_flight 3\n"), "{text}");
         assert!(text.contains("kmsd_store_up 1\n"), "{text}");

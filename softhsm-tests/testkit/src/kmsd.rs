@@ -137,8 +137,12 @@ impl Kmsd {
                     cmd.arg("--store").arg(store_location(self.dir()));
                 }
                 let listen = format!("127.0.0.1:{}", port.unwrap_or(0));
+                // The PINs from the environment: never on the command line (`ps`).
                 cmd.args(["--listen", &listen, "--token", TOKEN])
-                    .args(["--user-pin", USER_PIN, "--so-pin", SO_PIN])
+                    .env("KMS_TESTKIT_USER_PIN", USER_PIN)
+                    .env("KMS_TESTKIT_SO_PIN", SO_PIN)
+                    .args(["--user-pin-from", "env:KMS_TESTKIT_USER_PIN"])
+                    .args(["--so-pin-from", "env:KMS_TESTKIT_SO_PIN"])
                     .stdout(Stdio::piped());
             }
             Role::Replica => {
@@ -395,6 +399,9 @@ impl Kmsd {
         text.push_str("[timeouts]\nconnect_ms = 2000\nrequest_ms = 5000\n");
         let path = self.dir().join(file);
         std::fs::write(&path, text).expect("write module config");
+        // Writable by its owner only, or the module refuses it.
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .expect("chmod module config");
         path
     }
 }
