@@ -85,6 +85,10 @@ pub static AUDIT_WRITE_DURATION: Histogram = Histogram::new(
     LATENCY_BUCKETS,
 );
 
+/// `kmsd_audit_chain_broken`: set by the chain watch of `kmsd serve` (`audit::ChainWatch`).
+pub static AUDIT_CHAIN_BROKEN: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// Seconds elapsed since `start`, for a histogram.
 pub fn seconds_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
