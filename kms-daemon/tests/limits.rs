@@ -75,25 +75,36 @@ fn logins_beyond_the_session_limit_are_refused_until_one_ends() {
     d.stop();
 }
 
-/// A `POST /v1/random` whose body is still on its way: admitted, in flight until finished.
-fn held_request(c: &Client) -> Conn {
-    let body = br#"{"len": 8}"#;
-    let mut conn = c.connect().unwrap();
-    conn.write_raw(
-        format!(
-            "POST /v1/random HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{{",
-            body.len()
-        )
-        .as_bytes(),
-    )
-    .unwrap();
-    conn
+/// Holds the store so that a login waits inside kmsd: the SQLite write lock, or the token's row
+/// on PostgreSQL, until the returned connection is dropped. (A request counts in flight only
+/// once its body has arrived, so a body still on its way holds nothing.)
+fn lock_store(dir: &Path) -> Box<dyn std::any::Any> {
+    let at = store_location(dir);
+    match at.to_str().filter(|s| s.starts_with("postgres://")) {
+        Some(url) => {
+            let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+            c.batch_execute(&format!(
+                "BEGIN; SELECT 1 FROM tokens WHERE label = '{TOKEN}' FOR UPDATE;"
+            ))
+            .unwrap();
+            Box::new(c)
+        }
+        None => {
+            let c = rusqlite::Connection::open(&at).unwrap();
+            c.execute_batch("BEGIN IMMEDIATE;").unwrap();
+            Box::new(c)
+        }
+    }
 }
 
-fn finish(mut conn: Conn) -> Response {
-    conn.write_raw(&br#"{"len": 8}"#[1..]).unwrap();
-    conn.read_response().unwrap()
+/// A login that waits on `lock` inside kmsd: admitted, in flight until the lock goes.
+fn held_request(d: &Kmsd) -> std::thread::JoinHandle<Response> {
+    let mut c = d.client();
+    std::thread::spawn(move || c.login(USER_PIN))
+}
+
+fn finish(held: std::thread::JoinHandle<Response>) -> Response {
+    held.join().unwrap()
 }
 
 fn random(c: &Client) -> Response {
@@ -111,8 +122,9 @@ fn requests_beyond_the_inflight_limit_get_429_at_once_and_others_are_served() {
         },
     );
     let client = d.client();
-    let held = [held_request(&client), held_request(&client)];
-    // Both are admitted once kmsd has read their headers.
+    let lock = lock_store(dir.path());
+    let held = [held_request(&d), held_request(&d)];
+    // Both are admitted once kmsd has read them, and wait for the store.
     let mut waited = 0;
     while d.metric("kmsd_requests_in_flight") < 2.0 {
         waited += 1;
@@ -132,6 +144,7 @@ fn requests_beyond_the_inflight_limit_get_429_at_once_and_others_are_served() {
         3.0
     );
     // The held requests complete normally, and the identity is served again.
+    drop(lock);
     for conn in held {
         assert_eq!(finish(conn).status, 200);
     }
@@ -190,7 +203,8 @@ fn connections_beyond_max_connections_wait_until_one_ends() {
         },
     );
     let client = d.client();
-    let held = [held_request(&client), held_request(&client)];
+    let lock = lock_store(dir.path());
+    let held = [held_request(&d), held_request(&d)];
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
         s.spawn(|| tx.send(random(&client).status).unwrap());
@@ -199,6 +213,7 @@ fn connections_beyond_max_connections_wait_until_one_ends() {
         assert!(waited.is_err(), "served beyond the cap: {waited:?}");
         // … and is served once one of them ends.
         let [first, second] = held;
+        drop(lock);
         assert_eq!(finish(first).status, 200);
         let status = rx.recv_timeout(std::time::Duration::from_secs(20));
         assert_eq!(status, Ok(200));

@@ -215,9 +215,11 @@ pub fn serve_on(
             signal.await;
             let _ = stop_tx.send(true);
         });
-        let max_connections = usize::try_from(cfg.limits.max_connections).unwrap_or(usize::MAX);
-        let result =
-            crate::server::serve(api, tls, router, reload, stopped(), drain, max_connections).await;
+        let limits = crate::server::ConnLimits {
+            max_connections: usize::try_from(cfg.limits.max_connections).unwrap_or(usize::MAX),
+            header_timeout: Duration::from_secs(cfg.limits.request_header_timeout_secs),
+        };
+        let result = crate::server::serve(api, tls, router, reload, stopped(), drain, limits).await;
         sweeper.abort();
         if let Some(unseal) = unseal {
             let _ = tokio::time::timeout(drain, unseal).await;
