@@ -75,29 +75,9 @@ fn logins_beyond_the_session_limit_are_refused_until_one_ends() {
     d.stop();
 }
 
-/// Holds the store so that a login waits inside kmsd: the SQLite write lock, or the token's row
-/// on PostgreSQL, until the returned connection is dropped. (A request counts in flight only
-/// once its body has arrived, so a body still on its way holds nothing.)
-fn lock_store(dir: &Path) -> Box<dyn std::any::Any> {
-    let at = store_location(dir);
-    match at.to_str().filter(|s| s.starts_with("postgres://")) {
-        Some(url) => {
-            let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
-            c.batch_execute(&format!(
-                "BEGIN; SELECT 1 FROM tokens WHERE label = '{TOKEN}' FOR UPDATE;"
-            ))
-            .unwrap();
-            Box::new(c)
-        }
-        None => {
-            let c = rusqlite::Connection::open(&at).unwrap();
-            c.execute_batch("BEGIN IMMEDIATE;").unwrap();
-            Box::new(c)
-        }
-    }
-}
-
-/// A login that waits on `lock` inside kmsd: admitted, in flight until the lock goes.
+/// A login that waits inside kmsd while the store is held (`kms_testkit::hold_store`):
+/// admitted, in flight until the store is let go. (A request counts in flight only once its
+/// body has arrived, so a body still on its way holds nothing.)
 fn held_request(d: &Kmsd) -> std::thread::JoinHandle<Response> {
     let mut c = d.client();
     std::thread::spawn(move || c.login(USER_PIN))
@@ -122,7 +102,7 @@ fn requests_beyond_the_inflight_limit_get_429_at_once_and_others_are_served() {
         },
     );
     let client = d.client();
-    let lock = lock_store(dir.path());
+    let lock = kms_testkit::hold_store(dir.path(), TOKEN);
     let held = [held_request(&d), held_request(&d)];
     // Both are admitted once kmsd has read them, and wait for the store.
     let mut waited = 0;
@@ -203,7 +183,7 @@ fn connections_beyond_max_connections_wait_until_one_ends() {
         },
     );
     let client = d.client();
-    let lock = lock_store(dir.path());
+    let lock = kms_testkit::hold_store(dir.path(), TOKEN);
     let held = [held_request(&d), held_request(&d)];
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
