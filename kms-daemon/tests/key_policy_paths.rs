@@ -158,61 +158,36 @@ fn wrap_then_unwrap_cannot_launder_a_key_out_of_its_policy() {
     let kek = transport(&alice);
     let extractable = || aes(&alice, vec![flag(CKA_EXTRACTABLE, true)]);
 
-    // Principals: not even the principal may wrap (the copy would be anyone's).
-    let bound = extractable();
-    admin(
-        &d,
-        &[
-            "key",
-            "set-policy",
-            "--id",
-            &bound,
-            "--principal",
-            "CN=kms-client",
-        ],
-    );
-    not_exported(
-        &wrap(&alice, &kek, &bound),
-        "key_unextractable",
-        "principals",
-    );
-    // A usage limit (a copy would bring a fresh count).
-    let limited = extractable();
-    admin(
-        &d,
-        &["key", "set-policy", "--id", &limited, "--max-uses", "1"],
-    );
-    not_exported(
-        &wrap(&alice, &kek, &limited),
-        "key_unextractable",
-        "usage limit",
-    );
-    // A validity window (the copy would have none).
-    let dated = extractable();
-    admin(
-        &d,
-        &[
-            "key",
-            "set-policy",
-            "--id",
-            &dated,
-            "--not-after",
-            "2099-01-01",
-        ],
-    );
-    not_exported(
-        &wrap(&alice, &kek, &dated),
-        "key_unextractable",
-        "validity window",
-    );
-    // A deactivated key protects no new data, in kmsd or out of it.
-    let retired = extractable();
-    admin(&d, &["key", "deactivate", "--id", &retired]);
-    not_exported(
-        &wrap(&alice, &kek, &retired),
-        "key_not_active",
-        "only an active key",
-    );
+    // Each policy the wrapped copy would lose, and a state that protects no new data: the
+    // administrator's command that gives it, the code and the reason of the refusal.
+    let cases: [(&[&str], &str, &str); 4] = [
+        // Not even the principal may wrap: the copy would be anyone's.
+        (
+            &["set-policy", "--principal", "CN=kms-client"],
+            "key_unextractable",
+            "principals",
+        ),
+        // A copy would bring a fresh count.
+        (
+            &["set-policy", "--max-uses", "1"],
+            "key_unextractable",
+            "usage limit",
+        ),
+        // The copy would have no window.
+        (
+            &["set-policy", "--not-after", "2099-01-01"],
+            "key_unextractable",
+            "validity window",
+        ),
+        (&["deactivate"], "key_not_active", "only an active key"),
+    ];
+    for (command, code, why) in cases {
+        let key = extractable();
+        let mut args = vec!["key", command[0], "--id", &key];
+        args.extend_from_slice(&command[1..]);
+        admin(&d, &args);
+        not_exported(&wrap(&alice, &kek, &key), code, why);
+    }
 
     // The refusal comes at creation where it can: an extractable key with a window.
     let r = alice.call(

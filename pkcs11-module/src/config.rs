@@ -131,7 +131,11 @@ impl Config {
                     *p = base.join(&*p);
                 }
             }
-            check_trusted(&slot.key_file, Trust::Secret)?;
+            // A missing key is reported where it is used (`client::tls`, kms-pkcs11-check's
+            // credentials step); one that others may read is refused now.
+            if slot.key_file.exists() {
+                check_trusted(&slot.key_file, Trust::Secret)?;
+            }
         }
         if let Some(f) = config.log.file.as_mut().filter(|f| f.is_relative()) {
             *f = base.join(&*f);

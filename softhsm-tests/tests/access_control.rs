@@ -7,7 +7,7 @@
 //! 2 the SO (admin certificate), 3 `app1` (subject O=Example, CN=app1), 4 `comma` (one CN
 //! "app1,O=Example"), 5 `outsider` (not admitted), 6 `cert-sign-only` (KeyUsage keyCertSign).
 
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::context::Pkcs11;
 use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectHandle};
@@ -17,7 +17,7 @@ use cryptoki::types::{AuthPin, Date};
 use kms_api::vendor::CKA_KMS_OBJECT_ID;
 use kms_testkit::pki::rcgen::{DnType, DnValue, KeyUsagePurpose};
 use kms_testkit::pki::{issue_client_cert, CertSpec};
-use kms_testkit::{module_path, rv, Kmsd, SO_PIN, TOKEN, USER_PIN};
+use kms_testkit::{initialized_module, rv, Kmsd, SO_PIN, TOKEN, USER_PIN};
 use std::sync::OnceLock;
 
 const ALICE: usize = 0;
@@ -62,10 +62,7 @@ fn fixture() -> &'static Fixture {
             "cert-sign-only",
         ];
         let slots: Vec<(&str, &str)> = names.iter().map(|n| (TOKEN, *n)).collect();
-        std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config_with(&slots));
-        let ctx = Pkcs11::new(module_path()).expect("load module");
-        ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-            .expect("C_Initialize");
+        let ctx = initialized_module(&kmsd.module_config_with(&slots));
         let slots = ctx.get_all_slots().expect("slots");
         assert_eq!(slots.len(), names.len());
         Fixture { kmsd, ctx, slots }
@@ -134,6 +131,14 @@ fn admin(args: &[&str]) {
     assert!(ok, "kmsd {args:?}: {out}");
 }
 
+/// `kmsd key set-policy --id <key's id> POLICY…`.
+fn set_policy(s: &Session, key: ObjectHandle, policy: &[&str]) {
+    let id = kms_id(s, key);
+    let mut args = vec!["key", "set-policy", "--id", &id];
+    args.extend_from_slice(policy);
+    admin(&args);
+}
+
 fn cbc() -> Mechanism<'static> {
     Mechanism::AesCbcPad([5u8; 16])
 }
@@ -142,14 +147,7 @@ fn cbc() -> Mechanism<'static> {
 fn item1_only_a_principal_changes_copies_wraps_or_destroys_a_bound_key() {
     let alice = user(ALICE);
     let key = aes(&alice, "alice-bound", &[Attribute::Extractable(true)]);
-    admin(&[
-        "key",
-        "set-policy",
-        "--id",
-        &kms_id(&alice, key),
-        "--principal",
-        "CN=kms-client",
-    ]);
+    set_policy(&alice, key, &["--principal", "CN=kms-client"]);
 
     let bob = user(BOB);
     let theirs = find(&bob, "alice-bound");
@@ -180,14 +178,7 @@ fn item2_wrap_cannot_launder_a_key_out_of_its_policy() {
     let t = kek(&alice);
     let extractable = [Attribute::Extractable(true)];
     let limited = aes(&alice, "limited", &extractable);
-    admin(&[
-        "key",
-        "set-policy",
-        "--id",
-        &kms_id(&alice, limited),
-        "--max-uses",
-        "1",
-    ]);
+    set_policy(&alice, limited, &["--max-uses", "1"]);
     let retired = aes(&alice, "retired", &extractable);
     admin(&["key", "deactivate", "--id", &kms_id(&alice, retired)]);
     let kwp = Mechanism::AesKeyWrap;
@@ -234,14 +225,7 @@ fn item4_principals_match_the_canonical_identity() {
     ]);
     let alice = user(ALICE);
     let key = aes(&alice, "for-app1", &[]);
-    admin(&[
-        "key",
-        "set-policy",
-        "--id",
-        &kms_id(&alice, key),
-        "--principal",
-        "cn=app1, o=Example",
-    ]);
+    set_policy(&alice, key, &["--principal", "cn=app1, o=Example"]);
     let app1 = user(APP1);
     app1.encrypt(&cbc(), find(&app1, "for-app1"), b"app1's")
         .unwrap();

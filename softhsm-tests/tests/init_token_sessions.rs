@@ -4,14 +4,13 @@
 //! Alice's login lasts; once she logs out the token is re-initialised, and her key went through
 //! the destruction window (an administrator brings it back), not straight to nothing.
 
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType};
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
 use kms_api::vendor::CKA_KMS_OBJECT_ID;
-use kms_testkit::{module_path, rv, Kmsd, SO_PIN, TOKEN, USER_PIN};
+use kms_testkit::{initialized_module, rv, Kmsd, SO_PIN, TOKEN, USER_PIN};
 
 fn pin(p: &str) -> AuthPin {
     AuthPin::new(p.into())
@@ -20,13 +19,7 @@ fn pin(p: &str) -> AuthPin {
 #[test]
 fn init_token_waits_for_every_login_and_keeps_keys_restorable() {
     let kmsd = Kmsd::start();
-    std::env::set_var(
-        "KMS_PKCS11_CONFIG",
-        kmsd.module_config_with(&[(TOKEN, "client"), (TOKEN, "admin")]),
-    );
-    let ctx = Pkcs11::new(module_path()).unwrap();
-    ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-        .unwrap();
+    let ctx = initialized_module(&kmsd.module_config_with(&[(TOKEN, "client"), (TOKEN, "admin")]));
     let slots = ctx.get_slots_with_token().unwrap();
     let (alice_slot, so_slot) = (slots[0], slots[1]);
 

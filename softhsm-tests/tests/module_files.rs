@@ -77,20 +77,12 @@ fn files_the_module_trusts_are_checked() {
         assert_eq!(rv, Some(CKR_GENERAL_ERROR), "{}: {err}", config.display());
         assert!(err.contains(why) && err.contains(fix), "{why}: {err}");
     };
-    chmod(&config, 0o664);
-    refused(
-        &config,
-        "writable by group or others (mode 664)",
-        "chmod go-w",
-    );
-    chmod(&config, 0o646);
-    refused(
-        &config,
-        "writable by group or others (mode 646)",
-        "chmod go-w",
-    );
+    for mode in [0o664, 0o646] {
+        chmod(&config, mode);
+        let why = format!("writable by group or others (mode {mode:o})");
+        refused(&config, &why, "chmod go-w");
+    }
     chmod(&config, 0o644);
-
     chmod(&key, 0o644);
     refused(
         &config,

@@ -43,6 +43,18 @@ pub const SO_PIN: &str = "87654321";
 /// Label of the token [`Kmsd`] creates (quick start's default label).
 pub const TOKEN: &str = "kms-default";
 
+/// The module loaded with `cryptoki` and initialized (OS locking) on the configuration `config`
+/// (`KMS_PKCS11_CONFIG` is set to it for this process): what a test application does first.
+#[cfg(feature = "pkcs11")]
+pub fn initialized_module(config: &std::path::Path) -> cryptoki::context::Pkcs11 {
+    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+    std::env::set_var("KMS_PKCS11_CONFIG", config);
+    let ctx = Pkcs11::new(module_path()).expect("load the module");
+    ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .expect("C_Initialize");
+    ctx
+}
+
 /// Resident memory (`VmRSS`) of process `pid` in KiB: `std::process::id()` for this one.
 pub fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
