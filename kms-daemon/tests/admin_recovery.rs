@@ -10,36 +10,7 @@ use kms_daemon::store::db::params;
 use kms_daemon::store::Dialect;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Runs `kmsd ARGS --config DIR/kmsd.toml` with `env` set and `stdin`; (success, all output).
-fn kmsd_env(d: &Kmsd, args: &[&str], env: &[(&str, &str)], stdin: &str) -> (bool, String) {
-    use std::io::Write;
-    let mut child = Command::new(kms_testkit::kmsd_bin())
-        .args(args)
-        .arg("--config")
-        .arg(d.config())
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 #[test]
 fn an_so_pin_lockout_has_an_audited_way_back() {
@@ -51,8 +22,7 @@ fn an_so_pin_lockout_has_an_audited_way_back() {
     }
     assert_eq!(so.login_as("so", SO_PIN).code(), "pin_locked");
 
-    let (reset, out) = kmsd_env(
-        &d,
+    let (reset, out) = d.admin_with(
         &["token", "reset-so-pin", "--label", TOKEN],
         &[],
         "56781234\n",
@@ -183,7 +153,7 @@ fn pins_reach_kmsd_without_the_command_line() {
     let create = |extra: &[&str], env: &[(&str, &str)], stdin: &str| {
         let mut args = vec!["token", "create", "--label", "second", "--allow-any"];
         args.extend_from_slice(extra);
-        kmsd_env(&d, &args, env, stdin)
+        d.admin_with(&args, env, stdin)
     };
     let (made, out) = create(
         &["--user-pin-from", &file_source, "--so-pin-from", "stdin"],
@@ -228,8 +198,7 @@ fn pins_reach_kmsd_without_the_command_line() {
     assert_eq!(login(&mut d.client(), "user", "24681357"), 200);
     assert_eq!(login(&mut d.admin_client(), "so", "13572468"), 200);
     // The command line still works, with a warning.
-    let (made, out) = kmsd_env(
-        &d,
+    let (made, out) = d.admin_with(
         &[
             "token",
             "create",

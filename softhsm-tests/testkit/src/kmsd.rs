@@ -344,7 +344,12 @@ impl Kmsd {
 
     /// Runs `kmsd ARGS --config DIR/kmsd.toml`; (success, stdout and stderr).
     pub fn admin(&self, args: &[&str]) -> (bool, String) {
-        let out = kmsd_with_stdin(self.dir(), args, "");
+        self.admin_with(args, &[], "")
+    }
+
+    /// [`Kmsd::admin`] with the environment variables `env` and `stdin` as standard input.
+    pub fn admin_with(&self, args: &[&str], env: &[(&str, &str)], stdin: &str) -> (bool, String) {
+        let out = kmsd_with_env(self.dir(), args, env, stdin);
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -423,10 +428,16 @@ fn free_port() -> u16 {
 /// Runs `kmsd ARGS --config DIR/kmsd.toml` with `stdin` as its standard input (which kmsd may
 /// not read when it refuses early); its output.
 pub fn kmsd_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    kmsd_with_env(dir, args, &[], stdin)
+}
+
+/// [`kmsd_with_stdin`] with the environment variables `env` set too.
+pub fn kmsd_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut child = Command::new(kmsd_bin())
         .args(args)
         .arg("--config")
         .arg(dir.join("kmsd.toml"))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -31,7 +31,7 @@ pub mod pki;
 mod rv;
 
 pub use bins::{kmsd_bin, module_path, target_dir};
-pub use kmsd::{kmsd_with_stdin, Kmsd, Options};
+pub use kmsd::{kmsd_with_env, kmsd_with_stdin, Kmsd, Options};
 pub use pg::{hold_store, on_postgres, skip_on_postgres, store_location, ScratchDb, PG_ENV};
 #[cfg(feature = "pkcs11")]
 pub use rv::{rv, Failure};
