@@ -20,13 +20,18 @@ use kms_testkit::pki::{issue_client_cert, CertSpec};
 use kms_testkit::{initialized_module, rv, Kmsd, SO_PIN, TOKEN, USER_PIN};
 use std::sync::OnceLock;
 
-const ALICE: usize = 0;
-const BOB: usize = 1;
-const SO: usize = 2;
-const APP1: usize = 3;
-const COMMA: usize = 4;
-const OUTSIDER: usize = 5;
-const CERT_SIGN_ONLY: usize = 6;
+/// The slots, in the order of the module configuration (module doc).
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Alice,
+    Bob,
+    So,
+    App1,
+    Comma,
+    Outsider,
+    CertSignOnly,
+}
+use Who::*;
 
 struct Fixture {
     kmsd: Kmsd,
@@ -70,17 +75,20 @@ fn fixture() -> &'static Fixture {
 }
 
 /// A session on slot `i`, logged in as `who` with `pin` (already logged in is fine).
-fn session(i: usize, who: UserType, pin: &str) -> Session {
+fn session(i: Who, who: UserType, pin: &str) -> Session {
     let f = fixture();
-    let s = f.ctx.open_rw_session(f.slots[i]).expect("C_OpenSession");
+    let s = f
+        .ctx
+        .open_rw_session(f.slots[i as usize])
+        .expect("C_OpenSession");
     match s.login(who, Some(&AuthPin::new(pin.into()))) {
         Ok(()) | Err(Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
-        Err(e) => panic!("C_Login on slot {i}: {e}"),
+        Err(e) => panic!("C_Login on slot {i:?}: {e}"),
     }
     s
 }
 
-fn user(i: usize) -> Session {
+fn user(i: Who) -> Session {
     session(i, UserType::User, USER_PIN)
 }
 
@@ -145,11 +153,11 @@ fn cbc() -> Mechanism<'static> {
 
 #[test]
 fn item1_only_a_principal_changes_copies_wraps_or_destroys_a_bound_key() {
-    let alice = user(ALICE);
+    let alice = user(Alice);
     let key = aes(&alice, "alice-bound", &[Attribute::Extractable(true)]);
     set_policy(&alice, key, &["--principal", "CN=kms-client"]);
 
-    let bob = user(BOB);
+    let bob = user(Bob);
     let theirs = find(&bob, "alice-bound");
     let relabel = [Attribute::Label(b"bob's".to_vec())];
     assert_eq!(
@@ -174,7 +182,7 @@ fn item1_only_a_principal_changes_copies_wraps_or_destroys_a_bound_key() {
 
 #[test]
 fn item2_wrap_cannot_launder_a_key_out_of_its_policy() {
-    let alice = user(ALICE);
+    let alice = user(Alice);
     let t = kek(&alice);
     let extractable = [Attribute::Extractable(true)];
     let limited = aes(&alice, "limited", &extractable);
@@ -223,13 +231,13 @@ fn item4_principals_match_the_canonical_identity() {
         "--allow",
         "CN=app1\\,O=Example",
     ]);
-    let alice = user(ALICE);
+    let alice = user(Alice);
     let key = aes(&alice, "for-app1", &[]);
     set_policy(&alice, key, &["--principal", "cn=app1, o=Example"]);
-    let app1 = user(APP1);
+    let app1 = user(App1);
     app1.encrypt(&cbc(), find(&app1, "for-app1"), b"app1's")
         .unwrap();
-    let comma = user(COMMA);
+    let comma = user(Comma);
     assert_eq!(
         rv(comma.encrypt(&cbc(), find(&comma, "for-app1"), b"not a CN with a comma")),
         RvError::KeyFunctionNotPermitted
@@ -239,7 +247,7 @@ fn item4_principals_match_the_canonical_identity() {
 #[test]
 fn item5_a_certificate_without_digital_signature_reaches_no_token() {
     let f = fixture();
-    let slot = f.slots[CERT_SIGN_ONLY];
+    let slot = f.slots[CertSignOnly as usize];
     assert!(
         f.ctx.get_token_info(slot).is_err(),
         "kmsd served keyCertSign-only"
@@ -253,7 +261,7 @@ fn item5_a_certificate_without_digital_signature_reaches_no_token() {
 #[test]
 fn item6_a_token_that_does_not_admit_the_client_is_not_there() {
     let f = fixture();
-    let slot = f.slots[OUTSIDER];
+    let slot = f.slots[Outsider as usize];
     assert_eq!(rv(f.ctx.get_token_info(slot)), RvError::TokenNotPresent);
     let s = f.ctx.open_rw_session(slot).unwrap();
     assert_eq!(
@@ -261,20 +269,24 @@ fn item6_a_token_that_does_not_admit_the_client_is_not_there() {
         RvError::TokenNotPresent,
         "the outsider cannot even try the PIN"
     );
-    assert!(f.ctx.get_token_info(f.slots[ALICE]).is_ok());
+    assert!(f.ctx.get_token_info(f.slots[Alice as usize]).is_ok());
 }
 
 #[test]
 fn item10_an_so_pin_lockout_is_undone_by_the_administrator() {
     let f = fixture();
-    let s = f.ctx.open_rw_session(f.slots[SO]).unwrap();
+    let s = f.ctx.open_rw_session(f.slots[So as usize]).unwrap();
     let wrong = AuthPin::new("00000000".into());
     let mut last = RvError::PinIncorrect;
     for _ in 0..10 {
         last = rv(s.login(UserType::So, Some(&wrong)));
     }
     assert_eq!(last, RvError::PinLocked);
-    assert!(f.ctx.get_token_info(f.slots[SO]).unwrap().so_pin_locked());
+    assert!(f
+        .ctx
+        .get_token_info(f.slots[So as usize])
+        .unwrap()
+        .so_pin_locked());
     let out = kms_testkit::kmsd_with_stdin(
         f.kmsd.dir(),
         &["token", "reset-so-pin", "--label", TOKEN],
@@ -291,6 +303,10 @@ fn item10_an_so_pin_lockout_is_undone_by_the_administrator() {
     );
     s.login(UserType::So, Some(&AuthPin::new("43218765".into())))
         .expect("the new SO PIN");
-    assert!(!f.ctx.get_token_info(f.slots[SO]).unwrap().so_pin_locked());
+    assert!(!f
+        .ctx
+        .get_token_info(f.slots[So as usize])
+        .unwrap()
+        .so_pin_locked());
     s.logout().unwrap();
 }
