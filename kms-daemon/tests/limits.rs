@@ -83,6 +83,16 @@ fn held_request(d: &Kmsd) -> std::thread::JoinHandle<Response> {
     std::thread::spawn(move || c.login(USER_PIN))
 }
 
+/// Waits (at most a minute) until `n` requests are in flight in `d`.
+fn wait_in_flight(d: &Kmsd, n: u32) {
+    let mut waited = 0;
+    while d.metric("kmsd_requests_in_flight") < f64::from(n) {
+        waited += 1;
+        assert!(waited < 6000, "the held requests were never admitted");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 fn finish(held: std::thread::JoinHandle<Response>) -> Response {
     held.join().unwrap()
 }
@@ -105,12 +115,7 @@ fn requests_beyond_the_inflight_limit_get_429_at_once_and_others_are_served() {
     let lock = kms_testkit::hold_store(dir.path(), TOKEN);
     let held = [held_request(&d), held_request(&d)];
     // Both are admitted once kmsd has read them, and wait for the store.
-    let mut waited = 0;
-    while d.metric("kmsd_requests_in_flight") < 2.0 {
-        waited += 1;
-        assert!(waited < 6000, "the held requests were never admitted");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_in_flight(&d, 2);
     for _ in 0..3 {
         let r = random(&client);
         assert_eq!((r.status, r.code().as_str()), (429, "too_many_requests"));
@@ -185,6 +190,7 @@ fn connections_beyond_max_connections_wait_until_one_ends() {
     let client = d.client();
     let lock = kms_testkit::hold_store(dir.path(), TOKEN);
     let held = [held_request(&d), held_request(&d)];
+    wait_in_flight(&d, 2);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
         s.spawn(|| tx.send(random(&client).status).unwrap());
