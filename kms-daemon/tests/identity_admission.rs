@@ -187,6 +187,8 @@ fn client_certificates_must_be_meant_for_client_authentication() {
             false,
         ),
         ("no-extensions", spec(vec![], vec![]), true),
+        // A subject kmsd cannot name: no identity, no connection.
+        ("no-subject", CertSpec::subject(vec![]), false),
         (
             "signing-client",
             spec(
@@ -206,7 +208,7 @@ fn client_certificates_must_be_meant_for_client_authentication() {
             false => assert!(r.is_err(), "{name} was served: {:?}", r.map(|r| r.status)),
         }
     }
-    assert_eq!(d.metric(failures) - before, 2.0, "each refusal counted");
+    assert_eq!(d.metric(failures) - before, 3.0, "each refusal counted");
     d.stop();
 }
 
