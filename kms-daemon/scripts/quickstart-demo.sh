@@ -15,7 +15,9 @@ pin="${KMS_DEMO_PIN:-123456}"
 command -v pkcs11-tool >/dev/null || { echo "install OpenSC first: apt-get install -y opensc" >&2; exit 1; }
 
 log="$dir/kmsd.out"
-"$bin/kmsd" quickstart --dir "$dir" --user-pin "$pin" --so-pin "${pin}00" >"$log" 2>"$dir/kmsd.log" &
+# The PINs from the environment, not the command line (which every user sees in ps).
+KMS_DEMO_USER_PIN="$pin" KMS_DEMO_SO_PIN="${pin}00" "$bin/kmsd" quickstart --dir "$dir" \
+  --user-pin-from env:KMS_DEMO_USER_PIN --so-pin-from env:KMS_DEMO_SO_PIN >"$log" 2>"$dir/kmsd.log" &
 kmsd_pid=$!
 trap 'kill $kmsd_pid 2>/dev/null || true' INT TERM
 for _ in $(seq 1 100); do grep -q '^kmsd listening on' "$log" && break; sleep 0.1; done

@@ -118,6 +118,12 @@ pub enum Error {
     /// The caller's identity holds `[limits] max_sessions_per_identity` live login sessions.
     #[error("too many login sessions for this client identity; log out of one first")]
     SessionLimit,
+    /// `C_InitToken` while a login session is open on the token.
+    #[error("a login session is open on the token; every session must end first")]
+    SessionExists,
+    /// The request's headers or body did not arrive in time; nothing was done.
+    #[error("the request did not arrive in time")]
+    RequestTimeout,
     /// Store failure (SQLite).
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),
@@ -190,6 +196,8 @@ impl Error {
             Error::Sealed => ErrorCode::Sealed,
             Error::TooManyRequests => ErrorCode::TooManyRequests,
             Error::SessionLimit => ErrorCode::SessionLimit,
+            Error::SessionExists => ErrorCode::SessionExists,
+            Error::RequestTimeout => ErrorCode::RequestTimeout,
             Error::AuditUnavailable(_) => ErrorCode::AuditUnavailable,
             Error::IdempotencyConflict => ErrorCode::IdempotencyConflict,
             Error::Store(_)

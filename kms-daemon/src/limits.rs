@@ -1,13 +1,16 @@
 //! Caps per client identity (`[limits]`, security R19): requests in flight, counted here and
-//! enforced by the API middleware before any work, and live login sessions, checked at login
-//! (`auth::session`). A refusal is counted in `kmsd_limit_refusals_total{limit}`; identities
-//! never become metric labels.
+//! enforced by the API middleware before any work; live login sessions, checked at login
+//! (`auth::session`); and logins or PIN changes aimed at a token the identity cannot see (no
+//! such token, or one that does not admit it), a token bucket per identity
+//! ([`Limits::refused_token_attempt`]). A refusal is counted in
+//! `kmsd_limit_refusals_total{limit}`; identities never become metric labels.
 
 use crate::config::LimitsConfig;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Requests in flight, by identity; an identity leaves the map when its last request ends, so
 /// the map holds only identities with work under way.
@@ -24,7 +27,12 @@ pub struct Limits {
     pub config: LimitsConfig,
     /// Requests in flight now.
     pub inflight: Arc<Inflight>,
+    /// Attempts on tokens the identity cannot see: (attempts left, when last counted).
+    unknown_tokens: Mutex<HashMap<String, (f64, Instant)>>,
 }
+
+/// Identities kept in the unknown-token buckets before the full ones are forgotten.
+const BUCKETS_MAX: usize = 4096;
 
 impl Limits {
     /// Limits as configured, nothing in flight.
@@ -32,6 +40,34 @@ impl Limits {
         Limits {
             config,
             inflight: Arc::default(),
+            unknown_tokens: Mutex::default(),
+        }
+    }
+
+    /// Counts one login or PIN change of `identity` aimed at a token it cannot see; `false`
+    /// (counted as a refusal) once it made more than `unknown_token_logins_per_minute` of them
+    /// in the last minute — a token bucket of that size, refilled at that rate.
+    pub fn refused_token_attempt(&self, identity: &str) -> bool {
+        let per_minute = f64::from(self.config.unknown_token_logins_per_minute);
+        let now = Instant::now();
+        let mut buckets = self.unknown_tokens.lock();
+        if buckets.len() >= BUCKETS_MAX {
+            buckets.retain(|_, (left, at)| {
+                *left + now.duration_since(*at).as_secs_f64() * per_minute / 60.0 < per_minute
+            });
+        }
+        let (left, at) = buckets
+            .entry(identity.to_owned())
+            .or_insert((per_minute, now));
+        *left = (*left + now.duration_since(*at).as_secs_f64() * per_minute / 60.0).min(per_minute);
+        *at = now;
+        if *left >= 1.0 {
+            *left -= 1.0;
+            true
+        } else {
+            drop(buckets);
+            refused(Limit::UnknownToken);
+            false
         }
     }
 
@@ -100,12 +136,14 @@ impl Drop for Permit {
 enum Limit {
     Inflight,
     Sessions,
+    UnknownToken,
 }
 
 fn refused(limit: Limit) {
     let label = match limit {
         Limit::Inflight => "inflight",
         Limit::Sessions => "sessions",
+        Limit::UnknownToken => "unknown_token",
     };
     crate::metrics::LIMIT_REFUSALS.inc(&[label]);
 }
@@ -145,6 +183,25 @@ mod tests {
         let l = limits(0, 1);
         assert!(l.admit("CN=a").is_none());
         assert!(l.inflight.counts.lock().is_empty());
+    }
+
+    #[test]
+    fn attempts_on_unseen_tokens_are_a_bucket_per_identity() {
+        let l = Limits::new(LimitsConfig {
+            unknown_token_logins_per_minute: 3,
+            ..LimitsConfig::default()
+        });
+        for _ in 0..3 {
+            assert!(l.refused_token_attempt("CN=a"));
+        }
+        assert!(
+            !l.refused_token_attempt("CN=a"),
+            "the fourth within a minute"
+        );
+        assert!(
+            l.refused_token_attempt("CN=b"),
+            "another identity has its own"
+        );
     }
 
     #[test]

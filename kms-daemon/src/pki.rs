@@ -35,8 +35,23 @@ fn rc(e: rcgen::Error) -> Error {
     Error::Internal(format!("certificate generation: {e}"))
 }
 
-fn write_public(path: &Path, pem: &str) -> Result<()> {
-    std::fs::write(path, pem).map_err(|e| Error::io(format!("writing {}", path.display()), e))
+/// Writes a file anyone may read and only its owner may change (mode 0644, whatever the umask
+/// allows beyond that; an existing file is truncated and given that mode): certificates and
+/// configurations, which kmsd and the module refuse when group or others may write them.
+pub fn write_public(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |e| Error::io(format!("writing {}", path.display()), e);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(io)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)
 }
 
 /// Creates the CA, server and client certificates and keys in `dir`.

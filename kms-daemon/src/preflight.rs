@@ -1,5 +1,8 @@
 //! The configuration checks `kmsd check-config` prints and `kmsd serve` runs before it starts:
-//! files readable, secret files (master key, TLS key, store) owner-only, certificates that parse,
+//! files readable, secret files (master key, TLS key, store) owner-only, the configuration and
+//! the certificate files not writable by group or others, the directories holding them not
+//! writable by group or others (unless sticky), no private key in those directories that group
+//! or others may read (quick start's CA key among them), certificates that parse,
 //! are within their validity and match their key, a client CA that is a CA, a store whose
 //! directory is writable and whose schema this kmsd knows, a valid log filter, and listen
 //! addresses free to bind. Each [`Problem`] says what is wrong and how to fix it.
@@ -103,6 +106,94 @@ fn secret_file(path: &Path, setting: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// A file anyone may read but only its owner may change (the configuration, certificates):
+/// writable by group or others is a problem — whoever can write the client CA file can let in
+/// any certificate they like.
+fn not_writable_by_others(path: &Path, setting: &str) -> Option<Problem> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o022 != 0).then(|| {
+        problem(
+            format!(
+                "{setting}: {} is writable by group or others (mode {:o})",
+                path.display(),
+                mode & 0o777
+            ),
+            format!("chmod go-w {}", path.display()),
+        )
+    })
+}
+
+/// The directories that hold kmsd's files: writable by group or others (and not sticky, as
+/// /tmp is), anyone could replace a file in them.
+fn directory_problems(paths: &[&Path]) -> Vec<Problem> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut dirs: Vec<&Path> = paths
+        .iter()
+        .map(|p| {
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut out = Vec::new();
+    for dir in &dirs {
+        let Ok(meta) = std::fs::metadata(dir) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            out.push(problem(
+                format!(
+                    "directory {} (holding kmsd's files) is writable by group or others (mode {:o})",
+                    dir.display(),
+                    mode & 0o777
+                ),
+                format!("chmod go-w {}", dir.display()),
+            ));
+        }
+        out.extend(exposed_private_keys(dir));
+    }
+    out
+}
+
+/// Private keys (PEM) in `dir` that group or others may read — quick start's CA key, for one:
+/// whoever reads it can issue client certificates kmsd accepts.
+fn exposed_private_keys(dir: &Path) -> Vec<Problem> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        let named = path.extension().is_some_and(|e| e == "key" || e == "pem");
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if !named || !meta.is_file() || mode & 0o044 == 0 {
+            continue;
+        }
+        let mut head = Vec::new();
+        let read =
+            std::fs::File::open(&path).and_then(|f| f.take(16 * 1024).read_to_end(&mut head));
+        if read.is_ok() && head.windows(16).any(|w| w == b"PRIVATE KEY-----") {
+            out.push(problem(
+                format!(
+                    "private key {} may be read by group or others (mode {:o})",
+                    path.display(),
+                    mode & 0o777
+                ),
+                format!("chmod 600 {}", path.display()),
+            ));
+        }
+    }
+    out
+}
+
 fn certificates(path: &Path, setting: &str) -> Result<Vec<CertificateDer<'static>>, Problem> {
     readable(path, setting)?;
     let certs = CertificateDer::pem_file_iter(path)
@@ -202,6 +293,8 @@ pub fn tls_problems(tls: &TlsConfig) -> Vec<Problem> {
             out.extend(check_certificate(ca, &tls.client_ca, "tls.client_ca", true));
         }
     }
+    out.extend(not_writable_by_others(&tls.cert, "tls.cert"));
+    out.extend(not_writable_by_others(&tls.client_ca, "tls.client_ca"));
     if let (Ok(certs), Ok(cas)) = (&certs, &cas) {
         out.extend(chain_to_client_ca(certs, cas, tls));
     }
@@ -375,11 +468,22 @@ fn audit_problem(audit: &AuditConfig) -> Option<Problem> {
 
 /// A zero limit would refuse every login, every request or every connection.
 fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
+    let secs = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
     [
         (
             "max_sessions_per_identity",
             limits.max_sessions_per_identity,
             "every login",
+        ),
+        (
+            "request_header_timeout_secs",
+            secs(limits.request_header_timeout_secs),
+            "every request (no time to send it)",
+        ),
+        (
+            "request_body_timeout_secs",
+            secs(limits.request_body_timeout_secs),
+            "every request with a body",
         ),
         (
             "max_inflight_per_identity",
@@ -390,6 +494,11 @@ fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
             "max_connections",
             limits.max_connections,
             "every connection",
+        ),
+        (
+            "unknown_token_logins_per_minute",
+            limits.unknown_token_logins_per_minute,
+            "every login to a token the client cannot see, even without a PIN check",
         ),
     ]
     .into_iter()
@@ -407,6 +516,18 @@ fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
 pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
     let hint = config_path.display().to_string();
     let mut out = Vec::new();
+    out.extend(not_writable_by_others(config_path, "the configuration"));
+    let mut files = vec![
+        config_path,
+        cfg.master_key_file.as_path(),
+        cfg.tls.cert.as_path(),
+        cfg.tls.key.as_path(),
+        cfg.tls.client_ca.as_path(),
+    ];
+    if let Location::Sqlite(store) = Location::of(&cfg.store) {
+        files.push(store);
+    }
+    out.extend(directory_problems(&files));
     match secret_file(&cfg.master_key_file, "master_key_file") {
         Err(p) if !cfg.master_key_file.exists() => out.push(problem(
             p.what,
@@ -437,6 +558,14 @@ pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
             "use a level (error, warn, info, debug, trace) or directives like info,kms_daemon=debug",
         ));
     }
+    out.extend(cfg.auth.so_identities.iter().filter_map(|id| {
+        crate::auth::identity::canonical(id).err().map(|e| {
+            problem(
+                format!("auth.so_identities: {e}"),
+                "write each SO identity as a distinguished name, e.g. \"CN=kms-admin,O=Example\"",
+            )
+        })
+    }));
     out.extend(limits_problems(&cfg.limits));
     out.extend(audit_problem(&cfg.audit));
     if cfg.metrics.enabled && cfg.metrics.listen == cfg.listen && cfg.listen.port() != 0 {

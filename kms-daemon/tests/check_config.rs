@@ -434,3 +434,52 @@ fn a_postgres_store_is_connected_to_and_its_failure_reported_without_the_passwor
         assert!(out.status.success(), "{}", s.problems());
     }
 }
+
+/// Issue 20, item 8: what others could change — the configuration, the client CA file, a
+/// directory of kmsd's files — or read — a private key such as quick start's CA key — is a
+/// problem, for `kmsd check-config` and for `kmsd serve`.
+#[test]
+fn files_others_may_change_and_keys_others_may_read_are_problems() {
+    let cases: [(&str, u32, &str, &str); 4] = [
+        (
+            "kmsd.toml",
+            0o666,
+            "the configuration",
+            "is writable by group or others (mode 666)",
+        ),
+        (
+            "ca.pem",
+            0o666,
+            "tls.client_ca",
+            "is writable by group or others (mode 666)",
+        ),
+        (
+            ".",
+            0o777,
+            "directory",
+            "is writable by group or others (mode 777)",
+        ),
+        (
+            "ca.key",
+            0o644,
+            "private key",
+            "may be read by group or others (mode 644)",
+        ),
+    ];
+    for (name, mode, what, why) in cases {
+        let s = Setup::new();
+        s.chmod(name, mode);
+        let problems = s.problems();
+        assert_has(&problems, &[what, why]);
+        let fix = if name == "ca.key" {
+            "fix: chmod 600"
+        } else {
+            "fix: chmod go-w"
+        };
+        assert_has(&problems, &[fix]);
+        let out = s.kmsd("serve");
+        assert!(!out.status.success(), "{name}: kmsd serve started");
+        assert_has(&String::from_utf8_lossy(&out.stderr), &[why]);
+        s.chmod(name, if name == "." { 0o700 } else { 0o600 });
+    }
+}

@@ -29,7 +29,7 @@ const ADMIN: &str = "CN=admin";
 fn services(max_pin_failures: u32) -> (tempfile::TempDir, Services) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create(&dir.path().join("kms.db")).unwrap();
-    tokens::create_token(&store, "t", USER_PIN, SO_PIN).unwrap();
+    tokens::create_token(&store, "t", USER_PIN, SO_PIN, None).unwrap();
     let svc = Services {
         store,
         vault: Vault::from_master_key(&[5u8; 32]).unwrap().into(),
@@ -571,7 +571,7 @@ fn init_pin_needs_the_so_and_unlocks_a_locked_user() {
         login(&svc, &anon, UserType::User, USER_PIN),
         Err(Error::PinLocked)
     ));
-    assert!(tokens::list_tokens(&svc).unwrap()[0].user_pin_locked);
+    assert!(tokens::list_tokens(&svc, "CN=a").unwrap()[0].user_pin_locked);
 
     // Without an SO session: no session, a user session.
     assert!(matches!(
@@ -604,7 +604,7 @@ fn init_pin_needs_the_so_and_unlocks_a_locked_user() {
         ),
         ("pin.init", "ok", ADMIN)
     );
-    let info = &tokens::list_tokens(&svc).unwrap()[0];
+    let info = &tokens::list_tokens(&svc, "CN=a").unwrap()[0];
     assert!(!info.user_pin_locked && !info.user_pin_count_low);
     assert!(matches!(
         login(&svc, &anon, UserType::User, USER_PIN),

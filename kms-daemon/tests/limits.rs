@@ -75,25 +75,26 @@ fn logins_beyond_the_session_limit_are_refused_until_one_ends() {
     d.stop();
 }
 
-/// A `POST /v1/random` whose body is still on its way: admitted, in flight until finished.
-fn held_request(c: &Client) -> Conn {
-    let body = br#"{"len": 8}"#;
-    let mut conn = c.connect().unwrap();
-    conn.write_raw(
-        format!(
-            "POST /v1/random HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{{",
-            body.len()
-        )
-        .as_bytes(),
-    )
-    .unwrap();
-    conn
+/// A login that waits inside kmsd while the store is held (`kms_testkit::hold_store`):
+/// admitted, in flight until the store is let go. (A request counts in flight only once its
+/// body has arrived, so a body still on its way holds nothing.)
+fn held_request(d: &Kmsd) -> std::thread::JoinHandle<Response> {
+    let mut c = d.client();
+    std::thread::spawn(move || c.login(USER_PIN))
 }
 
-fn finish(mut conn: Conn) -> Response {
-    conn.write_raw(&br#"{"len": 8}"#[1..]).unwrap();
-    conn.read_response().unwrap()
+/// Waits (at most a minute) until `n` requests are in flight in `d`.
+fn wait_in_flight(d: &Kmsd, n: u32) {
+    let mut waited = 0;
+    while d.metric("kmsd_requests_in_flight") < f64::from(n) {
+        waited += 1;
+        assert!(waited < 6000, "the held requests were never admitted");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+fn finish(held: std::thread::JoinHandle<Response>) -> Response {
+    held.join().unwrap()
 }
 
 fn random(c: &Client) -> Response {
@@ -111,14 +112,10 @@ fn requests_beyond_the_inflight_limit_get_429_at_once_and_others_are_served() {
         },
     );
     let client = d.client();
-    let held = [held_request(&client), held_request(&client)];
-    // Both are admitted once kmsd has read their headers.
-    let mut waited = 0;
-    while d.metric("kmsd_requests_in_flight") < 2.0 {
-        waited += 1;
-        assert!(waited < 6000, "the held requests were never admitted");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let lock = kms_testkit::hold_store(dir.path(), TOKEN);
+    let held = [held_request(&d), held_request(&d)];
+    // Both are admitted once kmsd has read them, and wait for the store.
+    wait_in_flight(&d, 2);
     for _ in 0..3 {
         let r = random(&client);
         assert_eq!((r.status, r.code().as_str()), (429, "too_many_requests"));
@@ -132,6 +129,7 @@ fn requests_beyond_the_inflight_limit_get_429_at_once_and_others_are_served() {
         3.0
     );
     // The held requests complete normally, and the identity is served again.
+    drop(lock);
     for conn in held {
         assert_eq!(finish(conn).status, 200);
     }
@@ -190,7 +188,9 @@ fn connections_beyond_max_connections_wait_until_one_ends() {
         },
     );
     let client = d.client();
-    let held = [held_request(&client), held_request(&client)];
+    let lock = kms_testkit::hold_store(dir.path(), TOKEN);
+    let held = [held_request(&d), held_request(&d)];
+    wait_in_flight(&d, 2);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
         s.spawn(|| tx.send(random(&client).status).unwrap());
@@ -199,6 +199,7 @@ fn connections_beyond_max_connections_wait_until_one_ends() {
         assert!(waited.is_err(), "served beyond the cap: {waited:?}");
         // … and is served once one of them ends.
         let [first, second] = held;
+        drop(lock);
         assert_eq!(finish(first).status, 200);
         let status = rx.recv_timeout(std::time::Duration::from_secs(20));
         assert_eq!(status, Ok(200));

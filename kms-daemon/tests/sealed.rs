@@ -43,6 +43,7 @@ fn setup(dir: &Path, source: &str, init_args: &[&str], init_stdin: &str) -> Stri
             USER_PIN,
             "--so-pin",
             SO_PIN,
+            "--allow-any",
         ],
         "",
     );

@@ -175,9 +175,10 @@ fn check_slot(
         Err(e) => {
             let why = match e {
                 Error::Ck(_) => format!(
-                    "kmsd has no token {:?}: create it (kmsd token create --label {}) or fix \
-                     `token` in the configuration",
-                    slot.token, slot.token
+                    "kmsd has no token {:?} for this certificate: create it (kmsd token create \
+                     --label {} --allow SUBJECT), admit this certificate's subject (kmsd token \
+                     admit --label {} --allow …), or fix `token` in the configuration",
+                    slot.token, slot.token, slot.token
                 ),
                 other => explain(&other),
             };

@@ -14,6 +14,15 @@
 //! request_ms = 5000                           # whole call, every endpoint tried included,
 //!                                             # after which CKR_DEVICE_ERROR
 //! ```
+//!
+//! **Files the module trusts** (issue 20, item 7; as ssh does): the configuration and the CA
+//! and certificate files it names must be regular files of at most [`MAX_FILE_BYTES`] — never a
+//! device or a FIFO, which would read forever or block `C_Initialize` — and none of them may be
+//! writable by group or others (whoever could write them could point the module at their own
+//! kmsd or CA). The client key must be readable by its owner only (mode 0600 or 0400); the one
+//! exception is a key owned by root that only root may write and no "other" may read (0640,
+//! 0440: a system path shared with a service group). Anything else fails `C_Initialize` with one
+//! line naming the file, its mode and the `chmod` that fixes it.
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -107,10 +116,13 @@ impl Config {
         Config::from_file(&path)
     }
 
-    /// Loads and checks one file. Relative paths inside are resolved against its directory.
+    /// Loads and checks one file (module doc: regular, bounded, not writable by others), and
+    /// the modes of the files it names. Relative paths inside are resolved against its
+    /// directory.
     pub fn from_file(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes = read_trusted(path, Trust::Public)?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
         let mut config = Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         for slot in &mut config.slots {
@@ -118,6 +130,11 @@ impl Config {
                 if p.is_relative() {
                     *p = base.join(&*p);
                 }
+            }
+            // A missing key is reported where it is used (`client::tls`, kms-pkcs11-check's
+            // credentials step); one that others may read is refused now.
+            if slot.key_file.exists() {
+                check_trusted(&slot.key_file, Trust::Secret)?;
             }
         }
         if let Some(f) = config.log.file.as_mut().filter(|f| f.is_relative()) {
@@ -145,6 +162,83 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// The most bytes the module reads from a file it trusts (configuration, CA, certificate, key).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Who may read or write a file the module trusts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// Anyone may read it; only its owner may write it (configuration, certificates).
+    Public,
+    /// Only its owner may read it (the client key), but for root's shared system keys.
+    Secret,
+}
+
+/// Opens `path` without blocking (a FIFO would) and checks it (module doc); the open file.
+fn open_trusted(path: &Path, trust: Trust) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{} is not a regular file (a device, FIFO or directory); point to a file",
+            path.display()
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} is larger than {} bytes; point to the right file",
+            path.display(),
+            MAX_FILE_BYTES
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    let shown = path.display();
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "{shown} is writable by group or others (mode {:o}); fix: chmod go-w {shown}",
+            mode & 0o777
+        ));
+    }
+    let root_shared = meta.uid() == 0 && mode & 0o004 == 0;
+    if trust == Trust::Secret && mode & 0o077 != 0 && !root_shared {
+        return Err(format!(
+            "{shown}: the private key may be read by group or others (mode {:o}); \
+             fix: chmod 600 {shown}",
+            mode & 0o777
+        ));
+    }
+    Ok(file)
+}
+
+/// Checks the file at `path` as [`read_trusted`] would, without reading it.
+pub fn check_trusted(path: &Path, trust: Trust) -> Result<(), String> {
+    open_trusted(path, trust).map(drop)
+}
+
+/// The contents of a file the module trusts (module doc), or one line saying why not.
+pub fn read_trusted(path: &Path, trust: Trust) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = open_trusted(path, trust)?;
+    let mut out = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if out.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} grew past {MAX_FILE_BYTES} bytes",
+            path.display()
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

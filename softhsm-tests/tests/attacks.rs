@@ -45,6 +45,7 @@ fn fixture() -> &'static Fixture {
             SPARE_PIN,
             "--so-pin",
             "33334444",
+            "--allow-any",
         ]);
         assert!(ok, "kmsd token create: {out}");
         std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config_for(&[TOKEN, SPARE]));

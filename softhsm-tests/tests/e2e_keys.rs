@@ -42,6 +42,7 @@ fn fixture() -> &'static Fixture {
             "11112222",
             "--so-pin",
             "33334444",
+            "--allow-any",
         ]);
         assert!(ok, "kmsd token create: {out}");
         std::env::set_var(

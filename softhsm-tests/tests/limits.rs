@@ -5,6 +5,7 @@
 //! `max_inflight_per_identity` returns `CKR_FUNCTION_FAILED` with
 //! `KMS_DEVICE_ERROR_TOO_MANY_REQUESTS`, and works again once the other request ends.
 
+use base64::Engine as _;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
 use cryptoki::session::UserType;
@@ -84,8 +85,10 @@ fn a_call_beyond_the_inflight_limit_is_function_failed_with_the_kmsd_code() {
     let session = ctx.open_ro_session(slot).unwrap();
     assert_eq!(session.generate_random_vec(8).unwrap().len(), 8);
 
-    // Another program with the same certificate holds one request in flight: its headers are
-    // sent, its body is not.
+    // Another program with the same certificate holds one request in flight: a login, sent
+    // whole, that waits inside kmsd while the test holds the store. (A request whose body is
+    // still on its way does not count in flight.)
+    let store = kms_testkit::hold_store(kmsd.dir(), TOKEN);
     let d = kmsd.dir();
     let mut holder = Command::new("openssl")
         .args(["s_client", "-quiet", "-connect"])
@@ -102,10 +105,19 @@ fn a_call_beyond_the_inflight_limit_is_function_failed_with_the_kmsd_code() {
         .spawn()
         .expect("start openssl s_client");
     let mut input = holder.stdin.take().unwrap();
+    let login = format!(
+        r#"{{"user_type":"user","pin":"{}"}}"#,
+        base64::engine::general_purpose::STANDARD.encode(USER_PIN)
+    );
     input
         .write_all(
-            b"POST /v1/random HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-              Content-Length: 10\r\nConnection: close\r\n\r\n{",
+            format!(
+                "POST /v1/tokens/{TOKEN}/login HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{login}",
+                login.len()
+            )
+            .as_bytes(),
         )
         .unwrap();
     input.flush().unwrap();
@@ -129,8 +141,8 @@ fn a_call_beyond_the_inflight_limit_is_function_failed_with_the_kmsd_code() {
         ErrorCode::TooManyRequests.device_error()
     );
 
-    // The held request ends (its body completed): the module is served again.
-    input.write_all(br#""len": 8}"#).unwrap();
+    // The held request ends (the store let go): the module is served again.
+    drop(store);
     drop(input);
     let out = holder.wait_with_output().unwrap();
     let answer = String::from_utf8_lossy(&out.stdout);

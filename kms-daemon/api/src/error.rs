@@ -140,6 +140,13 @@ error_codes! {
     /// Only `C_Login` meets it, and it may not return `CKR_SESSION_COUNT`: the nearest code it
     /// may return is `CKR_DEVICE_MEMORY` (no room on the token for another login).
     SessionLimit = ("session_limit", 429, 38, CKR_DEVICE_MEMORY);
+    /// `C_InitToken` while a login session of any identity is open on the token: every
+    /// session must end first (PKCS#11's `CKR_SESSION_EXISTS`).
+    SessionExists = ("session_exists", 409, 39, CKR_SESSION_EXISTS);
+    /// The request's headers or body did not arrive within `[limits]
+    /// request_header_timeout_secs` / `request_body_timeout_secs`; the request was not acted
+    /// on. For the module a transport failure: `CKR_DEVICE_ERROR`.
+    RequestTimeout = ("request_timeout", 408, 40, CKR_DEVICE_ERROR);
 }
 
 /// `ulDeviceError` when the module got no answer from kmsd it could use: unreachable, TLS

@@ -21,7 +21,7 @@ use extract::{ClientIdentity, RequestId};
 use handlers::{keys, misc, objects, tokens};
 use kms_api::route::{Method, Route};
 use kms_api::{ErrorBody, ErrorCode};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Largest request body accepted (security R19).
 pub const MAX_BODY: usize = 1 << 20;
@@ -93,9 +93,12 @@ async fn refuse_while_sealed(State(state): State<AppState>, req: Request, next: 
 pub const RETRY_AFTER_SECS: u64 = 1;
 
 /// At most `[limits] max_inflight_per_identity` requests per client identity: the next one is
-/// refused at once with 429 `too_many_requests` and `Retry-After` (never queued). An admitted
-/// request runs in a task of its own that holds the permit until the handler has finished, so a
-/// client that hangs up does not free its slot while its work still runs.
+/// refused at once with 429 `too_many_requests` and `Retry-After` (never queued). A request
+/// counts only once its whole body has arrived — within `request_body_timeout_secs`, or it is
+/// answered 408 `request_timeout` — so that a client stalling its bodies holds no slot (and no
+/// work waits on it). An admitted request runs in a task of its own that holds the permit until
+/// the handler has finished, so a client that hangs up does not free its slot while its work
+/// still runs.
 async fn limit_inflight(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(identity) = req
         .extensions()
@@ -104,6 +107,17 @@ async fn limit_inflight(State(state): State<AppState>, req: Request, next: Next)
     else {
         return next.run(req).await;
     };
+    let wait = Duration::from_secs(state.limits.config.request_body_timeout_secs);
+    let (parts, body) = req.into_parts();
+    let body = match tokio::time::timeout(wait, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            return Error::BadRequest("request body larger than 1 MiB or cut off".into())
+                .into_response()
+        }
+        Err(_) => return Error::RequestTimeout.into_response(),
+    };
+    let req = Request::from_parts(parts, axum::body::Body::from(body));
     let Some(permit) = state.limits.admit(&identity) else {
         let mut resp = Error::TooManyRequests.into_response();
         resp.headers_mut()

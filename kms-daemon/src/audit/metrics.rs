@@ -69,6 +69,7 @@ mod tests {
             so_pin_hash: String::new(),
             user_failures: 0,
             so_failures: 0,
+            admitted: None,
         };
         store.tx(|tx| tokens::insert(tx, &row, 0)).unwrap();
         store

@@ -12,7 +12,7 @@
 pub mod metrics;
 pub mod verify;
 
-pub use verify::{verify, verify_records, Verdict};
+pub use verify::{verify, verify_records, ChainWatch, Verdict};
 
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
@@ -215,16 +215,39 @@ pub fn records(conn: &Db<'_>) -> Result<Vec<Record>> {
     records_matching(conn, &Filter::default())
 }
 
+/// The columns of a record, as [`record_of`] reads them.
+const RECORD_COLUMNS: &str = "SELECT seq, ts_ms, request_id, actor, token, action, object_id, \
+     mechanism, outcome, prev_hash, hash, detail FROM audit";
+
+fn record_of(r: &crate::store::db::Row<'_>) -> Result<Record> {
+    Ok(Record {
+        seq: r.get(0)?,
+        ts_ms: r.get(1)?,
+        event: Event {
+            request_id: r.get(2)?,
+            actor: r.get(3)?,
+            token: r.get(4)?,
+            action: r.get(5)?,
+            object_id: r.get(6)?,
+            mechanism: r.get(7)?,
+            outcome: r.get(8)?,
+            detail: r.get(11)?,
+        },
+        prev_hash: r.get(9)?,
+        hash: r.get(10)?,
+    })
+}
+
 /// The records `filter` selects, in sequence order.
 pub fn records_matching(conn: &Db<'_>, filter: &Filter) -> Result<Vec<Record>> {
     conn.query_all(
-        "SELECT seq, ts_ms, request_id, actor, token, action, object_id, mechanism, outcome, \
-         prev_hash, hash, detail FROM audit \
-         WHERE (CAST(?1 AS TEXT) IS NULL OR object_id = ?1) \
-         AND (CAST(?2 AS TEXT) IS NULL OR actor = ?2) \
-         AND (CAST(?3 AS TEXT) IS NULL OR token = ?3) \
-         AND (CAST(?4 AS BIGINT) IS NULL OR ts_ms >= ?4) \
-         AND (CAST(?5 AS BIGINT) IS NULL OR ts_ms < ?5) ORDER BY seq",
+        &format!(
+            "{RECORD_COLUMNS} WHERE (CAST(?1 AS TEXT) IS NULL OR object_id = ?1) \
+             AND (CAST(?2 AS TEXT) IS NULL OR actor = ?2) \
+             AND (CAST(?3 AS TEXT) IS NULL OR token = ?3) \
+             AND (CAST(?4 AS BIGINT) IS NULL OR ts_ms >= ?4) \
+             AND (CAST(?5 AS BIGINT) IS NULL OR ts_ms < ?5) ORDER BY seq"
+        ),
         params![
             filter.object_id,
             filter.actor,
@@ -232,24 +255,16 @@ pub fn records_matching(conn: &Db<'_>, filter: &Filter) -> Result<Vec<Record>> {
             filter.since,
             filter.until
         ],
-        |r| {
-            Ok(Record {
-                seq: r.get(0)?,
-                ts_ms: r.get(1)?,
-                event: Event {
-                    request_id: r.get(2)?,
-                    actor: r.get(3)?,
-                    token: r.get(4)?,
-                    action: r.get(5)?,
-                    object_id: r.get(6)?,
-                    mechanism: r.get(7)?,
-                    outcome: r.get(8)?,
-                    detail: r.get(11)?,
-                },
-                prev_hash: r.get(9)?,
-                hash: r.get(10)?,
-            })
-        },
+        record_of,
+    )
+}
+
+/// The records of `WHERE clause`, whose two parameters are `a` and `b`.
+fn records_where(conn: &Db<'_>, clause: &str, a: i64, b: i64) -> Result<Vec<Record>> {
+    conn.query_all(
+        &format!("{RECORD_COLUMNS} WHERE {clause}"),
+        params![a, b],
+        record_of,
     )
 }
 

@@ -1,6 +1,12 @@
 //! Verification of the chain: every record's hash and link recomputed, and — on a SQLite store —
 //! the chain checked against the head file the store keeps ([`crate::store::audit_head`]), which
-//! reveals records cut off the tail.
+//! reveals records cut off the tail. On a SQLite store with records, a missing head file is
+//! itself a failure (deleting it is how a tail cut would be hidden), unless the caller says it
+//! knows ([`Head::Optional`]).
+//!
+//! A serving kmsd watches the chain too ([`ChainWatch`]): all of it at start, then, every
+//! sweep, the records added since the last verified one (and that one again, unchanged). A
+//! break is logged and shown by the `kmsd_audit_chain_broken` gauge.
 
 use super::{record_hash, records, Record};
 use crate::config::store::Location;
@@ -29,14 +35,21 @@ pub enum Verdict {
 
 /// Recomputes the chain over `records` (in order).
 pub fn verify_records(records: &[Record]) -> Verdict {
-    let mut prev = vec![0u8; 32];
+    verify_from(records, &[0u8; 32], 1)
+}
+
+/// Recomputes the chain over `records` (in order), which continue a chain whose last record
+/// had hash `prev` and was followed by `first_seq`.
+fn verify_from(records: &[Record], prev: &[u8], first_seq: i64) -> Verdict {
+    let mut prev = prev.to_vec();
     for (i, r) in records.iter().enumerate() {
         let broken = |reason: &str| Verdict::Broken {
             seq: r.seq,
             reason: reason.to_owned(),
         };
-        if r.seq != i as i64 + 1 {
-            return broken(&format!("sequence gap: expected seq={}", i + 1));
+        let expected = first_seq + i as i64;
+        if r.seq != expected {
+            return broken(&format!("sequence gap: expected seq={expected}"));
         }
         if r.prev_hash != prev {
             return broken("prev_hash does not match the previous record's hash");
@@ -73,12 +86,35 @@ pub fn check_head(records: &[Record], head: &Head) -> Option<String> {
     }
 }
 
+/// Whether `kmsd audit verify` insists on the head file of a SQLite store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadRule {
+    /// A store with records and no head file fails (the default).
+    Required,
+    /// The operator knows the head file is gone (`--without-head`): the chain alone is checked.
+    Optional,
+}
+
 /// The verdict on the store at `store` (its `store` setting): the chain's, then the stored
 /// head's (tail truncation), and the head to copy away. A PostgreSQL store has no head file.
-pub fn verify_store(store: &Path) -> Result<(Verdict, Option<Head>)> {
+pub fn verify_store(store: &Path, rule: HeadRule) -> Result<(Verdict, Option<Head>)> {
     let records = Store::open(store)?.read(records)?;
     let head = match Location::of(store) {
-        Location::Sqlite(file) => audit_head::load(file)?,
+        Location::Sqlite(file) => {
+            let head = audit_head::load(file)?;
+            if head.is_none() && !records.is_empty() && rule == HeadRule::Required {
+                let verdict = Verdict::Broken {
+                    seq: records.last().map_or(1, |r| r.seq),
+                    reason: format!(
+                        "the audit head file {} is missing, so a cut tail would go unseen \
+                         (restore the file, or run with --without-head to check the chain alone)",
+                        audit_head::path_for(file).display()
+                    ),
+                };
+                return Ok((verdict, None));
+            }
+            head
+        }
         Location::Postgres(_) => None,
     };
     let verdict = match (verify_records(&records), &head) {
@@ -93,6 +129,59 @@ pub fn verify_store(store: &Path) -> Result<(Verdict, Option<Head>)> {
         (v, _) => v,
     };
     Ok((verdict, head))
+}
+
+/// Records read per store read while watching the chain.
+const WATCH_BATCH: i64 = 10_000;
+
+/// The chain as a serving kmsd watches it (module doc): the last record verified, in memory, so
+/// that each check reads only what was added since — and a restart checks everything again.
+#[derive(Debug, Default)]
+pub struct ChainWatch {
+    verified: parking_lot::Mutex<Option<Head>>,
+}
+
+impl ChainWatch {
+    /// Checks the records added since the last verified one (all of them the first time), that
+    /// one still unchanged; returns the verdict (`records`: how many were checked now).
+    pub fn check(&self, store: &Store) -> Result<Verdict> {
+        let mut verified = self.verified.lock();
+        let mut checked = 0;
+        loop {
+            let (after, prev) = match &*verified {
+                None => (0, vec![0u8; 32]),
+                Some(h) => (h.seq, h.hash.clone()),
+            };
+            if after > 0 {
+                let now = store.read(|c| records_between(c, after - 1, 1))?;
+                if now.first().is_none_or(|r| r.seq != after || r.hash != prev) {
+                    return Ok(Verdict::Broken {
+                        seq: after,
+                        reason: "the record was changed or removed after it was verified".into(),
+                    });
+                }
+            }
+            let batch = store.read(|c| records_between(c, after, WATCH_BATCH))?;
+            let Some(last) = batch.last() else { break };
+            if let broken @ Verdict::Broken { .. } = verify_from(&batch, &prev, after + 1) {
+                return Ok(broken);
+            }
+            checked += batch.len();
+            *verified = Some(Head {
+                seq: last.seq,
+                hash: last.hash.clone(),
+            });
+            if (batch.len() as i64) < WATCH_BATCH {
+                break;
+            }
+        }
+        Ok(Verdict::Ok { records: checked })
+    }
+}
+
+/// At most `limit` records with `seq` above `after`, in order.
+fn records_between(conn: &Db<'_>, after: i64, limit: i64) -> Result<Vec<Record>> {
+    super::records_where(conn, "seq > ?1 ORDER BY seq LIMIT ?2", after, limit)
 }
 
 #[cfg(test)]

@@ -44,19 +44,22 @@ pub fn login(
 /// incremented; only then is the PIN compared (argon2id, no lock held). An unknown token costs
 /// one argon2 run too. On success the counter is still incremented: the caller resets it in the
 /// transaction of its change.
-pub(super) fn check_pin(
+pub fn check_pin(
     svc: &Services,
     caller: &Caller,
     token: &str,
     user_type: UserType,
     pin_bytes: &[u8],
 ) -> Result<()> {
-    if user_type == UserType::So && !svc.auth.so_identities.contains(&caller.identity) {
+    if user_type == UserType::So
+        && !crate::auth::identity::is_listed(&svc.auth.so_identities, &caller.identity)
+    {
         return Err(Error::UserTypeInvalid);
     }
     let max = svc.auth.max_pin_failures;
     let counted = svc.store.tx(|tx| {
-        let Some(row) = tokens::get_locked(tx, token)? else {
+        let Some(row) = tokens::get_locked(tx, token)?.filter(|t| t.admits(&caller.identity))
+        else {
             return Ok(None);
         };
         if row.failures(user_type) >= max {
@@ -69,10 +72,7 @@ pub(super) fn check_pin(
         Ok(Some(Ok((hash, n))))
     })?;
     let (hash, failures) = match counted {
-        None => {
-            pin::burn(pin_bytes);
-            return Err(Error::TokenNotFound);
-        }
+        None => return Err(unseen_token(svc, caller, pin_bytes)),
         Some(r) => r?,
     };
     if !pin::verify(pin_bytes, &hash) {
@@ -90,6 +90,17 @@ pub(super) fn check_pin(
         });
     }
     Ok(())
+}
+
+/// The refusal of a PIN aimed at a token the caller cannot see (none, or not admitted): after
+/// the argon2 run a known token would cost, `token_not_found`; past the caller's budget of such
+/// attempts, `too_many_requests` without it (`auth::tokens` module doc).
+pub(crate) fn unseen_token(svc: &Services, caller: &Caller, pin_bytes: &[u8]) -> Error {
+    if !svc.limits.refused_token_attempt(&caller.identity) {
+        return Error::TooManyRequests;
+    }
+    pin::burn(pin_bytes);
+    Error::TokenNotFound
 }
 
 fn login_inner(
@@ -160,7 +171,7 @@ mod tests {
 
     fn services(max: u32) -> (crate::store::testing::Scratch, Services) {
         let (dir, store) = crate::store::testing::fresh();
-        create_token(&store, "t", b"1234", b"87654321").unwrap();
+        create_token(&store, "t", b"1234", b"87654321", None).unwrap();
         let auth = AuthConfig {
             max_pin_failures: max,
             ..Default::default()
@@ -203,18 +214,18 @@ mod tests {
             login(&svc, &c, "t", &req(b"0000")),
             Err(Error::PinIncorrect)
         ));
-        let info = &list_tokens(&svc).unwrap()[0];
+        let info = &list_tokens(&svc, "CN=a").unwrap()[0];
         assert!(info.user_pin_count_low && !info.user_pin_final_try && !info.user_pin_locked);
         assert!(matches!(
             login(&svc, &c, "t", &req(b"0000")),
             Err(Error::PinIncorrect)
         ));
-        assert!(list_tokens(&svc).unwrap()[0].user_pin_final_try);
+        assert!(list_tokens(&svc, "CN=a").unwrap()[0].user_pin_final_try);
         assert!(matches!(
             login(&svc, &c, "t", &req(b"0000")),
             Err(Error::PinLocked)
         ));
-        assert!(list_tokens(&svc).unwrap()[0].user_pin_locked);
+        assert!(list_tokens(&svc, "CN=a").unwrap()[0].user_pin_locked);
         assert!(matches!(
             login(&svc, &c, "t", &req(b"1234")),
             Err(Error::PinLocked)
@@ -255,7 +266,7 @@ mod tests {
                 Err(Error::SessionLimit)
             ));
         }
-        let info = &list_tokens(&svc).unwrap()[0];
+        let info = &list_tokens(&svc, "CN=a").unwrap()[0];
         assert!(
             !info.user_pin_count_low,
             "a refused login is no PIN failure"

@@ -4,7 +4,6 @@ pub mod identity;
 pub mod login;
 pub mod pin;
 pub mod pin_change;
-pub mod reinit;
 pub mod session;
 pub mod tokens;
 

@@ -1,8 +1,9 @@
 //! PIN changes: `C_SetPIN` (the old PIN checked and counted exactly as a login) and
 //! `C_InitPIN` (by the SO, which is also how a locked user is unlocked).
 
-use super::login::check_pin;
+use super::login::{check_pin, unseen_token};
 use super::session::resolve;
+use super::tokens::admitted;
 use super::{pin, Caller};
 use crate::audit;
 use crate::error::{Error, Result};
@@ -40,16 +41,13 @@ fn set_pin_inner(
     pin::check_len(old)?;
     pin::check_len(new)?;
     let session = match svc.store.read(|conn| {
-        if tokens::get(conn, token)?.is_none() {
+        if admitted(conn, token, &caller.identity).is_err() {
             return Ok(None);
         }
         resolve(conn, &svc.auth, caller, token).map(Some)
     })? {
         Some(s) => s,
-        None => {
-            pin::burn(old);
-            return Err(Error::TokenNotFound);
-        }
+        None => return Err(unseen_token(svc, caller, old)),
     };
     let user_type = session.unwrap_or(UserType::User);
     ev.detail = Some(user_type_name(user_type).to_owned());
@@ -78,10 +76,10 @@ pub fn init_pin(svc: &Services, caller: &Caller, token: &str, req: &InitPinReque
 
 /// Whether the caller holds an SO session on `token` (token not found → `token_not_found`).
 fn so_logged_in(svc: &Services, conn: &Db<'_>, caller: &Caller, token: &str) -> Result<bool> {
-    tokens::get(conn, token)?.ok_or(Error::TokenNotFound)?;
+    admitted(conn, token, &caller.identity)?;
     Ok(
         resolve(conn, &svc.auth, caller, token)? == Some(UserType::So)
-            && svc.auth.so_identities.contains(&caller.identity),
+            && crate::auth::identity::is_listed(&svc.auth.so_identities, &caller.identity),
     )
 }
 

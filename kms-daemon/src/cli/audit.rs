@@ -1,6 +1,6 @@
 //! `kmsd audit verify|export`: recomputes the hash chain; writes records as JSON lines.
 
-use crate::audit::verify::verify_store;
+use crate::audit::verify::{verify_store, HeadRule};
 use crate::audit::{self, Filter, Verdict};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -15,11 +15,15 @@ use std::process::ExitCode;
 /// Audit subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the chain; exit 1 naming the first bad record.
+    /// Check the chain; exit 1 naming the first bad record. On a SQLite store the head file
+    /// must be there (it reveals a cut tail).
     Verify {
         /// kmsd.toml
         #[arg(long)]
         config: PathBuf,
+        /// The head file is known to be lost: check the chain alone (a cut tail goes unseen).
+        #[arg(long)]
+        without_head: bool,
     },
     /// Write records as JSON lines (one object per line, oldest first), for a SIEM.
     Export {
@@ -99,7 +103,16 @@ fn export(config: &Path, filter: &Filter, out: &mut impl Write) -> Result<usize>
 /// broken or unreadable.
 pub fn run(cmd: &AuditCommand) -> ExitCode {
     let exported = match cmd {
-        AuditCommand::Verify { config } => return run_verify(config),
+        AuditCommand::Verify {
+            config,
+            without_head,
+        } => {
+            let rule = match without_head {
+                true => HeadRule::Optional,
+                false => HeadRule::Required,
+            };
+            return run_verify(config, rule);
+        }
         AuditCommand::Export {
             config,
             key,
@@ -127,8 +140,8 @@ pub fn run(cmd: &AuditCommand) -> ExitCode {
     }
 }
 
-fn run_verify(config: &Path) -> ExitCode {
-    match Config::load(config).and_then(|c| verify_store(&c.store)) {
+fn run_verify(config: &Path, rule: HeadRule) -> ExitCode {
+    match Config::load(config).and_then(|c| verify_store(&c.store, rule)) {
         Ok((Verdict::Ok { records }, head)) => {
             println!("audit chain OK: {records} records");
             if let Some(h) = head {

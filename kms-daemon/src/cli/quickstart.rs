@@ -1,8 +1,11 @@
 //! `kmsd quickstart --dir DIR`: a ready development setup, served in the foreground.
 //!
 //! A new DIR gets a dev CA, server, client and admin certificates, the master key, the store, one
-//! token and `kmsd.toml`, whose `[auth] so_identities` lists the admin certificate's identity
-//! (`CN=kms-admin`: only it may log in as SO, security R17). An existing DIR is reused as it is
+//! token that admits the client and admin certificates' identities (no other certificate of the
+//! CA sees it), and `kmsd.toml`, whose `[auth] so_identities` lists the admin certificate's
+//! identity (`CN=kms-admin`: only it may log in as SO, security R17). PINs are given with
+//! `--user-pin-from`/`--so-pin-from` (env:NAME, file:PATH or stdin), or generated and printed
+//! once. An existing DIR is reused as it is
 //! (keys survive restarts, PINs unchanged, `kmsd.toml` never rewritten; a DIR made before admin
 //! certificates existed stays without one). After binding, `DIR/pkcs11.toml` (and, when DIR has
 //! the admin certificate, `DIR/pkcs11-admin.toml`, the same with the admin certificate) is
@@ -11,6 +14,7 @@
 //! disabled; a new DIR's config asks for a free port), the module config export and the module
 //! path, then one naming the admin configuration when there is one.
 
+use super::secret_input::{read_pin, PinSource};
 use super::serve::{bind, bind_metrics, local_addr, refuse_on_problems, serve_on, Listeners};
 use crate::auth::tokens::create_token;
 use crate::config::{AuthConfig, Config, LogConfig, MetricsConfig, TlsConfig};
@@ -38,12 +42,21 @@ pub struct Args {
     /// Label of the token created in a new DIR.
     #[arg(long, default_value = "kms-default")]
     pub token: String,
-    /// User PIN for a new DIR (default: random, printed once).
+    /// User PIN for a new DIR on the command line, visible in `ps` while kmsd serves: prefer
+    /// --user-pin-from (default: random, printed once).
     #[arg(long)]
     pub user_pin: Option<String>,
-    /// SO PIN for a new DIR (default: random, printed once).
+    /// Where to read the user PIN for a new DIR: env:NAME, file:PATH (mode 0600) or stdin.
+    #[arg(long, value_name = "SOURCE", conflicts_with = "user_pin")]
+    pub user_pin_from: Option<PinSource>,
+    /// SO PIN for a new DIR on the command line, visible in `ps` while kmsd serves: prefer
+    /// --so-pin-from (default: random, printed once).
     #[arg(long)]
     pub so_pin: Option<String>,
+    /// Where to read the SO PIN for a new DIR: env:NAME, file:PATH (mode 0600) or stdin (after
+    /// the user PIN's line when both come from stdin).
+    #[arg(long, value_name = "SOURCE", conflicts_with = "so_pin")]
+    pub so_pin_from: Option<PinSource>,
     /// The store of a new DIR: a PostgreSQL URL (`postgres://user@host:port/db`, an empty
     /// database) for a first replica that others join with `kmsd serve --config DIR/kmsd.toml
     /// --listen ADDR`; default: the SQLite file DIR/kms.db.
@@ -92,32 +105,43 @@ fn config_for(dir: &Path, so_identities: Vec<String>, store: Option<&Path>) -> C
 }
 
 fn create(dir: &Path, args: &Args) -> Result<()> {
+    let given_user = read_pin(
+        "user PIN",
+        args.user_pin_from.as_ref(),
+        args.user_pin.as_deref(),
+    )?;
+    let given_so = read_pin("SO PIN", args.so_pin_from.as_ref(), args.so_pin.as_deref())?;
     pki::create(dir)?;
     let admin = pki::identity_of_file(&dir.join(pki::ADMIN_CERT))?;
-    let cfg = config_for(dir, vec![admin], args.store.as_deref());
+    let client = pki::identity_of_file(&dir.join(pki::CLIENT_CERT))?;
+    let cfg = config_for(dir, vec![admin.clone()], args.store.as_deref());
     Vault::create_master_key_file(&cfg.master_key_file)?;
     let store = Store::create(&cfg.store)?;
-    let user_pin = match &args.user_pin {
-        Some(p) => Zeroizing::new(p.clone()),
-        None => random_pin()?,
-    };
-    let so_pin = match &args.so_pin {
-        Some(p) => Zeroizing::new(p.clone()),
-        None => random_pin()?,
-    };
-    create_token(&store, &args.token, user_pin.as_bytes(), so_pin.as_bytes())?;
+    let generated = (given_user.is_none(), given_so.is_none());
+    let user_pin = given_user.map_or_else(random_pin, Ok)?;
+    let so_pin = given_so.map_or_else(random_pin, Ok)?;
+    create_token(
+        &store,
+        &args.token,
+        user_pin.as_bytes(),
+        so_pin.as_bytes(),
+        Some(vec![client, admin]),
+    )?;
     let text = format!(
         "# kmsd configuration written by `kmsd quickstart` (development only).\n\
          # [auth] so_identities: client identities allowed to log in as SO (here the admin\n\
          # certificate admin.pem; the module uses it through pkcs11-admin.toml).\n{}",
         cfg.to_toml()?
     );
-    std::fs::write(dir.join("kmsd.toml"), text).map_err(|e| Error::io("writing kmsd.toml", e))?;
-    println!("created token {:?}", args.token);
-    if args.user_pin.is_none() {
+    pki::write_public(&dir.join("kmsd.toml"), &text)?;
+    println!(
+        "created token {:?} (admits client.pem and admin.pem)",
+        args.token
+    );
+    if generated.0 {
         println!("user PIN: {} (shown once)", user_pin.as_str());
     }
-    if args.so_pin.is_none() {
+    if generated.1 {
         println!("SO PIN: {} (shown once)", so_pin.as_str());
     }
     Ok(())
@@ -232,13 +256,11 @@ pub fn run(args: &Args) -> Result<()> {
     let metrics_addr = metrics.as_ref().map(local_addr).transpose()?;
     let token = first_token(&cfg, &args.token)?;
     let module_cfg = dir.join("pkcs11.toml");
-    std::fs::write(&module_cfg, module_config(&dir, &token, addr))
-        .map_err(|e| Error::io("writing pkcs11.toml", e))?;
+    pki::write_public(&module_cfg, &module_config(&dir, &token, addr))?;
     let has_admin = dir.join(pki::ADMIN_CERT).exists() && dir.join(pki::ADMIN_KEY).exists();
     let admin_cfg = dir.join("pkcs11-admin.toml");
     if has_admin {
-        std::fs::write(&admin_cfg, admin_module_config(&dir, &token, addr))
-            .map_err(|e| Error::io("writing pkcs11-admin.toml", e))?;
+        pki::write_public(&admin_cfg, &admin_module_config(&dir, &token, addr))?;
     }
     // The lines tests and users wait for are printed once kmsd can take a signal and a request.
     let listeners = Listeners {
@@ -305,7 +327,9 @@ mod tests {
             listen: None,
             token: "t".into(),
             user_pin: Some("123456".into()),
+            user_pin_from: None,
             so_pin: Some("87654321".into()),
+            so_pin_from: None,
             store: None,
         };
         create(dir.path(), &args).unwrap();

@@ -1,5 +1,6 @@
 //! `kmsd serve --config FILE [--listen ADDR]`, and the serving loop quickstart shares.
 
+use crate::audit::{ChainWatch, Verdict};
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -18,17 +19,47 @@ const EPHEMERAL_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
 /// How often keys whose destruction is due are erased (`keys::destroy::sweep`).
 const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Erases keys whose waiting period is over and forgets expired idempotency keys
-/// (`keys::idempotent`), every `interval`, off the async threads. A failed
-/// sweep is logged and tried again next time (the keys stay unusable meanwhile).
+/// Checks the audit chain ([`ChainWatch`]: all of it the first time, then what was added) and
+/// reports a break — an error line (once per break) and `kmsd_audit_chain_broken` 1. kmsd goes
+/// on serving: the chain is evidence, and `kmsd audit verify` names what changed.
+fn watch_chain(svc: &Services, watch: &ChainWatch) {
+    use std::sync::atomic::Ordering;
+    let flag = &crate::metrics::AUDIT_CHAIN_BROKEN;
+    match watch.check(&svc.store) {
+        Ok(Verdict::Ok { .. }) => {
+            if flag.swap(false, Ordering::Relaxed) {
+                tracing::info!("audit chain verified again");
+            }
+        }
+        Ok(Verdict::Broken { seq, reason }) => {
+            if !flag.swap(true, Ordering::Relaxed) {
+                tracing::error!(
+                    seq,
+                    reason = %reason,
+                    "audit chain BROKEN: a record was changed, removed or inserted behind kmsd's \
+                     back; run kmsd audit verify"
+                );
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "the audit chain could not be read to check it"),
+    }
+}
+
+/// Checks the audit chain ([`watch_chain`]), erases keys whose waiting period is over and
+/// forgets expired idempotency keys (`keys::idempotent`), at start and then every `interval`,
+/// off the async threads. A failed sweep is logged and tried again next time (the keys stay
+/// unusable meanwhile).
 async fn sweep_every(services: Arc<Services>, interval: std::time::Duration) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let watch = Arc::new(ChainWatch::default());
     loop {
         tick.tick().await;
         let svc = services.clone();
+        let watch = watch.clone();
         // Also follows the keyring, so that erased master key versions leave memory.
         let work = move || {
+            watch_chain(&svc, &watch);
             if let Err(e) = svc.vault.refresh(false) {
                 tracing::error!(error = %e, "master key versions could not be re-read");
             }
@@ -184,9 +215,11 @@ pub fn serve_on(
             signal.await;
             let _ = stop_tx.send(true);
         });
-        let max_connections = usize::try_from(cfg.limits.max_connections).unwrap_or(usize::MAX);
-        let result =
-            crate::server::serve(api, tls, router, reload, stopped(), drain, max_connections).await;
+        let limits = crate::server::ConnLimits {
+            max_connections: usize::try_from(cfg.limits.max_connections).unwrap_or(usize::MAX),
+            header_timeout: Duration::from_secs(cfg.limits.request_header_timeout_secs),
+        };
+        let result = crate::server::serve(api, tls, router, reload, stopped(), drain, limits).await;
         sweeper.abort();
         if let Some(unseal) = unseal {
             let _ = tokio::time::timeout(drain, unseal).await;

@@ -168,8 +168,8 @@ impl AuditConfig {
 }
 
 /// `[limits]`: caps per client identity (the subject DN of its certificate), so that one
-/// client cannot take every login slot or worker from the others (security R19), and on the
-/// connections kmsd serves at once.
+/// client cannot take every login slot or worker from the others (security R19), on the
+/// connections kmsd serves at once, and on how long a request may take to arrive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -185,6 +185,28 @@ pub struct LimitsConfig {
     /// new connections wait in the listen backlog until one ends (default 4096).
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
+    /// Logins and PIN changes an identity may aim, per minute, at tokens it cannot see (no such
+    /// token, or one that does not admit it); past it, `too_many_requests` at once, without
+    /// the argon2 run such an attempt otherwise costs (default 10).
+    #[serde(default = "default_unknown_token_logins")]
+    pub unknown_token_logins_per_minute: u32,
+    /// Seconds a connection has to send a request's headers (and, idle between requests, the
+    /// next one's) before kmsd closes it (default 10).
+    #[serde(default = "default_request_timeout")]
+    pub request_header_timeout_secs: u64,
+    /// Seconds a request has to send its whole body once its headers are in; past it, 408
+    /// `request_timeout` and the connection closes. A request counts in flight
+    /// (`max_inflight_per_identity`) only once its body has arrived (default 10).
+    #[serde(default = "default_request_timeout")]
+    pub request_body_timeout_secs: u64,
+}
+
+fn default_request_timeout() -> u64 {
+    10
+}
+
+fn default_unknown_token_logins() -> u32 {
+    10
 }
 
 fn default_max_connections() -> u32 {
@@ -205,6 +227,9 @@ impl Default for LimitsConfig {
             max_sessions_per_identity: default_max_sessions(),
             max_inflight_per_identity: default_max_inflight(),
             max_connections: default_max_connections(),
+            unknown_token_logins_per_minute: default_unknown_token_logins(),
+            request_header_timeout_secs: default_request_timeout(),
+            request_body_timeout_secs: default_request_timeout(),
         }
     }
 }

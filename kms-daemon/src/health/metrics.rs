@@ -114,6 +114,15 @@ pub fn render(store: &Store, sealed: bool, in_flight: u64) -> String {
         "gauge",
     );
     let _ = writeln!(out, "kmsd_requests_in_flight {in_flight}");
+    registry::header(
+        &mut out,
+        "kmsd_audit_chain_broken",
+        "1 once kmsd found its audit chain broken (a record changed, removed or inserted since \
+         it was written: see kmsd's log and run kmsd audit verify), else 0.",
+        "gauge",
+    );
+    let broken = crate::metrics::AUDIT_CHAIN_BROKEN.load(std::sync::atomic::Ordering::Relaxed);
+    let _ = writeln!(out, "kmsd_audit_chain_broken {}", u8::from(broken));
     HTTP_REQUESTS.render(&mut out);
     REQUEST_DURATION.render(&mut out);
     OPERATIONS.render(&mut out);
@@ -149,7 +158,7 @@ mod tests {
     #[test]
     fn the_exposition_has_the_gauges() {
         let (_scratch, store) = crate::store::testing::fresh();
-        crate::auth::tokens::create_token(&store, "known", b"123456", b"12345678").unwrap();
+        crate::auth::tokens::create_token(&store, "known", b"123456", b"12345678", None).unwrap();
         let text = render(&store, false, 3);
         assert!(text.contains("kmsd_requests_in_flight 3\n"), "{text}");
         assert!(text.contains("kmsd_store_up 1\n"), "{text}");

@@ -1,23 +1,25 @@
 //! Who reaches which object: the caller's login on the token, and the objects it may see.
 
 use crate::auth::session::resolve;
+use crate::auth::tokens::admitted;
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::model::object::StoredObject;
 use crate::state::Services;
+use crate::store::objects;
 use crate::store::Db;
-use crate::store::{objects, tokens};
 use kms_api::msg::UserType;
 
-/// Checks the token exists and resolves the caller's login; true when a user is logged in.
-/// A live session of the token proves the token exists (it is a foreign key of the session
-/// row), so the token is read only when there is none — and then first, so that an unknown
-/// token is `token_not_found` whatever the bearer.
+/// Checks the token exists and admits the caller, and resolves the caller's login; true when a
+/// user is logged in. A live session of the caller on the token proves both (the token is a
+/// foreign key of the session row, and narrowing a token's admission ends the sessions of the
+/// identities it drops), so the token is read only when there is none — and then first, so
+/// that an unknown or closed token is `token_not_found` whatever the bearer.
 pub fn user_logged_in(svc: &Services, conn: &Db<'_>, caller: &Caller, token: &str) -> Result<bool> {
     match resolve(conn, &svc.auth, caller, token) {
         Ok(Some(UserType::User)) => Ok(true),
         other => {
-            tokens::get(conn, token)?.ok_or(Error::TokenNotFound)?;
+            admitted(conn, token, &caller.identity)?;
             Ok(other? == Some(UserType::User))
         }
     }

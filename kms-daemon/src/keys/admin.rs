@@ -204,15 +204,25 @@ impl PolicyChange {
             new.not_after = v;
         }
         if let Some(v) = &self.principals {
-            if v.iter()
-                .flatten()
-                .any(|p| p.is_empty() || p.len() > 1024 || p.chars().any(char::is_control))
-            {
-                return Err(Error::BadRequest(
-                    "a principal is a client certificate subject, 1 to 1024 bytes".into(),
-                ));
-            }
-            new.principals = v.clone();
+            // Stored in the canonical form the TLS edge gives identities (auth::identity).
+            new.principals = v
+                .as_ref()
+                .map(|list| {
+                    list.iter()
+                        .map(|p| {
+                            let canon = crate::auth::identity::canonical(p)
+                                .map_err(|e| Error::BadRequest(format!("principal: {e}")))?;
+                            if canon.len() > 1024 {
+                                return Err(Error::BadRequest(
+                                    "a principal is a client certificate subject, 1 to 1024 bytes"
+                                        .into(),
+                                ));
+                            }
+                            Ok(canon)
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })
+                .transpose()?;
         }
         if let (Some(b), Some(a)) = (new.not_before, new.not_after) {
             if a <= b {

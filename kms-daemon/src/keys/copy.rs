@@ -11,7 +11,8 @@
 //! - anything else the object has → `attribute_read_only`, even with the same value; a type it
 //!   does not have → `attribute_type_invalid`.
 //!
-//! A key's copy inherits its life cycle and policy (state, validity window, principals); dates
+//! Only a key's principals (when it lists any) may copy it (`action_prohibited`). A key's copy
+//! inherits its life cycle and policy (state, validity window, principals); dates
 //! in the template may only narrow the window (`attribute_read_only` otherwise), and a key with
 //! a usage limit cannot be copied at all (`action_prohibited`), or each copy would bring a fresh
 //! count.
@@ -88,6 +89,7 @@ fn make_copy(
     src: &StoredObject,
     template: &[Attr],
 ) -> Result<StoredObject> {
+    src.life.check_principal(&caller.identity)?;
     if !src.flag(CKA_COPYABLE) {
         return Err(Error::ActionProhibited("CKA_COPYABLE is false"));
     }
@@ -116,6 +118,8 @@ fn make_copy(
     };
     if has_lifecycle(copy.class) {
         copy.life.narrow_to(&copy.attrs)?;
+        copy.life
+            .check_extractable_window(copy.class, &copy.attrs)?;
     }
     copy.is_private = copy.flag(CKA_PRIVATE);
     if !copy.flag(CKA_TOKEN) {

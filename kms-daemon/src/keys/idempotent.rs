@@ -15,7 +15,9 @@
 //!
 //! A replay does not check the login again: it needs the same client identity, the same
 //! bearer token (in the fingerprint) and the random key, and only returns what that request
-//! was already answered — what it created, as those objects are now.
+//! was already answered — what it created, as those objects are now. An object destroyed since
+//! (deleted, or scheduled for destruction) is gone for the replay too: `object_not_found`, as
+//! any request naming it gets.
 
 use crate::audit;
 use crate::auth::Caller;
@@ -136,6 +138,7 @@ fn replay<R: Created>(
             .iter()
             .map(|id| {
                 objects::get(c, &entry.token, id)?
+                    .filter(|o| !o.life.is_gone())
                     .map(|o| o.info())
                     .ok_or(Error::ObjectNotFound)
             })

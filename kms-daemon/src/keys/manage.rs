@@ -51,6 +51,7 @@ pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result
         let load = |conn: &Db<'_>| {
             require_user(svc, conn, caller, token)?;
             let obj = load_visible(conn, caller, token, id, true)?;
+            obj.life.check_principal(&caller.identity)?;
             if !obj.flag(CKA_DESTROYABLE) {
                 return Err(Error::ActionProhibited("CKA_DESTROYABLE is false"));
             }
@@ -100,6 +101,7 @@ fn apply_changes(svc: &Services, obj: &StoredObject, changes: &AttrMap) -> Resul
     }
     if has_lifecycle(obj.class) {
         new.life.narrow_to(&new.attrs)?;
+        new.life.check_extractable_window(new.class, &new.attrs)?;
     }
     reseal(svc, obj, &mut new)?;
     Ok(new)
@@ -121,7 +123,9 @@ pub fn set_attributes(
             svc,
             |conn| {
                 require_user(svc, conn, caller, token)?;
-                load_visible(conn, caller, token, id, true)
+                let obj = load_visible(conn, caller, token, id, true)?;
+                obj.life.check_principal(&caller.identity)?;
+                Ok(obj)
             },
             |obj| apply_changes(svc, obj, &changes),
             |tx, _, new| {

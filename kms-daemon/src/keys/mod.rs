@@ -17,6 +17,7 @@ pub mod idempotent;
 pub mod manage;
 pub mod mechanism;
 pub mod new_object;
+pub mod reinit;
 pub mod roles;
 pub mod usage;
 pub mod versions;

@@ -49,6 +49,7 @@ pub fn build(
     let mut life = Lifecycle::default();
     if has_lifecycle(class) {
         (life.not_before, life.not_after) = Lifecycle::window_from(&attrs)?;
+        life.check_extractable_window(class, &attrs)?;
     }
     let ephemeral_owner = if flag(&attrs, CKA_TOKEN) {
         None

@@ -15,8 +15,12 @@
 //! key is at least as strong as the target (R10, `key_size_range`).
 //!
 //! Both then check the life cycle and policy (`keys::lifecycle`) of the wrapping or unwrapping
-//! key — and the key to wrap may be exported only while active or deactivated — before any key
-//! is opened, and again, counting the use, in the transaction of the audit record.
+//! key — and the export rule of the key to wrap ([`Lifecycle::check_export`]: only an active
+//! key with no principals, usage limit or validity window leaves kmsd, since the wrapped copy
+//! would carry none of them) — before any key is opened, and again, counting the use, in the
+//! transaction of the audit record.
+//!
+//! [`Lifecycle::check_export`]: crate::model::lifecycle::Lifecycle::check_export
 //!
 //! Unwrap checks the unwrapping key the same way (CKA_UNWRAP; R1: neither it nor its public half
 //! may encrypt, `key_function_not_permitted`), then the template: class and key type are required

@@ -57,7 +57,8 @@ pub static PIN_LOCKOUTS: Counter = Counter::new(
 pub static LIMIT_REFUSALS: Counter = Counter::new(
     "kmsd_limit_refusals_total",
     "Requests refused by a per-identity limit: inflight (max_inflight_per_identity, HTTP 429 \
-     too_many_requests) or sessions (max_sessions_per_identity, HTTP 429 session_limit).",
+     too_many_requests), sessions (max_sessions_per_identity, HTTP 429 session_limit) or \
+     unknown_token (unknown_token_logins_per_minute, HTTP 429 too_many_requests).",
     &["limit"],
 );
 
@@ -83,6 +84,10 @@ pub static AUDIT_WRITE_DURATION: Histogram = Histogram::new(
     &[],
     LATENCY_BUCKETS,
 );
+
+/// `kmsd_audit_chain_broken`: set by the chain watch of `kmsd serve` (`audit::ChainWatch`).
+pub static AUDIT_CHAIN_BROKEN: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// Seconds elapsed since `start`, for a histogram.
 pub fn seconds_since(start: Instant) -> f64 {

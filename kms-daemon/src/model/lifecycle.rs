@@ -28,8 +28,10 @@
 //!
 //! Policy on top of the usage flags: `max_uses` (every use counts, in the transaction of its
 //! audit record, so the count is exact under concurrency), `principals` (client certificate
-//! identities whose token-user login may use the key; none listed = any), the window above, and
-//! `CKA_ALLOWED_MECHANISMS` (checked with the usage flags in `keys::usage::check_key`).
+//! identities whose token-user login may use, change, copy or destroy the key; none listed =
+//! any), the window above, and `CKA_ALLOWED_MECHANISMS` (checked with the usage flags in
+//! `keys::usage::check_key`). A key with any of this policy, or not active, is never wrapped
+//! ([`Lifecycle::check_export`]): the policy would not travel with the wrapped copy.
 //!
 //! Integrity (security R18): everything here but the use counter and the compromise reason is
 //! bound into the AAD of the sealed material ([`Lifecycle::bind`]), so a row whose state,
@@ -203,15 +205,62 @@ impl Lifecycle {
         Ok(())
     }
 
-    /// Checks that a key may be exported by `C_WrapKey` at `now`: active or deactivated (a
-    /// compromised key is not spread further; a pre-active or destroyed one does nothing).
-    pub fn check_export(&self, now: i64) -> Result<()> {
-        match self.effective(now) {
-            State::Active | State::Deactivated if !self.is_gone() => Ok(()),
-            _ => Err(Error::KeyNotActive(
-                "only an active or deactivated key can be wrapped",
+    /// Checks that `identity` may change, copy or destroy the key (`C_SetAttributeValue`,
+    /// `C_CopyObject`, `C_DestroyObject`): when the key lists principals, only they may —
+    /// `action_prohibited` for anyone else. (The administrator's `kmsd key …` commands are not
+    /// bound by this.)
+    pub fn check_principal(&self, identity: &str) -> Result<()> {
+        match &self.principals {
+            Some(list) if !list.iter().any(|p| p == identity) => Err(Error::ActionProhibited(
+                "only the key's principals may change, copy or destroy it",
             )),
+            _ => Ok(()),
         }
+    }
+
+    /// The export rule of `C_WrapKey` at `now` (issue 20, item 2). A standard wrapped blob
+    /// (RFC 3394/5649, RSA-OAEP) carries no attributes, so whatever unwraps it gets a key with
+    /// none of this policy: a key leaves kmsd only while it is active and has no policy to lose.
+    /// A key in any other state is `key_not_active` (a deactivated key protects no new data and
+    /// a compromised one is not spread); one with principals, a usage limit or a validity
+    /// window is `key_unextractable`, whoever asks — its principals too.
+    pub fn check_export(&self, now: i64) -> Result<()> {
+        if self.is_gone() || self.effective(now) != State::Active {
+            return Err(Error::KeyNotActive("only an active key can be wrapped"));
+        }
+        if self.principals.is_some() {
+            return Err(Error::KeyUnextractable(
+                "a key bound to principals is never wrapped",
+            ));
+        }
+        if self.max_uses.is_some() {
+            return Err(Error::KeyUnextractable(
+                "a key with a usage limit is never wrapped",
+            ));
+        }
+        if self.not_before.is_some() || self.not_after.is_some() {
+            return Err(Error::KeyUnextractable(
+                "a key with a validity window is never wrapped",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The export rule at creation: an extractable secret or private key may not get a validity
+    /// window (`CKA_START_DATE`/`CKA_END_DATE` through `C_GenerateKey`, `C_CreateObject`,
+    /// `C_CopyObject` or `C_SetAttributeValue`), since [`Lifecycle::check_export`] would refuse
+    /// every wrap of it: `template_inconsistent` now rather than a surprise at use.
+    pub fn check_extractable_window(&self, class: u64, attrs: &AttrMap) -> Result<()> {
+        let extractable = attrs.get(&CKA_EXTRACTABLE).and_then(AttrValue::as_bool) == Some(true);
+        let windowed = self.not_before.is_some() || self.not_after.is_some();
+        if matches!(class, CKO_SECRET_KEY | CKO_PRIVATE_KEY) && extractable && windowed {
+            return Err(Error::TemplateInconsistent(
+                "an extractable key cannot have a validity window (it could never be wrapped): \
+                 leave CKA_START_DATE and CKA_END_DATE empty, or set CKA_EXTRACTABLE=FALSE"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Applies an administrative transition at `now`, or refuses it (`action_prohibited`)

@@ -56,8 +56,9 @@ pub async fn serve(
     mut reload: Signal,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
-    max_connections: usize,
+    limits: ConnLimits,
 ) -> Result<()> {
+    let max_connections = limits.max_connections;
     // Each connection holds a receiver until it ends: `closed()` tells when all have.
     let (stop_tx, stop_rx) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(max_connections));
@@ -68,6 +69,7 @@ pub async fn serve(
             peer,
             router: router.clone(),
             stop: stop_rx.clone(),
+            header_timeout: limits.header_timeout,
         };
         spawn_thread(conn, tcp, main.clone(), slot);
     };
@@ -107,12 +109,22 @@ pub async fn serve(
     Ok(())
 }
 
+/// The connection limits of [`serve`] (`[limits]`).
+#[derive(Clone, Copy, Debug)]
+pub struct ConnLimits {
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Time to send a request's headers (`request_header_timeout_secs`).
+    pub header_timeout: Duration,
+}
+
 /// What a connection thread needs besides its socket.
 struct Connection {
     acceptor: TlsAcceptor,
     peer: SocketAddr,
     router: Router,
     stop: watch::Receiver<bool>,
+    header_timeout: Duration,
 }
 
 /// Serves `tcp` (non-blocking) on a new thread, holding `slot` until the connection ends.
@@ -191,6 +203,7 @@ async fn connection(conn: Connection, tcp: tokio::net::TcpStream) {
         peer,
         router,
         mut stop,
+        header_timeout,
     } = conn;
     // Answers are small and must not wait for the client's delayed ACK (Nagle).
     let _ = tcp.set_nodelay(true);
@@ -228,7 +241,7 @@ async fn connection(conn: Connection, tcp: tokio::net::TcpStream) {
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(header_timeout)
         .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
     tokio::pin!(conn);
     let result = tokio::select! {

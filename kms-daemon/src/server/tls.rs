@@ -7,16 +7,27 @@
 //! handshakes use the new certificate while established connections keep theirs. A reload whose
 //! files have a problem ([`crate::preflight::tls_problems`]) is refused and the configuration in
 //! force stays.
+//!
+//! Client certificates are verified by rustls's WebPKI verifier (chain to `client_ca`, validity,
+//! `clientAuth` where an ExtendedKeyUsage is present) and then by [`ClientPolicy`]: a certificate
+//! must also have an identity kmsd can name and be meant for client authentication
+//! ([`crate::auth::identity::check_client_certificate`]), or the handshake fails.
 
 use crate::config::TlsConfig;
 use crate::error::{Error, Result};
 use crate::preflight::{tls_problems, Problem};
 use crate::secret_file::check_secret_file;
 use parking_lot::RwLock;
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::UnixTime;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig,
+    SignatureScheme,
+};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -85,9 +96,10 @@ pub fn tls_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>> {
             .add(ca)
             .map_err(|e| Error::Config(format!("client CA {}: {e}", tls.client_ca.display())))?;
     }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+    let webpki = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| Error::Config(format!("client certificate verifier: {e}")))?;
+    let verifier = Arc::new(ClientPolicy { inner: webpki });
     let versions: &[&'static rustls::SupportedProtocolVersion] = if tls.allow_tls12 {
         &[&rustls::version::TLS13, &rustls::version::TLS12]
     } else {
@@ -101,4 +113,64 @@ pub fn tls_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>> {
         .map_err(|e| Error::Config(format!("server certificate {}: {e}", tls.cert.display())))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The client-certificate verifier: WebPKI's chain check, then kmsd's own rules for a client
+/// certificate (module doc). A refusal is an invalid-certificate error: the handshake fails
+/// with a TLS alert and is counted in `kmsd_tls_handshake_failures_total`.
+#[derive(Debug)]
+struct ClientPolicy {
+    inner: Arc<dyn ClientCertVerifier>,
+}
+
+impl ClientCertVerifier for ClientPolicy {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> std::result::Result<ClientCertVerified, rustls::Error> {
+        let verified = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)?;
+        crate::auth::identity::check_client_certificate(end_entity.as_ref()).map_err(|why| {
+            tracing::info!(reason = why, "client certificate refused");
+            rustls::Error::InvalidCertificate(CertificateError::InvalidPurpose)
+        })?;
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }

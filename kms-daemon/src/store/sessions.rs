@@ -62,14 +62,19 @@ pub fn get(db: &Db<'_>, id_hash: &[u8]) -> Result<Option<SessionRow>> {
     )
 }
 
-/// How many login sessions of `identity` (on any token) were used at or after `since_ms`.
-pub fn count_live(db: &Db<'_>, identity: &str, since_ms: i64) -> Result<u64> {
+/// How many login sessions whose `column` is `value` were used at or after `since_ms`.
+fn count_live_where(db: &Db<'_>, column: &str, value: &str, since_ms: i64) -> Result<u64> {
     let n: i64 = db.query_one(
-        "SELECT count(*) FROM login_sessions WHERE identity = ?1 AND last_seen >= ?2",
-        params![identity, since_ms],
+        &format!("SELECT count(*) FROM login_sessions WHERE {column} = ?1 AND last_seen >= ?2"),
+        params![value, since_ms],
         |r| r.get(0),
     )?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// How many login sessions of `identity` (on any token) were used at or after `since_ms`.
+pub fn count_live(db: &Db<'_>, identity: &str, since_ms: i64) -> Result<u64> {
+    count_live_where(db, "identity", identity, since_ms)
 }
 
 /// Records a use.
@@ -101,6 +106,35 @@ pub fn purge_idle(db: &Db<'_>, cutoff_ms: i64) -> Result<usize> {
 pub fn delete_for_token(db: &Db<'_>, token: &str) -> Result<usize> {
     db.execute(
         "DELETE FROM login_sessions WHERE token = ?1",
+        params![token],
+    )
+}
+
+/// Ends every login session of a token whose identity is not in `keep`; returns how many.
+pub fn delete_for_token_except(db: &Db<'_>, token: &str, keep: &[String]) -> Result<usize> {
+    let live: Vec<(Vec<u8>, String)> = db.query_all(
+        "SELECT id_hash, identity FROM login_sessions WHERE token = ?1",
+        params![token],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut ended = 0;
+    for (id_hash, identity) in live {
+        if !keep.contains(&identity) {
+            ended += usize::from(delete(db, &id_hash)?);
+        }
+    }
+    Ok(ended)
+}
+
+/// How many login sessions of `token` were used at or after `since_ms` (any identity).
+pub fn count_live_on_token(db: &Db<'_>, token: &str, since_ms: i64) -> Result<u64> {
+    count_live_where(db, "token", token, since_ms)
+}
+
+/// Ends every SO login session of a token; returns how many.
+pub fn delete_so_for_token(db: &Db<'_>, token: &str) -> Result<usize> {
+    db.execute(
+        "DELETE FROM login_sessions WHERE token = ?1 AND user_type = 'so'",
         params![token],
     )
 }

@@ -1,6 +1,7 @@
-//! `tokens` rows: label, serial, PIN hashes and the durable failure counters (security R16).
+//! `tokens` rows: label, serial, PIN hashes, the durable failure counters (security R16) and
+//! the identities the token admits (schema v8; `auth::tokens` documents admission).
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::db::{params, Db, Row};
 use kms_api::msg::UserType;
 
@@ -19,6 +20,9 @@ pub struct TokenRow {
     pub user_failures: u32,
     /// Wrong SO PINs since the last success.
     pub so_failures: u32,
+    /// The client identities (canonical form) the token admits; `None`: every identity of the
+    /// client CA (tokens made before schema v8, or with `--allow-any`).
+    pub admitted: Option<Vec<String>>,
 }
 
 impl TokenRow {
@@ -30,6 +34,13 @@ impl TokenRow {
         }
     }
 
+    /// Whether the token admits client `identity`.
+    pub fn admits(&self, identity: &str) -> bool {
+        self.admitted
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|a| a == identity))
+    }
+
     /// The PIN hash of `user_type`.
     pub fn pin_hash(&self, user_type: UserType) -> Option<&str> {
         match user_type {
@@ -39,9 +50,11 @@ impl TokenRow {
     }
 }
 
-const COLUMNS: &str = "label, serial, user_pin_hash, so_pin_hash, user_failures, so_failures";
+const COLUMNS: &str =
+    "label, serial, user_pin_hash, so_pin_hash, user_failures, so_failures, admitted";
 
 fn from_row(r: &Row<'_>) -> Result<TokenRow> {
+    let admitted: Option<String> = r.get(6)?;
     Ok(TokenRow {
         label: r.get(0)?,
         serial: r.get(1)?,
@@ -49,7 +62,19 @@ fn from_row(r: &Row<'_>) -> Result<TokenRow> {
         so_pin_hash: r.get(3)?,
         user_failures: r.get(4)?,
         so_failures: r.get(5)?,
+        admitted: admitted
+            .map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|_| Error::IntegrityFailure("unreadable token admission list".into()))
+            })
+            .transpose()?,
     })
+}
+
+fn admitted_text(admitted: Option<&[String]>) -> Result<Option<String>> {
+    admitted
+        .map(|list| serde_json::to_string(list).map_err(|e| Error::Internal(e.to_string())))
+        .transpose()
 }
 
 /// The token with this label.
@@ -85,9 +110,29 @@ pub fn list(db: &Db<'_>) -> Result<Vec<TokenRow>> {
 
 /// Inserts a new token.
 pub fn insert(db: &Db<'_>, t: &TokenRow, now_ms: i64) -> Result<()> {
+    let admitted = admitted_text(t.admitted.as_deref())?;
     db.execute(
-        &format!("INSERT INTO tokens ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)"),
-        params![t.label, t.serial, t.user_pin_hash, t.so_pin_hash, now_ms],
+        &format!(
+            "INSERT INTO tokens ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6)"
+        ),
+        params![
+            t.label,
+            t.serial,
+            t.user_pin_hash,
+            t.so_pin_hash,
+            admitted,
+            now_ms
+        ],
+    )?;
+    Ok(())
+}
+
+/// Replaces the identities the token admits (`None`: every identity).
+pub fn set_admitted(db: &Db<'_>, label: &str, admitted: Option<&[String]>) -> Result<()> {
+    let admitted = admitted_text(admitted)?;
+    db.execute(
+        "UPDATE tokens SET admitted = ?2 WHERE label = ?1",
+        params![label, admitted],
     )?;
     Ok(())
 }

@@ -100,6 +100,8 @@ pub trait Api {
     fn client(&self) -> Client;
     /// A client with the quick-start admin (SO) certificate.
     fn admin_client(&self) -> Client;
+    /// A client with the certificate `DIR/NAME.pem` (see `kms_testkit::pki`).
+    fn client_as(&self, name: &str) -> Client;
     /// `GET path` on the plain-HTTP operations listener: (status, body).
     fn ops_get(&self, path: &str) -> (u16, String);
     /// The value of one sample line of `/metrics` (`name{labels}` exactly as rendered), or 0.
@@ -108,17 +110,17 @@ pub trait Api {
 
 impl Api for Kmsd {
     fn client(&self) -> Client {
-        Client::new(
-            &self.addr,
-            Some(tls_identity(self.dir())),
-            &self.dir().join("ca.pem"),
-        )
+        self.client_as("client")
     }
 
     fn admin_client(&self) -> Client {
+        self.client_as("admin")
+    }
+
+    fn client_as(&self, name: &str) -> Client {
         Client::new(
             &self.addr,
-            Some(named_identity(self.dir(), "admin")),
+            Some(named_identity(self.dir(), name)),
             &self.dir().join("ca.pem"),
         )
     }

@@ -33,7 +33,7 @@ pub const MASTER_KEY: [u8; 32] = [5u8; 32];
 /// default auth config.
 pub fn open_services(dir: &Path, master_key: &[u8; 32]) -> Services {
     let store = Store::create(&super::store_location(dir)).unwrap();
-    tokens::create_token(&store, "t", USER_PIN.as_bytes(), SO_PIN.as_bytes()).unwrap();
+    tokens::create_token(&store, "t", USER_PIN.as_bytes(), SO_PIN.as_bytes(), None).unwrap();
     Services {
         store,
         vault: Vault::from_master_key(master_key).unwrap().into(),

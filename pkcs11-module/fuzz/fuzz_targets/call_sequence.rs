@@ -34,6 +34,12 @@ fn setup() {
         std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
         std::fs::write(dir.join("client.pem"), cert.pem()).unwrap();
         std::fs::write(dir.join("client.key"), key.serialize_pem()).unwrap();
+        // Owner-only, or C_Initialize refuses the key (and nothing past it is fuzzed).
+        std::fs::set_permissions(
+            dir.join("client.key"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let config = dir.join("pkcs11.toml");
         std::fs::write(
             &config,

@@ -2,7 +2,7 @@
 //! certificate for mutual TLS, and optionally a pinned server certificate (its SHA-256 must
 //! match as well as its chain). Built on rustls with the aws-lc-rs provider.
 
-use crate::config::SlotConfig;
+use crate::config::{read_trusted, SlotConfig, Trust};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::Arc;
@@ -17,7 +17,8 @@ pub(crate) fn client_config(slot: &SlotConfig) -> Result<rustls::ClientConfig, S
             .map_err(|e| format!("{}: unusable CA certificate: {e}", slot.ca_file.display()))?;
     }
     let chain = read_certs(&slot.cert_file)?;
-    let key = PrivateKeyDer::from_pem_file(&slot.key_file)
+    let key_pem = zeroize::Zeroizing::new(read_trusted(&slot.key_file, Trust::Secret)?);
+    let key = PrivateKeyDer::from_pem_slice(&key_pem)
         .map_err(|e| format!("{}: no private key: {e}", slot.key_file.display()))?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -49,8 +50,8 @@ pub(crate) fn client_config(slot: &SlotConfig) -> Result<rustls::ClientConfig, S
 }
 
 fn read_certs(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+    let pem = read_trusted(path, Trust::Public)?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{}: bad PEM: {e}", path.display()))?;
     if certs.is_empty() {

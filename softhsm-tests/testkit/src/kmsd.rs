@@ -137,8 +137,12 @@ impl Kmsd {
                     cmd.arg("--store").arg(store_location(self.dir()));
                 }
                 let listen = format!("127.0.0.1:{}", port.unwrap_or(0));
+                // The PINs from the environment: never on the command line (`ps`).
                 cmd.args(["--listen", &listen, "--token", TOKEN])
-                    .args(["--user-pin", USER_PIN, "--so-pin", SO_PIN])
+                    .env("KMS_TESTKIT_USER_PIN", USER_PIN)
+                    .env("KMS_TESTKIT_SO_PIN", SO_PIN)
+                    .args(["--user-pin-from", "env:KMS_TESTKIT_USER_PIN"])
+                    .args(["--so-pin-from", "env:KMS_TESTKIT_SO_PIN"])
                     .stdout(Stdio::piped());
             }
             Role::Replica => {
@@ -340,7 +344,12 @@ impl Kmsd {
 
     /// Runs `kmsd ARGS --config DIR/kmsd.toml`; (success, stdout and stderr).
     pub fn admin(&self, args: &[&str]) -> (bool, String) {
-        let out = kmsd_with_stdin(self.dir(), args, "");
+        self.admin_with(args, &[], "")
+    }
+
+    /// [`Kmsd::admin`] with the environment variables `env` and `stdin` as standard input.
+    pub fn admin_with(&self, args: &[&str], env: &[(&str, &str)], stdin: &str) -> (bool, String) {
+        let out = kmsd_with_env(self.dir(), args, env, stdin);
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -395,6 +404,9 @@ impl Kmsd {
         text.push_str("[timeouts]\nconnect_ms = 2000\nrequest_ms = 5000\n");
         let path = self.dir().join(file);
         std::fs::write(&path, text).expect("write module config");
+        // Writable by its owner only, or the module refuses it.
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .expect("chmod module config");
         path
     }
 }
@@ -416,10 +428,16 @@ fn free_port() -> u16 {
 /// Runs `kmsd ARGS --config DIR/kmsd.toml` with `stdin` as its standard input (which kmsd may
 /// not read when it refuses early); its output.
 pub fn kmsd_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    kmsd_with_env(dir, args, &[], stdin)
+}
+
+/// [`kmsd_with_stdin`] with the environment variables `env` set too.
+pub fn kmsd_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut child = Command::new(kmsd_bin())
         .args(args)
         .arg("--config")
         .arg(dir.join("kmsd.toml"))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

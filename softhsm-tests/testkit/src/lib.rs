@@ -8,6 +8,8 @@
 //!   kmsd this process starts is killed when the process exits.
 //! - [`ScratchDb`], [`store_location`], [`on_postgres`]: with `KMS_TEST_PG` ([`PG_ENV`]) naming a
 //!   PostgreSQL server, each store is a fresh database there; without it, a SQLite file.
+//! - [`pki`]: more client certificates from a quick-start directory's CA (other identities,
+//!   odd subjects, other key usages), for the access-control tests.
 //! - [`kmsd_bin`], [`module_path`]: the workspace's built programs (see [`target_dir`] for how
 //!   they are found).
 //! - [`seeds`]: the named seeds of the libFuzzer targets, made from typed values and compared
@@ -26,13 +28,14 @@ pub mod capi;
 mod children;
 mod kmsd;
 mod pg;
+pub mod pki;
 #[cfg(feature = "pkcs11")]
 mod rv;
 pub mod seeds;
 
 pub use bins::{kmsd_bin, module_path, target_dir};
-pub use kmsd::{kmsd_with_stdin, Kmsd, Options};
-pub use pg::{on_postgres, skip_on_postgres, store_location, ScratchDb, PG_ENV};
+pub use kmsd::{kmsd_with_env, kmsd_with_stdin, Kmsd, Options};
+pub use pg::{hold_store, on_postgres, skip_on_postgres, store_location, ScratchDb, PG_ENV};
 #[cfg(feature = "pkcs11")]
 pub use rv::{rv, Failure};
 
@@ -42,6 +45,18 @@ pub const USER_PIN: &str = "12345678";
 pub const SO_PIN: &str = "87654321";
 /// Label of the token [`Kmsd`] creates (quick start's default label).
 pub const TOKEN: &str = "kms-default";
+
+/// The module loaded with `cryptoki` and initialized (OS locking) on the configuration `config`
+/// (`KMS_PKCS11_CONFIG` is set to it for this process): what a test application does first.
+#[cfg(feature = "pkcs11")]
+pub fn initialized_module(config: &std::path::Path) -> cryptoki::context::Pkcs11 {
+    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+    std::env::set_var("KMS_PKCS11_CONFIG", config);
+    let ctx = Pkcs11::new(module_path()).expect("load the module");
+    ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .expect("C_Initialize");
+    ctx
+}
 
 /// Resident memory (`VmRSS`) of process `pid` in KiB: `std::process::id()` for this one.
 pub fn rss_kib(pid: u32) -> u64 {

@@ -112,6 +112,30 @@ pub fn store_location(dir: &Path) -> PathBuf {
     url
 }
 
+/// Holds the store of a quick-start directory (`store_location(dir)`) so that a request that
+/// writes to it — a login, say — waits inside kmsd until the returned value is dropped: the
+/// SQLite write lock (kmsd waits up to its 5 s busy timeout), or on PostgreSQL the row of token
+/// `token`. For tests that need requests in flight.
+pub fn hold_store(dir: &Path, token: &str) -> Box<dyn std::any::Any> {
+    let at = store_location(dir);
+    match at.to_str().filter(|s| s.starts_with("postgres://")) {
+        Some(url) => {
+            let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+            c.batch_execute(&format!(
+                "BEGIN; SELECT 1 FROM tokens WHERE label = '{token}' FOR UPDATE;"
+            ))
+            .expect("lock the token row");
+            Box::new(c)
+        }
+        None => {
+            let c = rusqlite::Connection::open(&at).expect("open the store");
+            c.execute_batch("BEGIN IMMEDIATE;")
+                .expect("take the write lock");
+            Box::new(c)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_dbname;

@@ -2,8 +2,9 @@
 
 use super::blocking;
 use crate::api::extract::{Ctx, Json, Path};
-use crate::auth::{login, pin_change, reinit, tokens};
+use crate::auth::{login, pin_change, tokens};
 use crate::error::Result;
+use crate::keys::reinit;
 use crate::state::AppState;
 use axum::extract::State;
 use kms_api::msg::{
@@ -11,8 +12,8 @@ use kms_api::msg::{
 };
 
 /// [`kms_api::Route::Tokens`].
-pub async fn list(State(s): State<AppState>, _caller: Ctx) -> Result<axum::Json<TokenList>> {
-    let tokens = blocking(&s, tokens::list_tokens).await?;
+pub async fn list(State(s): State<AppState>, Ctx(caller): Ctx) -> Result<axum::Json<TokenList>> {
+    let tokens = blocking(&s, move |svc| tokens::list_tokens(svc, &caller.identity)).await?;
     Ok(axum::Json(TokenList { tokens }))
 }
 

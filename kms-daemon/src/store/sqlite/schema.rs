@@ -152,8 +152,14 @@ DROP INDEX objects_by_class;
 CREATE INDEX objects_by_class ON objects(token, class, created_at);
 ";
 
+/// Version 8: token admission (`auth::tokens`). `admitted` lists, as a JSON array of canonical
+/// client identities, who may see the token, log in to it and use it; NULL admits every identity
+/// of the client CA — what every token did before, so existing tokens keep working until an
+/// administrator narrows them with `kmsd token admit`.
+pub(in crate::store) const V8: &str = "ALTER TABLE tokens ADD COLUMN admitted TEXT;";
+
 /// The migrations, oldest first.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version a fully migrated store has.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
