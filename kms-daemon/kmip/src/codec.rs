@@ -7,7 +7,7 @@
 //! always encodes back to the same bytes.
 
 use crate::error::CodecError;
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 use crate::ttlv::{Item, ItemType, Value};
 use crate::version::ProtocolVersion;
 
@@ -357,7 +357,7 @@ macro_rules! kmip_struct {
 
             fn encode(
                 &self,
-                tag: $crate::tags::Tag,
+                tag: $crate::ttlv::Tag,
                 version: $crate::ProtocolVersion,
             ) -> Result<$crate::ttlv::Item, $crate::CodecError> {
                 let mut writer = $crate::codec::Writer::new(version);
@@ -379,3 +379,23 @@ macro_rules! field_type {
 }
 
 pub(crate) use {field_type, kmip_struct};
+
+/// A Protocol Version structure (Major, Minor).
+impl Field for ProtocolVersion {
+    fn decode(item: &Item, version: ProtocolVersion) -> Result<Self, CodecError> {
+        let mut reader = Reader::new(item, version)?;
+        let value = Self {
+            major: reader.req(Tag::PROTOCOL_VERSION_MAJOR)?,
+            minor: reader.req(Tag::PROTOCOL_VERSION_MINOR)?,
+        };
+        reader.finish()?;
+        Ok(value)
+    }
+
+    fn encode(&self, tag: Tag, version: ProtocolVersion) -> Result<Item, CodecError> {
+        let mut writer = Writer::new(version);
+        writer.req(Tag::PROTOCOL_VERSION_MAJOR, &self.major)?;
+        writer.req(Tag::PROTOCOL_VERSION_MINOR, &self.minor)?;
+        Ok(writer.finish(tag))
+    }
+}

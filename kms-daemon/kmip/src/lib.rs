@@ -29,8 +29,9 @@ pub mod ttlv;
 mod version;
 
 pub use codec::{BigInt, DateTime};
-pub use error::{BatchItemStub, CodecError, MessageError, MessageErrorKind};
+pub use error::CodecError;
+pub use message::{BatchItemStub, MessageError, MessageErrorKind};
 pub use message::{RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage};
-pub use tags::Tag;
+pub use ttlv::Tag;
 pub use ttlv::{Item, ItemType, Limits, TtlvError, Value};
 pub use version::ProtocolVersion;

@@ -9,7 +9,7 @@ use crate::enums::{
 };
 use crate::error::CodecError;
 use crate::params::KeyWrappingData;
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 use crate::ttlv::{Item, ItemType, Value};
 use crate::version::ProtocolVersion;
 

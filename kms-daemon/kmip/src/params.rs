@@ -6,7 +6,7 @@ use crate::enums::{
     BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, EncodingOption,
     HashingAlgorithm, KeyRoleType, MaskGenerator, PaddingMethod, WrappingMethod,
 };
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 
 kmip_struct! {
     /// Cryptographic Parameters: how a key is used by one operation. Every field is optional.

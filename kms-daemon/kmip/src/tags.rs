@@ -8,11 +8,7 @@
 
 use std::fmt;
 
-use crate::ttlv::ItemType;
-
-/// A 3-byte KMIP tag: 0x42xxxx are the standard's, 0x54xxxx are extensions.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Tag(pub u32);
+use crate::ttlv::{ItemType, Tag};
 
 /// One row of the tag table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

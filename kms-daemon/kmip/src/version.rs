@@ -3,11 +3,6 @@
 
 use std::fmt;
 
-use crate::codec::{Field, Reader, Writer};
-use crate::error::CodecError;
-use crate::tags::Tag;
-use crate::ttlv::Item;
-
 /// A KMIP protocol version (Protocol Version Major / Minor).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ProtocolVersion {
@@ -60,24 +55,5 @@ impl ProtocolVersion {
 impl fmt::Display for ProtocolVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)
-    }
-}
-
-impl Field for ProtocolVersion {
-    fn decode(item: &Item, version: ProtocolVersion) -> Result<Self, CodecError> {
-        let mut reader = Reader::new(item, version)?;
-        let value = Self {
-            major: reader.req(Tag::PROTOCOL_VERSION_MAJOR)?,
-            minor: reader.req(Tag::PROTOCOL_VERSION_MINOR)?,
-        };
-        reader.finish()?;
-        Ok(value)
-    }
-
-    fn encode(&self, tag: Tag, version: ProtocolVersion) -> Result<Item, CodecError> {
-        let mut writer = Writer::new(version);
-        writer.req(Tag::PROTOCOL_VERSION_MAJOR, &self.major)?;
-        writer.req(Tag::PROTOCOL_VERSION_MINOR, &self.minor)?;
-        Ok(writer.finish(tag))
     }
 }

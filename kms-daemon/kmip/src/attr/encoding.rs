@@ -11,7 +11,7 @@
 use super::{Attribute, AttributeValue};
 use crate::codec::{structure, wrong_type, Field, Reader, TagSpec, Writer};
 use crate::error::CodecError;
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 use crate::ttlv::{Item, ItemType, Value};
 use crate::version::ProtocolVersion;
 

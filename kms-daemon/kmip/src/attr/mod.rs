@@ -16,7 +16,7 @@ use crate::enums::{
 };
 use crate::error::CodecError;
 use crate::params::CryptographicParameters;
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 use crate::ttlv::{Item, Value};
 use crate::version::ProtocolVersion;
 

@@ -3,7 +3,7 @@
 use super::kmip_enum;
 use crate::codec::{wrong_type, Field};
 use crate::error::CodecError;
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 use crate::ttlv::{Item, ItemType, Value};
 use crate::version::ProtocolVersion;
 

@@ -91,7 +91,7 @@ macro_rules! kmip_enum {
 
             fn encode(
                 &self,
-                tag: $crate::tags::Tag,
+                tag: $crate::ttlv::Tag,
                 _: $crate::ProtocolVersion,
             ) -> Result<$crate::ttlv::Item, $crate::CodecError> {
                 Ok($crate::ttlv::Item::new(tag, $crate::ttlv::Value::Enumeration(self.to_u32())))

@@ -4,8 +4,8 @@ use crate::codec::{kmip_struct, DateTime, Field, Reader, TagSpec, Writer};
 use crate::enums::{BatchErrorContinuationOption, CredentialType};
 use crate::error::CodecError;
 use crate::params::UsernamePassword;
-use crate::tags::Tag;
 use crate::ttlv::Item;
+use crate::ttlv::Tag;
 use crate::version::ProtocolVersion;
 
 /// A Credential Value, typed for the Username and Password credential.

@@ -2,12 +2,13 @@
 //! it has read, so that a request that fails still yields the version and batch item IDs the
 //! server needs to answer it (see [`MessageError`]).
 
+use super::error::{BatchItemStub, MessageError, MessageErrorKind};
 use super::header::RequestHeader;
 use crate::codec::{structure, Field, Reader, TagSpec, Writer};
 use crate::enums::Operation;
-use crate::error::{BatchItemStub, CodecError, MessageError, MessageErrorKind};
+use crate::error::CodecError;
 use crate::payload::RequestPayload;
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 use crate::ttlv::{self, Item, Limits};
 use crate::version::ProtocolVersion;
 

@@ -1,13 +1,14 @@
 //! Response Message: a header and one batch item per request item, each with its result
 //! (KMIP 1.4 §7.1–7.3), and the response that answers a request that did not decode.
 
+use super::error::{MessageError, MessageErrorKind};
 use super::header::ResponseHeader;
 use super::request::count;
 use crate::codec::{structure, DateTime, Field, Reader, Writer};
 use crate::enums::{Operation, ResultReason, ResultStatus};
-use crate::error::{CodecError, MessageError};
+use crate::error::CodecError;
 use crate::payload::ResponsePayload;
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 use crate::ttlv::{self, Item, Limits};
 use crate::version::ProtocolVersion;
 
@@ -224,7 +225,7 @@ impl MessageError {
             fallback
         };
         let reason = match self.kind {
-            crate::error::MessageErrorKind::UnsupportedVersion(_) if version.is_v2() => {
+            MessageErrorKind::UnsupportedVersion(_) if version.is_v2() => {
                 ResultReason::UnsupportedProtocolVersion
             }
             _ => self.result_reason(),

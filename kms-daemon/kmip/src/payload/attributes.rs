@@ -5,7 +5,7 @@
 use crate::attr::{Attribute, AttributeRef, INLINE_ATTRIBUTES};
 use crate::codec::{kmip_struct, TagSpec};
 use crate::enums::ObjectGroupMember;
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 
 /// An attribute reference: Attribute Name in 1.x, Attribute Reference in 2.0.
 const REFERENCE: TagSpec = TagSpec::both(Tag::ATTRIBUTE_NAME, Tag::ATTRIBUTE_REFERENCE);

@@ -5,7 +5,7 @@
 use crate::codec::kmip_struct;
 use crate::enums::ValidityIndicator;
 use crate::params::CryptographicParameters;
-use crate::tags::Tag;
+use crate::ttlv::Tag;
 
 kmip_struct! {
     /// The key a cryptographic request uses, and how: the first fields of each.

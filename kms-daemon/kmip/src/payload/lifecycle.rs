@@ -5,8 +5,8 @@
 use crate::attr::RevocationReason;
 use crate::codec::{kmip_struct, DateTime};
 use crate::enums::{ObjectType, Operation, QueryFunction, UsageMask};
-use crate::tags::Tag;
 use crate::ttlv::Item;
+use crate::ttlv::Tag;
 use crate::version::ProtocolVersion;
 
 kmip_struct! {

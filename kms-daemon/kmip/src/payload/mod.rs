@@ -30,8 +30,8 @@ pub use objects::{
 use crate::codec::Field;
 use crate::enums::Operation;
 use crate::error::CodecError;
-use crate::tags::Tag;
 use crate::ttlv::Item;
+use crate::ttlv::Tag;
 use crate::version::ProtocolVersion;
 
 /// Whether the typed model reads `operation` in `version`: Set Attribute has no KMIP 1.x form.

@@ -10,8 +10,8 @@ use crate::params::{
     DerivationParameters, KeyWrappingSpecification, ProtectionStorageMasks,
     PROTECTION_STORAGE_MASKS,
 };
-use crate::tags::Tag;
 use crate::ttlv::Item;
+use crate::ttlv::Tag;
 use crate::version::ProtocolVersion;
 
 /// The attributes of a new object: a Template-Attribute in 1.x, Attributes in 2.0.

@@ -3,8 +3,8 @@
 //! anything is copied, so no input can make it panic or allocate more than a small multiple of
 //! its own size.
 
+use super::Tag;
 use super::{Item, ItemType, Limits, TtlvError, Value};
-use crate::tags::Tag;
 
 /// Decodes one TTLV item that fills `input` exactly, within [`Limits::DEFAULT`].
 pub fn decode(input: &[u8]) -> Result<Item, TtlvError> {

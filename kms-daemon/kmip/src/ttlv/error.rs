@@ -2,7 +2,7 @@
 //! (from the start of the input) of the item header at fault, so that a log line points at it.
 
 use super::ItemType;
-use crate::tags::Tag;
+use super::Tag;
 
 /// A TTLV decoding failure. The server answers it with Result Reason Invalid Message when the
 /// request header could be read, and closes the connection when it could not.

@@ -13,7 +13,10 @@ pub use decode::{decode, decode_with};
 pub use error::TtlvError;
 pub use frame::{frame_length, read_frame, FrameError, HEADER_LEN};
 
-use crate::tags::Tag;
+/// A 3-byte KMIP tag: 0x42xxxx are the standard's, 0x54xxxx are extensions. Their names are
+/// [`crate::tags`]'s table.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tag(pub u32);
 
 /// The type byte of an item (KMIP 1.4 §9.1.1.2; Date-Time Extended is KMIP 2.0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

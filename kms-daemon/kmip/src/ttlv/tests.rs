@@ -1,8 +1,8 @@
 //! TTLV unit tests: the encoding examples of KMIP 1.4 §9.1.2, every error kind, and the
 //! boundaries of every length and limit.
 
+use super::Tag;
 use super::*;
-use crate::tags::Tag;
 
 /// The tag the specification's examples use (0x420020).
 const T: Tag = Tag(0x420020);
