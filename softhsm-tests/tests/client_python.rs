@@ -39,7 +39,7 @@ fn pykcs11_and_python_pkcs11_generate_sign_and_find() {
     }
     let kmsd = Kmsd::start();
     let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients");
-    for (script, steps) in [("pykcs11_client.py", 4), ("python_pkcs11_client.py", 4)] {
+    for (script, steps) in [("pykcs11_client.py", 4), ("python_pkcs11_client.py", 5)] {
         let out = Command::new(&python)
             .arg(clients.join(script))
             .arg(module_path())
