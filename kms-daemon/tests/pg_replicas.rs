@@ -15,7 +15,7 @@ fn client_of(addr: &str, dir: &std::path::Path) -> Client {
 #[test]
 fn two_replicas_share_one_chain_and_one_pin_counter() {
     if !on_postgres() {
-        println!("skipped: needs PostgreSQL (set KMS_TEST_PG)");
+        kms_testkit::skipped("needs PostgreSQL (set KMS_TEST_PG)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -37,9 +37,9 @@ pub fn have(program: &str) -> bool {
     if !found {
         assert!(
             std::env::var_os("CI").is_none(),
-            "{program} is not installed; .ci/run installs it"
+            "{program} is not installed; .ci/test-all installs it"
         );
-        eprintln!("skipping: {program} is not installed");
+        kms_testkit::skipped(&format!("{program} is not installed"));
     }
     found
 }
@@ -50,9 +50,9 @@ pub fn have_file(path: &str, package: &str) -> bool {
     if !found {
         assert!(
             std::env::var_os("CI").is_none(),
-            "{path} is missing; .ci/run installs {package}"
+            "{path} is missing; .ci/test-all installs {package}"
         );
-        eprintln!("skipping: {path} is missing (install {package})");
+        kms_testkit::skipped(&format!("{path} is missing (install {package})"));
     }
     found
 }

@@ -223,7 +223,9 @@ fn p11_kit_lists_the_module_from_the_shipped_module_file() {
         .status()
         .is_ok_and(|s| s.success())
     {
-        eprintln!("skipped: no private mount namespace here (needs root), p11-kit's module directory would have to change");
+        kms_testkit::skipped(
+            "no private mount namespace here (needs root), p11-kit's module directory would have to change",
+        );
         return;
     }
     let kmsd = Kmsd::start();

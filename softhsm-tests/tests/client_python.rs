@@ -6,7 +6,7 @@ use kms_testkit::{module_path, target_dir, Kmsd, TOKEN, USER_PIN};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The virtual environment `.ci/run` prepares, else `python3` from the PATH.
+/// The virtual environment `.ci/test-all` prepares, else `python3` from the PATH.
 fn python() -> PathBuf {
     let venv = target_dir().parent().unwrap().join("py/bin/python3");
     if venv.exists() {
@@ -24,9 +24,9 @@ fn have_bindings(python: &Path) -> bool {
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
-            "PyKCS11/python-pkcs11 missing; .ci/run installs them into target/py"
+            "PyKCS11/python-pkcs11 missing; .ci/test-all installs them into target/py"
         );
-        eprintln!("skipping: PyKCS11/python-pkcs11 are not installed");
+        kms_testkit::skipped("PyKCS11/python-pkcs11 are not installed in target/py");
     }
     ok
 }

@@ -2,7 +2,7 @@
 //! code still points at something that exists.
 //!
 //! Citation form (stated for readers in `docs/README.md`): in every tracked `.rs`, `.sh`, `.md`
-//! and `.toml` file and `.ci/run`, outside `docs/` and the fuzz seeds and corpora, an uppercase
+//! and `.toml` file and the `.ci/` scripts, outside `docs/` and the fuzz seeds and corpora, an uppercase
 //! `R`, `S` or `T` followed by one or two digits and optionally a letter `a`–`c`, with neither a
 //! letter, a digit nor `_` on either side (`secp256r1`, `TLS12`, `CKM_SHA_1` and test names such
 //! as `t1_t2` are not citations). `X1–X9` or `X1-X9` cites the range; `T5a/b` adds letters.
@@ -55,7 +55,7 @@ fn cited_in() -> Vec<String> {
             let kind = [".rs", ".sh", ".md", ".toml"]
                 .iter()
                 .any(|x| p.ends_with(x))
-                || p == ".ci/run";
+                || p.starts_with(".ci/");
             kind && !p.starts_with("docs/")
                 && !p.contains("/fuzz/seeds/")
                 && !p.contains("/fuzz/corpus/")

@@ -12,6 +12,7 @@
 //!   odd subjects, other key usages), for the access-control tests.
 //! - [`kmsd_bin`], [`module_path`]: the workspace's built programs (see [`target_dir`] for how
 //!   they are found).
+//! - [`skipped`]: a test that cannot run here says so, and `.ci/test-all` counts it.
 //! - [`seeds`]: the named seeds of the libFuzzer targets, made from typed values and compared
 //!   with the committed files.
 //! - With the feature `pkcs11`: [`capi::Module`], the module loaded with dlopen as a C
@@ -32,12 +33,14 @@ pub mod pki;
 #[cfg(feature = "pkcs11")]
 mod rv;
 pub mod seeds;
+mod skip;
 
 pub use bins::{kmsd_bin, module_path, target_dir};
 pub use kmsd::{kmsd_with_env, kmsd_with_stdin, Kmsd, Options};
 pub use pg::{hold_store, on_postgres, skip_on_postgres, store_location, ScratchDb, PG_ENV};
 #[cfg(feature = "pkcs11")]
 pub use rv::{rv, Failure};
+pub use skip::{skipped, SKIP_LOG_ENV};
 
 /// User PIN of the token [`Kmsd`] creates; every test that means "the user's PIN" uses it.
 pub const USER_PIN: &str = "12345678";

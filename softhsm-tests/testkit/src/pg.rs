@@ -25,7 +25,7 @@ pub fn on_postgres() -> bool {
 pub fn skip_on_postgres(test: &str, why: &str) -> bool {
     let pg = on_postgres();
     if pg {
-        println!("{test}: skipped on PostgreSQL: {why}");
+        crate::skipped(&format!("{test}: on PostgreSQL: {why}"));
     }
     pg
 }
