@@ -128,7 +128,7 @@ pub enum Error {
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),
     /// Store failure (PostgreSQL).
-    #[error("store: {0}")]
+    #[error("store: {}", pg_message(.0))]
     StorePg(#[from] postgres::Error),
     /// File or socket failure.
     #[error("{context}: {source}")]
@@ -219,6 +219,19 @@ impl Error {
             context: context.into(),
             source,
         }
+    }
+}
+
+/// A PostgreSQL error for a message: a server error as its SQLSTATE and message (never its
+/// detail, which may quote row values), any other with its cause (a TLS handshake's reason, a
+/// refused connection).
+fn pg_message(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
     }
 }
 

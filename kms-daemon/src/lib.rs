@@ -26,6 +26,7 @@ pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod pem;
 pub mod pki;
 pub mod preflight;
 pub mod runtime;

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "error",
             "clock",
             "secret_file",
+            "pem",
             "runtime",
             "ck",
             "crypto",

@@ -131,6 +131,7 @@ pub fn render(store: &Store, sealed: bool, in_flight: u64) -> String {
     LIMIT_REFUSALS.render(&mut out);
     TLS_HANDSHAKE_FAILURES.render(&mut out);
     STORE_TX_DURATION.render(&mut out);
+    STORE_RETRIES.render(&mut out);
     AUDIT_WRITE_DURATION.render(&mut out);
     let mut objects = String::new();
     let up = match render_objects(&mut objects, store) {

@@ -69,6 +69,14 @@ pub static TLS_HANDSHAKE_FAILURES: Counter = Counter::new(
     &[],
 );
 
+/// `kmsd_store_retries_total`.
+pub static STORE_RETRIES: Counter = Counter::new(
+    "kmsd_store_retries_total",
+    "Store transactions run again because PostgreSQL rolled them back for a conflict with \
+     another (serialization failure or deadlock).",
+    &[],
+);
+
 /// `kmsd_store_transaction_duration_seconds`.
 pub static STORE_TX_DURATION: Histogram = Histogram::new(
     "kmsd_store_transaction_duration_seconds",

@@ -15,20 +15,17 @@
 
 use crate::config::TlsConfig;
 use crate::error::{Error, Result};
+use crate::pem;
 use crate::preflight::{tls_problems, Problem};
-use crate::secret_file::check_secret_file;
 use parking_lot::RwLock;
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use rustls::pki_types::UnixTime;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{
-    CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig,
-    SignatureScheme,
+    CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
 };
-use std::path::Path;
 use std::sync::Arc;
 
 /// The `[tls]` files and the server configuration made from them.
@@ -70,32 +67,12 @@ impl TlsState {
     }
 }
 
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
-        .map_err(|e| Error::Config(format!("reading certificates from {}: {e}", path.display())))?;
-    if certs.is_empty() {
-        return Err(Error::Config(format!(
-            "no certificate in {}",
-            path.display()
-        )));
-    }
-    Ok(certs)
-}
-
 /// The rustls server configuration for `tls`.
 pub fn tls_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>> {
-    check_secret_file(&tls.key)?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let certs = read_certs(&tls.cert)?;
-    let key = PrivateKeyDer::from_pem_file(&tls.key)
-        .map_err(|e| Error::Config(format!("reading private key {}: {e}", tls.key.display())))?;
-    let mut roots = RootCertStore::empty();
-    for ca in read_certs(&tls.client_ca)? {
-        roots
-            .add(ca)
-            .map_err(|e| Error::Config(format!("client CA {}: {e}", tls.client_ca.display())))?;
-    }
+    let certs = pem::certificates(&tls.cert)?;
+    let key = pem::private_key(&tls.key)?;
+    let roots = pem::roots(&tls.client_ca)?;
     let webpki = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| Error::Config(format!("client certificate verifier: {e}")))?;

@@ -85,7 +85,7 @@ impl Store {
 
     /// Runs `f` atomically: its changes are committed (durably) only if it succeeds, and this
     /// returns only once they are.
-    pub fn tx<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+    pub fn tx<T>(&self, f: impl FnMut(&Db<'_>) -> Result<T>) -> Result<T> {
         self.tx_with(Durability::Immediate, f)
     }
 
@@ -93,7 +93,7 @@ impl Store {
     pub fn tx_with<T>(
         &self,
         durability: Durability,
-        f: impl FnOnce(&Db<'_>) -> Result<T>,
+        f: impl FnMut(&Db<'_>) -> Result<T>,
     ) -> Result<T> {
         let start = Instant::now();
         let result = match &self.backend {

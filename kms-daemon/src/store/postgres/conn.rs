@@ -1,13 +1,15 @@
 //! [`crate::store::db::Db`] on PostgreSQL: the blocking `postgres` client, a small pool of connections and a
 //! per-connection cache of prepared statements, keyed by the SQL as the store writes it.
 //!
-//! TLS is off: the store URL must point at a loopback address or a Unix socket (a remote
-//! PostgreSQL needs TLS, which this build does not have yet). The blocking client runs its own
+//! TLS as the store URL says ([`super::tls`]: verified TLS, or in clear to loopback or a Unix
+//! socket only). The blocking client runs its own
 //! small runtime, so it must never be called from an async task: every store call of the daemon
 //! runs in `spawn_blocking` (api::handlers, health, serve's purge loop).
 
+use super::tls::Transport;
 use crate::error::{Error, Result};
 use crate::store::db::{Params, Value};
+use ::postgres::error::SqlState;
 use ::postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use ::postgres::{Client, NoTls, Statement};
 use parking_lot::Mutex;
@@ -23,6 +25,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// The SQLSTATE of the last statement that failed since [`PgConn::forget_failure`]
+    /// (whatever error the caller made of it).
+    failed_with: Option<SqlState>,
 }
 
 /// `?1 ?2 …` (SQLite's numbered placeholders, outside string literals) as `$1 $2 …`.
@@ -110,11 +115,36 @@ pub(in crate::store) fn value(row: &::postgres::Row, i: usize) -> Result<Value<'
 }
 
 impl PgConn {
+    /// Notes the SQLSTATE of a failed statement.
+    fn noted<T>(&mut self, r: std::result::Result<T, ::postgres::Error>) -> Result<T> {
+        if let Err(e) = &r {
+            if let Some(code) = e.code() {
+                self.failed_with = Some(code.clone());
+            }
+        }
+        Ok(r?)
+    }
+
+    /// Forgets the failures seen so far (at the start of a transaction).
+    pub(super) fn forget_failure(&mut self) {
+        self.failed_with = None;
+    }
+
+    /// Whether a statement since [`PgConn::forget_failure`] failed because PostgreSQL rolled
+    /// the transaction back for a conflict with another (a serialization failure, 40001, or a
+    /// deadlock, 40P01): the transaction may run again.
+    pub(super) fn lost_a_conflict(&self) -> bool {
+        self.failed_with.as_ref().is_some_and(|c| {
+            *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+        })
+    }
+
     fn statement(&mut self, sql: &str) -> Result<Statement> {
         if let Some(st) = self.statements.get(sql) {
             return Ok(st.clone());
         }
-        let st = self.client.prepare(&placeholders(sql))?;
+        let prepared = self.client.prepare(&placeholders(sql));
+        let st = self.noted(prepared)?;
         self.statements.insert(sql.to_owned(), st.clone());
         Ok(st)
     }
@@ -123,7 +153,8 @@ impl PgConn {
         let st = self.statement(sql)?;
         let binds = binds(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
-        let n = self.client.execute(&st, &refs)?;
+        let executed = self.client.execute(&st, &refs);
+        let n = self.noted(executed)?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -135,12 +166,14 @@ impl PgConn {
         let st = self.statement(sql)?;
         let binds = binds(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
-        Ok(self.client.query(&st, &refs)?)
+        let rows = self.client.query(&st, &refs);
+        self.noted(rows)
     }
 
     /// Runs statements without parameters (schema changes, BEGIN/COMMIT).
     pub fn execute_batch(&mut self, sql: &str) -> Result<()> {
-        Ok(self.client.batch_execute(sql)?)
+        let done = self.client.batch_execute(sql);
+        self.noted(done)
     }
 
     fn is_closed(&self) -> bool {
@@ -151,6 +184,7 @@ impl PgConn {
 /// The connections of one PostgreSQL store.
 pub struct PgPool {
     config: ::postgres::Config,
+    transport: Transport,
     idle: Mutex<Vec<PgConn>>,
 }
 
@@ -163,16 +197,24 @@ impl std::fmt::Debug for PgPool {
 }
 
 impl PgPool {
-    /// A pool for `url` (`postgres://user@host:port/db`); connects on first use.
+    /// A pool for `url` (`postgres://user@host:port/db`, with TLS parameters as
+    /// [`Transport::from_url`] reads them); connects on first use.
     pub fn new(url: &str) -> Result<PgPool> {
+        let (url, transport) = Transport::from_url(url)?;
         let mut config: ::postgres::Config = url
             .parse()
             .map_err(|e| Error::Config(format!("store URL is not a PostgreSQL URL: {e}")))?;
+        transport.check_hosts(&config)?;
+        if let Transport::Tls(_) = transport {
+            // TLS or no connection: never a fallback to clear text.
+            config.ssl_mode(::postgres::config::SslMode::Require);
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         Ok(PgPool {
             config,
+            transport,
             idle: Mutex::new(Vec::new()),
         })
     }
@@ -183,9 +225,14 @@ impl PgPool {
     }
 
     fn connect(&self) -> Result<PgConn> {
+        let client = match &self.transport {
+            Transport::Clear => self.config.connect(NoTls),
+            Transport::Tls(tls) => self.config.connect(tls.clone()),
+        };
         Ok(PgConn {
-            client: self.config.connect(NoTls)?,
+            client: client?,
             statements: HashMap::new(),
+            failed_with: None,
         })
     }
 
