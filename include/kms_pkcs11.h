@@ -70,8 +70,11 @@
  * CKA_KMS_STATE (CK_ULONG, read-only): the KMIP life-cycle state kmsd enforces for a key, one of
  * the CK_KMS_STATE_* values below (numbered as KMIP 2.1's State enumeration). Present on every
  * key object. A key before its CKA_START_DATE shows PRE_ACTIVE, after its CKA_END_DATE
- * DEACTIVATED. Using a key in a state that forbids the operation returns
- * CKR_KEY_FUNCTION_NOT_PERMITTED.
+ * DEACTIVATED. A key whose state forbids the operation for good (destroyed; deactivated or
+ * compromised for encrypt, sign, wrap, derive) is refused at C_*Init with
+ * CKR_KEY_FUNCTION_NOT_PERMITTED; a state only kmsd sees at use (changed since, or a validity
+ * window) makes C_Encrypt, C_Sign ... return CKR_FUNCTION_FAILED with ulDeviceError =
+ * KMS_DEVICE_ERROR_KEY_NOT_ACTIVE.
  */
 #define CKA_KMS_STATE (CKA_KMS_VENDOR_BASE + 0x0002UL)
 /*

@@ -237,10 +237,16 @@ fn item4_principals_match_the_canonical_identity() {
     let app1 = user(App1);
     app1.encrypt(&cbc(), find(&app1, "for-app1"), b"app1's")
         .unwrap();
+    // kmsd refuses the use; C_Encrypt may not return a CKR_KEY_* code, so the module says
+    // CKR_FUNCTION_FAILED and leaves kmsd's reason in ulDeviceError.
     let comma = user(Comma);
     assert_eq!(
         rv(comma.encrypt(&cbc(), find(&comma, "for-app1"), b"not a CN with a comma")),
-        RvError::KeyFunctionNotPermitted
+        RvError::FunctionFailed
+    );
+    assert_eq!(
+        comma.get_session_info().unwrap().device_error(),
+        kms_api::error::ErrorCode::KeyFunctionNotPermitted.device_error()
     );
 }
 

@@ -1,6 +1,9 @@
 //! Key life cycle through the module's C API: `CKA_KMS_STATE` reads as a `CK_ULONG`, a key an
 //! administrator deactivated (`kmsd key deactivate`, a separate process on the serving daemon's
-//! store) refuses `C_Encrypt` with `CKR_KEY_FUNCTION_NOT_PERMITTED` and still decrypts, and
+//! store) is refused for new encryptions — at `C_Encrypt` with `CKR_FUNCTION_FAILED` and kmsd's
+//! reason in `ulDeviceError` while the module last saw the key active (`C_Encrypt` may not return
+//! a `CKR_KEY_*` code), at `C_EncryptInit` with `CKR_KEY_FUNCTION_NOT_PERMITTED` once it has seen
+//! it deactivated — and still decrypts, and
 //! `C_DestroyObject` makes the key disappear until `kmsd key cancel-destroy` brings it back.
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -9,6 +12,7 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
+use kms_api::error::ErrorCode;
 use kms_api::vendor::{
     CKA_KMS_OBJECT_ID, CKA_KMS_STATE, CK_KMS_STATE_ACTIVE, CK_KMS_STATE_DEACTIVATED,
 };
@@ -58,12 +62,20 @@ fn administrators_change_what_an_application_may_do_with_a_key() {
     let (ok, out) = kmsd.admin(&["key", "deactivate", "--id", &id]);
     assert!(ok, "kmsd key deactivate: {out}");
     let err = s.encrypt(&cbc, key, b"new data").unwrap_err();
-    assert_eq!(rv(err), RvError::KeyFunctionNotPermitted);
+    assert_eq!(rv(err), RvError::FunctionFailed);
+    assert_eq!(
+        s.get_session_info().unwrap().device_error(),
+        ErrorCode::KeyNotActive.device_error()
+    );
     assert_eq!(s.decrypt(&cbc, key, &ct).unwrap(), b"kept secret");
-    // A fresh look at the key (a new search) shows the state kmsd enforces.
+    // A fresh look at the key (a new search) shows the state kmsd enforces, and C_EncryptInit
+    // now refuses the key itself.
     let found = by_label(&s, label);
     assert_eq!(found.len(), 1);
     assert_eq!(state(&s, found[0]), CK_KMS_STATE_DEACTIVATED);
+    let err = s.encrypt(&cbc, found[0], b"new data").unwrap_err();
+    assert_eq!(rv(err), RvError::KeyFunctionNotPermitted);
+    assert_eq!(s.decrypt(&cbc, found[0], &ct).unwrap(), b"kept secret");
 
     // C_DestroyObject: gone for the application; an administrator brings it back.
     s.destroy_object(found[0]).unwrap();

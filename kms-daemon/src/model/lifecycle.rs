@@ -179,16 +179,13 @@ impl Lifecycle {
                 "the key is destroyed or scheduled for destruction",
             ));
         }
-        match self.effective(now) {
-            State::Active => {}
-            State::Deactivated | State::Compromised if op.processes_protected_data() => {}
-            State::PreActive => return Err(Error::KeyNotActive("the key is not active yet")),
-            State::Deactivated | State::Compromised => {
-                return Err(Error::KeyNotActive(
-                    "a deactivated or compromised key only decrypts, verifies and unwraps",
-                ))
-            }
-            State::Destroyed => return Err(Error::KeyNotActive("the key is destroyed")),
+        let state = self.effective(now);
+        if !op.contract().allowed_in_state(state.ck_value()) {
+            return Err(Error::KeyNotActive(match state {
+                State::PreActive => "the key is not active yet",
+                State::Destroyed => "the key is destroyed",
+                _ => "a deactivated or compromised key only decrypts, verifies and unwraps",
+            }));
         }
         if let Some(list) = &self.principals {
             if !list.iter().any(|p| p == identity) {

@@ -43,9 +43,9 @@ impl Op {
     }
 
     /// Whether the operation only processes data protected earlier (decrypt, verify, unwrap),
-    /// which a deactivated or compromised key may still do; the others protect new data.
+    /// as the contract says ([`kms_api::mech::Op::processes_protected_data`]).
     pub fn processes_protected_data(self) -> bool {
-        matches!(self, Op::Decrypt | Op::Verify | Op::Unwrap)
+        self.contract().processes_protected_data()
     }
 
     /// The operation as the mechanism table names it.

@@ -70,8 +70,8 @@ fn guard_then(
     let started = std::time::Instant::now();
     let result = catch_unwind(AssertUnwindSafe(body));
     let (rv, error) = match &result {
-        Ok(Ok(rv)) => (*rv, None),
-        Ok(Err(e)) => (e.rv(), Some(e)),
+        Ok(Ok(rv)) => (super::returns::within_spec(call.name, *rv), None),
+        Ok(Err(e)) => (super::returns::within_spec(call.name, e.rv()), Some(e)),
         Err(_) => (CKR_GENERAL_ERROR, None),
     };
     then(error);

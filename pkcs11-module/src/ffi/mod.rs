@@ -11,6 +11,7 @@ mod crypto;
 mod general;
 mod guard;
 mod object;
+mod returns;
 mod session;
 mod transport;
 mod unsupported;

@@ -90,6 +90,25 @@ impl Op {
         )
     }
 
+    /// Whether the operation only processes data protected earlier (decrypt, verify, unwrap),
+    /// which a deactivated or compromised key may still do; the others protect new data.
+    pub fn processes_protected_data(self) -> bool {
+        matches!(self, Op::Decrypt | Op::Verify | Op::Unwrap)
+    }
+
+    /// Whether a key in life-cycle state `state` (a `CK_KMS_STATE_*` value, the effective state)
+    /// may be used for this operation: an active key for anything its usage allows; a
+    /// deactivated or compromised key only to process protected data; a pre-active or destroyed
+    /// key for nothing (KMIP 2.1 §3.22).
+    pub fn allowed_in_state(self, state: u64) -> bool {
+        use crate::vendor::*;
+        match state {
+            CK_KMS_STATE_ACTIVE => true,
+            CK_KMS_STATE_DEACTIVATED | CK_KMS_STATE_COMPROMISED => self.processes_protected_data(),
+            _ => false,
+        }
+    }
+
     /// The class of key (`CKO_*`) this operation takes with a key of type `key_type`: a secret
     /// key for the symmetric types; for a key pair, the private half signs, decrypts, unwraps
     /// and derives, the public half verifies, encrypts and wraps. `None` for operations that

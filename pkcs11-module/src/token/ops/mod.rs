@@ -32,7 +32,7 @@ use kms_api::curve::Curve;
 use kms_api::mech::table::Output as OutputLen;
 use kms_api::mech::{params, Hash, MechInfo, Op};
 use kms_api::msg::CryptoRequest;
-use kms_api::{AttrValue, Mechanism, SecretBytes};
+use kms_api::{vendor, AttrValue, Mechanism, SecretBytes};
 use zeroize::Zeroizing;
 
 /// Most input a multi-part operation buffers (kmsd's request limit leaves room for JSON).
@@ -174,8 +174,12 @@ fn start(key: &ObjectEntry, m: &Mechanism, op: Op) -> Result<&'static MechInfo> 
 }
 
 /// Checks a key for `op` with the mechanism of `row`: its class and key type (the row's key for
-/// the operation; the type takes priority, S19), its usage attribute, and
-/// `CKA_ALLOWED_MECHANISMS`. kmsd checks all of it again.
+/// the operation; the type takes priority, S19), its usage attribute,
+/// `CKA_ALLOWED_MECHANISMS`, and its life-cycle state where that refusal is final: a key last
+/// seen destroyed, or deactivated or compromised for an operation that protects new data, can
+/// never again do `op` (time only deactivates; nothing reactivates), so `*Init` refuses it
+/// rather than the use. A pre-active or active key is left to kmsd, which applies the validity
+/// window at the moment of use. kmsd checks all of it again.
 fn check_key(entry: &ObjectEntry, row: &MechInfo, op: Op, m: &Mechanism) -> Result<()> {
     let (class, key_type) = row.key(op).ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
     let usage = op.usage().ok_or(Error::Ck(CKR_MECHANISM_INVALID))?;
@@ -185,6 +189,13 @@ fn check_key(entry: &ObjectEntry, row: &MechInfo, op: Op, m: &Mechanism) -> Resu
         return Err(Error::Ck(CKR_KEY_TYPE_INCONSISTENT));
     }
     if !attr::flag(&entry.info, usage as CK_ATTRIBUTE_TYPE) {
+        return Err(Error::Ck(CKR_KEY_FUNCTION_NOT_PERMITTED));
+    }
+    let state = attr::ulong(&entry.info, vendor::CKA_KMS_STATE as CK_ATTRIBUTE_TYPE);
+    if state.is_some_and(|s| {
+        let s = s as u64;
+        s != vendor::CK_KMS_STATE_PRE_ACTIVE && !op.allowed_in_state(s)
+    }) {
         return Err(Error::Ck(CKR_KEY_FUNCTION_NOT_PERMITTED));
     }
     if let Some(AttrValue::UlongList(allowed)) = attr::value_of(&entry.info, CKA_ALLOWED_MECHANISMS)
