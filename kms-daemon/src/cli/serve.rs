@@ -210,6 +210,7 @@ pub fn serve_on(
             None => None,
         };
         ready()?;
+        crate::server::notify::notify("READY=1");
         let sweeper = tokio::spawn(sweep_every(state.clone(), SWEEP_INTERVAL));
         tokio::spawn(async move {
             signal.await;

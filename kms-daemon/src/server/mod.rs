@@ -18,6 +18,7 @@
 //! its request on a fresh connection therefore gets its answer, rather than a closed connection
 //! it cannot tell from a lost request.
 
+pub mod notify;
 pub mod tls;
 pub mod unseal_socket;
 
@@ -180,7 +181,10 @@ fn accept_backlog(listener: TcpListener) -> Vec<(std::net::TcpStream, SocketAddr
 
 /// SIGHUP: re-reads the TLS files; on a problem, logs it and keeps the configuration in force.
 fn reload_tls(tls: &TlsState) {
-    match tls.reload() {
+    notify::notify("RELOADING=1");
+    let outcome = tls.reload();
+    notify::notify("READY=1");
+    match outcome {
         Ok(()) => tracing::info!("TLS certificate, key and client CA reloaded"),
         Err(problems) => {
             for p in problems {
@@ -278,5 +282,6 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
+        notify::notify("STOPPING=1");
     })
 }
