@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod backup;
 pub mod check_config;
+pub mod docs;
 pub mod init;
 pub mod key;
 pub mod master_key;
@@ -102,6 +103,10 @@ pub enum Command {
     /// Work with the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Write the manual pages (kmsd.1 and one per subcommand) and the bash and zsh completions,
+    /// as the packages install them.
+    #[command(hide = true)]
+    Docs(docs::Args),
 }
 
 /// Runs a parsed command line; errors are printed to stderr.
@@ -130,6 +135,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Key(cmd) => key::run(&cmd),
         Command::MasterKey(cmd) => master_key::run(&cmd),
         Command::Audit(cmd) => return audit::run(&cmd),
+        Command::Docs(args) => docs::run(&args),
         Command::CheckConfig { config } => return check_config::run(&config),
     };
     match result {
