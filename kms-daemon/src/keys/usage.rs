@@ -187,6 +187,25 @@ fn use_key(
     mechanism: &Mechanism,
     input: Input<'_>,
 ) -> Result<Zeroizing<Vec<u8>>> {
+    use_key_as(svc, caller, token, id, op, mechanism, input, |plan| plan)
+}
+
+/// [`use_key`], the plan adjusted by `adjust` before it runs (a middle part of a streamed
+/// CBC-PAD operation runs as CBC).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "use_key's arguments and the adjustment"
+)]
+fn use_key_as(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    op: Op,
+    mechanism: &Mechanism,
+    input: Input<'_>,
+    adjust: impl FnOnce(Plan) -> Plan,
+) -> Result<Zeroizing<Vec<u8>>> {
     let mech = mechanism.mechanism;
     let mut ev = caller.event(Some(token), op.action());
     ev.object_id = Some(id.to_owned());
@@ -195,41 +214,9 @@ fn use_key(
         if !op.is_data() {
             return Err(Error::MechanismInvalid(mech));
         }
-        // One read: the login, the key, its checks and the role separation across its pair.
-        let (obj, plan) = svc.store.read(|conn| {
-            require_user(svc, conn, caller, token)?;
-            let obj = load_visible(conn, caller, token, id, true)?;
-            let plan = authorize(&obj, mech, op, &mechanism.params)?;
-            roles::check_separated(conn, &obj, op.flag())?;
-            Ok((obj, plan))
-        })?;
+        let (obj, plan) = checked(svc, caller, token, id, op, mechanism)?;
         obj.life.check_use(op, &caller.identity, now_ms())?;
-        let blob = obj
-            .sealed
-            .as_deref()
-            .ok_or_else(|| Error::IntegrityFailure("key without material".into()))?;
-        let aad = obj.aad();
-        let out = match cached_kind(&plan, &obj, input.data)? {
-            // RSA and EC private operations: the key parsed once (crypto::keycache).
-            Some(kind) => {
-                let parsed = svc
-                    .key_cache
-                    .get_or_open(kind, &obj.id, &aad, blob, || svc.vault.open(&aad, blob))?;
-                execute_parsed(&plan, &parsed, &obj, input.data)?
-            }
-            None => {
-                let key = svc.vault.open(&aad, blob)?;
-                // GCM decryption and MAC verification prove which version they need
-                // (keys::versions).
-                let authenticated = matches!(
-                    (&plan, op),
-                    (Plan::AesGcm { .. }, Op::Decrypt) | (Plan::Hmac(_), Op::Verify)
-                );
-                versions::with_versions(svc, &obj, &key, authenticated, |k| {
-                    execute(plan.clone(), op, k, input, &svc.policy)
-                })?
-            }
-        };
+        let out = apply(svc, &obj, adjust(plan), op, input)?;
         // A key with a usage limit counts every use on disk before its result leaves: a power
         // loss must not hand out uses beyond the limit.
         let durability = match obj.life.max_uses {
@@ -242,4 +229,99 @@ fn use_key(
         })?;
         Ok(out)
     })
+}
+
+/// A later part of a streamed operation whose first part [`use_key_as`] ran (and audited and
+/// counted): the login, the key and the mechanism are checked again, the use is neither
+/// recorded nor counted a second time.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "use_key's arguments and the adjustment"
+)]
+pub(super) fn use_again(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    op: Op,
+    mechanism: &Mechanism,
+    data: &[u8],
+    adjust: impl FnOnce(Plan) -> Plan,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let (obj, plan) = checked(svc, caller, token, id, op, mechanism)?;
+    let input = Input { data, mac: None };
+    apply(svc, &obj, adjust(plan), op, input)
+}
+
+/// [`use_key_as`] for the first part of a streamed operation.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "use_key's arguments and the adjustment"
+)]
+pub(super) fn use_first(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    op: Op,
+    mechanism: &Mechanism,
+    data: &[u8],
+    adjust: impl FnOnce(Plan) -> Plan,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let input = Input { data, mac: None };
+    use_key_as(svc, caller, token, id, op, mechanism, input, adjust)
+}
+
+/// One read: the login, the key, its checks and the role separation across its pair.
+fn checked(
+    svc: &Services,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+    op: Op,
+    mechanism: &Mechanism,
+) -> Result<(StoredObject, Plan)> {
+    svc.store.read(|conn| {
+        require_user(svc, conn, caller, token)?;
+        let obj = load_visible(conn, caller, token, id, true)?;
+        let plan = authorize(&obj, mechanism.mechanism, op, &mechanism.params)?;
+        roles::check_separated(conn, &obj, op.flag())?;
+        Ok((obj, plan))
+    })
+}
+
+/// Opens the key of `obj` (or takes its parsed form from the cache) and runs `plan`.
+fn apply(
+    svc: &Services,
+    obj: &StoredObject,
+    plan: Plan,
+    op: Op,
+    input: Input<'_>,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let blob = obj
+        .sealed
+        .as_deref()
+        .ok_or_else(|| Error::IntegrityFailure("key without material".into()))?;
+    let aad = obj.aad();
+    match cached_kind(&plan, obj, input.data)? {
+        // RSA and EC private operations: the key parsed once (crypto::keycache).
+        Some(kind) => {
+            let parsed = svc
+                .key_cache
+                .get_or_open(kind, &obj.id, &aad, blob, || svc.vault.open(&aad, blob))?;
+            execute_parsed(&plan, &parsed, obj, input.data)
+        }
+        None => {
+            let key = svc.vault.open(&aad, blob)?;
+            // GCM decryption and MAC verification prove which version they need
+            // (keys::versions).
+            let authenticated = matches!(
+                (&plan, op),
+                (Plan::AesGcm { .. }, Op::Decrypt) | (Plan::Hmac(_), Op::Verify)
+            );
+            versions::with_versions(svc, obj, &key, authenticated, |k| {
+                execute(plan.clone(), op, k, input, &svc.policy)
+            })
+        }
+    }
 }
