@@ -157,7 +157,6 @@ enum Offer {
 /// One call with output under the output-length rule, the buffer offered as `offer`; `bound`
 /// is a length the output cannot exceed. A token with `exact` sizes answers a size query
 /// exactly, unless the output is `bounded` only (a padded decryption's last block).
-#[allow(clippy::too_many_arguments, reason = "a test helper")]
 fn with_offer(
     offer: Offer,
     exact: bool,
