@@ -1578,10 +1578,14 @@ fn rows() -> Vec<Row> {
             let mut out = [0u8; 16];
             f!(e.t, C_EncryptUpdate)(e.s, null_mut(), 16, out.as_mut_ptr(), &mut len)
         }),
-        r("C_EncryptUpdate output needed-1", CKR_BUFFER_TOO_SMALL, |e| {
-            e.encrypt_init(CKM_AES_ECB);
-            out_call(e, f!(e.t, C_EncryptUpdate), &[0; 32], 31)
-        }),
+        r(
+            "C_EncryptUpdate output needed-1",
+            CKR_BUFFER_TOO_SMALL,
+            |e| {
+                e.encrypt_init(CKM_AES_ECB);
+                out_call(e, f!(e.t, C_EncryptUpdate), &[0; 32], 31)
+            },
+        ),
         r(
             "C_EncryptFinal not initialized",
             CKR_OPERATION_NOT_INITIALIZED,
