@@ -9,6 +9,7 @@ use common::service::{aes, b, code, setup};
 use kms_api::msg::{PartRequest, PartResponse};
 use kms_api::{Bytes, MechParams, Mechanism, SecretBytes};
 use kms_daemon::audit;
+use kms_daemon::auth::Caller;
 use kms_daemon::ck::*;
 use kms_daemon::keys::admin::{self, PolicyChange};
 use kms_daemon::keys::{stream, usage};
@@ -37,6 +38,25 @@ fn part(
     }
 }
 
+/// `stream::part` on token "t".
+fn send(
+    svc: &Services,
+    c: &Caller,
+    id: &str,
+    op: Op,
+    req: &PartRequest,
+) -> Result<PartResponse, kms_daemon::Error> {
+    stream::part(svc, c, "t", id, op, req)
+}
+
+/// An ECB encryption of `id` after its first part: the mechanism and the first answer.
+fn ecb_started(svc: &Services, c: &Caller, id: &str) -> (Mechanism, PartResponse) {
+    let ecb = Mechanism::new(CKM_AES_ECB);
+    let first = part(ecb.clone(), &[1; 16], None, false);
+    let answer = send(svc, c, id, Op::Encrypt, &first).unwrap();
+    (ecb, answer)
+}
+
 fn records(svc: &Services) -> usize {
     svc.store.read(audit::records).unwrap().len()
 }
@@ -59,10 +79,9 @@ fn a_streamed_operation_is_one_audited_and_counted_use() {
     let iv = [7u8; 16];
     let pt: Vec<u8> = (0..100u8).collect();
 
-    let first = stream::part(
+    let first = send(
         &svc,
         &c,
-        "t",
         &id,
         Op::Encrypt,
         &part(cbc_pad(&iv), &pt[..32], None, false),
@@ -74,20 +93,18 @@ fn a_streamed_operation_is_one_audited_and_counted_use() {
         "a CBC-PAD part before the last is not padded"
     );
     let chain = first.data.0[16..32].to_vec();
-    let second = stream::part(
+    let second = send(
         &svc,
         &c,
-        "t",
         &id,
         Op::Encrypt,
         &part(cbc_pad(&chain), &pt[32..96], Some(&first), false),
     )
     .unwrap();
     let chain = second.data.0[48..64].to_vec();
-    let last = stream::part(
+    let last = send(
         &svc,
         &c,
-        "t",
         &id,
         Op::Encrypt,
         &part(cbc_pad(&chain), &pt[96..], Some(&second), true),
@@ -130,25 +147,9 @@ fn a_later_part_needs_a_ticket_of_its_own_operation() {
     let (_dir, svc, c) = setup();
     let id = aes(&svc, &c, 32, vec![b(CKA_TOKEN, true)]).unwrap().id;
     let other = aes(&svc, &c, 32, vec![b(CKA_TOKEN, true)]).unwrap().id;
-    let ecb = Mechanism::new(CKM_AES_ECB);
-    let first = stream::part(
-        &svc,
-        &c,
-        "t",
-        &id,
-        Op::Encrypt,
-        &part(ecb.clone(), &[1; 16], None, false),
-    )
-    .unwrap();
+    let (ecb, first) = ecb_started(&svc, &c, &id);
     let next = |key: &str, op: Op, m: Mechanism, t: &PartResponse| {
-        code(stream::part(
-            &svc,
-            &c,
-            "t",
-            key,
-            op,
-            &part(m, &[2; 16], Some(t), false),
-        ))
+        code(send(&svc, &c, key, op, &part(m, &[2; 16], Some(t), false)))
     };
     assert_eq!(next(&id, Op::Encrypt, ecb.clone(), &first), "ok");
     assert_eq!(
@@ -176,21 +177,18 @@ fn a_later_part_needs_a_ticket_of_its_own_operation() {
     let mut stranger = c.clone();
     stranger.identity = "CN=b".into();
     let req = part(ecb.clone(), &[2; 16], Some(&first), false);
-    assert_ne!(
-        code(stream::part(&svc, &stranger, "t", &id, Op::Encrypt, &req)),
-        "ok"
-    );
+    assert_ne!(code(send(&svc, &stranger, &id, Op::Encrypt, &req)), "ok");
 
     // Whole blocks before the last part; streamed mechanisms only.
     let ragged = part(ecb.clone(), &[1; 15], None, false);
     assert_eq!(
-        code(stream::part(&svc, &c, "t", &id, Op::Encrypt, &ragged)),
+        code(send(&svc, &c, &id, Op::Encrypt, &ragged)),
         "bad_request"
     );
     let gcm = common::service::gcm(1, b"x");
     let whole = part(gcm.mechanism, b"x", None, true);
     assert_eq!(
-        code(stream::part(&svc, &c, "t", &id, Op::Encrypt, &whole)),
+        code(send(&svc, &c, &id, Op::Encrypt, &whole)),
         "mechanism_invalid"
     );
 }
@@ -204,34 +202,17 @@ fn policy_is_checked_at_the_first_part_only() {
         ..PolicyChange::default()
     };
     admin::set_policy(&svc, &id, &limit).unwrap();
-    let ecb = Mechanism::new(CKM_AES_ECB);
-    let first = stream::part(
-        &svc,
-        &c,
-        "t",
-        &id,
-        Op::Encrypt,
-        &part(ecb.clone(), &[1; 16], None, false),
-    )
-    .unwrap();
+    let (ecb, first) = ecb_started(&svc, &c, &id);
     // The one use allowed was the stream's: its later parts go on, a new operation is refused.
-    let second = stream::part(
+    let second = send(
         &svc,
         &c,
-        "t",
         &id,
         Op::Encrypt,
         &part(ecb.clone(), &[2; 16], Some(&first), true),
     );
     assert_eq!(code(second), "ok");
-    let again = stream::part(
-        &svc,
-        &c,
-        "t",
-        &id,
-        Op::Encrypt,
-        &part(ecb, &[3; 16], None, true),
-    );
+    let again = send(&svc, &c, &id, Op::Encrypt, &part(ecb, &[3; 16], None, true));
     assert_eq!(code(again), "key_function_not_permitted");
     assert_eq!(uses(&svc, &id), 1);
 }

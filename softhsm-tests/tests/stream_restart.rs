@@ -3,14 +3,13 @@
 //! it. The next update fails with `CKR_DEVICE_ERROR` (`ulDeviceError` =
 //! `KMS_DEVICE_ERROR_OPERATION_UNKNOWN`) and ends the operation; a new one works.
 
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, KeyType, ObjectClass};
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
 use kms_api::ErrorCode;
-use kms_testkit::{module_path, Kmsd, USER_PIN};
+use kms_testkit::{initialized_module, Kmsd, USER_PIN};
 
 fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
     match r {
@@ -22,10 +21,7 @@ fn rv<T: std::fmt::Debug>(r: Result<T, Error>) -> RvError {
 #[test]
 fn a_stream_across_a_kmsd_restart_fails_with_device_error_and_ends() {
     let mut kmsd = Kmsd::start();
-    std::env::set_var("KMS_PKCS11_CONFIG", kmsd.module_config());
-    let ctx = Pkcs11::new(module_path()).unwrap();
-    ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-        .unwrap();
+    let ctx = initialized_module(&kmsd.module_config());
     let slot = ctx.get_slots_with_token().unwrap()[0];
     let s = ctx.open_rw_session(slot).unwrap();
     s.login(UserType::User, Some(&AuthPin::new(USER_PIN.into())))

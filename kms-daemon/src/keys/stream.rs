@@ -12,7 +12,7 @@
 //! `operation_unknown`.
 
 use super::mechanism::Plan;
-use super::usage::{use_again, use_first};
+use super::usage::{use_part, Target};
 use crate::auth::Caller;
 use crate::clock::now_ms;
 use crate::crypto::mac::{ticket_tag, ticket_tag_ok};
@@ -63,15 +63,20 @@ pub fn part(
         other => other,
     };
     let scope = scope(caller, token, id, op, mech);
-    let out = match &req.ticket {
-        None => use_first(svc, caller, token, id, op, &req.mechanism, data, adjust)?,
-        Some(ticket) => {
-            if !valid(ticket.as_ref(), &scope, now()) {
-                return Err(Error::OperationUnknown);
-            }
-            use_again(svc, caller, token, id, op, &req.mechanism, data, adjust)?
+    if let Some(ticket) = &req.ticket {
+        if !valid(ticket.as_ref(), &scope, now()) {
+            return Err(Error::OperationUnknown);
         }
+    }
+    let first = req.ticket.is_none();
+    let mechanism = &req.mechanism;
+    let target = Target {
+        token,
+        id,
+        op,
+        mechanism,
     };
+    let out = use_part(svc, caller, &target, data, first, adjust)?;
     let expires = now().saturating_add(STREAM_IDLE_SECS * 1000);
     Ok(PartResponse {
         data: kms_api::SecretBytes(out),
