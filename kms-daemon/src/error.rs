@@ -124,6 +124,9 @@ pub enum Error {
     /// The request's headers or body did not arrive in time; nothing was done.
     #[error("the request did not arrive in time")]
     RequestTimeout,
+    /// A part of a streamed operation whose ticket this process did not issue, or that lapsed.
+    #[error("unknown or lapsed streamed operation; start it again")]
+    OperationUnknown,
     /// Store failure (SQLite).
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),
@@ -198,6 +201,7 @@ impl Error {
             Error::SessionLimit => ErrorCode::SessionLimit,
             Error::SessionExists => ErrorCode::SessionExists,
             Error::RequestTimeout => ErrorCode::RequestTimeout,
+            Error::OperationUnknown => ErrorCode::OperationUnknown,
             Error::AuditUnavailable(_) => ErrorCode::AuditUnavailable,
             Error::IdempotencyConflict => ErrorCode::IdempotencyConflict,
             Error::Store(_)

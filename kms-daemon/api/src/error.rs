@@ -147,6 +147,11 @@ error_codes! {
     /// request_header_timeout_secs` / `request_body_timeout_secs`; the request was not acted
     /// on. For the module a transport failure: `CKR_DEVICE_ERROR`.
     RequestTimeout = ("request_timeout", 408, 40, CKR_DEVICE_ERROR);
+    /// A later part of a streamed operation (`PartRequest`) whose ticket this kmsd does not
+    /// know: issued by another kmsd process (a restart, another replica), lapsed after
+    /// [`crate::msg::STREAM_IDLE_SECS`] idle, or not kmsd's. The operation cannot go on; the
+    /// module ends it with `CKR_DEVICE_ERROR`.
+    OperationUnknown = ("operation_unknown", 410, 41, CKR_DEVICE_ERROR);
 }
 
 /// `ulDeviceError` when the module got no answer from kmsd it could use: unreachable, TLS

@@ -246,6 +246,51 @@ pub struct CryptoRequest {
     pub data: SecretBytes,
 }
 
+/// One part of a streamed encryption or decryption with `CKM_AES_ECB`, `CKM_AES_CBC`,
+/// `CKM_AES_CBC_PAD` or `CKM_AES_CTR` ([`crate::Route::EncryptPart`],
+/// [`crate::Route::DecryptPart`]). kmsd keeps no state between parts: the module carries the
+/// chaining value (the mechanism's IV is the last ciphertext block so far) or the counter (the
+/// counter block of the next block), and sends whole blocks except in the last part.
+///
+/// The first part (no ticket) is a key use like [`CryptoRequest`]: policy checked, one audit
+/// record, one usage count. Its answer carries a [`STREAM_TICKET_LEN`]-byte ticket that later
+/// parts present instead; they are checked (login, key, mechanism) but not audited or counted
+/// again. A ticket is valid until [`STREAM_IDLE_SECS`] after the part that issued it, on the
+/// kmsd process that issued it only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartRequest {
+    /// The mechanism, its IV or counter block advanced to this part.
+    pub mechanism: Mechanism,
+    /// Input: whole blocks, except in the last part.
+    pub data: SecretBytes,
+    /// The ticket of the previous part's answer; `None` for the first part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<Bytes>,
+    /// The operation's last part: CBC-PAD pads (encrypting) or removes the padding
+    /// (decrypting) here, and only here.
+    pub last: bool,
+}
+
+/// The answer to a [`PartRequest`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartResponse {
+    /// The part's output.
+    pub data: SecretBytes,
+    /// The ticket for the next part.
+    pub ticket: Bytes,
+}
+
+/// Length of a stream ticket: its expiry (8 bytes) and an HMAC-SHA-256 tag.
+pub const STREAM_TICKET_LEN: usize = 40;
+
+/// A stream ticket lapses this long after the part that issued it (the idle limit of a
+/// streamed operation).
+pub const STREAM_IDLE_SECS: u64 = 600;
+
+/// Most input one part carries (kmsd's request limit of 1 MiB leaves room for the JSON).
+pub const MAX_PART_LEN: usize = 256 * 1024;
+
 /// `C_Verify` with a secret key (HMAC): the MAC is recomputed and compared in kmsd, since the key
 /// never leaves it. Public-key signatures are verified in the module.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,6 +77,10 @@ pub enum Route {
     UnwrapKey,
     /// `DeriveRequest` → `ObjectInfo`.
     DeriveKey,
+    /// `PartRequest` → `PartResponse`: one part of a streamed encryption.
+    EncryptPart,
+    /// `PartRequest` → `PartResponse`: one part of a streamed decryption.
+    DecryptPart,
 }
 
 /// Each route's method and path template (`{token}` and `{id}` are path parameters).
@@ -163,6 +167,16 @@ const ROUTES: &[(Route, Method, &str)] = &[
         Route::DeriveKey,
         Method::Post,
         "/v1/tokens/{token}/keys/derive",
+    ),
+    (
+        Route::EncryptPart,
+        Method::Post,
+        "/v1/tokens/{token}/objects/{id}/encrypt-part",
+    ),
+    (
+        Route::DecryptPart,
+        Method::Post,
+        "/v1/tokens/{token}/objects/{id}/decrypt-part",
     ),
 ];
 

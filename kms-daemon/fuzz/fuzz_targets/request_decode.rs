@@ -5,8 +5,8 @@
 
 use kms_api::msg::{
     CopyObjectRequest, CreateObjectRequest, CryptoRequest, DeriveRequest, FindRequest,
-    GenerateKeyPairRequest, GenerateKeyRequest, InitPinRequest, LoginRequest, RandomRequest,
-    SetAttributesRequest, SetPinRequest, UnwrapRequest, VerifyRequest, WrapRequest,
+    GenerateKeyPairRequest, GenerateKeyRequest, InitPinRequest, LoginRequest, PartRequest,
+    RandomRequest, SetAttributesRequest, SetPinRequest, UnwrapRequest, VerifyRequest, WrapRequest,
 };
 use kms_api::Attr;
 use kms_daemon::model::template::{check, normalize, Mode};
@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((selector, body)) = data.split_first() else {
         return;
     };
-    match selector % 15 {
+    match selector % 16 {
         0 => drop(serde_json::from_slice::<LoginRequest>(body)),
         1 => drop(serde_json::from_slice::<SetPinRequest>(body)),
         2 => drop(serde_json::from_slice::<InitPinRequest>(body)),
@@ -71,6 +71,7 @@ fuzz_target!(|data: &[u8]| {
         11 => drop(serde_json::from_slice::<DeriveRequest>(body)),
         12 => drop(serde_json::from_slice::<CryptoRequest>(body)),
         13 => drop(serde_json::from_slice::<VerifyRequest>(body)),
-        _ => drop(serde_json::from_slice::<RandomRequest>(body)),
+        14 => drop(serde_json::from_slice::<RandomRequest>(body)),
+        _ => drop(serde_json::from_slice::<PartRequest>(body)),
     }
 });

@@ -78,6 +78,8 @@ fn handler(r: Route) -> MethodRouter<AppState> {
         Route::WrapKey => on(m, keys::wrap_key),
         Route::UnwrapKey => on(m, keys::unwrap_key),
         Route::DeriveKey => on(m, keys::derive_key),
+        Route::EncryptPart => on(m, keys::encrypt_part),
+        Route::DecryptPart => on(m, keys::decrypt_part),
     }
 }
 

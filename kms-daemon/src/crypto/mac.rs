@@ -47,6 +47,28 @@ pub fn verify(hash: Hash, secret: &[u8], data: &[u8], mac: &[u8]) -> Result<()> 
     hmac::verify(&key(hash, secret)?, data, mac).map_err(|_| Error::SignatureInvalid)
 }
 
+/// The key of stream tickets (`keys::stream`): random, made on first use, never stored, so a
+/// ticket is valid only on the kmsd process that issued it.
+fn ticket_key() -> &'static hmac::Key {
+    static KEY: std::sync::OnceLock<hmac::Key> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system generator works")
+    })
+}
+
+/// The tag of a stream ticket over `data` (32 bytes).
+pub fn ticket_tag(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(hmac::sign(ticket_key(), data).as_ref());
+    out
+}
+
+/// Whether `tag` is the stream-ticket tag of `data` (constant time).
+pub fn ticket_tag_ok(data: &[u8], tag: &[u8]) -> bool {
+    hmac::verify(ticket_key(), data, tag).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ pub mod mechanism;
 pub mod new_object;
 pub mod reinit;
 pub mod roles;
+pub mod stream;
 pub mod usage;
 pub mod versions;
 pub mod wrap;

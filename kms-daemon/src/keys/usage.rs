@@ -153,7 +153,14 @@ pub fn run(
     if op == Op::Verify {
         return Err(Error::MechanismInvalid(req.mechanism.mechanism));
     }
-    let out = use_key(svc, caller, token, id, op, &req.mechanism, input)?;
+    let mechanism = &req.mechanism;
+    let t = Target {
+        token,
+        id,
+        op,
+        mechanism,
+    };
+    let out = use_key(svc, caller, &t, input, |p| p)?;
     Ok(CryptoResponse {
         data: SecretBytes(out),
     })
@@ -172,64 +179,51 @@ pub fn verify(
         data: req.data.as_ref(),
         mac: Some(req.signature.as_ref()),
     };
-    use_key(svc, caller, token, id, Op::Verify, &req.mechanism, input)?;
+    let mechanism = &req.mechanism;
+    let t = Target {
+        token,
+        id,
+        op: Op::Verify,
+        mechanism,
+    };
+    use_key(svc, caller, &t, input, |p| p)?;
     Ok(Empty {})
 }
 
-/// One use of a key. The audit record of a success is written before the result is returned; if
-/// it cannot be written, the result is dropped and the request fails.
+/// What a key use names: the token, the key, the operation and the mechanism.
+pub(super) struct Target<'a> {
+    /// The token.
+    pub token: &'a str,
+    /// The key's id.
+    pub id: &'a str,
+    /// The operation.
+    pub op: Op,
+    /// The mechanism and its parameters.
+    pub mechanism: &'a Mechanism,
+}
+
+/// One use of a key, its plan adjusted by `adjust` before it runs (a middle part of a streamed
+/// CBC-PAD operation runs as CBC; other callers pass the identity). The audit record of a
+/// success is written before the result is returned; if it cannot be written, the result is
+/// dropped and the request fails.
 fn use_key(
     svc: &Services,
     caller: &Caller,
-    token: &str,
-    id: &str,
-    op: Op,
-    mechanism: &Mechanism,
+    t: &Target<'_>,
     input: Input<'_>,
+    adjust: impl FnOnce(Plan) -> Plan,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let mech = mechanism.mechanism;
-    let mut ev = caller.event(Some(token), op.action());
-    ev.object_id = Some(id.to_owned());
+    let (op, mech) = (t.op, t.mechanism.mechanism);
+    let mut ev = caller.event(Some(t.token), op.action());
+    ev.object_id = Some(t.id.to_owned());
     ev.mechanism = Some(kms_api::mech::table::name(mech));
     audit::audited(&svc.store, ev, |ev| {
         if !op.is_data() {
             return Err(Error::MechanismInvalid(mech));
         }
-        // One read: the login, the key, its checks and the role separation across its pair.
-        let (obj, plan) = svc.store.read(|conn| {
-            require_user(svc, conn, caller, token)?;
-            let obj = load_visible(conn, caller, token, id, true)?;
-            let plan = authorize(&obj, mech, op, &mechanism.params)?;
-            roles::check_separated(conn, &obj, op.flag())?;
-            Ok((obj, plan))
-        })?;
+        let (obj, plan) = checked(svc, caller, t)?;
         obj.life.check_use(op, &caller.identity, now_ms())?;
-        let blob = obj
-            .sealed
-            .as_deref()
-            .ok_or_else(|| Error::IntegrityFailure("key without material".into()))?;
-        let aad = obj.aad();
-        let out = match cached_kind(&plan, &obj, input.data)? {
-            // RSA and EC private operations: the key parsed once (crypto::keycache).
-            Some(kind) => {
-                let parsed = svc
-                    .key_cache
-                    .get_or_open(kind, &obj.id, &aad, blob, || svc.vault.open(&aad, blob))?;
-                execute_parsed(&plan, &parsed, &obj, input.data)?
-            }
-            None => {
-                let key = svc.vault.open(&aad, blob)?;
-                // GCM decryption and MAC verification prove which version they need
-                // (keys::versions).
-                let authenticated = matches!(
-                    (&plan, op),
-                    (Plan::AesGcm { .. }, Op::Decrypt) | (Plan::Hmac(_), Op::Verify)
-                );
-                versions::with_versions(svc, &obj, &key, authenticated, |k| {
-                    execute(plan.clone(), op, k, input, &svc.policy)
-                })?
-            }
-        };
+        let out = apply(svc, &obj, adjust(plan), op, input)?;
         // A key with a usage limit counts every use on disk before its result leaves: a power
         // loss must not hand out uses beyond the limit.
         let durability = match obj.life.max_uses {
@@ -242,4 +236,70 @@ fn use_key(
         })?;
         Ok(out)
     })
+}
+
+/// One part of a streamed operation (`keys::stream`). The `first` is a key use like any other
+/// ([`use_key`]: policy, audit record, usage count); a later one checks the login, the key and
+/// the mechanism again, and is neither recorded nor counted a second time.
+pub(super) fn use_part(
+    svc: &Services,
+    caller: &Caller,
+    t: &Target<'_>,
+    data: &[u8],
+    first: bool,
+    adjust: impl FnOnce(Plan) -> Plan,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let input = Input { data, mac: None };
+    if first {
+        return use_key(svc, caller, t, input, adjust);
+    }
+    let (obj, plan) = checked(svc, caller, t)?;
+    apply(svc, &obj, adjust(plan), t.op, input)
+}
+
+/// One read: the login, the key, its checks and the role separation across its pair.
+fn checked(svc: &Services, caller: &Caller, t: &Target<'_>) -> Result<(StoredObject, Plan)> {
+    svc.store.read(|conn| {
+        require_user(svc, conn, caller, t.token)?;
+        let obj = load_visible(conn, caller, t.token, t.id, true)?;
+        let plan = authorize(&obj, t.mechanism.mechanism, t.op, &t.mechanism.params)?;
+        roles::check_separated(conn, &obj, t.op.flag())?;
+        Ok((obj, plan))
+    })
+}
+
+/// Opens the key of `obj` (or takes its parsed form from the cache) and runs `plan`.
+fn apply(
+    svc: &Services,
+    obj: &StoredObject,
+    plan: Plan,
+    op: Op,
+    input: Input<'_>,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let blob = obj
+        .sealed
+        .as_deref()
+        .ok_or_else(|| Error::IntegrityFailure("key without material".into()))?;
+    let aad = obj.aad();
+    match cached_kind(&plan, obj, input.data)? {
+        // RSA and EC private operations: the key parsed once (crypto::keycache).
+        Some(kind) => {
+            let parsed = svc
+                .key_cache
+                .get_or_open(kind, &obj.id, &aad, blob, || svc.vault.open(&aad, blob))?;
+            execute_parsed(&plan, &parsed, obj, input.data)
+        }
+        None => {
+            let key = svc.vault.open(&aad, blob)?;
+            // GCM decryption and MAC verification prove which version they need
+            // (keys::versions).
+            let authenticated = matches!(
+                (&plan, op),
+                (Plan::AesGcm { .. }, Op::Decrypt) | (Plan::Hmac(_), Op::Verify)
+            );
+            versions::with_versions(svc, obj, &key, authenticated, |k| {
+                execute(plan.clone(), op, k, input, &svc.policy)
+            })
+        }
+    }
 }

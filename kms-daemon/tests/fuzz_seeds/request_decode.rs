@@ -1,10 +1,11 @@
-//! request_decode: one selector byte (which request type, `% 15`), then the JSON body.
+//! request_decode: one selector byte (which request type, `% 16`), then the JSON body.
 
 use cryptoki_sys::*;
 use kms_api::msg::{
     CopyObjectRequest, CreateObjectRequest, CryptoRequest, DeriveRequest, FindRequest,
-    GenerateKeyPairRequest, GenerateKeyRequest, InitPinRequest, LoginRequest, RandomRequest,
-    SetAttributesRequest, SetPinRequest, UnwrapRequest, UserType, VerifyRequest, WrapRequest,
+    GenerateKeyPairRequest, GenerateKeyRequest, InitPinRequest, LoginRequest, PartRequest,
+    RandomRequest, SetAttributesRequest, SetPinRequest, UnwrapRequest, UserType, VerifyRequest,
+    WrapRequest,
 };
 use kms_api::{Attr, AttrValue, Bytes, MechParams, Mechanism, SecretBytes};
 use kms_daemon::model::template::{check, normalize, Mode};
@@ -76,6 +77,7 @@ enum Req {
     Crypto = 12,
     Verify = 13,
     Random = 14,
+    Part = 15,
 }
 
 fn request(req: Req, body: &impl Serialize) -> Vec<u8> {
@@ -431,20 +433,35 @@ pub(crate) fn request_decode(s: &mut Seeds) {
             ),
         ),
     );
-    let ctr = MechParams::Ctr {
-        counter_bits: 128,
-        cb: Bytes(vec![0xFF; 16]),
-    };
-    s.add(
-        "encrypt-aes-ctr",
-        request(Req::Crypto, &crypto(mech(CKM_AES_CTR, ctr), b"stream")),
-    );
     let verify = VerifyRequest {
         mechanism: Mechanism::new(CKM_SHA256_HMAC as u64),
         data: secret(b"message"),
         signature: Bytes(vec![0x33; 32]),
     };
     s.add("verify-hmac-sha256", request(Req::Verify, &verify));
+    let part = |m: Mechanism, data: &[u8], ticket: Option<Bytes>, last: bool| PartRequest {
+        mechanism: m,
+        data: secret(data),
+        ticket,
+        last,
+    };
+    // CTR parameters in a streamed part (a later one, with a ticket; the seeds are capped at 50).
+    let ctr_later = MechParams::Ctr {
+        counter_bits: 32,
+        cb: Bytes(vec![0xFF; 16]),
+    };
+    s.add(
+        "part-last-aes-ctr-with-ticket",
+        request(
+            Req::Part,
+            &part(
+                mech(CKM_AES_CTR, ctr_later),
+                b"tail",
+                Some(Bytes(vec![0x5A; 40])),
+                true,
+            ),
+        ),
+    );
     s.add(
         "random-32",
         request(Req::Random, &RandomRequest { len: 32 }),

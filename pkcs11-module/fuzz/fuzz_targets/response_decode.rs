@@ -6,8 +6,8 @@
 
 use cryptoki_sys::{CKF_ARRAY_ATTRIBUTE, CK_ATTRIBUTE_TYPE, CK_UNAVAILABLE_INFORMATION};
 use kms_api::msg::{
-    CryptoResponse, Health, KeyPairInfo, LoginResponse, ObjectInfo, ObjectList, TokenList,
-    WrapResponse,
+    CryptoResponse, Health, KeyPairInfo, LoginResponse, ObjectInfo, ObjectList, PartResponse,
+    TokenList, WrapResponse,
 };
 use kms_api::ErrorBody;
 use kms_pkcs11::attr::{get_values, AttrQuery};
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
         Some((s, b)) => (*s, b),
         None => return,
     };
-    match selector % 9 {
+    match selector % 10 {
         0 => drop(serde_json::from_slice::<ObjectList>(body)),
         1 => drop(serde_json::from_slice::<TokenList>(body)),
         2 => drop(serde_json::from_slice::<CryptoResponse>(body)),
@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         5 => drop(serde_json::from_slice::<KeyPairInfo>(body)),
         6 => drop(serde_json::from_slice::<ErrorBody>(body)),
         7 => drop(serde_json::from_slice::<Health>(body)),
+        9 => drop(serde_json::from_slice::<PartResponse>(body)),
         _ => {
             // An object, then queries of its attributes from the tail of the input.
             let split = body.iter().position(|b| *b == 0).unwrap_or(body.len());

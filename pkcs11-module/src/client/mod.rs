@@ -395,6 +395,22 @@ impl DaemonClient {
         Ok(resp.data)
     }
 
+    /// One part of a streamed encryption or decryption (`op` is `encrypt` or `decrypt`). A
+    /// repeat is harmless: kmsd keeps no state and a part's output depends only on its input.
+    pub fn key_part(
+        &self,
+        bearer: Bearer<'_>,
+        id: &str,
+        op: KeyOp,
+        req: &PartRequest,
+    ) -> Result<PartResponse> {
+        let route = match op {
+            KeyOp::Encrypt => Route::EncryptPart,
+            _ => Route::DecryptPart,
+        };
+        self.call(route, id, bearer, req, Retry::Safe)
+    }
+
     /// `C_Verify` with a secret key: kmsd recomputes and compares the MAC.
     pub fn verify_mac(&self, bearer: Bearer<'_>, id: &str, req: &VerifyRequest) -> Result<()> {
         let _: Empty = self.call(Route::Verify, id, bearer, req, Retry::Safe)?;

@@ -71,6 +71,17 @@ pub unsafe extern "C" fn C_DecryptInit(
 /// Input of a single-part call; `None` for `*Final`.
 type Input = Option<(CK_BYTE_PTR, CK_ULONG)>;
 
+/// Copies in a call's arguments with `f`. A bad argument (a NULL pointer where data or a length
+/// is needed) ends the session's operation of `kind`, as every error but
+/// `CKR_BUFFER_TOO_SMALL` does (S8).
+fn arguments<T>(scope: &Scope<'_>, kind: OpKind, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    f().inspect_err(|_| {
+        if let Ok(session) = scope.session() {
+            session.cancel(kind);
+        }
+    })
+}
+
 /// The shape of every call with variable-length output (single-part calls and `*Final`):
 /// copy in, one call into the token layer, copy out under the output-length rule.
 ///
@@ -78,19 +89,22 @@ type Input = Option<(CK_BYTE_PTR, CK_ULONG)>;
 /// Buffers as the C functions require.
 unsafe fn with_output(
     scope: &Scope<'_>,
+    kind: OpKind,
     input: Input,
     out: CK_BYTE_PTR,
     out_len: CK_ULONG_PTR,
     op: impl FnOnce(&SessionRef<'_>, Option<&[u8]>, Option<usize>) -> Result<Outcome>,
 ) -> Result<CK_RV> {
     scope.library()?;
-    let data = match input {
+    let (data, cap) = arguments(scope, kind, || {
+        let data = match input {
+            // SAFETY: forwarded contract.
+            Some((p, n)) => Some(unsafe { bytes(p, n)? }),
+            None => None,
+        };
         // SAFETY: forwarded contract.
-        Some((p, n)) => Some(unsafe { bytes(p, n)? }),
-        None => None,
-    };
-    // SAFETY: forwarded contract.
-    let cap = unsafe { capacity(out, out_len)? };
+        Ok((data, unsafe { capacity(out, out_len)? }))
+    })?;
     let outcome = op(scope.session()?, data, cap)?;
     // SAFETY: forwarded contract.
     unsafe { write_outcome(outcome, out, out_len) }
@@ -102,34 +116,40 @@ unsafe fn with_output(
 /// `part` must hold `len` bytes.
 unsafe fn with_input(
     scope: &Scope<'_>,
+    kind: OpKind,
     part: CK_BYTE_PTR,
     len: CK_ULONG,
     op: impl FnOnce(&SessionRef<'_>, &[u8]) -> Result<()>,
 ) -> Result<CK_RV> {
     scope.library()?;
     // SAFETY: forwarded contract.
-    let part = unsafe { bytes(part, len)? };
+    let part = arguments(scope, kind, || unsafe { bytes(part, len) })?;
     op(scope.session()?, part)?;
     ok()
 }
 
-/// `*Update` of encrypt/decrypt: input is gathered, zero bytes come out until `*Final`.
+/// `*Update` of encrypt/decrypt: the output of the update (whole blocks of a streamed
+/// operation; nothing for one processed at `*Final`), under the output-length rule.
 ///
 /// # Safety
 /// Buffers as the C functions require.
 unsafe fn crypt_update(
     scope: &Scope<'_>,
     op: KeyOp,
-    part: CK_BYTE_PTR,
-    part_len: CK_ULONG,
+    part: (CK_BYTE_PTR, CK_ULONG),
+    out: CK_BYTE_PTR,
     out_len: CK_ULONG_PTR,
 ) -> Result<CK_RV> {
-    non_null(out_len)?;
+    let kind = match op {
+        KeyOp::Encrypt => OpKind::Encrypt,
+        _ => OpKind::Decrypt,
+    };
     // SAFETY: forwarded contract.
-    unsafe { with_input(scope, part, part_len, |s, data| s.crypt_update(op, data))? };
-    // SAFETY: checked for NULL above.
-    unsafe { put(out_len, 0)? };
-    ok()
+    unsafe {
+        with_output(scope, kind, Some(part), out, out_len, |s, d, cap| {
+            s.crypt_update(op, d.unwrap_or_default(), cap)
+        })
+    }
 }
 
 /// C_Encrypt.
@@ -146,9 +166,14 @@ pub unsafe extern "C" fn C_Encrypt(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_Encrypt", h, |scope| unsafe {
-        with_output(scope, Some((p_data, len)), p_out, pul_out, |s, d, cap| {
-            s.crypt(KeyOp::Encrypt, d, cap)
-        })
+        with_output(
+            scope,
+            OpKind::Encrypt,
+            Some((p_data, len)),
+            p_out,
+            pul_out,
+            |s, d, cap| s.crypt(KeyOp::Encrypt, d, cap),
+        )
     })
 }
 
@@ -161,12 +186,12 @@ pub unsafe extern "C" fn C_EncryptUpdate(
     h: CK_SESSION_HANDLE,
     p_part: CK_BYTE_PTR,
     len: CK_ULONG,
-    _p_out: CK_BYTE_PTR,
+    p_out: CK_BYTE_PTR,
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_EncryptUpdate", h, |scope| unsafe {
-        crypt_update(scope, KeyOp::Encrypt, p_part, len, pul_out)
+        crypt_update(scope, KeyOp::Encrypt, (p_part, len), p_out, pul_out)
     })
 }
 
@@ -182,7 +207,7 @@ pub unsafe extern "C" fn C_EncryptFinal(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_EncryptFinal", h, |scope| unsafe {
-        with_output(scope, None, p_out, pul_out, |s, d, cap| {
+        with_output(scope, OpKind::Encrypt, None, p_out, pul_out, |s, d, cap| {
             s.crypt(KeyOp::Encrypt, d, cap)
         })
     })
@@ -202,9 +227,14 @@ pub unsafe extern "C" fn C_Decrypt(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_Decrypt", h, |scope| unsafe {
-        with_output(scope, Some((p_data, len)), p_out, pul_out, |s, d, cap| {
-            s.crypt(KeyOp::Decrypt, d, cap)
-        })
+        with_output(
+            scope,
+            OpKind::Decrypt,
+            Some((p_data, len)),
+            p_out,
+            pul_out,
+            |s, d, cap| s.crypt(KeyOp::Decrypt, d, cap),
+        )
     })
 }
 
@@ -217,12 +247,12 @@ pub unsafe extern "C" fn C_DecryptUpdate(
     h: CK_SESSION_HANDLE,
     p_part: CK_BYTE_PTR,
     len: CK_ULONG,
-    _p_out: CK_BYTE_PTR,
+    p_out: CK_BYTE_PTR,
     pul_out: CK_ULONG_PTR,
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_DecryptUpdate", h, |scope| unsafe {
-        crypt_update(scope, KeyOp::Decrypt, p_part, len, pul_out)
+        crypt_update(scope, KeyOp::Decrypt, (p_part, len), p_out, pul_out)
     })
 }
 
@@ -238,7 +268,7 @@ pub unsafe extern "C" fn C_DecryptFinal(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_DecryptFinal", h, |scope| unsafe {
-        with_output(scope, None, p_out, pul_out, |s, d, cap| {
+        with_output(scope, OpKind::Decrypt, None, p_out, pul_out, |s, d, cap| {
             s.crypt(KeyOp::Decrypt, d, cap)
         })
     })
@@ -270,9 +300,14 @@ pub unsafe extern "C" fn C_Digest(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_Digest", h, |scope| unsafe {
-        with_output(scope, Some((p_data, len)), p_out, pul_out, |s, d, cap| {
-            s.digest(d, cap)
-        })
+        with_output(
+            scope,
+            OpKind::Digest,
+            Some((p_data, len)),
+            p_out,
+            pul_out,
+            |s, d, cap| s.digest(d, cap),
+        )
     })
 }
 
@@ -288,7 +323,9 @@ pub unsafe extern "C" fn C_DigestUpdate(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_DigestUpdate", h, |scope| unsafe {
-        with_input(scope, p_part, len, |s, part| s.digest_update(part))
+        with_input(scope, OpKind::Digest, p_part, len, |s, part| {
+            s.digest_update(part)
+        })
     })
 }
 
@@ -316,7 +353,9 @@ pub unsafe extern "C" fn C_DigestFinal(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_DigestFinal", h, |scope| unsafe {
-        with_output(scope, None, p_out, pul_out, |s, d, cap| s.digest(d, cap))
+        with_output(scope, OpKind::Digest, None, p_out, pul_out, |s, d, cap| {
+            s.digest(d, cap)
+        })
     })
 }
 
@@ -350,9 +389,14 @@ pub unsafe extern "C" fn C_Sign(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_Sign", h, |scope| unsafe {
-        with_output(scope, Some((p_data, len)), p_sig, pul_sig, |s, d, cap| {
-            s.sign(d, cap)
-        })
+        with_output(
+            scope,
+            OpKind::Sign,
+            Some((p_data, len)),
+            p_sig,
+            pul_sig,
+            |s, d, cap| s.sign(d, cap),
+        )
     })
 }
 
@@ -368,7 +412,9 @@ pub unsafe extern "C" fn C_SignUpdate(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_SignUpdate", h, |scope| unsafe {
-        with_input(scope, p_part, len, |s, part| s.sign_update(part))
+        with_input(scope, OpKind::Sign, p_part, len, |s, part| {
+            s.sign_update(part)
+        })
     })
 }
 
@@ -384,7 +430,9 @@ pub unsafe extern "C" fn C_SignFinal(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_SignFinal", h, |scope| unsafe {
-        with_output(scope, None, p_sig, pul_sig, |s, d, cap| s.sign(d, cap))
+        with_output(scope, OpKind::Sign, None, p_sig, pul_sig, |s, d, cap| {
+            s.sign(d, cap)
+        })
     })
 }
 
@@ -419,7 +467,9 @@ pub unsafe extern "C" fn C_Verify(
     guard_session("C_Verify", h, |scope| {
         scope.library()?;
         // SAFETY: forwarded contract.
-        let (data, sig) = unsafe { (bytes(p_data, len)?, bytes(p_sig, sig_len)?) };
+        let (data, sig) = arguments(scope, OpKind::Verify, || unsafe {
+            Ok((bytes(p_data, len)?, bytes(p_sig, sig_len)?))
+        })?;
         scope.session()?.verify(Some(data), sig)?;
         ok()
     })
@@ -437,7 +487,9 @@ pub unsafe extern "C" fn C_VerifyUpdate(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_VerifyUpdate", h, |scope| unsafe {
-        with_input(scope, p_part, len, |s, part| s.verify_update(part))
+        with_input(scope, OpKind::Verify, p_part, len, |s, part| {
+            s.verify_update(part)
+        })
     })
 }
 
@@ -453,7 +505,9 @@ pub unsafe extern "C" fn C_VerifyFinal(
 ) -> CK_RV {
     // SAFETY: forwarded contract.
     guard_session("C_VerifyFinal", h, |scope| unsafe {
-        with_input(scope, p_sig, sig_len, |s, sig| s.verify(None, sig))
+        with_input(scope, OpKind::Verify, p_sig, sig_len, |s, sig| {
+            s.verify(None, sig)
+        })
     })
 }
 

@@ -150,10 +150,15 @@ impl SessionRef<'_> {
         self.output(crypt_field(op), data, capacity)
     }
 
-    /// `C_EncryptUpdate`/`C_DecryptUpdate`: input is gathered and processed at `*Final`, so
-    /// each update outputs zero bytes.
-    pub fn crypt_update(&self, op: KeyOp, part: &[u8]) -> Result<()> {
-        self.update(crypt_field(op), part)
+    /// `C_EncryptUpdate`/`C_DecryptUpdate`: the update's output ([`CryptOp::update`]); the
+    /// operation goes on unless the call fails.
+    pub fn crypt_update(&self, op: KeyOp, part: &[u8], capacity: Option<usize>) -> Result<Outcome> {
+        let slot = self.slot();
+        self.step(
+            crypt_field(op),
+            |_| true,
+            |o| o.update(slot, part, capacity),
+        )
     }
 
     /// `C_DigestInit`.

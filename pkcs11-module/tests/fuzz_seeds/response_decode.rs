@@ -1,4 +1,4 @@
-//! response_decode: one selector byte (which answer type, `% 9`), then the JSON body. For
+//! response_decode: one selector byte (which answer type, `% 10`), then the JSON body. For
 //! selector 8 the body is an ObjectInfo, a NUL byte, then 3-byte attribute queries: the type's
 //! low byte; bits 0..2 of the second byte are type bits 8..10 and bit 3 sets CKF_ARRAY_ATTRIBUTE;
 //! the buffer size (255: a NULL pValue).
@@ -23,6 +23,7 @@ enum Resp {
     Error = 6,
     Health = 7,
     Object = 8,
+    Part = 9,
 }
 
 fn answer(r: Resp, body: &impl serde::Serialize) -> Vec<u8> {
@@ -240,6 +241,16 @@ pub(crate) fn response_decode(s: &mut Seeds) {
             Resp::Crypto,
             &CryptoResponse {
                 data: SecretBytes::from(vec![0x30; 72]),
+            },
+        ),
+    );
+    s.add(
+        "part-ciphertext-and-ticket",
+        answer(
+            Resp::Part,
+            &kms_api::msg::PartResponse {
+                data: SecretBytes::from(vec![0x7E; 32]),
+                ticket: Bytes(vec![0x5A; 40]),
             },
         ),
     );

@@ -4,15 +4,15 @@ use super::{blocking, create_once, Creation};
 use crate::api::extract::{Ctx, Json, Path};
 use crate::error::Result;
 use crate::keys::usage;
-use crate::keys::{derive, generate, wrap};
+use crate::keys::{derive, generate, stream, wrap};
 use crate::model::op::Op;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::Uri;
 use kms_api::msg::{
     CryptoRequest, CryptoResponse, DeriveRequest, Empty, GenerateKeyPairRequest,
-    GenerateKeyRequest, KeyPairInfo, ObjectInfo, UnwrapRequest, VerifyRequest, WrapRequest,
-    WrapResponse,
+    GenerateKeyRequest, KeyPairInfo, ObjectInfo, PartRequest, PartResponse, UnwrapRequest,
+    VerifyRequest, WrapRequest, WrapResponse,
 };
 
 /// [`kms_api::Route::GenerateKey`].
@@ -160,4 +160,38 @@ pub async fn encrypt(
     Json(req): Json<CryptoRequest>,
 ) -> Result<axum::Json<CryptoResponse>> {
     run(s, caller, token, id, Op::Encrypt, req).await
+}
+
+async fn part(
+    s: AppState,
+    caller: crate::auth::Caller,
+    (token, id): (String, String),
+    op: Op,
+    req: PartRequest,
+) -> Result<axum::Json<PartResponse>> {
+    blocking(&s, move |svc| {
+        stream::part(svc, &caller, &token, &id, op, &req)
+    })
+    .await
+    .map(axum::Json)
+}
+
+/// [`kms_api::Route::EncryptPart`].
+pub async fn encrypt_part(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(path): Path<(String, String)>,
+    Json(req): Json<PartRequest>,
+) -> Result<axum::Json<PartResponse>> {
+    part(s, caller, path, Op::Encrypt, req).await
+}
+
+/// [`kms_api::Route::DecryptPart`].
+pub async fn decrypt_part(
+    State(s): State<AppState>,
+    Ctx(caller): Ctx,
+    Path(path): Path<(String, String)>,
+    Json(req): Json<PartRequest>,
+) -> Result<axum::Json<PartResponse>> {
+    part(s, caller, path, Op::Decrypt, req).await
 }

@@ -1,7 +1,10 @@
 //! Encryption and decryption: `C_EncryptInit`, `C_Encrypt`, `C_EncryptUpdate`, `C_EncryptFinal`
 //! and the same four of decryption. AES and RSA decryption run in kmsd; RSA encryption with a
-//! public key runs here. Multi-part input is gathered and processed at `*Final`.
+//! public key runs here. Multi-part ECB, CBC, CBC-PAD and CTR stream ([`super::stream`]): each
+//! update returns its whole blocks; GCM and RSA gather multi-part input and process it at
+//! `*Final`, up to the buffering cap of [`super::Feed`].
 
+use super::stream::Stream;
 use super::{key_op, public_key, signature_len, start, Feed, MultiPart, Output};
 use crate::client::KeyOp;
 use crate::error::{Error, Result};
@@ -96,6 +99,8 @@ pub struct CryptOp {
     feed: Feed,
     /// A result that did not fit the caller's buffer, kept for the retry.
     pending: Option<Out>,
+    /// The streamed form of a multi-part ECB, CBC, CBC-PAD or CTR operation.
+    stream: Option<Stream>,
 }
 
 impl CryptOp {
@@ -105,10 +110,11 @@ impl CryptOp {
     pub fn new(op: KeyOp, key: &ObjectEntry, m: Mechanism) -> Result<CryptOp> {
         let contract = op.contract();
         let row = start(key, &m, contract)?;
-        let engine = if row.kmsd.contains(contract) {
-            Engine::Daemon(key.info.id.clone())
+        let (engine, stream) = if row.kmsd.contains(contract) {
+            let stream = Stream::new(op, row.kind, &key.info.id, &m);
+            (Engine::Daemon(key.info.id.clone()), stream)
         } else {
-            Engine::Local(public_key(key, row)?)
+            (Engine::Local(public_key(key, row)?), None)
         };
         Ok(CryptOp {
             op,
@@ -118,13 +124,32 @@ impl CryptOp {
             sizing: Sizing::new(row, contract, key)?,
             feed: Feed::new(None, false),
             pending: None,
+            stream,
         })
+    }
+
+    /// `C_EncryptUpdate`/`C_DecryptUpdate`: a streamed operation returns the output of its
+    /// whole blocks; another gathers the input and returns nothing until `*Final`. A size
+    /// query or a short buffer takes no input.
+    pub fn update(&mut self, slot: &Slot, part: &[u8], cap: Option<usize>) -> Result<Outcome> {
+        self.feed.enter_multi()?;
+        match (&mut self.stream, cap) {
+            (Some(stream), _) => stream.update(slot, part, cap),
+            (None, None) => Ok(Outcome::Len(0)),
+            (None, Some(_)) => {
+                self.feed.update(part)?;
+                Ok(Outcome::Done(Zeroizing::new(Vec::new())))
+            }
+        }
     }
 }
 
 impl Output for CryptOp {
     /// `C_Encrypt`/`C_Decrypt` or their `*Final`.
     fn output(&mut self, slot: &Slot, data: Option<&[u8]>, cap: Option<usize>) -> Result<Outcome> {
+        if let (None, Some(stream)) = (data, &mut self.stream) {
+            return stream.finish(slot, cap);
+        }
         let input_len = data.map_or(self.feed.input.len(), <[u8]>::len);
         if let (Sizing::UpTo(k), KeyOp::Decrypt) = (self.sizing, self.op) {
             if input_len != k {

@@ -15,6 +15,7 @@
 pub mod crypt;
 pub mod digest;
 pub mod sign;
+pub mod stream;
 pub mod verify;
 
 use super::handles::ObjectEntry;
@@ -132,12 +133,17 @@ impl Feed {
 
     /// `*Update`: the operation turns multi-part and takes the input.
     pub fn update(&mut self, part: &[u8]) -> Result<()> {
+        self.enter_multi()?;
+        self.input.update(part)
+    }
+
+    /// An `*Update`: the operation turns multi-part.
+    pub fn enter_multi(&mut self) -> Result<()> {
         // Ends the operation (every error but CKR_OPERATION_ACTIVE does), as SoftHSM2.
         if self.single_part_only {
             return Err(Error::Ck(CKR_FUNCTION_NOT_SUPPORTED));
         }
-        self.mode.enter(Mode::Multi)?;
-        self.input.update(part)
+        self.mode.enter(Mode::Multi)
     }
 }
 
