@@ -147,6 +147,10 @@ error_codes! {
     /// request_header_timeout_secs` / `request_body_timeout_secs`; the request was not acted
     /// on. For the module a transport failure: `CKR_DEVICE_ERROR`.
     RequestTimeout = ("request_timeout", 408, 40, CKR_DEVICE_ERROR);
+    /// The client identity already has `[limits] max_session_objects_per_identity` session
+    /// objects on the token: no more are made until some are destroyed (or their sessions
+    /// close). `CKR_DEVICE_MEMORY`: no room on the token for the object.
+    ObjectLimit = ("object_limit", 429, 41, CKR_DEVICE_MEMORY);
 }
 
 /// `ulDeviceError` when the module got no answer from kmsd it could use: unreachable, TLS

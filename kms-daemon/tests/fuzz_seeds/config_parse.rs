@@ -36,6 +36,7 @@ pub(crate) fn config_parse(s: &mut Seeds) {
     c.log.format = LogFormat::Json;
     c.lifecycle.destroy_wait_secs = 0;
     c.policy.legacy_rsa_signatures = true;
+    c.policy.public_token_objects_without_login = true;
     c.metrics.enabled = false;
     c.metrics.listen = "0.0.0.0:0".parse().unwrap();
     c.limits.max_sessions_per_identity = 1;
