@@ -85,6 +85,25 @@ fn public_session(mut t: Vec<Attribute>) -> Vec<Attribute> {
     t
 }
 
+/// `C_CreateObject` of a public session public key of `key_type` from its public `parts`, for
+/// `usage`, labelled `label`.
+fn import(
+    s: &Session,
+    mut parts: Vec<Attribute>,
+    key_type: KeyType,
+    usage: Attribute,
+    label: &[u8],
+) -> ObjectHandle {
+    parts.extend([
+        Attribute::Class(ObjectClass::PUBLIC_KEY),
+        Attribute::KeyType(key_type),
+        usage,
+        Attribute::Label(label.to_vec()),
+    ]);
+    s.create_object(&public_session(parts))
+        .expect("a public key imported without a login")
+}
+
 #[test]
 fn a_public_session_imports_public_keys_and_uses_them_without_a_pin() {
     let kmsd = Kmsd::start();
@@ -125,32 +144,26 @@ fn a_public_session_imports_public_keys_and_uses_them_without_a_pin() {
 
     // Alice: a read-only public session, as pkcs11-provider opens.
     let s = ctx.open_ro_session(slots[ALICE]).unwrap();
-    let mut ec = public.clone();
-    ec.extend([
-        Attribute::Class(ObjectClass::PUBLIC_KEY),
-        Attribute::KeyType(KeyType::EC),
+    let ec = import(
+        &s,
+        public,
+        KeyType::EC,
         Attribute::Verify(true),
-        Attribute::Label(b"imported-ec".to_vec()),
-    ]);
-    let ec = s
-        .create_object(&public_session(ec))
-        .expect("an EC public key");
+        b"imported-ec",
+    );
     s.verify(&Mechanism::EcdsaSha256, ec, message, &signature)
         .expect("C_Verify with the imported key");
     assert_eq!(
         rv(s.verify(&Mechanism::EcdsaSha256, ec, b"another message", &signature)),
         RvError::SignatureInvalid
     );
-    let mut rsa = rsa_parts.clone();
-    rsa.extend([
-        Attribute::Class(ObjectClass::PUBLIC_KEY),
-        Attribute::KeyType(KeyType::RSA),
+    let rsa = import(
+        &s,
+        rsa_parts,
+        KeyType::RSA,
         Attribute::Encrypt(true),
-        Attribute::Label(b"imported-rsa".to_vec()),
-    ]);
-    let rsa = s
-        .create_object(&public_session(rsa))
-        .expect("an RSA public key");
+        b"imported-rsa",
+    );
     let sealed = s.encrypt(&oaep(), rsa, b"for Bob").expect("C_Encrypt");
     assert_eq!(bob.decrypt(&oaep(), rsa_priv, &sealed).unwrap(), b"for Bob");
 
