@@ -118,6 +118,9 @@ pub enum Error {
     /// The caller's identity holds `[limits] max_sessions_per_identity` live login sessions.
     #[error("too many login sessions for this client identity; log out of one first")]
     SessionLimit,
+    /// The caller's identity has `[limits] max_session_objects_per_identity` session objects.
+    #[error("too many session objects for this client identity; destroy some first")]
+    ObjectLimit,
     /// `C_InitToken` while a login session is open on the token.
     #[error("a login session is open on the token; every session must end first")]
     SessionExists,
@@ -199,6 +202,7 @@ impl Error {
             Error::Sealed => ErrorCode::Sealed,
             Error::TooManyRequests => ErrorCode::TooManyRequests,
             Error::SessionLimit => ErrorCode::SessionLimit,
+            Error::ObjectLimit => ErrorCode::ObjectLimit,
             Error::SessionExists => ErrorCode::SessionExists,
             Error::RequestTimeout => ErrorCode::RequestTimeout,
             Error::OperationUnknown => ErrorCode::OperationUnknown,

@@ -1,6 +1,7 @@
 //! Caps per client identity (`[limits]`, security R19): requests in flight, counted here and
 //! enforced by the API middleware before any work; live login sessions, checked at login
-//! (`auth::session`); and logins or PIN changes aimed at a token the identity cannot see (no
+//! (`auth::session`); session objects, checked in the transaction that makes one
+//! (`keys::new_object`); and logins or PIN changes aimed at a token the identity cannot see (no
 //! such token, or one that does not admit it), a token bucket per identity
 //! ([`Limits::refused_token_attempt`]). A refusal is counted in
 //! `kmsd_limit_refusals_total{limit}`; identities never become metric labels.
@@ -102,6 +103,16 @@ impl Limits {
         }
         room
     }
+
+    /// Whether `held` session objects leave room for `more`; if not, the refusal is counted.
+    pub fn session_object_room(&self, held: u64, more: u64) -> bool {
+        let max = u64::from(self.config.max_session_objects_per_identity);
+        let room = held.saturating_add(more) <= max;
+        if !room {
+            refused(Limit::SessionObjects);
+        }
+        room
+    }
 }
 
 impl Inflight {
@@ -136,6 +147,7 @@ impl Drop for Permit {
 enum Limit {
     Inflight,
     Sessions,
+    SessionObjects,
     UnknownToken,
 }
 
@@ -143,6 +155,7 @@ fn refused(limit: Limit) {
     let label = match limit {
         Limit::Inflight => "inflight",
         Limit::Sessions => "sessions",
+        Limit::SessionObjects => "session_objects",
         Limit::UnknownToken => "unknown_token",
     };
     crate::metrics::LIMIT_REFUSALS.inc(&[label]);

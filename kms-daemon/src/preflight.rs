@@ -466,7 +466,8 @@ fn audit_problem(audit: &AuditConfig) -> Option<Problem> {
     })
 }
 
-/// A zero limit would refuse every login, every request or every connection.
+/// A zero limit would refuse every login, every request, every session object or every
+/// connection.
 fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
     let secs = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
     [
@@ -489,6 +490,11 @@ fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
             "max_inflight_per_identity",
             limits.max_inflight_per_identity,
             "every request",
+        ),
+        (
+            "max_session_objects_per_identity",
+            limits.max_session_objects_per_identity,
+            "every session object",
         ),
         (
             "max_connections",

@@ -13,7 +13,14 @@ fn objects_path(rest: &str) -> String {
 }
 
 fn generate_ec_pair(c: &Client, token_object: bool, label: &str) -> (String, Value) {
-    let r = c.call(
+    let r = ask_ec_pair(c, token_object, label);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let j = r.json();
+    (j["private"]["id"].as_str().unwrap().to_owned(), j)
+}
+
+fn ask_ec_pair(c: &Client, token_object: bool, label: &str) -> Response {
+    c.call(
         "POST",
         &objects_path("keys/generate-pair"),
         Some(json!({
@@ -22,10 +29,7 @@ fn generate_ec_pair(c: &Client, token_object: bool, label: &str) -> (String, Val
                                 a_bool(CKA_TOKEN, token_object), a_bytes(CKA_LABEL, label.as_bytes())],
             "private_template": [a_bool(CKA_TOKEN, token_object), a_bytes(CKA_LABEL, label.as_bytes())],
         })),
-    );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let j = r.json();
-    (j["private"]["id"].as_str().unwrap().to_owned(), j)
+    )
 }
 
 fn ecdsa_sign_and_verify(c: &Client, id: &str, spki: &[u8]) {
@@ -70,13 +74,14 @@ fn health_login_generate_sign_round_trip() {
         TOKEN
     );
 
-    // Key operations need a login.
-    let r = c.call("POST", &objects_path("keys/generate-pair"), Some(json!({
-        "mechanism": {"mechanism": CKM_EC_KEY_PAIR_GEN}, "public_template": [], "private_template": []})));
-    assert_eq!((r.status, r.code().as_str()), (401, "user_not_logged_in"));
+    // A private key (CKA_PRIVATE defaults to true for it) needs a login, token or session object.
+    c.instance = Some("test-instance-1".into());
+    for token_object in [true, false] {
+        let r = ask_ec_pair(&c, token_object, "no-login");
+        assert_eq!((r.status, r.code().as_str()), (401, "user_not_logged_in"));
+    }
 
     assert_eq!(c.login(USER_PIN).status, 200);
-    c.instance = Some("test-instance-1".into());
     let (id, pair) = generate_ec_pair(&c, false, "ec1");
     let spki = unb64(&attr(&pair["private"], CKA_PUBLIC_KEY_INFO).unwrap()["bytes"]);
     let point = unb64(&attr(&pair["public"], CKA_EC_POINT).unwrap()["bytes"]);

@@ -152,6 +152,10 @@ error_codes! {
     /// [`crate::msg::STREAM_IDLE_SECS`] idle, or not kmsd's. The operation cannot go on; the
     /// module ends it with `CKR_DEVICE_ERROR`.
     OperationUnknown = ("operation_unknown", 410, 41, CKR_DEVICE_ERROR);
+    /// The client identity already has `[limits] max_session_objects_per_identity` session
+    /// objects on the token: no more are made until some are destroyed (or their sessions
+    /// close). `CKR_DEVICE_MEMORY`: no room on the token for the object.
+    ObjectLimit = ("object_limit", 429, 42, CKR_DEVICE_MEMORY);
 }
 
 /// `ulDeviceError` when the module got no answer from kmsd it could use: unreachable, TLS

@@ -181,6 +181,11 @@ pub struct LimitsConfig {
     /// `too_many_requests` and `Retry-After` (default 64).
     #[serde(default = "default_max_inflight")]
     pub max_inflight_per_identity: u32,
+    /// Session objects (`CKA_TOKEN=false`) an identity may have on a token at once, whichever
+    /// of its applications made them and with or without a login; the next creation is refused
+    /// with `object_limit` (default 10,000).
+    #[serde(default = "default_max_session_objects")]
+    pub max_session_objects_per_identity: u32,
     /// Connections served at once, whoever opened them (each has a thread of its own); past it,
     /// new connections wait in the listen backlog until one ends (default 4096).
     #[serde(default = "default_max_connections")]
@@ -221,11 +226,16 @@ fn default_max_inflight() -> u32 {
     64
 }
 
+fn default_max_session_objects() -> u32 {
+    10_000
+}
+
 impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             max_sessions_per_identity: default_max_sessions(),
             max_inflight_per_identity: default_max_inflight(),
+            max_session_objects_per_identity: default_max_session_objects(),
             max_connections: default_max_connections(),
             unknown_token_logins_per_minute: default_unknown_token_logins(),
             request_header_timeout_secs: default_request_timeout(),
@@ -313,6 +323,14 @@ pub struct PolicyConfig {
     /// R9: MD5/SHA-1 signatures are refused).
     #[serde(default)]
     pub legacy_rsa_signatures: bool,
+    /// Public token objects (`CKA_TOKEN=true`, `CKA_PRIVATE=false`) created, copied, changed
+    /// or destroyed in a public session (no user login), as the PKCS#11 session table allows
+    /// in an R/W public session. Off by default: then only public *session* objects may be
+    /// made without a login, and a public token object needs the user PIN
+    /// (`user_not_logged_in`), so that whoever holds an admitted certificate but not the PIN
+    /// cannot add, rename or remove what every application of the token finds.
+    #[serde(default)]
+    pub public_token_objects_without_login: bool,
 }
 
 /// `[log]`.

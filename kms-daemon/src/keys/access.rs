@@ -34,6 +34,42 @@ pub fn require_user(svc: &Services, conn: &Db<'_>, caller: &Caller, token: &str)
     }
 }
 
+/// Without a user login (a public session: no login, or the SO's), only public objects may be
+/// made, copied, changed or destroyed (the PKCS#11 v3.0 session table, §5.2): session objects
+/// (`CKA_TOKEN=false`, bound to the caller's identity and instance), and token objects when
+/// `[policy] public_token_objects_without_login` allows. Anything else is
+/// `user_not_logged_in`. `user` is what [`user_logged_in`] said.
+pub fn check_public(svc: &Services, user: bool, objects: &[&StoredObject]) -> Result<()> {
+    let public = |o: &&StoredObject| {
+        !o.is_private
+            && (o.ephemeral_owner.is_some() || svc.policy.public_token_objects_without_login)
+    };
+    if user || objects.iter().all(public) {
+        Ok(())
+    } else {
+        Err(Error::UserNotLoggedIn)
+    }
+}
+
+/// The object `id` for a change (attributes, copy, destruction): with a user login, any object
+/// the caller may see; without one, only an object [`check_public`] allows. Anything else —
+/// a private object, or no such object — is `user_not_logged_in`, as before any object is
+/// read, so that a caller without the PIN learns nothing of the private ones.
+pub fn load_for_change(
+    svc: &Services,
+    conn: &Db<'_>,
+    caller: &Caller,
+    token: &str,
+    id: &str,
+) -> Result<StoredObject> {
+    let user = user_logged_in(svc, conn, caller, token)?;
+    match load_visible(conn, caller, token, id, user) {
+        Ok(obj) => check_public(svc, user, &[&obj]).map(|()| obj),
+        Err(Error::ObjectNotFound) if !user => Err(Error::UserNotLoggedIn),
+        Err(e) => Err(e),
+    }
+}
+
 /// The object, if it exists and the caller may see it; else `object_not_found`.
 pub fn load_visible(
     conn: &Db<'_>,

@@ -22,7 +22,7 @@
 //! of the caller's module instance. The audit record `object.copy` names the new object and, in
 //! `detail`, the source (`source=<id>`); a refusal names the source as its object.
 
-use super::access::{load_visible, require_user};
+use super::access::{check_public, load_for_change, user_logged_in};
 use super::change::{reseal, update_checked};
 use super::new_object::insert_created;
 use crate::audit;
@@ -147,14 +147,12 @@ pub fn copy_object(
     audit::audited(&svc.store, ev, |ev| {
         let copy = update_checked(
             svc,
-            |conn| {
-                require_user(svc, conn, caller, token)?;
-                load_visible(conn, caller, token, id, true)
-            },
+            |conn| load_for_change(svc, conn, caller, token, id),
             |src| make_copy(svc, caller, src, template),
             |tx, _, copy| {
-                require_user(svc, tx, caller, token)?;
-                insert_created(tx, caller, ev, &[copy], Some(format!("source={id}")))
+                // The login again, in the transaction; without one, the copy must be public too.
+                check_public(svc, user_logged_in(svc, tx, caller, token)?, &[copy])?;
+                insert_created(svc, tx, caller, ev, &[copy], Some(format!("source={id}")))
             },
         )?;
         Ok(copy.info())

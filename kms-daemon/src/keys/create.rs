@@ -8,7 +8,7 @@
 //! exponent, or EC point; `CKA_PUBLIC_KEY_INFO`) are filled in as for generated keys. Imported
 //! keys get LOCAL=F, ALWAYS_SENSITIVE=F, NEVER_EXTRACTABLE=F and may not wrap or unwrap (R5).
 
-use super::access::require_user;
+use super::access::{check_public, user_logged_in};
 use super::generate::{ec_public_attrs, ed_public_attrs, rsa_public_attrs};
 use super::new_object::insert_created;
 use super::new_object::{build, check_non_local_roles, required};
@@ -37,8 +37,9 @@ pub fn create_object(
 ) -> Result<ObjectInfo> {
     let ev = caller.event(Some(token), "object.create");
     audit::audited(&svc.store, ev, |ev| {
-        svc.store
-            .read(|conn| require_user(svc, conn, caller, token))?;
+        let user = svc
+            .store
+            .read(|conn| user_logged_in(svc, conn, caller, token))?;
         let mut map = template::normalize(template)?;
         let class = required(&map, CKA_CLASS, "CKA_CLASS")?
             .as_ulong()
@@ -96,12 +97,13 @@ pub fn create_object(
             _ => None,
         };
         let mut obj = build(caller, token, class, key_type, map, None)?;
+        check_public(svc, user, &[&obj])?;
         if let Some(value) = secret {
             obj.sealed = Some(svc.vault.seal(&obj.aad(), &value)?);
         }
         ev.object_id = Some(obj.id.clone());
         svc.store
-            .tx(|tx| insert_created(tx, caller, ev, &[&obj], None))?;
+            .tx(|tx| insert_created(svc, tx, caller, ev, &[&obj], None))?;
         Ok(obj.info())
     })
 }

@@ -152,7 +152,7 @@ pub fn derive_key(
         svc.store.tx(|tx| {
             count_use(tx, caller, &base, Op::Derive)?;
             let detail = format!("base_key={}", base.id);
-            insert_created(tx, caller, ev, &[&obj], Some(detail))
+            insert_created(svc, tx, caller, ev, &[&obj], Some(detail))
         })?;
         Ok(obj.info())
     })

@@ -1,7 +1,7 @@
 //! `C_GenerateKey` (AES, generic secret) and `C_GenerateKeyPair` (RSA, EC P-256/P-384/P-521,
 //! Ed25519).
 
-use super::access::require_user;
+use super::access::{check_public, user_logged_in};
 use super::create::secret_len_ok;
 use super::new_object::insert_created;
 use super::new_object::{build, required};
@@ -29,8 +29,9 @@ pub fn generate_key(
     let mut ev = caller.event(Some(token), "key.generate");
     ev.mechanism = Some(kms_api::mech::table::name(mech));
     audit::audited(&svc.store, ev, |ev| {
-        svc.store
-            .read(|conn| require_user(svc, conn, caller, token))?;
+        let user = svc
+            .store
+            .read(|conn| user_logged_in(svc, conn, caller, token))?;
         let key_type = match mech {
             CKM_AES_KEY_GEN => CKK_AES,
             CKM_GENERIC_SECRET_KEY_GEN => CKK_GENERIC_SECRET,
@@ -52,11 +53,12 @@ pub fn generate_key(
             map,
             Some(mech),
         )?;
+        check_public(svc, user, &[&obj])?;
         let key = Zeroizing::new(rng::bytes(len as usize)?);
         obj.sealed = Some(svc.vault.seal(&obj.aad(), &key)?);
         ev.object_id = Some(obj.id.clone());
         svc.store
-            .tx(|tx| insert_created(tx, caller, ev, &[&obj], None))?;
+            .tx(|tx| insert_created(svc, tx, caller, ev, &[&obj], None))?;
         Ok(obj.info())
     })
 }
@@ -180,8 +182,9 @@ pub fn generate_pair(
     let mut ev = caller.event(Some(token), "key.generate_pair");
     ev.mechanism = Some(kms_api::mech::table::name(mech));
     audit::audited(&svc.store, ev, |ev| {
-        svc.store
-            .read(|conn| require_user(svc, conn, caller, token))?;
+        let user = svc
+            .store
+            .read(|conn| user_logged_in(svc, conn, caller, token))?;
         let key_type = match mech {
             CKM_RSA_PKCS_KEY_PAIR_GEN => CKK_RSA,
             CKM_EC_KEY_PAIR_GEN => CKK_EC,
@@ -227,6 +230,7 @@ pub fn generate_pair(
             priv_map,
             Some(mech),
         )?;
+        check_public(svc, user, &[&public, &private])?;
         let (pkcs8, pair) = match spec {
             Spec::Rsa(bits) => {
                 let (k, p) = rsa::generate(bits)?;
@@ -248,7 +252,7 @@ pub fn generate_pair(
         private.sealed = Some(svc.vault.seal(&private.aad(), &pkcs8)?);
         drop(pkcs8);
         svc.store
-            .tx(|tx| insert_created(tx, caller, ev, &[&public, &private], None))?;
+            .tx(|tx| insert_created(svc, tx, caller, ev, &[&public, &private], None))?;
         Ok(KeyPairInfo {
             public: public.info(),
             private: private.info(),

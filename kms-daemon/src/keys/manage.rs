@@ -1,7 +1,7 @@
 //! Object operations that need no crypto: find, read, change attributes (`C_SetAttributeValue`),
 //! destroy.
 
-use super::access::{load_visible, require_user, user_logged_in};
+use super::access::{load_for_change, load_visible, user_logged_in};
 use super::change::{reseal, update_checked};
 use crate::audit;
 use crate::auth::Caller;
@@ -49,8 +49,7 @@ pub fn destroy(svc: &Services, caller: &Caller, token: &str, id: &str) -> Result
     ev.object_id = Some(id.to_owned());
     audit::audited(&svc.store, ev, |ev| {
         let load = |conn: &Db<'_>| {
-            require_user(svc, conn, caller, token)?;
-            let obj = load_visible(conn, caller, token, id, true)?;
+            let obj = load_for_change(svc, conn, caller, token, id)?;
             obj.life.check_principal(&caller.identity)?;
             if !obj.flag(CKA_DESTROYABLE) {
                 return Err(Error::ActionProhibited("CKA_DESTROYABLE is false"));
@@ -122,8 +121,7 @@ pub fn set_attributes(
         let new = update_checked(
             svc,
             |conn| {
-                require_user(svc, conn, caller, token)?;
-                let obj = load_visible(conn, caller, token, id, true)?;
+                let obj = load_for_change(svc, conn, caller, token, id)?;
                 obj.life.check_principal(&caller.identity)?;
                 Ok(obj)
             },

@@ -12,6 +12,7 @@ use crate::model::lifecycle::{has_lifecycle, Lifecycle};
 use crate::model::object::{AttrMap, StoredObject};
 use crate::model::template;
 use crate::model::usage;
+use crate::state::Services;
 use crate::store::objects;
 use crate::store::Db;
 use kms_api::AttrValue;
@@ -116,7 +117,10 @@ pub fn required(map: &AttrMap, ty: u64, name: &str) -> Result<AttrValue> {
 /// Stores what a creation made, in its transaction `tx`: each new object, the idempotency entry
 /// naming them all ([`super::idempotent::record`]), and one audit record per object — `ev` with
 /// the object's id, and `detail` when given (the source of a copy, the base or unwrapping key).
+/// Session objects carry their creator's identity and count towards its `[limits]
+/// max_session_objects_per_identity` (`object_limit` past it), counted in `tx`.
 pub fn insert_created(
+    svc: &Services,
     tx: &Db<'_>,
     caller: &Caller,
     ev: &Event,
@@ -127,9 +131,22 @@ pub fn insert_created(
         return Err(Error::Internal("a creation without objects".into()));
     };
     let ids: Vec<&str> = created.iter().map(|o| o.id.as_str()).collect();
+    let sessions = created
+        .iter()
+        .filter(|o| o.ephemeral_owner.is_some())
+        .count() as u64;
+    if sessions > 0 {
+        let held = objects::session_objects_of(tx, &first.token, &caller.identity)?;
+        if !svc.limits.session_object_room(held, sessions) {
+            return Err(Error::ObjectLimit);
+        }
+    }
     super::idempotent::record(tx, caller, &first.token, &ids)?;
     for o in created {
         objects::insert(tx, o)?;
+        if o.ephemeral_owner.is_some() {
+            objects::set_creator(tx, &o.id, &caller.identity)?;
+        }
         let mut done = ev.clone();
         done.object_id = Some(o.id.clone());
         if detail.is_some() {

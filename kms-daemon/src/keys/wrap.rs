@@ -423,7 +423,7 @@ pub fn unwrap_key(
         svc.store.tx(|tx| {
             count_use(tx, caller, &unwrapping, Op::Unwrap)?;
             let detail = format!("unwrapping_key={}", unwrapping.id);
-            insert_created(tx, caller, ev, &[&obj], Some(detail))
+            insert_created(svc, tx, caller, ev, &[&obj], Some(detail))
         })?;
         Ok(obj.info())
     })

@@ -57,8 +57,8 @@ pub static PIN_LOCKOUTS: Counter = Counter::new(
 pub static LIMIT_REFUSALS: Counter = Counter::new(
     "kmsd_limit_refusals_total",
     "Requests refused by a per-identity limit: inflight (max_inflight_per_identity, HTTP 429 \
-     too_many_requests), sessions (max_sessions_per_identity, HTTP 429 session_limit) or \
-     unknown_token (unknown_token_logins_per_minute, HTTP 429 too_many_requests).",
+     too_many_requests), sessions (max_sessions_per_identity, HTTP 429 session_limit), \
+     session_objects (max_session_objects_per_identity, HTTP 429 object_limit) or unknown_token (unknown_token_logins_per_minute, HTTP 429 too_many_requests).",
     &["limit"],
 );
 

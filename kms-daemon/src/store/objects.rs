@@ -274,6 +274,26 @@ pub fn update(db: &Db<'_>, o: &StoredObject) -> Result<()> {
     Ok(())
 }
 
+/// Records who made session object `id` (for [`session_objects_of`]).
+pub fn set_creator(db: &Db<'_>, id: &str, identity: &str) -> Result<()> {
+    db.execute(
+        "UPDATE objects SET creator = ?2 WHERE id = ?1",
+        params![id, identity],
+    )?;
+    Ok(())
+}
+
+/// How many session objects `identity` made on `token` that are still there.
+pub fn session_objects_of(db: &Db<'_>, token: &str, identity: &str) -> Result<u64> {
+    let n: i64 = db.query_one(
+        "SELECT count(*) FROM objects WHERE token = ?1 AND creator = ?2 \
+         AND ephemeral_owner IS NOT NULL",
+        params![token, identity],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Counts one use of an object.
 pub fn count_use(db: &Db<'_>, id: &str) -> Result<()> {
     db.execute(

@@ -36,10 +36,12 @@ pub(crate) fn config_parse(s: &mut Seeds) {
     c.log.format = LogFormat::Json;
     c.lifecycle.destroy_wait_secs = 0;
     c.policy.legacy_rsa_signatures = true;
+    c.policy.public_token_objects_without_login = true;
     c.metrics.enabled = false;
     c.metrics.listen = "0.0.0.0:0".parse().unwrap();
     c.limits.max_sessions_per_identity = 1;
     c.limits.max_inflight_per_identity = 1;
+    c.limits.max_session_objects_per_identity = 1;
     c.limits.max_connections = 1;
     c.audit.key_use_durability = kms_daemon::config::store::Durability::Deferred;
     c.audit.flush_interval_ms = 1000;

@@ -268,6 +268,11 @@ impl DaemonClient {
         Ok(list.objects)
     }
 
+    /// An object as kmsd holds it now (`C_GetAttributeValue`).
+    pub fn get_object(&self, bearer: Bearer<'_>, id: &str) -> Result<ObjectInfo> {
+        self.call(Route::GetObject, id, bearer, &Empty {}, Retry::Safe)
+    }
+
     /// `C_CreateObject`.
     pub fn create_object(
         &self,

@@ -1,6 +1,7 @@
-//! The handle table: a handle maps to kmsd's object id and the attributes kmsd last reported,
-//! so `C_GetAttributeValue` needs no round trip. The same object always gets the same handle;
-//! handles are never reused. Private objects' handles are forgotten at logout.
+//! The handle table: a handle maps to kmsd's object id and the attributes kmsd last reported
+//! (what the key checks at `*Init` look at; `C_GetAttributeValue` reads kmsd again and refreshes
+//! the entry). The same object always gets the same handle; handles are never reused. Private
+//! objects' handles are forgotten at logout.
 
 use crate::attr;
 use cryptoki_sys::*;

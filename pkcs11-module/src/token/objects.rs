@@ -55,13 +55,36 @@ impl SessionRef<'_> {
             .ok_or(Error::Ck(CKR_OPERATION_NOT_INITIALIZED))
     }
 
-    /// `C_GetAttributeValue`.
+    /// `C_GetAttributeValue`: read from kmsd at each call (one round trip), so that the answer
+    /// is never older than a change kmsd acknowledged before the call began — made by another
+    /// process, host or replica, or by `kmsd key …`. The handle table takes the fresh copy; an
+    /// object kmsd no longer shows this caller (destroyed, or its destruction scheduled) loses
+    /// its handle: `CKR_OBJECT_HANDLE_INVALID`.
     pub fn get_attributes(
         &self,
         object: CK_OBJECT_HANDLE,
         queries: &[AttrQuery],
     ) -> Result<(CK_RV, Vec<AttrAnswer>)> {
+        let slot = self.slot();
         let entry = self.object(object)?;
+        let info = match slot
+            .client
+            .get_object(slot.bearer().as_ref(), &entry.info.id)
+        {
+            Ok(info) => info,
+            Err(Error::Daemon(kms_api::ErrorCode::ObjectNotFound)) => {
+                self.library().objects().remove(object);
+                self.lock().session_objects.retain(|o| *o != object);
+                return Err(Error::Ck(CKR_OBJECT_HANDLE_INVALID));
+            }
+            Err(e) => return Err(e),
+        };
+        let fresh = self.library().register(slot.id, info);
+        let entry = self
+            .library()
+            .objects()
+            .get(fresh)
+            .ok_or(Error::Ck(CKR_OBJECT_HANDLE_INVALID))?;
         Ok(attr::get_values(&entry.info, queries))
     }
 

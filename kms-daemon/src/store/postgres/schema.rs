@@ -114,12 +114,12 @@ CREATE INDEX objects_by_ckid ON objects(token, ckid);
 CREATE INDEX objects_by_class ON objects(token, class);
 ";
 
-/// Versions 6 (idempotency keys), 7 (search indexes ending with `created_at`) and 8 (token
-/// admission): portable SQL, the same as SQLite's.
-use crate::store::sqlite::schema::{V6, V7, V8};
+/// Versions 6 (idempotency keys), 7 (search indexes ending with `created_at`), 8 (token
+/// admission) and 9 (session objects' creator): portable SQL, the same as SQLite's.
+use crate::store::sqlite::schema::{V6, V7, V8, V9};
 
 /// The migrations, oldest first; as many as SQLite's.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 const _: () = assert!(MIGRATIONS.len() == crate::store::LATEST_SCHEMA as usize);
 

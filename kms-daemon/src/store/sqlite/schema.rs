@@ -158,8 +158,16 @@ CREATE INDEX objects_by_class ON objects(token, class, created_at);
 /// administrator narrows them with `kmsd token admit`.
 pub(in crate::store) const V8: &str = "ALTER TABLE tokens ADD COLUMN admitted TEXT;";
 
+/// Version 9: who made a session object (`creator`, the canonical client identity), so that
+/// `[limits] max_session_objects_per_identity` counts them per identity whatever instance made
+/// them. Session objects made before have none and count for nobody; they are purged by age.
+pub(in crate::store) const V9: &str = "
+ALTER TABLE objects ADD COLUMN creator TEXT;
+CREATE INDEX objects_by_creator ON objects(token, creator);
+";
+
 /// The migrations, oldest first.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version a fully migrated store has.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

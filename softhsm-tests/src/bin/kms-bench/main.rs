@@ -4,13 +4,14 @@
 //! processes. It starts its own quick-start kmsd and a fresh SoftHSM2 token.
 //!
 //! `cargo build --release --workspace && target/release/kms-bench [--seconds S] [--runs R]
-//! [--threads 1,2,4,8] [--ops rsa,oaep,ecdsa,aes,create,find,session,cold]
+//! [--threads 1,2,4,8] [--ops rsa,oaep,ecdsa,aes,getattr,create,find,session,cold]
 //! [--find-objects N] [--key-use-durability immediate|deferred] [--only softhsm2|kms-pkcs11]
 //! [--json FILE]`
 //!
 //! Operations: `rsa` RSA-2048 CKM_SHA256_RSA_PKCS over 1 KiB; `oaep` RSA-2048 OAEP (SHA-1, the
 //! one SoftHSM2 offers) decryption; `ecdsa` P-256 CKM_ECDSA over a 32-byte digest; `aes`
-//! AES-256-GCM encryption of 1 KiB; `create` a token AES key generated and destroyed; `find`
+//! AES-256-GCM encryption of 1 KiB; `getattr` one C_GetAttributeValue of four attributes (class,
+//! label, CKA_ENCRYPT, CKA_VALUE_LEN) of the AES key; `create` a token AES key generated and destroyed; `find`
 //! C_FindObjectsInit/C_FindObjects/C_FindObjectsFinal by label among N token objects (filled
 //! once, with a progress bar); `session` C_OpenSession + C_CloseSession; `cold` a new process
 //! from C_Initialize to its first signature (threads ignored).
@@ -25,7 +26,7 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
 use cryptoki::mechanism::{Mechanism, MechanismType};
-use cryptoki::object::{Attribute, ObjectClass, ObjectHandle};
+use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
@@ -56,7 +57,7 @@ fn options(args: &[String]) -> Options {
         runs: 3,
         threads: vec![1, 2, 4, 8],
         ops: [
-            "rsa", "oaep", "ecdsa", "aes", "create", "find", "session", "cold",
+            "rsa", "oaep", "ecdsa", "aes", "getattr", "create", "find", "session", "cold",
         ]
         .map(String::from)
         .to_vec(),
@@ -238,6 +239,15 @@ impl Target {
                 let mut iv = [7u8; 12];
                 let gcm = GcmParams::new(&mut iv, &[], 128.into()).unwrap();
                 drop(s.encrypt(&Mechanism::AesGcm(gcm), self.aes, data).unwrap())
+            }
+            "getattr" => {
+                let attrs = [
+                    AttributeType::Class,
+                    AttributeType::Label,
+                    AttributeType::Encrypt,
+                    AttributeType::ValueLen,
+                ];
+                assert_eq!(s.get_attributes(self.aes, &attrs).unwrap().len(), 4);
             }
             "create" => {
                 let k = s
