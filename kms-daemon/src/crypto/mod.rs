@@ -30,6 +30,13 @@ pub(crate) fn digest_alg(hash: Hash) -> &'static aws_lc_rs::digest::Algorithm {
     }
 }
 
+/// The `hash` of `data`.
+pub fn digest(hash: Hash, data: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(digest_alg(hash), data)
+        .as_ref()
+        .to_vec()
+}
+
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
