@@ -14,9 +14,10 @@
 //! refused with Permission Denied.
 //!
 //! **Audit.** Each batch item runs as its own core call with the request id
-//! `kmip-<connection>-<n>-<Operation>`, so every record it writes to the one audit chain
-//! (creation, use, export, life-cycle change, destruction, login, and each refusal) names the KMIP
-//! operation; reads (Locate, Get Attributes, Query) write none, as on `/v1`.
+//! `kmip-<connection>-<n>-<Operation>` (`…-Credential` for the login a Credential makes,
+//! `…-Close` for the logout when the connection ends), so every record it writes to the one
+//! audit chain (creation, use, export, life-cycle change, destruction, login, and each refusal)
+//! names the KMIP operation; reads (Locate, Get Attributes, Query) write none, as on `/v1`.
 //!
 //! **Bad input.** A message whose header decodes but whose body does not is answered with a
 //! well-formed Response Message whose items fail with Invalid Message or Operation Not
@@ -34,7 +35,7 @@ use crate::error::Error;
 use crate::state::Services;
 use kms_api::msg::{LoginRequest, UserType};
 use kms_api::SecretBytes;
-use kms_kmip::enums::{BatchErrorContinuationOption, Operation, ResultReason};
+use kms_kmip::enums::{BatchErrorContinuationOption, ResultReason};
 use kms_kmip::message::ResponseHeader;
 use kms_kmip::{
     DateTime, Limits, ProtocolVersion, RequestMessage, ResponseBatchItem, ResponseMessage,
@@ -174,14 +175,11 @@ impl Session {
         self.login.is_some()
     }
 
-    fn caller(&mut self, operation: Operation) -> Caller {
+    /// The caller of one core call, its request id naming `what` (a KMIP operation,
+    /// `Credential` for the login, `Close` for the logout).
+    fn caller(&mut self, what: &str) -> Caller {
         self.requests += 1;
-        let name: String = operation
-            .name()
-            .unwrap_or("Other")
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
+        let name: String = what.chars().filter(char::is_ascii_alphanumeric).collect();
         Caller {
             identity: self.identity.clone(),
             request_id: format!("kmip-{}-{}-{name}", self.connection, self.requests),
@@ -223,7 +221,7 @@ impl Session {
                 "the username must be the label of the KMIP token",
             ));
         }
-        let caller = self.caller(Operation::Other(0));
+        let caller = self.caller("Credential");
         let req = LoginRequest {
             user_type: UserType::User,
             pin: SecretBytes::from(password.as_bytes()),
@@ -249,7 +247,7 @@ impl Session {
         if let Some(login) = self.login.take() {
             let caller = Caller {
                 bearer: Some(login.bearer),
-                ..self.caller(Operation::Other(0))
+                ..self.caller("Close")
             };
             if let Err(e) = crate::auth::login::logout(svc, &caller, &self.token) {
                 tracing::debug!(error = %e.code_str(), "KMIP logout");
@@ -297,7 +295,7 @@ impl Session {
                     "not run: an earlier batch item failed",
                 )),
                 None => {
-                    let caller = self.caller(operation);
+                    let caller = self.caller(operation.name().unwrap_or("Other"));
                     let ctx = ops::Ctx {
                         svc,
                         caller: &caller,

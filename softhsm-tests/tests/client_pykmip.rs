@@ -1,0 +1,123 @@
+//! A real KMIP client, unmodified: PyKMIP 0.11's `ProxyKmipClient` (`clients/pykmip_client.py`,
+//! from the virtual environment `.ci/run` makes in `target/py`) against kmsd's KMIP listener over
+//! mutual TLS, on the same objects the PKCS#11 module uses: a key the module generated is found
+//! over KMIP and its Get refused; keys KMIP created are used through the module.
+
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use cryptoki::types::AuthPin;
+use kms_api::vendor::CKA_KMS_OBJECT_ID;
+use kms_testkit::{initialized_module, target_dir, Kmsd, USER_PIN};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The virtual environment `.ci/run` prepares, else `python3` from the PATH.
+fn python() -> PathBuf {
+    let venv = target_dir().parent().unwrap().join("py/bin/python3");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+fn have_pykmip(python: &Path) -> bool {
+    let ok = Command::new(python)
+        .args(["-c", "import kmip.pie.client, cryptography"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PyKMIP missing; .ci/run installs it into target/py"
+        );
+        eprintln!("skipping: PyKMIP is not installed");
+    }
+    ok
+}
+
+fn find(s: &Session, class: ObjectClass, label: &str) -> ObjectHandle {
+    let found = s
+        .find_objects(&[Attribute::Class(class), Attribute::Label(label.into())])
+        .unwrap();
+    assert_eq!(found.len(), 1, "{label}");
+    found[0]
+}
+
+fn kms_id(s: &Session, key: ObjectHandle) -> String {
+    let ty = AttributeType::VendorDefined(CKA_KMS_OBJECT_ID as _);
+    match s.get_attributes(key, &[ty]).unwrap().pop() {
+        Some(Attribute::VendorDefined((_, bytes))) => String::from_utf8(bytes).unwrap(),
+        other => panic!("no CKA_KMS_OBJECT_ID: {other:?}"),
+    }
+}
+
+#[test]
+fn pykmip_drives_kmsd_over_kmip_on_the_modules_objects() {
+    let python = python();
+    if !have_pykmip(&python) {
+        return;
+    }
+    let kmsd = Kmsd::start();
+    assert!(!kmsd.kmip_addr.is_empty(), "quick start serves KMIP");
+    let ctx = initialized_module(&kmsd.module_config());
+    let slot = ctx.get_slots_with_token().unwrap()[0];
+    let s = ctx.open_rw_session(slot).unwrap();
+    s.login(UserType::User, Some(&AuthPin::new(USER_PIN.into())))
+        .unwrap();
+    // A key made through the module, with the module's defaults: sensitive, not extractable.
+    let module_label = "module-aes";
+    s.generate_key(
+        &Mechanism::AesKeyGen,
+        &[
+            Attribute::Token(true),
+            Attribute::ValueLen(32.into()),
+            Attribute::Label(module_label.into()),
+        ],
+    )
+    .unwrap();
+
+    let out = Command::new(&python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/pykmip_client.py"))
+        .arg(kmsd.pykmip_config())
+        .args([USER_PIN, module_label])
+        .current_dir(kmsd.dir())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "pykmip_client.py failed:\n{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("ok: ")).count(),
+        8,
+        "{text}"
+    );
+
+    // The pairs KMIP created are PKCS#11 objects of the token: found by label, the KMIP
+    // Unique Identifier is their CKA_KMS_OBJECT_ID, and they sign and verify through the module.
+    let created: Vec<(&str, &str)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("created: "))
+        .filter_map(|l| l.split_once(' '))
+        .collect();
+    assert_eq!(created.len(), 2, "{text}");
+    for (label, uid) in created {
+        let private = find(&s, ObjectClass::PRIVATE_KEY, label);
+        assert_eq!(kms_id(&s, private), uid, "{label}");
+        // kmip-KIND-SUFFIX, its public key kmip-KIND-pub-SUFFIX.
+        let (kind, suffix) = label.trim_start_matches("kmip-").split_once('-').unwrap();
+        let public_label = format!("kmip-{kind}-pub-{suffix}");
+        let public = find(&s, ObjectClass::PUBLIC_KEY, &public_label);
+        let mechanism = match kind {
+            "rsa" => Mechanism::Sha256RsaPkcs,
+            _ => Mechanism::EcdsaSha256,
+        };
+        let data = b"signed through the module with a key KMIP made";
+        let signature = s.sign(&mechanism, private, data).unwrap();
+        s.verify(&mechanism, public, data, &signature).unwrap();
+    }
+}
