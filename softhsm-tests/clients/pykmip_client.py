@@ -26,12 +26,16 @@ config, password, module_label = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
 def connect(with_password):
-    kwargs = {"config": "client", "config_file": config}
     if with_password:
-        kwargs["password"] = password
+        c = pie_client.ProxyKmipClient(config="client", config_file=config, password=password)
     else:
-        kwargs["username"] = None
-    c = pie_client.ProxyKmipClient(**kwargs)
+        # The same connection settings without the username: no Credential is sent.
+        import configparser
+        p = configparser.ConfigParser()
+        p.read(config)
+        s = p["client"]
+        c = pie_client.ProxyKmipClient(hostname=s["host"], port=int(s["port"]), cert=s["certfile"],
+                                       key=s["keyfile"], ca=s["ca_certs"], config_file="/dev/null")
     c.open()
     return c
 
@@ -97,6 +101,7 @@ assert h.finalize() == tag
 ok("HMAC create and MAC")
 
 # RSA and EC pairs: Create Key Pair, Sign, checked with the public key Get returns.
+public_keys = {}
 for alg, length, label in [(enums.CryptographicAlgorithm.RSA, 2048, "rsa"), (enums.CryptographicAlgorithm.EC, 256, "ec")]:
     pub, priv = c.create_key_pair(alg, length, public_name="kmip-%s-pub-%s" % (label, suffix),
                                   private_name="kmip-%s-%s" % (label, suffix),
@@ -110,6 +115,7 @@ for alg, length, label in [(enums.CryptographicAlgorithm.RSA, 2048, "rsa"), (enu
         params["cryptographic_algorithm"] = enums.CryptographicAlgorithm.ECDSA
     signature = c.sign(b"signed over KMIP", uid=priv, cryptographic_parameters=params)
     spki = c.get(pub).value
+    public_keys[pub] = spki
     public = serialization.load_der_public_key(spki)
     if alg == enums.CryptographicAlgorithm.RSA:
         public.verify(signature, b"signed over KMIP", rsa_padding.PKCS1v15(), hashes.SHA256())
@@ -148,10 +154,14 @@ refused(lambda: c.get_attributes(aes), enums.ResultReason.ITEM_NOT_FOUND)
 ok("revoke and destroy")
 c.close()
 
-# No credential: no login, so nothing that needs the user PIN.
+# No credential: no login, so nothing that needs the user PIN; private objects are not seen
+# (as by a PKCS#11 session that has not logged in), public keys are.
 anon = connect(False)
 refused(lambda: anon.create(enums.CryptographicAlgorithm.AES, 128), enums.ResultReason.PERMISSION_DENIED)
-refused(lambda: anon.get(mac_key), enums.ResultReason.PERMISSION_DENIED)
+refused(lambda: anon.get(mac_key), enums.ResultReason.ITEM_NOT_FOUND)
+for pub, spki in public_keys.items():
+    assert anon.get(pub).value == spki
+assert mac_key not in anon.locate()
 anon.close()
 
 # A wrong password: authentication fails (and counts towards the PIN lockout).
@@ -159,4 +169,4 @@ bad = pie_client.ProxyKmipClient(config="client", config_file=config, password="
 bad.open()
 refused(lambda: bad.create(enums.CryptographicAlgorithm.AES, 128), enums.ResultReason.AUTHENTICATION_NOT_SUCCESSFUL)
 bad.close()
-ok("without credential and with a wrong password: refused")
+ok("without credential: public keys only; with a wrong password: refused")
