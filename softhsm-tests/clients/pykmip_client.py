@@ -5,7 +5,8 @@ Usage: pykmip_client.py CONFIG PASSWORD MODULE_KEY_LABEL
 CONFIG is the pykmip.conf `kmsd quickstart` writes (host, port, client certificate, CA,
 username = the token's label); PASSWORD is the token's user PIN. MODULE_KEY_LABEL names an AES
 key the test generated through the PKCS#11 module (sensitive, as the module makes them): it must
-be found by Locate and its Get refused. Prints `ok: <step>` per step that passed, and
+be found by Locate and its Get refused; MODULE_KEY_LABEL-ec and MODULE_KEY_LABEL-ec-pub name an
+EC P-256 pair the module generated, which KMIP signs and verifies with. Prints `ok: <step>` per step that passed, and
 `created: <label> <uid>` for objects the test then uses through the module; exits non-zero at the
 first failure.
 """
@@ -61,7 +62,7 @@ q = c.proxy.query(query_functions=[core_enums.QueryFunction.QUERY_OPERATIONS, co
 assert q.result_status.value == core_enums.ResultStatus.SUCCESS, q.result_reason
 ops = {int(getattr(o.value, "value", o.value)) for o in q.operations}
 assert core_enums.Operation.CREATE.value in ops and core_enums.Operation.SIGN.value in ops, ops
-assert core_enums.Operation.REGISTER.value not in ops, "Query lists only what is served"
+assert core_enums.Operation.DERIVE_KEY.value not in ops, "Query lists only what is served"
 dv = c.proxy.discover_versions()
 assert dv.result_status.value == core_enums.ResultStatus.SUCCESS
 assert (1, 2) in [(v.major, v.minor) for v in dv.protocol_versions]
@@ -116,13 +117,31 @@ for alg, length, label in [(enums.CryptographicAlgorithm.RSA, 2048, "rsa"), (enu
     signature = c.sign(b"signed over KMIP", uid=priv, cryptographic_parameters=params)
     spki = c.get(pub).value
     public_keys[pub] = spki
+    valid = c.signature_verify(b"signed over KMIP", signature, pub, cryptographic_parameters=params)
+    assert valid == enums.ValidityIndicator.VALID, valid
+    invalid = c.signature_verify(b"signed over KMIP!", signature, pub, cryptographic_parameters=params)
+    assert invalid == enums.ValidityIndicator.INVALID, invalid
     public = serialization.load_der_public_key(spki)
     if alg == enums.CryptographicAlgorithm.RSA:
         public.verify(signature, b"signed over KMIP", rsa_padding.PKCS1v15(), hashes.SHA256())
     else:
         public.verify(signature, b"signed over KMIP", ec.ECDSA(hashes.SHA256()))
     print("created: kmip-%s-%s %s" % (label, suffix, priv), flush=True)
-ok("RSA-2048 and EC P-256 key pairs, sign, public key get")
+ok("RSA-2048 and EC P-256 key pairs, sign, signature verify, public key get")
+
+# Register: a symmetric key the client brings, then used over KMIP; Get gives it back.
+from kmip.pie import objects
+brought = os.urandom(16)
+registered = c.register(objects.SymmetricKey(enums.CryptographicAlgorithm.AES, 128, brought,
+                                             masks=[enums.CryptographicUsageMask.ENCRYPT, enums.CryptographicUsageMask.DECRYPT],
+                                             name="kmip-registered-" + suffix))
+ecb = {"block_cipher_mode": enums.BlockCipherMode.ECB, "padding_method": enums.PaddingMethod.NONE,
+       "cryptographic_algorithm": enums.CryptographicAlgorithm.AES}
+ct, _ = c.encrypt(b"sixteen byte blk", uid=registered, cryptographic_parameters=ecb)
+e = Cipher(algorithms.AES(brought), modes.ECB()).encryptor()
+assert ct == e.update(b"sixteen byte blk") + e.finalize()
+assert c.get(registered).value == brought
+ok("register a symmetric key, encrypt with it, get it back")
 
 # Locate: by name, by object type and algorithm, with Maximum Items and Offset Items.
 from kmip.core.factories import attributes as attr_factory
@@ -143,7 +162,18 @@ assert len(module_key) == 1, module_key
 attrs = {a.attribute_name.value: a.attribute_value for a in c.get_attributes(module_key[0])[1]}
 assert attrs["Cryptographic Algorithm"].value == enums.CryptographicAlgorithm.AES
 refused(lambda: c.get(module_key[0]), enums.ResultReason.PERMISSION_DENIED)
-ok("module key located, attributes read, get refused")
+# The module's EC pair (labels MODULE_KEY_LABEL-ec and -ec-pub): KMIP signs with it within its
+# policy and verifies with its public key; its private key is not returned either.
+ec_priv = c.locate(attributes=[f.create_attribute(enums.AttributeType.NAME, module_label + "-ec"),
+                               f.create_attribute(enums.AttributeType.OBJECT_TYPE, enums.ObjectType.PRIVATE_KEY)])
+ec_pub = c.locate(attributes=[f.create_attribute(enums.AttributeType.NAME, module_label + "-ec-pub")])
+assert len(ec_priv) == 1 and len(ec_pub) == 1, (ec_priv, ec_pub)
+ecdsa = {"cryptographic_algorithm": enums.CryptographicAlgorithm.ECDSA, "hashing_algorithm": enums.HashingAlgorithm.SHA_256}
+signature = c.sign(b"signed over KMIP with the module's key", uid=ec_priv[0], cryptographic_parameters=ecdsa)
+assert c.signature_verify(b"signed over KMIP with the module's key", signature, ec_pub[0],
+                          cryptographic_parameters=ecdsa) == enums.ValidityIndicator.VALID
+refused(lambda: c.get(ec_priv[0]), enums.ResultReason.PERMISSION_DENIED)
+ok("module key located, attributes read, get refused; module EC key signs over KMIP")
 
 # Revoke (compromise) and Destroy; a destroyed key is gone.
 c.revoke(enums.RevocationReasonCode.KEY_COMPROMISE, aes, revocation_message="test")

@@ -66,7 +66,7 @@ fn pykmip_drives_kmsd_over_kmip_on_the_modules_objects() {
     let s = ctx.open_rw_session(slot).unwrap();
     s.login(UserType::User, Some(&AuthPin::new(USER_PIN.into())))
         .unwrap();
-    // A key made through the module, with the module's defaults: sensitive, not extractable.
+    // Keys made through the module, with the module's defaults: sensitive, not extractable.
     let module_label = "module-aes";
     s.generate_key(
         &Mechanism::AesKeyGen,
@@ -74,6 +74,23 @@ fn pykmip_drives_kmsd_over_kmip_on_the_modules_objects() {
             Attribute::Token(true),
             Attribute::ValueLen(32.into()),
             Attribute::Label(module_label.into()),
+        ],
+    )
+    .unwrap();
+    let p256 = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    s.generate_key_pair(
+        &Mechanism::EccKeyPairGen,
+        &[
+            Attribute::Token(true),
+            Attribute::EcParams(p256.to_vec()),
+            Attribute::Verify(true),
+            Attribute::Label(format!("{module_label}-ec-pub").into()),
+        ],
+        &[
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sign(true),
+            Attribute::Label(format!("{module_label}-ec").into()),
         ],
     )
     .unwrap();
@@ -93,7 +110,7 @@ fn pykmip_drives_kmsd_over_kmip_on_the_modules_objects() {
     assert!(out.status.success(), "pykmip_client.py failed:\n{text}");
     assert_eq!(
         text.lines().filter(|l| l.starts_with("ok: ")).count(),
-        8,
+        9,
         "{text}"
     );
 

@@ -15,6 +15,7 @@ pub mod mac;
 pub mod rng;
 pub mod rsa;
 pub mod rsa_raw;
+pub mod verify;
 pub mod wrap;
 
 use kms_api::mech::Hash;

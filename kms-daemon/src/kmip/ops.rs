@@ -27,16 +27,18 @@ use kms_kmip::payload::{
     DecryptResponse, DiscoverVersions, EncryptRequest, EncryptResponse, GetAttributeListResponse,
     GetAttributesRequest, GetAttributesResponse, GetRequest, GetResponse, IdResponse, KeyUse,
     LocateRequest, LocateResponse, MacRequest, MacResponse, MacVerifyRequest, MacVerifyResponse,
-    QueryRequest, QueryResponse, RequestPayload, ResponsePayload, RevokeRequest, SignRequest,
-    SignResponse,
+    QueryRequest, QueryResponse, RegisterRequest, RegisterResponse, RequestPayload,
+    ResponsePayload, RevokeRequest, SignRequest, SignResponse, SignatureVerifyRequest,
+    SignatureVerifyResponse,
 };
 use kms_kmip::ProtocolVersion;
 use zeroize::Zeroizing;
 
 /// The operations served, as Query lists them.
-pub const OPERATIONS: [Operation; 16] = [
+pub const OPERATIONS: [Operation; 18] = [
     Operation::Create,
     Operation::CreateKeyPair,
+    Operation::Register,
     Operation::Locate,
     Operation::Get,
     Operation::GetAttributes,
@@ -49,6 +51,7 @@ pub const OPERATIONS: [Operation; 16] = [
     Operation::Encrypt,
     Operation::Decrypt,
     Operation::Sign,
+    Operation::SignatureVerify,
     Operation::Mac,
     Operation::MacVerify,
 ];
@@ -113,6 +116,7 @@ pub(crate) fn run(
         RequestPayload::DiscoverVersions(d) => Ok(discover(d)),
         RequestPayload::Create(r) => create(ctx, r),
         RequestPayload::CreateKeyPair(r) => create_pair(ctx, r),
+        RequestPayload::Register(r) => register(ctx, r),
         RequestPayload::Locate(r) => locate(ctx, r),
         RequestPayload::Get(r) => get(ctx, r, placeholder),
         RequestPayload::GetAttributes(r) => get_attributes(ctx, r, placeholder),
@@ -158,6 +162,7 @@ pub(crate) fn run(
         RequestPayload::Encrypt(r) => encrypt(ctx, r, placeholder),
         RequestPayload::Decrypt(r) => decrypt(ctx, r, placeholder),
         RequestPayload::Sign(r) => sign(ctx, r, placeholder),
+        RequestPayload::SignatureVerify(r) => signature_verify(ctx, r, placeholder),
         RequestPayload::Mac(r) => mac(ctx, r, placeholder),
         RequestPayload::MacVerify(r) => mac_verify(ctx, r, placeholder),
         other => Err(Failure::new(
@@ -170,6 +175,7 @@ pub(crate) fn run(
     }?;
     match &out {
         ResponsePayload::Create(r) => *placeholder = Some(r.unique_identifier.clone()),
+        ResponsePayload::Register(r) => *placeholder = Some(r.unique_identifier.clone()),
         ResponsePayload::CreateKeyPair(r) => {
             *placeholder = Some(r.private_key_unique_identifier.clone());
         }
@@ -294,6 +300,71 @@ const SECRET_FLAGS: [u64; 7] = [
 ];
 const PRIVATE_FLAGS: [u64; 4] = [CKA_SIGN, CKA_DECRYPT, CKA_UNWRAP, CKA_DERIVE];
 const PUBLIC_FLAGS: [u64; 3] = [CKA_VERIFY, CKA_ENCRYPT, CKA_WRAP];
+
+/// The key type, default usage and extra template of a new secret key of `alg`.
+fn secret_kind(alg: Alg) -> std::result::Result<(u64, UsageMask, Vec<Attr>), Failure> {
+    if alg == Alg::Aes {
+        return Ok((
+            CKK_AES,
+            UsageMask(UsageMask::ENCRYPT.0 | UsageMask::DECRYPT.0),
+            Vec::new(),
+        ));
+    }
+    match HMACS.iter().find(|(_, a)| *a == alg) {
+        Some((hmac, _)) => Ok((
+            CKK_GENERIC_SECRET,
+            UsageMask(UsageMask::MAC_GENERATE.0 | UsageMask::MAC_VERIFY.0),
+            vec![attr(
+                CKA_ALLOWED_MECHANISMS,
+                AttrValue::UlongList(vec![*hmac]),
+            )],
+        )),
+        None => Err(unsupported("symmetric keys: AES and HMAC-SHA256/384/512")),
+    }
+}
+
+/// Register: a symmetric key in Raw format becomes a token secret key (`C_CreateObject`: an
+/// imported key, which may not wrap or unwrap).
+fn register(ctx: &Ctx<'_>, r: &RegisterRequest) -> Outcome {
+    let ManagedObject::SymmetricKey(key) = &r.object else {
+        return Err(unsupported("Register takes symmetric keys"));
+    };
+    let block = &key.key_block;
+    let KeyValue::Plain {
+        material: KeyMaterial::Bytes(value),
+        ..
+    } = &block.key_value
+    else {
+        return Err(unsupported("Register takes a clear key in Raw format"));
+    };
+    if block.key_format_type != KeyFormatType::Raw {
+        return Err(Failure::new(
+            ResultReason::KeyFormatTypeNotSupported,
+            "Raw keys only",
+        ));
+    }
+    let mut w = Wanted::read(&[&r.attributes.0])?;
+    w.algorithm = w.algorithm.or(block.cryptographic_algorithm);
+    let alg = w
+        .algorithm
+        .ok_or_else(|| invalid("Cryptographic Algorithm is required"))?;
+    let (key_type, default_mask, extra) = secret_kind(alg)?;
+    let mut template = w.base(true, true);
+    template.extend(extra);
+    template.push(attr(CKA_CLASS, AttrValue::Ulong(CKO_SECRET_KEY)));
+    template.push(attr(CKA_KEY_TYPE, AttrValue::Ulong(key_type)));
+    template.push(attr(CKA_VALUE, AttrValue::Bytes(Bytes(value.clone()))));
+    template.extend(attrs::usage_flags(
+        w.mask.unwrap_or(default_mask),
+        &SECRET_FLAGS,
+    ));
+    let info = crate::keys::create::create_object(ctx.svc, ctx.caller, ctx.token, &template)
+        .map_err(|e| ctx.fail(e))?;
+    Ok(ResponsePayload::Register(RegisterResponse {
+        unique_identifier: info.id,
+        attributes: None,
+    }))
+}
 
 fn create(ctx: &Ctx<'_>, r: &CreateRequest) -> Outcome {
     if r.object_type != ObjectType::SymmetricKey {
@@ -895,6 +966,57 @@ fn sign(ctx: &Ctx<'_>, r: &SignRequest, placeholder: &Option<String>) -> Outcome
     Ok(ResponsePayload::Sign(SignResponse {
         unique_identifier: id,
         signature_data: Some(signature),
+        correlation_value: None,
+    }))
+}
+
+/// Signature Verify with a public key (or the public half a private key shows), done in kmsd
+/// from the key's public attributes, as the module verifies locally: public data, no key use,
+/// no audit record.
+fn signature_verify(
+    ctx: &Ctx<'_>,
+    r: &SignatureVerifyRequest,
+    placeholder: &Option<String>,
+) -> Outcome {
+    use crate::crypto::verify::{verify, PublicKey};
+    if r.multi_part.correlation_value.is_some() || r.multi_part.init_indicator.is_some() {
+        return Err(unsupported("multi-part Signature Verify is not served"));
+    }
+    let (id, info, p) = key_of(ctx, &r.key, placeholder)?;
+    let (pss, hash) = scheme(&p)?;
+    let data = r
+        .data
+        .as_deref()
+        .ok_or_else(|| unsupported("Signature Verify takes the Data (not Digested Data)"))?;
+    let signature = r
+        .signature_data
+        .as_deref()
+        .ok_or_else(|| Failure::new(ResultReason::MissingData, "no Signature Data"))?;
+    let bytes = |ty| kms_api::attr::find(&info.attrs, ty).and_then(AttrValue::as_bytes);
+    let key = match key_type(&info) {
+        Some(CKK_RSA) => PublicKey::Rsa {
+            n: bytes(CKA_MODULUS).ok_or_else(|| invalid("no modulus"))?,
+            e: bytes(CKA_PUBLIC_EXPONENT).ok_or_else(|| invalid("no public exponent"))?,
+            pss,
+        },
+        Some(CKK_EC) => PublicKey::Ec {
+            curve: attrs::curve(&info.attrs).ok_or_else(|| invalid("no curve"))?,
+            point: bytes(CKA_EC_POINT)
+                .and_then(crate::crypto::der::parse_octet_string)
+                .ok_or_else(|| invalid("no EC point"))?,
+        },
+        _ => return Err(unsupported("Signature Verify uses RSA and EC keys")),
+    };
+    let valid = verify(key, hash, data, signature)
+        .ok_or_else(|| unsupported("this hash does not go with this key"))?;
+    Ok(ResponsePayload::SignatureVerify(SignatureVerifyResponse {
+        unique_identifier: id,
+        validity_indicator: Some(if valid {
+            ValidityIndicator::Valid
+        } else {
+            ValidityIndicator::Invalid
+        }),
+        data: None,
         correlation_value: None,
     }))
 }
