@@ -147,7 +147,7 @@ fn connection(
     let mut session = Session::new(identity, &shared.config);
     let result = serve_messages(&mut stream, &mut session, shared);
     session.end(svc);
-    let _ = stream.conn.send_close_notify();
+    stream.conn.send_close_notify();
     let _ = stream.flush();
     result
 }
