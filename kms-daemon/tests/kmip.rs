@@ -350,6 +350,29 @@ fn the_credential_is_the_token_users_login_and_every_item_is_audited() {
     let tokens = d.client().call("GET", "/v1/tokens", None).json();
     assert_eq!(tokens["tokens"][0]["user_pin_count_low"], false, "reset");
 
+    // The key has a Name (its CKA_LABEL): a second one is refused, and so is any attribute
+    // but the Name.
+    let add = |value| {
+        RequestPayload::AddAttribute(kms_kmip::payload::AddAttributeRequest {
+            unique_identifier: Some(created.unique_identifier.clone()),
+            attribute: Attribute::new(value),
+        })
+    };
+    for value in [
+        AttributeValue::Name(kms_kmip::attr::Name {
+            value: "second".into(),
+            name_type: kms_kmip::enums::NameType::UninterpretedTextString,
+        }),
+        AttributeValue::CryptographicLength(128),
+    ] {
+        let r = k.call(&request(
+            ProtocolVersion::V1_4,
+            Some(credential(USER_PIN)),
+            vec![add(value)],
+        ));
+        assert_eq!(reasons(&r), [Some(ResultReason::PermissionDenied)]);
+    }
+
     // The same connection keeps its login for the next request with the same credential;
     // a batch stops at its first failure unless told to continue.
     let r = k.call(&request(

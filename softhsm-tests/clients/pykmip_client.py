@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import padding as rsa_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from kmip import enums
 from kmip.core import enums as core_enums
+from kmip.core import exceptions as core_exceptions
+from kmip.core.factories import attributes as attr_factory
 from kmip.pie import client as pie_client
 from kmip.pie import exceptions
 
@@ -48,12 +50,13 @@ def ok(step):
 def refused(fn, reason):
     try:
         fn()
-    except exceptions.KmipOperationFailure as e:
+    except (exceptions.KmipOperationFailure, core_exceptions.OperationFailure) as e:
         assert e.reason == reason, (e.reason, e.message)
         return e
     raise AssertionError("not refused")
 
 
+f = attr_factory.AttributeFactory()
 suffix = os.urandom(4).hex()
 c = connect(True)
 
@@ -91,6 +94,17 @@ u = padding.PKCS7(128).unpadder()
 assert u.update(d.update(ct) + d.finalize()) + u.finalize() == message
 assert c.decrypt(ct, uid=aes, cryptographic_parameters=cbc, iv_counter_nonce=iv) == message
 ok("AES create, attributes, activate, encrypt/decrypt, get")
+
+# The Name is CKA_LABEL: modified and deleted over KMIP; the other attributes are kmsd's.
+renamed = aes_name + "-renamed"
+c.modify_attribute(aes, attribute=f.create_attribute(enums.AttributeType.NAME, renamed))
+assert c.locate(attributes=[f.create_attribute(enums.AttributeType.NAME, renamed)]) == [aes]
+c.delete_attribute(aes, attribute_name="Name", attribute_index=0)
+assert c.locate(attributes=[f.create_attribute(enums.AttributeType.NAME, renamed)]) == []
+c.modify_attribute(aes, attribute=f.create_attribute(enums.AttributeType.NAME, aes_name))
+refused(lambda: c.modify_attribute(aes, attribute=f.create_attribute(enums.AttributeType.CRYPTOGRAPHIC_LENGTH, 128)),
+        enums.ResultReason.PERMISSION_DENIED)
+ok("name modified and deleted; other attributes refused")
 
 # HMAC: Create, MAC (checked against the key Get returns).
 mac_key = c.create(enums.CryptographicAlgorithm.HMAC_SHA256, 256, name="kmip-hmac-" + suffix,
@@ -144,8 +158,6 @@ assert c.get(registered).value == brought
 ok("register a symmetric key, encrypt with it, get it back")
 
 # Locate: by name, by object type and algorithm, with Maximum Items and Offset Items.
-from kmip.core.factories import attributes as attr_factory
-f = attr_factory.AttributeFactory()
 found = c.locate(attributes=[f.create_attribute(enums.AttributeType.NAME, aes_name)])
 assert found == [aes], found
 keys = c.locate(attributes=[f.create_attribute(enums.AttributeType.OBJECT_TYPE, enums.ObjectType.SYMMETRIC_KEY),

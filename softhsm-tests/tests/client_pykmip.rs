@@ -110,7 +110,7 @@ fn pykmip_drives_kmsd_over_kmip_on_the_modules_objects() {
     assert!(out.status.success(), "pykmip_client.py failed:\n{text}");
     assert_eq!(
         text.lines().filter(|l| l.starts_with("ok: ")).count(),
-        9,
+        10,
         "{text}"
     );
 

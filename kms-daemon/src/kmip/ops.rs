@@ -23,19 +23,19 @@ use kms_kmip::enums::{
 use kms_kmip::object::{KeyBlock, KeyMaterial, KeyObject, KeyValue, ManagedObject};
 use kms_kmip::params::CryptographicParameters;
 use kms_kmip::payload::{
-    CreateKeyPairRequest, CreateKeyPairResponse, CreateRequest, CreateResponse, DecryptRequest,
-    DecryptResponse, DiscoverVersions, EncryptRequest, EncryptResponse, GetAttributeListResponse,
-    GetAttributesRequest, GetAttributesResponse, GetRequest, GetResponse, IdResponse, KeyUse,
-    LocateRequest, LocateResponse, MacRequest, MacResponse, MacVerifyRequest, MacVerifyResponse,
-    QueryRequest, QueryResponse, RegisterRequest, RegisterResponse, RequestPayload,
-    ResponsePayload, RevokeRequest, SignRequest, SignResponse, SignatureVerifyRequest,
-    SignatureVerifyResponse,
+    AttributeChangeResponse, CreateKeyPairRequest, CreateKeyPairResponse, CreateRequest,
+    CreateResponse, DecryptRequest, DecryptResponse, DiscoverVersions, EncryptRequest,
+    EncryptResponse, GetAttributeListResponse, GetAttributesRequest, GetAttributesResponse,
+    GetRequest, GetResponse, IdResponse, KeyUse, LocateRequest, LocateResponse, MacRequest,
+    MacResponse, MacVerifyRequest, MacVerifyResponse, QueryRequest, QueryResponse, RegisterRequest,
+    RegisterResponse, RequestPayload, ResponsePayload, RevokeRequest, SignRequest, SignResponse,
+    SignatureVerifyRequest, SignatureVerifyResponse,
 };
 use kms_kmip::ProtocolVersion;
 use zeroize::Zeroizing;
 
 /// The operations served, as Query lists them.
-pub const OPERATIONS: [Operation; 18] = [
+pub const OPERATIONS: [Operation; 21] = [
     Operation::Create,
     Operation::CreateKeyPair,
     Operation::Register,
@@ -43,6 +43,9 @@ pub const OPERATIONS: [Operation; 18] = [
     Operation::Get,
     Operation::GetAttributes,
     Operation::GetAttributeList,
+    Operation::AddAttribute,
+    Operation::ModifyAttribute,
+    Operation::DeleteAttribute,
     Operation::Activate,
     Operation::Revoke,
     Operation::Destroy,
@@ -133,6 +136,43 @@ pub(crate) fn run(
                     references,
                 },
             ))
+        }
+        RequestPayload::AddAttribute(r) => {
+            let id = target(r.unique_identifier.as_ref(), placeholder)?;
+            let echoed = set_name(ctx, &id, &r.attribute, false)?;
+            Ok(ResponsePayload::AddAttribute(echoed))
+        }
+        RequestPayload::ModifyAttribute(r) => {
+            let id = target(r.unique_identifier.as_ref(), placeholder)?;
+            let echoed = set_name(ctx, &id, &r.new_attribute, true)?;
+            Ok(ResponsePayload::ModifyAttribute(echoed))
+        }
+        RequestPayload::DeleteAttribute(r) => {
+            let id = target(r.unique_identifier.as_ref(), placeholder)?;
+            let is_name = match (&r.reference, &r.current_attribute) {
+                (Some(AttributeRef::Tag(t)), _) => *t == kms_kmip::Tag::NAME,
+                (_, Some(a)) => matches!(a.value, AttributeValue::Name(_)),
+                _ => false,
+            };
+            if !is_name {
+                return Err(Failure::new(
+                    ResultReason::PermissionDenied,
+                    "only the Name can be deleted (the other attributes are kmsd's)",
+                ));
+            }
+            let old = attrs::label(&ctx.object(&id)?.attrs).ok_or_else(|| {
+                Failure::new(ResultReason::ItemNotFound, "the object has no Name")
+            })?;
+            label(ctx, &id, Vec::new())?;
+            // KMIP 1.x echoes the attribute deleted.
+            let deleted = AttributeValue::Name(kms_kmip::attr::Name {
+                value: old,
+                name_type: kms_kmip::enums::NameType::UninterpretedTextString,
+            });
+            Ok(ResponsePayload::DeleteAttribute(AttributeChangeResponse {
+                unique_identifier: id,
+                attribute: (!ctx.version.is_v2()).then(|| Attribute::new(deleted)),
+            }))
         }
         RequestPayload::Activate(r) => {
             let id = target(r.unique_identifier.as_ref(), placeholder)?;
@@ -484,6 +524,43 @@ fn create_pair(ctx: &Ctx<'_>, r: &CreateKeyPairRequest) -> Outcome {
         private_key_attributes: None,
         public_key_attributes: None,
     }))
+}
+
+/// Sets the object's `CKA_LABEL` (`C_SetAttributeValue`, its rules: `CKA_MODIFIABLE`, the key's
+/// principals).
+fn label(ctx: &Ctx<'_>, id: &str, value: Vec<u8>) -> std::result::Result<(), Failure> {
+    crate::keys::access::check_id(id).map_err(|e| ctx.fail(e))?;
+    let template = [attr(CKA_LABEL, AttrValue::Bytes(Bytes(value)))];
+    manage::set_attributes(ctx.svc, ctx.caller, ctx.token, id, &template)
+        .map_err(|e| ctx.fail(e))?;
+    Ok(())
+}
+
+/// Add Attribute / Modify Attribute: the Name is the one attribute a client sets after creation
+/// (one Name: `CKA_LABEL`). Adding a Name to an object that has one is refused.
+fn set_name(
+    ctx: &Ctx<'_>,
+    id: &str,
+    attribute: &Attribute,
+    modify: bool,
+) -> std::result::Result<AttributeChangeResponse, Failure> {
+    let AttributeValue::Name(name) = &attribute.value else {
+        return Err(Failure::new(
+            ResultReason::PermissionDenied,
+            "only the Name can be added or modified (the other attributes are kmsd's)",
+        ));
+    };
+    if !modify && attrs::label(&ctx.object(id)?.attrs).is_some() {
+        return Err(Failure::new(
+            ResultReason::PermissionDenied,
+            "the object has a Name already (one Name: CKA_LABEL); modify it",
+        ));
+    }
+    label(ctx, id, name.value.as_bytes().to_vec())?;
+    Ok(AttributeChangeResponse {
+        unique_identifier: id.to_owned(),
+        attribute: (!ctx.version.is_v2()).then(|| Attribute::new(attribute.value.clone())),
+    })
 }
 
 fn get(ctx: &Ctx<'_>, r: &GetRequest, placeholder: &Option<String>) -> Outcome {
