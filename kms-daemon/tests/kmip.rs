@@ -21,12 +21,9 @@ use kms_kmip::{
     Item, Limits, ProtocolVersion, RequestBatchItem, RequestMessage, ResponseMessage, Tag,
 };
 use kms_testkit::{Kmsd, TOKEN, USER_PIN};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
@@ -41,32 +38,11 @@ fn connect_with(
     identity: Option<Identity>,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> std::io::Result<Kmip> {
-    let mut roots = RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(d.dir().join("ca.pem")).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let builder = ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_protocol_versions(versions)
-    .unwrap()
-    .with_root_certificates(roots);
-    let config = match identity {
-        Some((certs, key)) => builder.with_client_auth_cert(certs, key).unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    let mut tcp = TcpStream::connect(&d.kmip_addr)?;
-    tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let name = ServerName::try_from("127.0.0.1").unwrap();
-    let mut conn =
-        rustls::ClientConnection::new(Arc::new(config), name).map_err(std::io::Error::other)?;
-    while conn.is_handshaking() {
-        conn.complete_io(&mut tcp)?;
-    }
+    let ca = d.dir().join("ca.pem");
+    let client = Client::with_versions(&d.kmip_addr, identity, &ca, versions);
     let mut kmip = Kmip {
-        tls: rustls::StreamOwned::new(conn, tcp),
+        tls: client.tls_stream()?,
     };
-    // TLS 1.3 refuses a client certificate after the handshake: a request shows it.
     kmip.tls.flush()?;
     Ok(kmip)
 }

@@ -8,34 +8,10 @@ use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
 use kms_api::vendor::CKA_KMS_OBJECT_ID;
-use kms_testkit::{initialized_module, target_dir, Kmsd, USER_PIN};
-use std::path::{Path, PathBuf};
+use kms_testkit::{initialized_module, Kmsd, USER_PIN};
+use softhsm_tests::{have_python_modules, python};
+use std::path::Path;
 use std::process::Command;
-
-/// The virtual environment `.ci/run` prepares, else `python3` from the PATH.
-fn python() -> PathBuf {
-    let venv = target_dir().parent().unwrap().join("py/bin/python3");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-fn have_pykmip(python: &Path) -> bool {
-    let ok = Command::new(python)
-        .args(["-c", "import kmip.pie.client, cryptography"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "PyKMIP missing; .ci/run installs it into target/py"
-        );
-        eprintln!("skipping: PyKMIP is not installed");
-    }
-    ok
-}
 
 fn find(s: &Session, class: ObjectClass, label: &str) -> ObjectHandle {
     let found = s
@@ -56,7 +32,7 @@ fn kms_id(s: &Session, key: ObjectHandle) -> String {
 #[test]
 fn pykmip_drives_kmsd_over_kmip_on_the_modules_objects() {
     let python = python();
-    if !have_pykmip(&python) {
+    if !have_python_modules(&python, "kmip.pie.client, cryptography", "PyKMIP") {
         return;
     }
     let kmsd = Kmsd::start();

@@ -22,6 +22,7 @@ use kms_kmip::enums::{
 };
 use kms_kmip::object::{KeyBlock, KeyMaterial, KeyObject, KeyValue, ManagedObject};
 use kms_kmip::params::CryptographicParameters;
+use kms_kmip::payload::MultiPart;
 use kms_kmip::payload::{
     AttributeChangeResponse, CreateKeyPairRequest, CreateKeyPairResponse, CreateRequest,
     CreateResponse, DecryptRequest, DecryptResponse, DiscoverVersions, EncryptRequest,
@@ -758,6 +759,14 @@ fn hash_of(h: HashingAlgorithm) -> std::result::Result<Hash, Failure> {
     })
 }
 
+/// Refuses a multi-part (streamed) request: only one-shot calls are served.
+fn single_part(m: &MultiPart, what: &str) -> std::result::Result<(), Failure> {
+    if m.correlation_value.is_some() || m.init_indicator.is_some() || m.final_indicator.is_some() {
+        return Err(unsupported(&format!("multi-part {what} is not served")));
+    }
+    Ok(())
+}
+
 /// The key a crypto request uses, its attributes, and its Cryptographic Parameters.
 fn key_of<'p>(
     ctx: &Ctx<'_>,
@@ -865,9 +874,7 @@ fn oaep(p: &CryptographicParameters) -> std::result::Result<Mechanism, Failure> 
 }
 
 fn encrypt(ctx: &Ctx<'_>, r: &EncryptRequest, placeholder: &Option<String>) -> Outcome {
-    if r.multi_part.correlation_value.is_some() || r.multi_part.init_indicator.is_some() {
-        return Err(unsupported("multi-part Encrypt is not served"));
-    }
+    single_part(&r.multi_part, "Encrypt")?;
     let (id, info, p) = key_of(ctx, &r.key, placeholder)?;
     if key_type(&info) != Some(CKK_AES) {
         return Err(unsupported(
@@ -893,9 +900,7 @@ fn encrypt(ctx: &Ctx<'_>, r: &EncryptRequest, placeholder: &Option<String>) -> O
 }
 
 fn decrypt(ctx: &Ctx<'_>, r: &DecryptRequest, placeholder: &Option<String>) -> Outcome {
-    if r.multi_part.correlation_value.is_some() || r.multi_part.init_indicator.is_some() {
-        return Err(unsupported("multi-part Decrypt is not served"));
-    }
+    single_part(&r.multi_part, "Decrypt")?;
     let (id, info, p) = key_of(ctx, &r.key, placeholder)?;
     let data = r
         .data
@@ -981,9 +986,7 @@ fn der_tlv(tag: u8, body: &[u8]) -> Vec<u8> {
 }
 
 fn sign(ctx: &Ctx<'_>, r: &SignRequest, placeholder: &Option<String>) -> Outcome {
-    if r.multi_part.correlation_value.is_some() || r.multi_part.init_indicator.is_some() {
-        return Err(unsupported("multi-part Sign is not served"));
-    }
+    single_part(&r.multi_part, "Sign")?;
     let (id, info, p) = key_of(ctx, &r.key, placeholder)?;
     let (pss, hash) = scheme(&p)?;
     let digest = match (&r.digested_data, &r.data) {
@@ -1056,9 +1059,7 @@ fn signature_verify(
     placeholder: &Option<String>,
 ) -> Outcome {
     use crate::crypto::verify::{verify, PublicKey};
-    if r.multi_part.correlation_value.is_some() || r.multi_part.init_indicator.is_some() {
-        return Err(unsupported("multi-part Signature Verify is not served"));
-    }
+    single_part(&r.multi_part, "Signature Verify")?;
     let (id, info, p) = key_of(ctx, &r.key, placeholder)?;
     let (pss, hash) = scheme(&p)?;
     let data = r
@@ -1110,16 +1111,24 @@ fn hmac(info: &ObjectInfo, p: &CryptographicParameters) -> std::result::Result<M
         .ok_or_else(|| unsupported("MAC: HMAC-SHA256, HMAC-SHA384, HMAC-SHA512"))
 }
 
-fn mac(ctx: &Ctx<'_>, r: &MacRequest, placeholder: &Option<String>) -> Outcome {
-    if r.multi_part.correlation_value.is_some() || r.multi_part.init_indicator.is_some() {
-        return Err(unsupported("multi-part MAC is not served"));
-    }
-    let (id, info, p) = key_of(ctx, &r.key, placeholder)?;
+/// What MAC and MAC Verify share: the key, its HMAC mechanism, the data.
+fn mac_input<'r>(
+    ctx: &Ctx<'_>,
+    key: &KeyUse,
+    multi_part: &MultiPart,
+    data: Option<&'r [u8]>,
+    placeholder: &Option<String>,
+) -> std::result::Result<(String, Mechanism, &'r [u8]), Failure> {
+    single_part(multi_part, "MAC")?;
+    let (id, info, p) = key_of(ctx, key, placeholder)?;
     let mechanism = hmac(&info, &p)?;
-    let data = r
-        .data
-        .as_deref()
-        .ok_or_else(|| Failure::new(ResultReason::MissingData, "no Data"))?;
+    let data = data.ok_or_else(|| Failure::new(ResultReason::MissingData, "no Data"))?;
+    Ok((id, mechanism, data))
+}
+
+fn mac(ctx: &Ctx<'_>, r: &MacRequest, placeholder: &Option<String>) -> Outcome {
+    let (id, mechanism, data) =
+        mac_input(ctx, &r.key, &r.multi_part, r.data.as_deref(), placeholder)?;
     let out = use_key(ctx, &id, Op::Sign, mechanism, data)?;
     Ok(ResponsePayload::Mac(MacResponse {
         unique_identifier: id,
@@ -1129,15 +1138,8 @@ fn mac(ctx: &Ctx<'_>, r: &MacRequest, placeholder: &Option<String>) -> Outcome {
 }
 
 fn mac_verify(ctx: &Ctx<'_>, r: &MacVerifyRequest, placeholder: &Option<String>) -> Outcome {
-    if r.multi_part.correlation_value.is_some() || r.multi_part.init_indicator.is_some() {
-        return Err(unsupported("multi-part MAC Verify is not served"));
-    }
-    let (id, info, p) = key_of(ctx, &r.key, placeholder)?;
-    let mechanism = hmac(&info, &p)?;
-    let data = r
-        .data
-        .as_deref()
-        .ok_or_else(|| Failure::new(ResultReason::MissingData, "no Data"))?;
+    let (id, mechanism, data) =
+        mac_input(ctx, &r.key, &r.multi_part, r.data.as_deref(), placeholder)?;
     let tag = r
         .mac_data
         .as_deref()
