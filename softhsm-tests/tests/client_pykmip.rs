@@ -9,9 +9,8 @@ use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
 use kms_api::vendor::CKA_KMS_OBJECT_ID;
 use kms_testkit::{initialized_module, Kmsd, USER_PIN};
-use softhsm_tests::{have_python_modules, python};
+use softhsm_tests::{have_python_modules, python, run_in};
 use std::path::Path;
-use std::process::Command;
 
 fn find(s: &Session, class: ObjectClass, label: &str) -> ObjectHandle {
     let found = s
@@ -71,19 +70,18 @@ fn pykmip_drives_kmsd_over_kmip_on_the_modules_objects() {
     )
     .unwrap();
 
-    let out = Command::new(&python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/pykmip_client.py"))
-        .arg(kmsd.pykmip_config())
-        .args([USER_PIN, module_label])
-        .current_dir(kmsd.dir())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/pykmip_client.py");
+    let config = kmsd.pykmip_config();
+    let text = run_in(
+        kmsd.dir(),
+        python.to_str().unwrap(),
+        &[
+            script.to_str().unwrap(),
+            config.to_str().unwrap(),
+            USER_PIN,
+            module_label,
+        ],
     );
-    assert!(out.status.success(), "pykmip_client.py failed:\n{text}");
     assert_eq!(
         text.lines().filter(|l| l.starts_with("ok: ")).count(),
         10,
