@@ -22,6 +22,7 @@ pub mod crypto;
 pub mod error;
 pub mod health;
 pub mod keys;
+pub mod kmip;
 pub mod limits;
 pub mod logging;
 pub mod metrics;

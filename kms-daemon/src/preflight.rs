@@ -518,6 +518,50 @@ fn limits_problems(limits: &LimitsConfig) -> Vec<Problem> {
     .collect()
 }
 
+/// The problems of `[kmip]`: its token label, its message bound, and its address (another
+/// listener's, or, with `bind`, one that cannot be bound).
+fn kmip_problems(cfg: &Config, bind: Bind) -> Vec<Problem> {
+    let Some(kmip) = &cfg.kmip else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if kmip.token.is_empty() || kmip.token.len() > 32 {
+        out.push(problem(
+            format!(
+                "kmip.token {:?} is not a token label (1 to 32 bytes)",
+                kmip.token
+            ),
+            "set [kmip] token to the label of the token KMIP requests act on (kmsd token list)",
+        ));
+    }
+    if !(MIN_KMIP_MESSAGE..=MAX_KMIP_MESSAGE).contains(&kmip.max_message_bytes) {
+        out.push(problem(
+            format!(
+                "kmip.max_message_bytes is {}: it must be {MIN_KMIP_MESSAGE} to {MAX_KMIP_MESSAGE}",
+                kmip.max_message_bytes
+            ),
+            format!("set [kmip] max_message_bytes between {MIN_KMIP_MESSAGE} and {MAX_KMIP_MESSAGE}, or remove it for 1 MiB"),
+        ));
+    }
+    let taken = kmip.listen.port() != 0
+        && (kmip.listen == cfg.listen
+            || (cfg.metrics.enabled && kmip.listen == cfg.metrics.listen));
+    if taken {
+        out.push(problem(
+            format!("kmip.listen {} is another listener's address", kmip.listen),
+            "give [kmip] listen a port of its own (KMIP's is 5696)",
+        ));
+    } else if bind == Bind::Try {
+        out.extend(bind_check("kmip.listen", kmip.listen));
+    }
+    out
+}
+
+/// The smallest `[kmip] max_message_bytes`: a Register of a 4096-bit key needs ~4 KiB.
+pub const MIN_KMIP_MESSAGE: usize = 8 << 10;
+/// The largest `[kmip] max_message_bytes`.
+pub const MAX_KMIP_MESSAGE: usize = 16 << 20;
+
 /// Every problem of `cfg` (loaded from `config_path`); empty when kmsd can start with it.
 pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
     let hint = config_path.display().to_string();
@@ -574,6 +618,7 @@ pub fn check(cfg: &Config, config_path: &Path, bind: Bind) -> Vec<Problem> {
     }));
     out.extend(limits_problems(&cfg.limits));
     out.extend(audit_problem(&cfg.audit));
+    out.extend(kmip_problems(cfg, bind));
     if cfg.metrics.enabled && cfg.metrics.listen == cfg.listen && cfg.listen.port() != 0 {
         out.push(problem(
             format!(

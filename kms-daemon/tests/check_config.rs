@@ -309,6 +309,33 @@ fn metrics_address_in_use() {
 }
 
 #[test]
+fn kmip_settings_are_checked() {
+    let s = Setup::new();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap();
+    s.write_config(&format!(
+        "{CONFIG}[kmip]\nlisten = \"{addr}\"\ntoken = \"\"\nmax_message_bytes = 100\n"
+    ));
+    assert_has(
+        &s.problems(),
+        &[
+            &format!("problem: kmip.listen address {addr} is already in use"),
+            "problem: kmip.token \"\" is not a token label (1 to 32 bytes)",
+            "problem: kmip.max_message_bytes is 100: it must be 8192 to 16777216",
+        ],
+    );
+    s.write_config(&format!(
+        "{CONFIG}[kmip]\nlisten = \"127.0.0.1:0\"\ntoken = \"kms-default\"\n"
+    ));
+    let out = s.kmsd("check-config");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn invalid_log_level() {
     let s = Setup::new();
     s.write_config(&format!("{CONFIG}[log]\nlevel = \"kms_daemon=loud\"\n"));

@@ -31,7 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("store and vault", &["store", "vault"]),
     ("audit", &["audit"]),
     ("core", &["auth", "keys", "state"]),
-    ("front ends", &["api"]),
+    ("front ends", &["api", "kmip"]),
     (
         "server and tools",
         &["server", "health", "preflight", "pki", "backup", "cli"],

@@ -2,7 +2,7 @@
 //! module, PINs, the C-API loader): SoftHSM2 as the reference token, and real client programs
 //! run and checked for.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod softhsm;
@@ -55,4 +55,35 @@ pub fn have_file(path: &str, package: &str) -> bool {
         kms_testkit::skipped(&format!("{path} is missing (install {package})"));
     }
     found
+}
+
+/// The Python of the virtual environment `.ci/run` prepares (`target/py`), else `python3` from
+/// the PATH.
+pub fn python() -> PathBuf {
+    let venv = kms_testkit::target_dir()
+        .parent()
+        .unwrap()
+        .join("py/bin/python3");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// Whether `python` imports every module of `imports` (a comma-separated list), which `what`
+/// names for the message. In CI a missing one is a failure.
+pub fn have_python_modules(python: &Path, imports: &str, what: &str) -> bool {
+    let ok = Command::new(python)
+        .args(["-c", &format!("import {imports}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{what} missing; .ci/test-all installs it into target/py"
+        );
+        kms_testkit::skipped(&format!("{what} is not installed in target/py"));
+    }
+    ok
 }

@@ -2,33 +2,13 @@
 //! process (python-pkcs11 refuses a module another binding already initialised), running the
 //! scripts in `clients/`.
 
-use kms_testkit::{module_path, target_dir, Kmsd, TOKEN, USER_PIN};
-use std::path::{Path, PathBuf};
+use kms_testkit::{module_path, Kmsd, TOKEN, USER_PIN};
+use softhsm_tests::{have_python_modules, python};
+use std::path::Path;
 use std::process::Command;
 
-/// The virtual environment `.ci/test-all` prepares, else `python3` from the PATH.
-fn python() -> PathBuf {
-    let venv = target_dir().parent().unwrap().join("py/bin/python3");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
 fn have_bindings(python: &Path) -> bool {
-    let ok = Command::new(python)
-        .args(["-c", "import PyKCS11, pkcs11"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "PyKCS11/python-pkcs11 missing; .ci/test-all installs them into target/py"
-        );
-        kms_testkit::skipped("PyKCS11/python-pkcs11 are not installed in target/py");
-    }
-    ok
+    have_python_modules(python, "PyKCS11, pkcs11", "PyKCS11/python-pkcs11")
 }
 
 #[test]

@@ -15,9 +15,11 @@
 //! path, then one naming the admin configuration when there is one.
 
 use super::secret_input::{read_pin, PinSource};
-use super::serve::{bind, bind_metrics, local_addr, refuse_on_problems, serve_on, Listeners};
+use super::serve::{
+    bind, bind_kmip, bind_metrics, local_addr, refuse_on_problems, serve_on, Listeners,
+};
 use crate::auth::tokens::create_token;
-use crate::config::{AuthConfig, Config, LogConfig, MetricsConfig, TlsConfig};
+use crate::config::{AuthConfig, Config, KmipConfig, LogConfig, MetricsConfig, TlsConfig};
 use crate::error::{Error, Result};
 use crate::pki;
 use crate::store::Store;
@@ -74,7 +76,7 @@ fn random_pin() -> Result<Zeroizing<String>> {
     }
 }
 
-fn config_for(dir: &Path, so_identities: Vec<String>, store: Option<&Path>) -> Config {
+fn config_for(dir: &Path, so_identities: Vec<String>, store: Option<&Path>, token: &str) -> Config {
     Config {
         listen: DEFAULT_LISTEN,
         store: store.map_or_else(|| dir.join("kms.db"), Path::to_path_buf),
@@ -101,6 +103,12 @@ fn config_for(dir: &Path, so_identities: Vec<String>, store: Option<&Path>) -> C
             enabled: true,
             listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)),
         },
+        // KMIP on a free port too, acting on the quick start's token.
+        kmip: Some(KmipConfig {
+            listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)),
+            token: token.to_owned(),
+            max_message_bytes: 1 << 20,
+        }),
     }
 }
 
@@ -114,7 +122,7 @@ fn create(dir: &Path, args: &Args) -> Result<()> {
     pki::create(dir)?;
     let admin = pki::identity_of_file(&dir.join(pki::ADMIN_CERT))?;
     let client = pki::identity_of_file(&dir.join(pki::CLIENT_CERT))?;
-    let cfg = config_for(dir, vec![admin.clone()], args.store.as_deref());
+    let cfg = config_for(dir, vec![admin.clone()], args.store.as_deref(), &args.token);
     Vault::create_master_key_file(&cfg.master_key_file)?;
     let store = Store::create(&cfg.store)?;
     let generated = (given_user.is_none(), given_so.is_none());
@@ -198,6 +206,21 @@ fn module_config_with(dir: &Path, token: &str, addr: SocketAddr, cert: &str, key
     )
 }
 
+/// A PyKMIP client configuration (`[client]` section) for this setup's KMIP listener: the
+/// client certificate, the CA, and the token's label as the username (the user PIN is the
+/// password; it is not written here).
+pub fn pykmip_config(dir: &Path, token: &str, addr: SocketAddr) -> String {
+    format!(
+        "[client]\nhost = {}\nport = {}\ncertfile = {}\nkeyfile = {}\nca_certs = {}\n\
+         ssl_version = PROTOCOL_SSLv23\nusername = {token}\n",
+        addr.ip(),
+        addr.port(),
+        dir.join(pki::CLIENT_CERT).display(),
+        dir.join(pki::CLIENT_KEY).display(),
+        dir.join(pki::CA_CERT).display(),
+    )
+}
+
 fn module_path() -> String {
     std::env::current_exe()
         .ok()
@@ -254,6 +277,8 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let metrics = bind_metrics(&cfg, true)?;
     let metrics_addr = metrics.as_ref().map(local_addr).transpose()?;
+    let kmip = bind_kmip(&cfg)?;
+    let kmip_addr = kmip.as_ref().map(local_addr).transpose()?;
     let token = first_token(&cfg, &args.token)?;
     let module_cfg = dir.join("pkcs11.toml");
     pki::write_public(&module_cfg, &module_config(&dir, &token, addr))?;
@@ -262,16 +287,29 @@ pub fn run(args: &Args) -> Result<()> {
     if has_admin {
         pki::write_public(&admin_cfg, &admin_module_config(&dir, &token, addr))?;
     }
+    let pykmip_cfg = dir.join("pykmip.conf");
+    if let (Some(k), Some(kc)) = (kmip_addr, &cfg.kmip) {
+        pki::write_public(&pykmip_cfg, &pykmip_config(&dir, &kc.token, k))?;
+    }
     // The lines tests and users wait for are printed once kmsd can take a signal and a request.
     let listeners = Listeners {
         api: listener,
         metrics,
+        kmip,
     };
     serve_on(&cfg, listeners, || {
         let mut out = std::io::stdout().lock();
         writeln!(out, "kmsd listening on https://{addr}")
             .and_then(|_| match metrics_addr {
                 Some(m) => writeln!(out, "kmsd metrics on http://{m}/metrics"),
+                None => Ok(()),
+            })
+            .and_then(|_| match kmip_addr {
+                Some(k) => writeln!(
+                    out,
+                    "kmsd kmip on {k} (PyKMIP client config: {})",
+                    pykmip_cfg.display()
+                ),
                 None => Ok(()),
             })
             .and_then(|_| writeln!(out, "export KMS_PKCS11_CONFIG={}", module_cfg.display()))

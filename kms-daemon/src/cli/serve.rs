@@ -122,6 +122,18 @@ pub struct Listeners {
     pub api: std::net::TcpListener,
     /// The plain-HTTP operations listener, unless `[metrics] enabled = false`.
     pub metrics: Option<std::net::TcpListener>,
+    /// The KMIP listener, when `[kmip]` is configured.
+    pub kmip: Option<std::net::TcpListener>,
+}
+
+/// Binds the KMIP listener of `[kmip]`, if configured.
+pub fn bind_kmip(cfg: &Config) -> Result<Option<std::net::TcpListener>> {
+    let Some(kmip) = &cfg.kmip else {
+        return Ok(None);
+    };
+    std::net::TcpListener::bind(kmip.listen)
+        .map(Some)
+        .map_err(|e| refusal(&[bind_problem("kmip.listen", kmip.listen, &e)]))
 }
 
 fn to_tokio(l: std::net::TcpListener) -> Result<tokio::net::TcpListener> {
@@ -139,6 +151,13 @@ pub fn serve_on(
     ready: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     let tls = Arc::new(TlsState::load(&cfg.tls)?);
+    let kmip_tls = match &listeners.kmip {
+        Some(_) => Some(Arc::new(TlsState::load_for(
+            &cfg.tls,
+            crate::server::tls::Profile::Kmip,
+        )?)),
+        None => None,
+    };
     let services = Services::open(cfg)?;
     let idle_ms =
         i64::try_from(cfg.auth.session_idle_timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
@@ -209,6 +228,27 @@ pub fn serve_on(
             }
             None => None,
         };
+        let kmip = match (listeners.kmip, kmip_tls, &cfg.kmip) {
+            (Some(l), Some(tls), Some(config)) => {
+                let shared = crate::server::kmip::Shared {
+                    services: state.clone(),
+                    config: config.clone(),
+                    message_timeout: Duration::from_secs(cfg.limits.request_header_timeout_secs),
+                };
+                let reload =
+                    crate::server::reload_signal().map_err(|e| Error::io("signal handlers", e))?;
+                let max = usize::try_from(cfg.limits.max_connections).unwrap_or(usize::MAX);
+                Some(tokio::spawn(crate::server::kmip::serve(
+                    to_tokio(l)?,
+                    tls,
+                    shared,
+                    max,
+                    reload,
+                    stopped(),
+                )))
+            }
+            _ => None,
+        };
         ready()?;
         crate::server::notify::notify("READY=1");
         let sweeper = tokio::spawn(sweep_every(state.clone(), SWEEP_INTERVAL));
@@ -222,6 +262,9 @@ pub fn serve_on(
         };
         let result = crate::server::serve(api, tls, router, reload, stopped(), drain, limits).await;
         sweeper.abort();
+        if let Some(kmip) = kmip {
+            let _ = tokio::time::timeout(drain, kmip).await;
+        }
         if let Some(unseal) = unseal {
             let _ = tokio::time::timeout(drain, unseal).await;
         }
@@ -245,14 +288,20 @@ pub fn run(config: &Path, listen: Option<SocketAddr>) -> Result<()> {
     let local = local_addr(&listener)?;
     let metrics = bind_metrics(&cfg, false)?;
     let metrics_addr = metrics.as_ref().map(local_addr).transpose()?;
+    let kmip = bind_kmip(&cfg)?;
+    let kmip_addr = kmip.as_ref().map(local_addr).transpose()?;
     let listeners = Listeners {
         api: listener,
         metrics,
+        kmip,
     };
     serve_on(&cfg, listeners, || {
         match metrics_addr {
             Some(m) => tracing::info!(%local, metrics = %m, "kmsd listening"),
             None => tracing::info!(%local, "kmsd listening (metrics listener disabled)"),
+        }
+        if let Some(k) = kmip_addr {
+            tracing::info!(kmip = %k, "KMIP listening");
         }
         Ok(())
     })

@@ -52,6 +52,29 @@ pub struct Config {
     /// When audit records reach the disk.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// The KMIP listener; off unless configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kmip: Option<KmipConfig>,
+}
+
+/// `[kmip]`: the KMIP (binary TTLV over mutual TLS) listener. Its TLS files and client CA are
+/// those of `[tls]`; it offers TLS 1.2 and 1.3 whatever `allow_tls12` says (KMIP clients such as
+/// PyKMIP speak TLS 1.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KmipConfig {
+    /// Address to listen on (`127.0.0.1:5696`; port 0: any free port, printed at start).
+    pub listen: SocketAddr,
+    /// The token every KMIP request acts on (its objects are the module's objects of that
+    /// token); the client's identity must be admitted to it, as on `/v1`.
+    pub token: String,
+    /// Largest request message in bytes (default 1 MiB, like a `/v1` body).
+    #[serde(default = "default_kmip_max_message")]
+    pub max_message_bytes: usize,
+}
+
+fn default_kmip_max_message() -> usize {
+    1 << 20
 }
 
 fn default_shutdown_timeout() -> u64 {

@@ -15,6 +15,7 @@ pub mod mac;
 pub mod rng;
 pub mod rsa;
 pub mod rsa_raw;
+pub mod verify;
 pub mod wrap;
 
 use kms_api::mech::Hash;
@@ -28,6 +29,13 @@ pub(crate) fn digest_alg(hash: Hash) -> &'static aws_lc_rs::digest::Algorithm {
         Hash::Sha384 => &aws_lc_rs::digest::SHA384,
         Hash::Sha512 => &aws_lc_rs::digest::SHA512,
     }
+}
+
+/// The `hash` of `data`.
+pub fn digest(hash: Hash, data: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(digest_alg(hash), data)
+        .as_ref()
+        .to_vec()
 }
 
 /// SHA-256 of `data`.

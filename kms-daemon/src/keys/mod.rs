@@ -12,6 +12,7 @@ pub mod copy;
 pub mod create;
 pub mod derive;
 pub mod destroy;
+pub mod export;
 pub mod generate;
 pub mod idempotent;
 pub mod manage;

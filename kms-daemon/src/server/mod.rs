@@ -18,6 +18,7 @@
 //! its request on a fresh connection therefore gets its answer, rather than a closed connection
 //! it cannot tell from a lost request.
 
+pub mod kmip;
 pub mod notify;
 pub mod tls;
 pub mod unseal_socket;

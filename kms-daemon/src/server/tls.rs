@@ -32,15 +32,33 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct TlsState {
     files: TlsConfig,
+    profile: Profile,
     current: RwLock<Arc<ServerConfig>>,
 }
 
+/// Which listener a configuration is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// The `/v1` HTTPS API: TLS 1.3 (and 1.2 when `allow_tls12`), ALPN `http/1.1`.
+    Api,
+    /// The KMIP listener (`[kmip]`): TLS 1.2 and 1.3 whatever `allow_tls12` says (KMIP clients
+    /// such as PyKMIP default to TLS 1.2), no ALPN; the same certificate, client CA and client
+    /// certificate rules.
+    Kmip,
+}
+
 impl TlsState {
-    /// Reads the files once.
+    /// Reads the files once, for the `/v1` API.
     pub fn load(files: &TlsConfig) -> Result<TlsState> {
+        TlsState::load_for(files, Profile::Api)
+    }
+
+    /// Reads the files once, for `profile`'s listener.
+    pub fn load_for(files: &TlsConfig, profile: Profile) -> Result<TlsState> {
         Ok(TlsState {
             files: files.clone(),
-            current: RwLock::new(tls_config(files)?),
+            profile,
+            current: RwLock::new(config_for(files, profile)?),
         })
     }
 
@@ -56,7 +74,7 @@ impl TlsState {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let fresh = tls_config(&self.files).map_err(|e: Error| {
+        let fresh = config_for(&self.files, self.profile).map_err(|e: Error| {
             vec![Problem {
                 what: e.to_string(),
                 fix: "correct the [tls] files, then send SIGHUP again".into(),
@@ -67,8 +85,13 @@ impl TlsState {
     }
 }
 
-/// The rustls server configuration for `tls`.
+/// The rustls server configuration of the `/v1` API for `tls`.
 pub fn tls_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>> {
+    config_for(tls, Profile::Api)
+}
+
+/// The rustls server configuration of `profile`'s listener for `tls`.
+pub fn config_for(tls: &TlsConfig, profile: Profile) -> Result<Arc<ServerConfig>> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let certs = pem::certificates(&tls.cert)?;
     let key = pem::private_key(&tls.key)?;
@@ -77,18 +100,21 @@ pub fn tls_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>> {
         .build()
         .map_err(|e| Error::Config(format!("client certificate verifier: {e}")))?;
     let verifier = Arc::new(ClientPolicy { inner: webpki });
-    let versions: &[&'static rustls::SupportedProtocolVersion] = if tls.allow_tls12 {
-        &[&rustls::version::TLS13, &rustls::version::TLS12]
-    } else {
-        &[&rustls::version::TLS13]
-    };
+    let versions: &[&'static rustls::SupportedProtocolVersion] =
+        if tls.allow_tls12 || profile == Profile::Kmip {
+            &[&rustls::version::TLS13, &rustls::version::TLS12]
+        } else {
+            &[&rustls::version::TLS13]
+        };
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .map_err(|e| Error::Config(format!("TLS versions: {e}")))?
         .with_client_cert_verifier(verifier)
         .with_single_cert(certs, key)
         .map_err(|e| Error::Config(format!("server certificate {}: {e}", tls.cert.display())))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    if profile == Profile::Api {
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    }
     Ok(Arc::new(config))
 }
 

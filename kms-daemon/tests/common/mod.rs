@@ -242,6 +242,17 @@ impl Client {
 
     /// Connects and completes the TLS handshake (from the client's side).
     pub fn connect(&self) -> std::io::Result<Conn> {
+        Ok(Conn {
+            tls: self.tls_stream()?,
+            bearer: self.bearer.clone(),
+            instance: self.instance.clone(),
+        })
+    }
+
+    /// A TLS stream to the address, its handshake done (from the client's side).
+    pub fn tls_stream(
+        &self,
+    ) -> std::io::Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>> {
         let mut tcp = TcpStream::connect(&self.addr)?;
         tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
         let name = ServerName::try_from("127.0.0.1").unwrap();
@@ -250,11 +261,7 @@ impl Client {
         while conn.is_handshaking() {
             conn.complete_io(&mut tcp)?;
         }
-        Ok(Conn {
-            tls: rustls::StreamOwned::new(conn, tcp),
-            bearer: self.bearer.clone(),
-            instance: self.instance.clone(),
-        })
+        Ok(rustls::StreamOwned::new(conn, tcp))
     }
 
     /// Sends raw bytes as the body on a new connection; returns the response, or an error if

@@ -67,6 +67,8 @@ pub struct Kmsd {
     /// The operations listener (`/metrics`, `/healthz`, `/readyz`), `127.0.0.1:PORT`; empty for
     /// a replica.
     pub metrics_addr: String,
+    /// `127.0.0.1:PORT` of the KMIP listener, when quick start's configuration has one.
+    pub kmip_addr: String,
     /// The lines quick start printed up to its module line (empty for a replica).
     pub stdout_lines: Vec<String>,
     /// kmsd's stderr lines so far, when started with [`Options::capture_stderr`].
@@ -110,6 +112,7 @@ impl Kmsd {
             child: None,
             addr: String::new(),
             metrics_addr: String::new(),
+            kmip_addr: String::new(),
             stdout_lines: Vec::new(),
             stderr_lines: Arc::new(Mutex::new(Vec::new())),
             stderr_reader: None,
@@ -191,6 +194,9 @@ impl Kmsd {
             if let Some(url) = line.strip_prefix("kmsd listening on https://") {
                 self.addr = url.trim().to_owned();
             }
+            if let Some(rest) = line.strip_prefix("kmsd kmip on ") {
+                self.kmip_addr = rest.split_whitespace().next().unwrap_or("").to_owned();
+            }
             if let Some(url) = line.strip_prefix("kmsd metrics on http://") {
                 self.metrics_addr = url.trim().trim_end_matches("/metrics").to_owned();
             }
@@ -222,6 +228,11 @@ impl Kmsd {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The PyKMIP client configuration quick start writes for its KMIP listener.
+    pub fn pykmip_config(&self) -> PathBuf {
+        self.dir().join("pykmip.conf")
     }
 
     /// `https://127.0.0.1:PORT`.
