@@ -117,6 +117,27 @@ pub fn message(level: Level, text: &str) {
     }
 }
 
+/// Environment variable naming the syslog socket (default [`SYSLOG_SOCKET`]).
+pub const SYSLOG_ENV: &str = "KMS_PKCS11_SYSLOG_SOCKET";
+/// The local syslog socket; under systemd, journald's.
+pub const SYSLOG_SOCKET: &str = "/dev/log";
+
+/// Sends `text` to the local syslog (facility user, severity error, tagged `kms-pkcs11` with
+/// the program's name and process id), whatever the log level: for the failures an operator must
+/// find even when the application hides its standard error (ssh-agent, a Java service) —
+/// `C_Initialize` refused for its configuration. Nothing is sent when no syslog listens.
+pub fn syslog(text: &str) {
+    let socket = std::env::var_os(SYSLOG_ENV).unwrap_or_else(|| SYSLOG_SOCKET.into());
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    // <11>: facility user (1) × 8 + severity error (3).
+    let line = format!("<11>kms-pkcs11[{}]: {program}: {text}", std::process::id());
+    let _ = std::os::unix::net::UnixDatagram::unbound()
+        .and_then(|s| s.send_to(line.as_bytes(), &socket));
+}
+
 /// The line of one C call, if the level asks for it.
 pub fn call(
     name: &str,

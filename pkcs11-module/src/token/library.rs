@@ -159,9 +159,13 @@ fn abandon_after_fork() {
 }
 
 fn config_error(message: String) -> Error {
-    // The application gets CKR_GENERAL_ERROR; the reason goes to stderr once, as the
-    // configuration is the first thing a user must fix. It never contains a secret.
+    // The application gets CKR_GENERAL_ERROR; the reason goes to stderr once, and to syslog
+    // (an application may hide stderr), as the configuration is the first thing a user must
+    // fix. It never contains a secret.
     eprintln!("kms-pkcs11: configuration error: {message}");
+    crate::log::syslog(&format!(
+        "C_Initialize refused: configuration error: {message}"
+    ));
     Error::Ck(CKR_GENERAL_ERROR)
 }
 
