@@ -171,6 +171,10 @@ fn with_offer(
         let mut rv = call(buf.as_mut_ptr(), &mut len);
         if rv == CKR_BUFFER_TOO_SMALL && !exact {
             // SoftHSM2 sometimes asks for more than the output can be; give it what it asks.
+            assert!(
+                (len as usize) <= bound + 4096,
+                "SoftHSM2 asks for {len} bytes where {bound} can come out"
+            );
             buf.resize(len as usize, 0);
             rv = call(buf.as_mut_ptr(), &mut len);
         }
@@ -259,6 +263,14 @@ impl Tok {
                 true => rest.len(),
                 false => chunks[i % chunks.len()].min(rest.len()),
             };
+            if n == 0 && !self.exact {
+                // SoftHSM2 2.6 miscomputes the output size of an empty CBC-PAD decrypt update
+                // with nothing buffered ((0 - 1) / 16 underflows) and asks for an impossible
+                // buffer: the reference gets no empty updates.
+                outs.push(Vec::new());
+                i += 1;
+                continue;
+            }
             let mut part = rest[..n].to_vec();
             rest = &rest[n..];
             let out = with_offer(
